@@ -1,0 +1,3 @@
+//! The `scaffold` command.
+
+fn main() {}

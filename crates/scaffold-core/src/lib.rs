@@ -1,0 +1,26 @@
+//! The application model behind scaffold.
+//!
+//! `scaffold.toml` is parsed into [`Answers`] (exactly what the user wrote), then
+//! validated and resolved into a [`Project`]: defaults filled in, every name that
+//! crosses artifact families derived once ([`names`]), and every size derived from
+//! the availability target and the environment's tier ([`sizing`]).
+//!
+//! This crate is pure: it never touches the filesystem, the environment, the
+//! clock or a terminal. Whatever the CLI learns from the outside world (the git
+//! remote, detected services) reaches it as plain values.
+
+pub mod alerts;
+pub mod answers;
+pub mod error;
+pub mod names;
+pub mod project;
+pub mod sizing;
+pub mod vocabulary;
+
+pub use answers::Answers;
+pub use error::{AnswersError, Problem};
+pub use project::{Datastore, Environment, Project, Repository, Service};
+pub use sizing::{Sizing, Targets};
+pub use vocabulary::{
+    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+};

@@ -1,0 +1,373 @@
+//! Every name that crosses artifact families, derived in one place.
+//!
+//! A workflow that assumes a cloud role, the Terraform that creates it and the
+//! Kubernetes service account that uses it must spell the same string. They
+//! agree by construction because each reads the name from here, never by two
+//! templates happening to format the same thing.
+//!
+//! Cloud names have length limits (a GCP service account id is 6 to 30
+//! characters, an IAM role name at most 64). [`bounded`] keeps a name within a
+//! limit deterministically: it cuts the name and appends a short stable hash of
+//! the whole, so two long names never collide and the same input always gives
+//! the same output.
+
+use serde::Serialize;
+
+use crate::vocabulary::{Provider, Registry};
+
+/// A short, stable hexadecimal hash (FNV-1a, 32 bits, first 6 hex digits).
+///
+/// Used for suffixes that must be unique and reproducible; never for security.
+pub fn short_hash(text: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in text.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{hash:08x}")[..6].to_owned()
+}
+
+/// `name` if it fits in `max` characters, else a prefix and `-` and a hash of the whole name.
+pub fn bounded(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let hash = short_hash(name);
+    let keep = max.saturating_sub(hash.len() + 1);
+    let prefix = name[..keep].trim_end_matches('-');
+    format!("{prefix}-{hash}")
+}
+
+/// `name` with every character that is not a lowercase letter or digit removed.
+pub fn alphanumeric(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .collect()
+}
+
+/// `name` as an environment variable prefix: uppercase, `-` becomes `_`.
+pub fn env_var_prefix(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
+}
+
+/// Names that belong to the application as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppNames {
+    /// Bucket (S3 or GCS) that holds Terraform state; globally unique through a hash of the repository.
+    pub state_bucket: String,
+    /// Azure resource group holding the state storage account.
+    pub state_resource_group: String,
+    /// Azure storage account holding Terraform state (3 to 24 lowercase letters and digits).
+    pub state_storage_account: String,
+    /// Azure blob container holding Terraform state.
+    pub state_container: String,
+    /// Azure Container Registry name (5 to 50 letters and digits, globally unique).
+    pub acr_name: String,
+    /// Artifact Registry repository id, ECR and ACR repository prefix.
+    pub image_prefix: String,
+    /// GCP workload identity pool id for GitHub Actions (4 to 32 characters).
+    pub gcp_wif_pool: String,
+    /// GCP workload identity pool provider id for GitHub Actions.
+    pub gcp_wif_provider: String,
+    /// Argo CD `AppProject` name.
+    pub argocd_project: String,
+    /// The `ClusterSecretStore` every `ExternalSecret` reads through.
+    pub secret_store: String,
+    /// The label `app.kubernetes.io/part-of` on every Kubernetes object.
+    pub part_of: String,
+}
+
+impl AppNames {
+    /// Derives the application-wide names from the app name and `owner/name` repository.
+    pub fn derive(app: &str, repository: &str) -> Self {
+        let repo_hash = short_hash(repository);
+        let compact = alphanumeric(app);
+        AppNames {
+            state_bucket: bounded(&format!("{app}-tfstate-{repo_hash}"), 63),
+            state_resource_group: format!("{app}-tfstate"),
+            state_storage_account: format!("{}tf{repo_hash}", truncate(&compact, 16)),
+            state_container: "tfstate".to_owned(),
+            acr_name: format!("{}{repo_hash}", truncate(&compact, 44)),
+            image_prefix: app.to_owned(),
+            gcp_wif_pool: bounded(&format!("{app}-github"), 32),
+            gcp_wif_provider: "github-actions".to_owned(),
+            argocd_project: app.to_owned(),
+            secret_store: format!("{app}-secrets"),
+            part_of: app.to_owned(),
+        }
+    }
+}
+
+/// Names that belong to one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvNames {
+    /// Kubernetes namespace the environment's workloads run in.
+    pub namespace: String,
+    /// Managed Kubernetes cluster name.
+    pub cluster: String,
+    /// GitHub environment name (deployment protection rules and environment variables live here).
+    pub github_environment: String,
+    /// Cloud identity GitHub Actions assumes for this environment: an IAM role name (AWS),
+    /// a service account id (GCP) or a user-assigned identity name (Azure).
+    pub ci_identity: String,
+    /// Azure resource group holding the environment's resources (unused elsewhere).
+    pub resource_group: String,
+    /// Key of the environment's Terraform state inside the state bucket or container.
+    pub state_key: String,
+    /// The kustomize overlay directory, relative to the repository root.
+    pub overlay_dir: String,
+    /// The Terraform root module directory, relative to the repository root.
+    pub terraform_dir: String,
+    /// Argo CD `Application` name.
+    pub argocd_application: String,
+    /// Monthly budget name.
+    pub budget: String,
+}
+
+/// The Kubernetes manifests' root directory.
+pub const KUBERNETES_DIR: &str = "deploy/kubernetes";
+/// The Terraform root directory.
+pub const TERRAFORM_DIR: &str = "infra";
+/// The generated documentation's root directory.
+pub const DOCS_DIR: &str = "docs/devops";
+
+impl EnvNames {
+    /// Derives the names of environment `env` of application `app` on `provider`.
+    pub fn derive(app: &str, env: &str, provider: Provider) -> Self {
+        let ci_identity = match provider {
+            Provider::Aws => bounded(&format!("{app}-{env}-github-deploy"), 64),
+            Provider::Gcp => bounded(&format!("{app}-{env}-deploy"), 30),
+            Provider::Azure => bounded(&format!("{app}-{env}-github-deploy"), 128),
+        };
+        EnvNames {
+            namespace: bounded(&format!("{app}-{env}"), 63),
+            cluster: bounded(&format!("{app}-{env}"), 40),
+            github_environment: env.to_owned(),
+            ci_identity,
+            resource_group: format!("{app}-{env}"),
+            state_key: format!("{env}/terraform.tfstate"),
+            overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
+            terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
+            argocd_application: bounded(&format!("{app}-{env}"), 63),
+            budget: format!("{app}-{env}-monthly"),
+        }
+    }
+}
+
+/// Names that belong to one service, the same in every environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceNames {
+    /// Kubernetes workload, `Service` and label `app.kubernetes.io/name`.
+    pub workload: String,
+    /// Kubernetes `ServiceAccount`.
+    pub service_account: String,
+    /// Kubernetes `ConfigMap` with non-secret settings.
+    pub config_map: String,
+    /// Kubernetes `Secret` that the service's `ExternalSecret` creates.
+    pub secret: String,
+    /// The image's repository path below the registry host: `owner/app-svc` on ghcr,
+    /// `app/svc` on ECR, Artifact Registry (inside repository `app`) and ACR.
+    pub image_repository: String,
+    /// The name kustomize's `images:` transformer matches in the base manifests.
+    pub kustomize_image: String,
+    /// The Kubernetes `Service` that receives preview traffic in a blue-green rollout.
+    pub preview_service: String,
+    /// The Kubernetes `Service` that receives canary traffic in a canary rollout.
+    pub canary_service: String,
+    /// The GitHub Actions job id that builds this service (`build-<name>`).
+    pub ci_job: String,
+}
+
+impl ServiceNames {
+    /// Derives the names of service `service` of application `app`.
+    pub fn derive(app: &str, service: &str, owner: &str, registry: Registry) -> Self {
+        let image_repository = match registry {
+            Registry::Ghcr => format!("{}/{app}-{service}", owner.to_ascii_lowercase()),
+            Registry::Ecr | Registry::Gar | Registry::Acr => format!("{app}/{service}"),
+        };
+        ServiceNames {
+            workload: service.to_owned(),
+            service_account: service.to_owned(),
+            config_map: format!("{service}-config"),
+            secret: format!("{service}-datastores"),
+            image_repository,
+            kustomize_image: format!("{app}-{service}"),
+            preview_service: format!("{service}-preview"),
+            canary_service: format!("{service}-canary"),
+            ci_job: format!("build-{service}"),
+        }
+    }
+}
+
+/// The cloud identity one service's pods assume in one environment.
+///
+/// An IAM role name (IRSA) on AWS, a service account id on GCP, a
+/// user-assigned managed identity name on Azure.
+pub fn workload_identity(app: &str, env: &str, service: &str, provider: Provider) -> String {
+    match provider {
+        Provider::Aws => bounded(&format!("{app}-{env}-{service}"), 64),
+        Provider::Gcp => bounded(&format!("{app}-{env}-{service}"), 30),
+        Provider::Azure => bounded(&format!("{app}-{env}-{service}"), 128),
+    }
+}
+
+/// The secret-manager name holding one datastore's connection URL in one environment.
+///
+/// AWS Secrets Manager allows `/`; GCP Secret Manager and Azure Key Vault do not.
+pub fn datastore_secret(app: &str, env: &str, datastore: &str, provider: Provider) -> String {
+    match provider {
+        Provider::Aws => format!("{app}/{env}/{datastore}"),
+        Provider::Gcp | Provider::Azure => bounded(&format!("{app}-{env}-{datastore}"), 127),
+    }
+}
+
+/// The cloud resource id of one datastore in one environment (RDS identifier, Cloud SQL instance, ...).
+pub fn datastore_resource(app: &str, env: &str, datastore: &str) -> String {
+    bounded(&format!("{app}-{env}-{datastore}"), 40)
+}
+
+/// Azure Key Vault name for one environment (3 to 24 letters, digits and `-`, globally unique).
+pub fn key_vault(app: &str, env: &str, repository: &str) -> String {
+    let hash = short_hash(&format!("{repository}/{env}"));
+    format!("{}-{hash}", truncate(&format!("{app}-{env}"), 17).trim_end_matches('-'))
+}
+
+/// The first `max` characters of `text`.
+fn truncate(text: &str, max: usize) -> &str {
+    &text[..text.len().min(max)]
+}
+
+/// A GitHub Actions variable the workflows read, which the team must set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GithubVariable {
+    /// The variable's name, read as `vars.NAME`.
+    pub name: String,
+    /// `repository` or `environment` (one value per GitHub environment).
+    pub scope: String,
+    /// What it holds and where to find the value.
+    pub description: String,
+}
+
+/// The GitHub variables the workflows need on `provider`.
+pub fn github_variables(provider: Provider) -> Vec<GithubVariable> {
+    let var = |name: &str, scope: &str, description: &str| GithubVariable {
+        name: name.to_owned(),
+        scope: scope.to_owned(),
+        description: description.to_owned(),
+    };
+    match provider {
+        Provider::Aws => vec![var(
+            "AWS_ACCOUNT_ID",
+            "environment",
+            "the 12-digit AWS account id the environment is deployed to",
+        )],
+        Provider::Gcp => vec![
+            var(
+                "GCP_PROJECT_ID",
+                "environment",
+                "the id of the Google Cloud project the environment is deployed to",
+            ),
+            var(
+                "GCP_PROJECT_NUMBER",
+                "environment",
+                "the numeric project number of that project (workload identity federation needs it)",
+            ),
+        ],
+        Provider::Azure => vec![
+            var(
+                "AZURE_SUBSCRIPTION_ID",
+                "environment",
+                "the subscription the environment is deployed to",
+            ),
+            var("AZURE_TENANT_ID", "repository", "the Microsoft Entra tenant id"),
+            var(
+                "AZURE_CLIENT_ID",
+                "environment",
+                "the client id of the environment's GitHub deploy identity (Terraform output `ci_client_id`)",
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(actual: impl AsRef<str>, expect: &str) {
+        assert_eq!(actual.as_ref(), expect);
+    }
+
+    #[test]
+    fn bounded_keeps_short_names() {
+        check(bounded("shop-staging", 30), "shop-staging");
+    }
+
+    #[test]
+    fn bounded_cuts_long_names_with_a_stable_hash() {
+        let long = "connectkit-production-notifications";
+        let cut = bounded(long, 30);
+        assert_eq!(cut.len(), 30);
+        assert!(cut.starts_with("connectkit-production-"));
+        check(&cut, &bounded(long, 30));
+        assert_ne!(cut, bounded("connectkit-production-notificationz", 30));
+    }
+
+    #[test]
+    fn bounded_never_ends_the_prefix_with_a_dash() {
+        let cut = bounded("aaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb", 29);
+        assert!(!cut.contains("--"), "{cut}");
+    }
+
+    #[test]
+    fn env_var_prefix_uppercases() {
+        check(env_var_prefix("user-db"), "USER_DB");
+    }
+
+    #[test]
+    fn ghcr_images_live_under_the_lowercased_owner() {
+        let names = ServiceNames::derive("shop", "api", "Acme", Registry::Ghcr);
+        check(&names.image_repository, "acme/shop-api");
+        let names = ServiceNames::derive("shop", "api", "Acme", Registry::Ecr);
+        check(&names.image_repository, "shop/api");
+    }
+
+    #[test]
+    fn gcp_service_account_ids_fit_thirty_characters() {
+        let names = EnvNames::derive(
+            "a-thirty-character-app-name-xx",
+            "production",
+            Provider::Gcp,
+        );
+        assert!(names.ci_identity.len() <= 30, "{}", names.ci_identity);
+        let id = workload_identity("a-thirty-character-app-name-xx", "production", "api", Provider::Gcp);
+        assert!(id.len() <= 30 && id.len() >= 6, "{id}");
+    }
+
+    #[test]
+    fn aws_names_fit_iam_limits() {
+        let names = EnvNames::derive("a-thirty-character-app-name-xx", "production", Provider::Aws);
+        assert!(names.ci_identity.len() <= 64);
+    }
+
+    #[test]
+    fn state_names_fit_their_clouds() {
+        let names = AppNames::derive("a-thirty-character-app-name-xx", "acme/app");
+        assert!(names.state_bucket.len() <= 63);
+        assert!(names.state_storage_account.len() <= 24);
+        assert!(names.state_storage_account.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(names.acr_name.len() <= 50 && names.acr_name.len() >= 5);
+        assert!(names.gcp_wif_pool.len() <= 32);
+    }
+
+    #[test]
+    fn secret_names_follow_each_cloud_alphabet() {
+        check(datastore_secret("shop", "staging", "db", Provider::Aws), "shop/staging/db");
+        check(datastore_secret("shop", "staging", "db", Provider::Gcp), "shop-staging-db");
+    }
+
+    #[test]
+    fn key_vault_names_fit_twenty_four_characters() {
+        let name = key_vault("a-thirty-character-app-name-xx", "production", "acme/x");
+        assert!(name.len() <= 24 && name.len() >= 3, "{name}");
+    }
+}

@@ -1,0 +1,728 @@
+//! The validated, resolved application model that every renderer reads.
+//!
+//! [`Project::resolve`] turns [`Answers`] into a [`Project`]: it checks every
+//! rule (collecting all problems rather than stopping at the first), fills in
+//! the defaults, and attaches the derived names and sizes. Templates never
+//! decide anything a `Project` does not already say.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::alerts::{Alert, alerts};
+use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers};
+use crate::error::{AnswersError, Problem};
+use crate::names::{
+    self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_resource, datastore_secret,
+    env_var_prefix, workload_identity,
+};
+use crate::sizing::{Sizing, Targets};
+use crate::vocabulary::{
+    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+};
+
+/// What the CLI learned from the repository, handed to the pure model.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `owner/name` read from the git remote `origin`, if any.
+    pub origin: Option<String>,
+    /// Package managers detected from lockfiles, keyed by service path (`.` for the root).
+    pub package_managers: BTreeMap<String, PackageManager>,
+}
+
+/// The whole application, validated and resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Project {
+    /// The application.
+    pub app: App,
+    /// The GitHub repository.
+    pub repository: Repository,
+    /// The cloud.
+    pub cloud: Cloud,
+    /// The services, in file order.
+    pub services: Vec<Service>,
+    /// The datastores, in file order.
+    pub datastores: Vec<Datastore>,
+    /// The environments, in promotion order.
+    pub environments: Vec<Environment>,
+    /// Delivery choices.
+    pub delivery: Delivery,
+    /// What the availability target promises.
+    pub targets: Targets,
+    /// The availability target.
+    pub availability: Availability,
+    /// Application-wide derived names.
+    pub names: AppNames,
+    /// GitHub variables the workflows read, which the team must set.
+    pub github_variables: Vec<GithubVariable>,
+    /// The alerts every service gets; each has a runbook.
+    pub alerts: Vec<Alert>,
+}
+
+/// `[app]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct App {
+    /// The application's name.
+    pub name: String,
+    /// One line about the application; the name when not given.
+    pub description: String,
+    /// Code owners, such as `@acme/platform`; `@<repository owner>` when not given.
+    pub owners: Vec<String>,
+    /// How many engineers work on the application, when known.
+    pub team_size: Option<u32>,
+}
+
+/// The GitHub repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// The owner (user or organisation).
+    pub owner: String,
+    /// The repository name.
+    pub name: String,
+    /// `owner/name`.
+    pub full: String,
+    /// True when neither the answers nor the git remote named it, so `<app>/<app>` was assumed.
+    pub assumed: bool,
+}
+
+/// `[cloud]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cloud {
+    /// The provider.
+    pub provider: Provider,
+    /// The primary region.
+    pub region: String,
+    /// The disaster-recovery region, if any.
+    pub dr_region: Option<String>,
+    /// True when `region` was not given and the provider's default was used.
+    pub region_assumed: bool,
+}
+
+/// One service, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    /// The service's name.
+    pub name: String,
+    /// The language.
+    pub language: Language,
+    /// The package manager.
+    pub package_manager: PackageManager,
+    /// The folder, relative to the repository root, normalised (`.` for the root).
+    pub path: String,
+    /// `path` with a trailing `/`, or empty for the root: prefix it to a file name.
+    pub dir: String,
+    /// The port.
+    pub port: u16,
+    /// The liveness endpoint.
+    pub health_path: String,
+    /// The readiness endpoint.
+    pub readiness_path: String,
+    /// The metrics endpoint, or `None` when the runtime exposes none.
+    pub metrics_path: Option<String>,
+    /// Datastores the service connects to, in the order given.
+    pub uses: Vec<String>,
+    /// Reachable from outside the cluster.
+    pub public: bool,
+    /// The numeric user the image runs as.
+    pub uid: u32,
+    /// Whether the Dockerfile can declare a `HEALTHCHECK`.
+    pub image_healthcheck: bool,
+    /// Derived names.
+    pub names: ServiceNames,
+}
+
+/// One datastore, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Datastore {
+    /// The datastore's name.
+    pub name: String,
+    /// The engine.
+    pub engine: Engine,
+    /// The engine version.
+    pub version: String,
+    /// The engine's port.
+    pub port: u16,
+    /// The environment variable holding the connection URL, such as `DB_URL`.
+    pub env_var: String,
+    /// The connection URL for local development and CI service containers.
+    pub local_url: String,
+    /// The services that use it.
+    pub used_by: Vec<String>,
+}
+
+/// One environment, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Environment {
+    /// The environment's name.
+    pub name: String,
+    /// Its position in promotion order, from 0.
+    pub index: usize,
+    /// The branch whose pushes deploy it automatically.
+    pub branch: Option<String>,
+    /// Whether deployment waits for a reviewer.
+    pub approval: bool,
+    /// The ingress host, if known.
+    pub domain: Option<String>,
+    /// Production or not.
+    pub tier: Tier,
+    /// True for the production tier (a convenience for templates).
+    pub production: bool,
+    /// The environment it is promoted from, if any.
+    pub previous: Option<String>,
+    /// Derived size.
+    pub sizing: Sizing,
+    /// Derived names.
+    pub names: EnvNames,
+    /// Per-service names in this environment, in service order.
+    pub services: Vec<ServiceInEnvironment>,
+    /// Per-datastore names in this environment, in datastore order.
+    pub datastores: Vec<DatastoreInEnvironment>,
+    /// Azure Key Vault name for this environment.
+    pub key_vault: String,
+}
+
+/// A service's names within one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceInEnvironment {
+    /// The service's name.
+    pub service: String,
+    /// The cloud identity the service's pods assume.
+    pub workload_identity: String,
+    /// The public host, when the service is public and the environment has a domain.
+    pub host: Option<String>,
+}
+
+/// A datastore's names within one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatastoreInEnvironment {
+    /// The datastore's name.
+    pub datastore: String,
+    /// The secret-manager entry holding its connection URL.
+    pub secret: String,
+    /// The cloud resource id.
+    pub resource: String,
+}
+
+/// `[delivery]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// Rolling, blue-green or canary.
+    pub strategy: Strategy,
+    /// Where images are pushed.
+    pub registry: Registry,
+    /// Argo CD syncs the cluster.
+    pub gitops: bool,
+}
+
+/// Default environments when `[[environments]]` is absent.
+fn default_environments() -> Vec<EnvironmentAnswers> {
+    vec![
+        EnvironmentAnswers {
+            name: "staging".to_owned(),
+            branch: Some("main".to_owned()),
+            ..EnvironmentAnswers::default()
+        },
+        EnvironmentAnswers {
+            name: "production".to_owned(),
+            approval: Some(true),
+            ..EnvironmentAnswers::default()
+        },
+    ]
+}
+
+/// The longest application or service name.
+pub const MAX_NAME_LEN: usize = 30;
+/// The longest environment name (it is part of many cloud names).
+pub const MAX_ENV_NAME_LEN: usize = 16;
+
+/// Checks the naming rule shared by apps, services, datastores and environments.
+pub fn check_name(name: &str, max: usize) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    if name.len() > max {
+        return Err(format!("`{name}` is {} characters long; at most {max} are allowed", name.len()));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(format!("`{name}` must start with a lowercase letter"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "`{name}` contains `{bad}`; only lowercase letters, digits and `-` are allowed"
+        ));
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Err(format!("`{name}` must not end with `-` or contain `--`"));
+    }
+    Ok(())
+}
+
+/// Normalises a service path: relative, inside the repository, `/`-separated, `.` for the root.
+pub fn normalize_path(path: &str) -> Result<String, String> {
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return Err(format!("`{path}` is absolute; give a path relative to the repository root"));
+    }
+    if path.contains('\\') {
+        return Err(format!("`{path}` uses `\\`; separate folders with `/`"));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(format!("`{path}` leaves the repository; keep it inside"));
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.iter().any(|p| p.starts_with('.')) {
+        return Err(format!("`{path}` points into a hidden folder"));
+    }
+    Ok(if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    })
+}
+
+fn valid_hostname(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.contains('.')
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+fn valid_branch(branch: &str) -> bool {
+    !branch.is_empty()
+        && !branch.starts_with(['-', '/'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.contains("..")
+        && !branch.contains("//")
+        && branch
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+}
+
+fn parse_repository(text: &str) -> Option<(String, String)> {
+    let (owner, name) = text.split_once('/')?;
+    let owner_ok = !owner.is_empty()
+        && owner.len() <= 39
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-');
+    let name_ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    (owner_ok && name_ok).then(|| (owner.to_owned(), name.to_owned()))
+}
+
+/// The tier guessed for an environment that does not say.
+fn guess_tier(env: &EnvironmentAnswers, index: usize, count: usize) -> Tier {
+    let named_production = matches!(env.name.as_str(), "production" | "prod" | "prd" | "live");
+    let last_with_approval = count > 1 && index == count - 1 && env.approval == Some(true);
+    if named_production || last_with_approval {
+        Tier::Production
+    } else {
+        Tier::NonProduction
+    }
+}
+
+/// Collects problems with their lines.
+struct Problems<'a> {
+    parsed: Option<&'a ParsedAnswers>,
+    list: Vec<Problem>,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) {
+        let path = path.into();
+        let line = self.parsed.and_then(|p| p.line_of(&path));
+        self.list.push(Problem {
+            path,
+            line,
+            message: message.into(),
+            help: help.into(),
+        });
+    }
+}
+
+impl Project {
+    /// Parses and resolves `scaffold.toml` text in one step.
+    pub fn from_toml(source: &str, facts: &Facts) -> Result<Project, AnswersError> {
+        let parsed = Answers::parse(source)?;
+        Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed))
+    }
+
+    /// Validates `answers` and fills in defaults and derived values.
+    pub fn resolve(answers: &Answers, facts: &Facts) -> Result<Project, AnswersError> {
+        Project::resolve_with_lines(answers, facts, None)
+    }
+
+    fn resolve_with_lines(
+        answers: &Answers,
+        facts: &Facts,
+        parsed: Option<&ParsedAnswers>,
+    ) -> Result<Project, AnswersError> {
+        let mut problems = Problems {
+            parsed,
+            list: Vec::new(),
+        };
+        let p = &mut problems;
+
+        if let Some(schema) = answers.schema
+            && schema != 1
+        {
+            p.push("schema", format!("schema {schema} is not supported"), "this scaffold reads `schema = 1`");
+        }
+
+        // [app]
+        let app_name = answers.app.name.clone();
+        if let Err(message) = check_name(&app_name, MAX_NAME_LEN) {
+            p.push("app.name", format!("the app name {message}"), "use lowercase letters, digits and `-`, starting with a letter, at most 30 characters, such as `shop`");
+        }
+        let repository = match (&answers.app.repository, &facts.origin) {
+            (Some(text), _) => match parse_repository(text) {
+                Some((owner, name)) => Repository { full: format!("{owner}/{name}"), owner, name, assumed: false },
+                None => {
+                    p.push("app.repository", format!("`{text}` is not a GitHub repository"), "write it as `owner/name`, such as `acme/shop`");
+                    assumed_repository(&app_name)
+                }
+            },
+            (None, Some(origin)) => match parse_repository(origin) {
+                Some((owner, name)) => Repository { full: format!("{owner}/{name}"), owner, name, assumed: false },
+                None => assumed_repository(&app_name),
+            },
+            (None, None) => assumed_repository(&app_name),
+        };
+        let owners = match &answers.app.owners {
+            Some(owners) => {
+                for (i, owner) in owners.iter().enumerate() {
+                    let ok = (owner.starts_with('@') && owner.len() > 1 && !owner.contains(char::is_whitespace))
+                        || (owner.contains('@') && !owner.starts_with('@') && owner.contains('.'));
+                    if !ok {
+                        p.push(format!("app.owners[{i}]"), format!("`{owner}` is not a GitHub owner"), "write a user or team as `@user` or `@org/team`, or an email address");
+                    }
+                }
+                owners.clone()
+            }
+            None => vec![format!("@{}", repository.owner)],
+        };
+        if answers.app.team_size == Some(0) {
+            p.push("app.team_size", "a team of 0 people", "give the number of engineers, at least 1");
+        }
+
+        // [cloud]
+        let provider = answers.cloud.provider.unwrap_or(Provider::Aws);
+        let region_assumed = answers.cloud.region.is_none();
+        let region = answers.cloud.region.clone().unwrap_or_else(|| provider.default_region().to_owned());
+        let valid_region = |r: &str| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_region(&region) {
+            p.push("cloud.region", format!("`{region}` is not a region name"), format!("use the provider's region id, such as `{}`", provider.default_region()));
+        }
+        if let Some(dr) = &answers.cloud.dr_region {
+            if !valid_region(dr) {
+                p.push("cloud.dr_region", format!("`{dr}` is not a region name"), "use the provider's region id, or remove the key");
+            } else if *dr == region {
+                p.push("cloud.dr_region", format!("the disaster-recovery region `{dr}` is the primary region"), "choose a different region, or remove the key");
+            }
+        }
+
+        // [delivery]
+        let strategy = answers.delivery.strategy.unwrap_or(Strategy::Rolling);
+        let registry = answers.delivery.registry.unwrap_or(Registry::Ghcr);
+        if let Some(owner) = registry.provider()
+            && owner != provider
+        {
+            p.push(
+                "delivery.registry",
+                format!("registry `{registry}` belongs to {owner}, but `cloud.provider` is {provider}"),
+                format!("use `ghcr` or `{}` with {provider}", provider.native_registry()),
+            );
+        }
+        let gitops = answers.delivery.gitops.unwrap_or(false);
+        let availability = answers.reliability.availability.unwrap_or(Availability::ThreeNines);
+
+        // [[datastores]]
+        let mut datastore_names = BTreeSet::new();
+        for (i, ds) in answers.datastores.iter().enumerate() {
+            if let Err(message) = check_name(&ds.name, MAX_NAME_LEN) {
+                p.push(format!("datastores[{i}].name"), format!("the datastore name {message}"), "use lowercase letters, digits and `-`, starting with a letter, such as `db`");
+            } else if !datastore_names.insert(ds.name.as_str()) {
+                p.push(format!("datastores[{i}].name"), format!("a datastore named `{}` is declared twice", ds.name), "give each datastore a unique name");
+            }
+            if ds.engine.is_none() {
+                p.push(format!("datastores[{i}]"), format!("datastore `{}` has no `engine`", ds.name), format!("add `engine = \"postgres\"` (one of {})", Engine::allowed()));
+            }
+            if let Some(version) = &ds.version
+                && (version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') || version.starts_with('.') || version.ends_with('.'))
+            {
+                p.push(format!("datastores[{i}].version"), format!("`{version}` is not a version number"), "use a version such as \"16\" or \"8.0\", or remove the key for the default");
+            }
+        }
+
+        // [[services]]
+        if answers.services.is_empty() {
+            p.push("services", "no service is declared", "add at least one `[[services]]` table with `name` and `language`");
+        }
+        let mut service_names = BTreeSet::new();
+        let mut service_paths: BTreeMap<String, String> = BTreeMap::new();
+        let mut services = Vec::new();
+        for (i, svc) in answers.services.iter().enumerate() {
+            let at = |key: &str| format!("services[{i}].{key}");
+            if let Err(message) = check_name(&svc.name, MAX_NAME_LEN) {
+                p.push(at("name"), format!("the service name {message}"), "use lowercase letters, digits and `-`, starting with a letter, such as `api`");
+            } else if !service_names.insert(svc.name.clone()) {
+                p.push(at("name"), format!("a service named `{}` is declared twice", svc.name), "give each service a unique name");
+            } else if datastore_names.contains(svc.name.as_str()) {
+                p.push(at("name"), format!("`{}` names both a service and a datastore", svc.name), "rename one of them: they share one namespace in compose and Kubernetes");
+            }
+            let Some(language) = svc.language else {
+                p.push(format!("services[{i}]"), format!("service `{}` has no `language`", svc.name), format!("add `language = \"node\"` (one of {})", Language::allowed()));
+                continue;
+            };
+            let path = match normalize_path(svc.path.as_deref().unwrap_or(".")) {
+                Ok(path) => path,
+                Err(message) => {
+                    p.push(at("path"), message, "use a relative path inside the repository, such as `services/api`");
+                    ".".to_owned()
+                }
+            };
+            if let Some(other) = service_paths.insert(path.clone(), svc.name.clone()) {
+                p.push(at("path"), format!("services `{other}` and `{}` share the folder `{path}`", svc.name), "each service needs its own folder for its Dockerfile");
+            }
+            let package_manager = svc
+                .package_manager
+                .or_else(|| facts.package_managers.get(&path).copied())
+                .unwrap_or_else(|| language.default_package_manager());
+            if !language.package_managers().contains(&package_manager) {
+                let allowed = language.package_managers().iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+                p.push(at("package_manager"), format!("`{package_manager}` does not build {language}"), format!("use one of {allowed}"));
+            }
+            let port = match svc.port {
+                None => language.default_port(),
+                Some(port) if (1024..=65535).contains(&port) => port as u16,
+                Some(port) if (1..1024).contains(&port) => {
+                    p.push(at("port"), format!("port {port} is privileged"), "containers run as a non-root user without capabilities, so use a port from 1024 to 65535, such as 8080");
+                    language.default_port()
+                }
+                Some(port) => {
+                    p.push(at("port"), format!("port {port} is out of range"), "use a port from 1024 to 65535");
+                    language.default_port()
+                }
+            };
+            let mut http_path = |key: &str, value: &Option<String>, default: &str| -> String {
+                match value {
+                    None => default.to_owned(),
+                    Some(v) if v.starts_with('/') && !v.contains(char::is_whitespace) && !v.contains(['"', '\'', '\\', '`', '$']) => v.clone(),
+                    Some(v) => {
+                        p.push(at(key), format!("`{v}` is not an HTTP path"), format!("start it with `/`, such as `{default}`"));
+                        default.to_owned()
+                    }
+                }
+            };
+            let (default_health, default_ready) = if language == Language::Static { ("/healthz", "/healthz") } else { ("/health", "/ready") };
+            let health_path = http_path("health_path", &svc.health_path, default_health);
+            let readiness_path = http_path("readiness_path", &svc.readiness_path, default_ready);
+            let metrics_path = language.has_metrics().then(|| http_path("metrics_path", &svc.metrics_path, "/metrics"));
+            let uses = svc.uses.clone().unwrap_or_default();
+            let mut seen = BTreeSet::new();
+            for (j, name) in uses.iter().enumerate() {
+                if !datastore_names.contains(name.as_str()) {
+                    let declared = if datastore_names.is_empty() {
+                        "no datastore is declared; add a `[[datastores]]` table".to_owned()
+                    } else {
+                        format!("declared datastores: {}", datastore_names.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "))
+                    };
+                    p.push(format!("services[{i}].uses[{j}]"), format!("`{name}` names no datastore"), declared);
+                } else if !seen.insert(name) {
+                    p.push(format!("services[{i}].uses[{j}]"), format!("`{name}` is listed twice"), "list each datastore once");
+                }
+            }
+            services.push(Service {
+                name: svc.name.clone(),
+                language,
+                package_manager,
+                dir: if path == "." { String::new() } else { format!("{path}/") },
+                path,
+                port,
+                health_path,
+                readiness_path,
+                metrics_path,
+                uses,
+                public: svc.public.unwrap_or(false),
+                uid: language.runtime_uid(),
+                image_healthcheck: language.image_can_healthcheck(),
+                names: ServiceNames::derive(&app_name, &svc.name, &repository.owner, registry),
+            });
+        }
+
+        // [[environments]]
+        let env_answers = answers.environments.clone().unwrap_or_else(default_environments);
+        if env_answers.is_empty() {
+            p.push("environments", "the environment list is empty", "declare at least one `[[environments]]` table, such as `name = \"staging\"`, or remove `environments` for staging and production");
+        }
+        let mut env_names = BTreeSet::new();
+        let count = env_answers.len();
+        let mut environments = Vec::new();
+        for (i, env) in env_answers.iter().enumerate() {
+            let at = |key: &str| format!("environments[{i}].{key}");
+            if let Err(message) = check_name(&env.name, MAX_ENV_NAME_LEN) {
+                p.push(at("name"), format!("the environment name {message}"), "use lowercase letters, digits and `-`, starting with a letter, at most 16 characters, such as `staging`");
+            } else if !env_names.insert(env.name.clone()) {
+                p.push(at("name"), format!("an environment named `{}` is declared twice", env.name), "give each environment a unique name");
+            }
+            if let Some(branch) = &env.branch
+                && !valid_branch(branch)
+            {
+                p.push(at("branch"), format!("`{branch}` is not a branch name"), "use a branch such as `main`, or remove the key to deploy only by promotion");
+            }
+            if let Some(domain) = &env.domain
+                && !valid_hostname(domain)
+            {
+                p.push(at("domain"), format!("`{domain}` is not a host name"), "use a lowercase DNS name such as `staging.example.com`, without scheme or path");
+            }
+            let tier = env.tier.unwrap_or_else(|| guess_tier(env, i, count));
+            let sizing = Sizing::derive(availability, tier, provider);
+            environments.push(Environment {
+                name: env.name.clone(),
+                index: i,
+                branch: env.branch.clone(),
+                approval: env.approval.unwrap_or(false),
+                domain: env.domain.clone(),
+                tier,
+                production: tier == Tier::Production,
+                previous: i.checked_sub(1).map(|j| env_answers[j].name.clone()),
+                sizing,
+                names: EnvNames::derive(&app_name, &env.name, provider),
+                services: Vec::new(),
+                datastores: Vec::new(),
+                key_vault: names::key_vault(&app_name, &env.name, &repository.full),
+            });
+        }
+
+        if !problems.list.is_empty() {
+            return Err(AnswersError::Invalid { problems: problems.list });
+        }
+
+        let datastores: Vec<Datastore> = answers
+            .datastores
+            .iter()
+            .map(|ds| {
+                let engine = ds.engine.expect("validated above");
+                let env_var = format!("{}_URL", env_var_prefix(&ds.name));
+                let local_url = match engine {
+                    Engine::Postgres => format!("postgresql://{app_name}:{app_name}@{}:5432/{app_name}", ds.name),
+                    Engine::Mysql => format!("mysql://{app_name}:{app_name}@{}:3306/{app_name}", ds.name),
+                    Engine::Redis => format!("redis://{}:6379/0", ds.name),
+                };
+                Datastore {
+                    name: ds.name.clone(),
+                    engine,
+                    version: ds.version.clone().unwrap_or_else(|| engine.default_version().to_owned()),
+                    port: engine.port(),
+                    env_var,
+                    local_url,
+                    used_by: services.iter().filter(|s| s.uses.contains(&ds.name)).map(|s| s.name.clone()).collect(),
+                }
+            })
+            .collect();
+        for env in &mut environments {
+            env.services = services
+                .iter()
+                .map(|svc| ServiceInEnvironment {
+                    service: svc.name.clone(),
+                    workload_identity: workload_identity(&app_name, &env.name, &svc.name, provider),
+                    host: env.domain.as_ref().filter(|_| svc.public).map(|domain| {
+                        let public_count = services.iter().filter(|s| s.public).count();
+                        if public_count > 1 { format!("{}.{domain}", svc.name) } else { domain.clone() }
+                    }),
+                })
+                .collect();
+            env.datastores = datastores
+                .iter()
+                .map(|ds| DatastoreInEnvironment {
+                    datastore: ds.name.clone(),
+                    secret: datastore_secret(&app_name, &env.name, &ds.name, provider),
+                    resource: datastore_resource(&app_name, &env.name, &ds.name),
+                })
+                .collect();
+        }
+
+        Ok(Project {
+            app: App {
+                description: answers.app.description.clone().unwrap_or_else(|| app_name.clone()),
+                name: app_name.clone(),
+                owners,
+                team_size: answers.app.team_size,
+            },
+            names: AppNames::derive(&app_name, &repository.full),
+            repository,
+            cloud: Cloud {
+                provider,
+                region,
+                dr_region: answers.cloud.dr_region.clone(),
+                region_assumed,
+            },
+            services,
+            datastores,
+            environments,
+            delivery: Delivery { strategy, registry, gitops },
+            alerts: alerts(&Targets::derive(availability)),
+            targets: Targets::derive(availability),
+            availability,
+            github_variables: names::github_variables(provider),
+        })
+    }
+
+    /// The service named `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The datastore named `name`.
+    pub fn datastore(&self, name: &str) -> Option<&Datastore> {
+        self.datastores.iter().find(|d| d.name == name)
+    }
+
+    /// The datastores `service` uses, in its `uses` order.
+    pub fn datastores_of<'a>(&'a self, service: &'a Service) -> impl Iterator<Item = &'a Datastore> + 'a {
+        service.uses.iter().filter_map(|name| self.datastore(name))
+    }
+
+    /// The languages present, each once, in service order.
+    pub fn languages(&self) -> Vec<Language> {
+        let mut seen = Vec::new();
+        for svc in &self.services {
+            if !seen.contains(&svc.language) {
+                seen.push(svc.language);
+            }
+        }
+        seen
+    }
+}
+
+fn assumed_repository(app: &str) -> Repository {
+    Repository {
+        owner: app.to_owned(),
+        name: app.to_owned(),
+        full: format!("{app}/{app}"),
+        assumed: true,
+    }
+}
+
+#[cfg(test)]
+mod tests;

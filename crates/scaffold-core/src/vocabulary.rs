@@ -1,0 +1,381 @@
+//! The closed vocabularies of `scaffold.toml`: languages, engines, clouds,
+//! registries, delivery strategies and availability levels.
+//!
+//! Each enum serializes to the exact string the user writes, so templates and
+//! error messages use one spelling. Per-value defaults (a language's port, an
+//! engine's version, a cloud's region) live here, next to the value they belong to.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Implements `Display`, `ALL` and `allowed()` for a unit enum from its serde names.
+macro_rules! vocabulary {
+    ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in the order the documentation lists them.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The spelling used in `scaffold.toml`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
+
+            /// The allowed spellings, joined for an error message.
+            pub fn allowed() -> String {
+                [$($text),+].join(" | ")
+            }
+
+            /// Parses the spelling used in `scaffold.toml`.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($ty::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// The language a service is written in, which decides its Dockerfile, CI steps and runtime user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Node.js (npm, pnpm or yarn).
+    Node,
+    /// Python (pip, poetry or uv).
+    Python,
+    /// Go modules.
+    Go,
+    /// Rust with Cargo.
+    Rust,
+    /// Java with Maven or Gradle.
+    Java,
+    /// A front end built with Node and served by unprivileged nginx.
+    Static,
+}
+vocabulary!(Language { Node => "node", Python => "python", Go => "go", Rust => "rust", Java => "java", Static => "static" });
+
+impl Language {
+    /// The port the service listens on when `port` is not given.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Language::Node => 3000,
+            Language::Python => 8000,
+            Language::Go | Language::Rust | Language::Java | Language::Static => 8080,
+        }
+    }
+
+    /// The package manager assumed when neither the answers nor detection name one.
+    pub fn default_package_manager(self) -> PackageManager {
+        match self {
+            Language::Node | Language::Static => PackageManager::Npm,
+            Language::Python => PackageManager::Pip,
+            Language::Go => PackageManager::Go,
+            Language::Rust => PackageManager::Cargo,
+            Language::Java => PackageManager::Maven,
+        }
+    }
+
+    /// The package managers that fit this language.
+    pub fn package_managers(self) -> &'static [PackageManager] {
+        match self {
+            Language::Node | Language::Static => {
+                &[PackageManager::Npm, PackageManager::Pnpm, PackageManager::Yarn]
+            }
+            Language::Python => &[PackageManager::Pip, PackageManager::Poetry, PackageManager::Uv],
+            Language::Go => &[PackageManager::Go],
+            Language::Rust => &[PackageManager::Cargo],
+            Language::Java => &[PackageManager::Maven, PackageManager::Gradle],
+        }
+    }
+
+    /// The numeric user the runtime image runs as; Kubernetes `runAsUser` uses the same number.
+    ///
+    /// Node's official image ships user `node` (1000); distroless images ship
+    /// `nonroot` (65532); nginx-unprivileged runs as `nginx` (101); for Python we
+    /// create a system user with a fixed id.
+    pub fn runtime_uid(self) -> u32 {
+        match self {
+            Language::Node => 1000,
+            Language::Python => 10001,
+            Language::Go | Language::Rust | Language::Java => 65532,
+            Language::Static => 101,
+        }
+    }
+
+    /// Whether the runtime image has a shell and tools, so a Docker `HEALTHCHECK` can run.
+    ///
+    /// Distroless images have neither shell nor curl, so their health is left to
+    /// the orchestrator's probes.
+    pub fn image_can_healthcheck(self) -> bool {
+        matches!(self, Language::Node | Language::Python | Language::Static)
+    }
+
+    /// Whether the service exposes Prometheus metrics on its own port.
+    ///
+    /// A static site served by nginx has no application metrics endpoint.
+    pub fn has_metrics(self) -> bool {
+        !matches!(self, Language::Static)
+    }
+
+    /// The CodeQL language that analyses this service.
+    pub fn codeql_language(self) -> &'static str {
+        match self {
+            Language::Node | Language::Static => "javascript-typescript",
+            Language::Python => "python",
+            Language::Go => "go",
+            Language::Rust => "rust",
+            Language::Java => "java-kotlin",
+        }
+    }
+}
+
+/// The tool that installs a service's dependencies from its lockfile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageManager {
+    /// npm with `package-lock.json`.
+    Npm,
+    /// pnpm with `pnpm-lock.yaml`.
+    Pnpm,
+    /// Yarn with `yarn.lock`.
+    Yarn,
+    /// pip with `requirements.txt`.
+    Pip,
+    /// Poetry with `poetry.lock`.
+    Poetry,
+    /// uv with `uv.lock`.
+    Uv,
+    /// Go modules with `go.sum`.
+    Go,
+    /// Cargo with `Cargo.lock`.
+    Cargo,
+    /// Maven with `pom.xml`.
+    Maven,
+    /// Gradle with `build.gradle(.kts)` and its wrapper.
+    Gradle,
+}
+vocabulary!(PackageManager {
+    Npm => "npm", Pnpm => "pnpm", Yarn => "yarn", Pip => "pip", Poetry => "poetry", Uv => "uv",
+    Go => "go", Cargo => "cargo", Maven => "maven", Gradle => "gradle",
+});
+
+impl PackageManager {
+    /// The Dependabot `package-ecosystem` for this manager.
+    pub fn dependabot_ecosystem(self) -> &'static str {
+        match self {
+            PackageManager::Npm | PackageManager::Pnpm | PackageManager::Yarn => "npm",
+            PackageManager::Pip => "pip",
+            PackageManager::Poetry => "pip",
+            PackageManager::Uv => "uv",
+            PackageManager::Go => "gomod",
+            PackageManager::Cargo => "cargo",
+            PackageManager::Maven => "maven",
+            PackageManager::Gradle => "gradle",
+        }
+    }
+
+    /// The lockfile (or manifest, where there is no lockfile) the build copies first for layer caching.
+    pub fn lockfile(self) -> &'static str {
+        match self {
+            PackageManager::Npm => "package-lock.json",
+            PackageManager::Pnpm => "pnpm-lock.yaml",
+            PackageManager::Yarn => "yarn.lock",
+            PackageManager::Pip => "requirements.txt",
+            PackageManager::Poetry => "poetry.lock",
+            PackageManager::Uv => "uv.lock",
+            PackageManager::Go => "go.sum",
+            PackageManager::Cargo => "Cargo.lock",
+            PackageManager::Maven => "pom.xml",
+            PackageManager::Gradle => "build.gradle.kts",
+        }
+    }
+}
+
+/// A datastore engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL.
+    Mysql,
+    /// Redis (or a Redis-compatible managed cache).
+    Redis,
+}
+vocabulary!(Engine { Postgres => "postgres", Mysql => "mysql", Redis => "redis" });
+
+impl Engine {
+    /// The major version used when `version` is not given.
+    pub fn default_version(self) -> &'static str {
+        match self {
+            Engine::Postgres => "16",
+            Engine::Mysql => "8.0",
+            Engine::Redis => "7.2",
+        }
+    }
+
+    /// The port the engine listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            Engine::Postgres => 5432,
+            Engine::Mysql => 3306,
+            Engine::Redis => 6379,
+        }
+    }
+
+    /// The URL scheme of a connection string for this engine.
+    pub fn url_scheme(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgresql",
+            Engine::Mysql => "mysql",
+            Engine::Redis => "redis",
+        }
+    }
+
+    /// Whether the engine is a relational database (as opposed to a cache).
+    pub fn is_database(self) -> bool {
+        !matches!(self, Engine::Redis)
+    }
+
+    /// The official Docker Hub image used for local development and CI service containers.
+    pub fn image(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+            Engine::Redis => "redis",
+        }
+    }
+}
+
+/// The cloud the infrastructure runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Amazon Web Services.
+    Aws,
+    /// Google Cloud.
+    Gcp,
+    /// Microsoft Azure.
+    Azure,
+}
+vocabulary!(Provider { Aws => "aws", Gcp => "gcp", Azure => "azure" });
+
+impl Provider {
+    /// The region used when `region` is not given.
+    pub fn default_region(self) -> &'static str {
+        match self {
+            Provider::Aws => "us-east-1",
+            Provider::Gcp => "us-central1",
+            Provider::Azure => "eastus",
+        }
+    }
+
+    /// The cloud's own container registry.
+    pub fn native_registry(self) -> Registry {
+        match self {
+            Provider::Aws => Registry::Ecr,
+            Provider::Gcp => Registry::Gar,
+            Provider::Azure => Registry::Acr,
+        }
+    }
+
+    /// The managed Kubernetes service's short name.
+    pub fn kubernetes_service(self) -> &'static str {
+        match self {
+            Provider::Aws => "EKS",
+            Provider::Gcp => "GKE",
+            Provider::Azure => "AKS",
+        }
+    }
+}
+
+/// Where container images are pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registry {
+    /// GitHub Container Registry.
+    Ghcr,
+    /// Amazon Elastic Container Registry.
+    Ecr,
+    /// Google Artifact Registry.
+    Gar,
+    /// Azure Container Registry.
+    Acr,
+}
+vocabulary!(Registry { Ghcr => "ghcr", Ecr => "ecr", Gar => "gar", Acr => "acr" });
+
+impl Registry {
+    /// The cloud this registry belongs to; `None` for ghcr, which fits every cloud.
+    pub fn provider(self) -> Option<Provider> {
+        match self {
+            Registry::Ghcr => None,
+            Registry::Ecr => Some(Provider::Aws),
+            Registry::Gar => Some(Provider::Gcp),
+            Registry::Acr => Some(Provider::Azure),
+        }
+    }
+}
+
+/// How a new version replaces the running one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// A Kubernetes `Deployment` rolling update.
+    Rolling,
+    /// An Argo Rollouts blue-green rollout with a preview service.
+    BlueGreen,
+    /// An Argo Rollouts canary with weighted steps and analysis.
+    Canary,
+}
+vocabulary!(Strategy { Rolling => "rolling", BlueGreen => "blue-green", Canary => "canary" });
+
+impl Strategy {
+    /// Whether this strategy is driven by Argo Rollouts.
+    pub fn uses_rollouts(self) -> bool {
+        !matches!(self, Strategy::Rolling)
+    }
+}
+
+/// The availability target, which drives replicas, zones, backups and alert thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Availability {
+    /// 99%: about 7 hours of downtime a month.
+    #[serde(rename = "99")]
+    TwoNines,
+    /// 99.5%: about 3.6 hours a month.
+    #[serde(rename = "99.5")]
+    TwoNinesFive,
+    /// 99.9%: about 43 minutes a month.
+    #[serde(rename = "99.9")]
+    ThreeNines,
+    /// 99.95%: about 22 minutes a month.
+    #[serde(rename = "99.95")]
+    ThreeNinesFive,
+    /// 99.99%: about 4 minutes a month.
+    #[serde(rename = "99.99")]
+    FourNines,
+}
+vocabulary!(Availability {
+    TwoNines => "99", TwoNinesFive => "99.5", ThreeNines => "99.9", ThreeNinesFive => "99.95", FourNines => "99.99",
+});
+
+/// Whether an environment is production, which decides its size and safety settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    /// Serves real users: sized for the availability target, deletion-protected.
+    Production,
+    /// Everything else: one replica, smaller nodes, single-zone datastores.
+    NonProduction,
+}
+vocabulary!(Tier { Production => "production", NonProduction => "non-production" });

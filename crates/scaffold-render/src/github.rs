@@ -1,0 +1,10 @@
+//! The GitHub Actions family: CI, deploy, infrastructure and security workflows, Dependabot and CODEOWNERS under `.github/`.
+
+use scaffold_core::Project;
+
+use crate::{Engine, Files, RenderError};
+
+/// Adds the family's files for `project`.
+pub fn render(_project: &Project, _engine: &Engine, _files: &mut Files) -> Result<(), RenderError> {
+    Ok(())
+}

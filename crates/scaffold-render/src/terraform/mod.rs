@@ -1,0 +1,22 @@
+//! The Terraform family: modules and per-environment compositions under `infra/`,
+//! for the chosen cloud only.
+//!
+//! Each cloud is its own module with its own templates under
+//! `scaffolds/terraform/<cloud>/`; this module only dispatches.
+
+use scaffold_core::{Project, Provider};
+
+use crate::{Engine, Files, RenderError};
+
+mod aws;
+mod azure;
+mod gcp;
+
+/// Adds the Terraform files for `project`'s cloud.
+pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
+    match project.cloud.provider {
+        Provider::Aws => aws::render(project, engine, files),
+        Provider::Gcp => gcp::render(project, engine, files),
+        Provider::Azure => azure::render(project, engine, files),
+    }
+}

@@ -1,0 +1,61 @@
+//! Snapshots of every example's full output, one snapshot per example and family.
+//!
+//! Each snapshot holds every file of one family under a `==== path ====`
+//! header, so a template change shows up as a reviewable diff. Splitting by
+//! family keeps the snapshots readable and lets families change independently.
+//! Update with `cargo insta test --accept` and review the `.snap` diffs like code.
+
+use std::fs;
+use std::path::PathBuf;
+
+use scaffold_core::Project;
+use scaffold_core::project::Facts;
+use scaffold_render::{FAMILIES, render_family};
+
+fn examples() -> Vec<(String, Project)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
+    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("tests/examples exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 6, "at least six examples");
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = fs::read_to_string(&path).unwrap();
+            let project = Project::from_toml(&text, &Facts::default())
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            (path.file_stem().unwrap().to_string_lossy().into_owned(), project)
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_renders_deterministically() {
+    for (name, project) in examples() {
+        let first = scaffold_render::render(&project).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let second = scaffold_render::render(&project).unwrap();
+        assert_eq!(first, second, "{name} renders differently twice");
+        for (path, content) in &first {
+            assert!(content.ends_with('\n') && !content.ends_with("\n\n"), "{name}: {path} must end with one newline");
+            assert!(!content.contains('\r'), "{name}: {path} has CR line endings");
+            assert!(!path.starts_with('/') && !path.contains(".."), "{name}: {path} must be relative");
+        }
+    }
+}
+
+#[test]
+fn snapshots() {
+    for (name, project) in examples() {
+        for family in FAMILIES {
+            let files = render_family(&project, family.name).unwrap();
+            let mut text = String::new();
+            for (path, content) in &files {
+                text.push_str(&format!("==== {path} ====\n{content}"));
+            }
+            insta::assert_snapshot!(format!("{name}__{}", family.name), text);
+        }
+    }
+}
