@@ -49,7 +49,10 @@ fn run() -> Result<bool> {
                 root,
             };
             while let Some(arg) = args.next() {
-                let mut value = || args.next().with_context(|| format!("{arg} needs a value\n{USAGE}"));
+                let mut value = || {
+                    args.next()
+                        .with_context(|| format!("{arg} needs a value\n{USAGE}"))
+                };
                 match arg.as_str() {
                     "--example" => options.examples.push(value()?),
                     "--only" => options.only.push(value()?),

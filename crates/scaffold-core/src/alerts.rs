@@ -32,7 +32,12 @@ pub struct Alert {
 
 /// The alert catalogue for `targets`.
 pub fn alerts(targets: &Targets) -> Vec<Alert> {
-    let alert = |name: &str, severity: &str, for_duration: &str, summary: &str, threshold: String, needs_metrics: bool| {
+    let alert = |name: &str,
+                 severity: &str,
+                 for_duration: &str,
+                 summary: &str,
+                 threshold: String,
+                 needs_metrics: bool| {
         let runbook_file = format!("{}.md", kebab(name));
         Alert {
             name: name.to_owned(),
@@ -76,7 +81,10 @@ pub fn alerts(targets: &Targets) -> Vec<Alert> {
             "warning",
             "10m",
             "p99 latency is above target",
-            format!("99th percentile request latency above {} ms for 10 minutes", targets.latency_p99_ms),
+            format!(
+                "99th percentile request latency above {} ms for 10 minutes",
+                targets.latency_p99_ms
+            ),
             true,
         ),
         alert(
@@ -118,7 +126,10 @@ mod tests {
     #[test]
     fn runbooks_are_kebab_case_under_docs() {
         let list = alerts(&Targets::derive(Availability::ThreeNines));
-        assert_eq!(list[0].runbook_path, "docs/devops/runbooks/error-budget-fast-burn.md");
+        assert_eq!(
+            list[0].runbook_path,
+            "docs/devops/runbooks/error-budget-fast-burn.md"
+        );
         assert!(list[0].threshold.contains("1.44%"), "{}", list[0].threshold);
     }
 }

@@ -190,13 +190,7 @@ impl Answers {
         let document = Document::parse(source.to_owned())
             .map_err(|err| AnswersError::Syntax(err.to_string().trim_end().to_owned()))?;
         let mut problems = Vec::new();
-        unknown_keys(
-            source,
-            document.as_table(),
-            "",
-            TOP_KEYS,
-            &mut problems,
-        );
+        unknown_keys(source, document.as_table(), "", TOP_KEYS, &mut problems);
         if !problems.is_empty() {
             return Err(AnswersError::Invalid { problems });
         }
@@ -237,7 +231,9 @@ impl ParsedAnswers {
             span = k.span().or(span);
             item = value;
             if let Some(index) = index {
-                let Some(element) = item.get(index) else { break };
+                let Some(element) = item.get(index) else {
+                    break;
+                };
                 span = element.span().or(span);
                 item = element;
             }
@@ -304,7 +300,13 @@ fn unknown_keys(
                     for (index, element) in array.iter().enumerate() {
                         if let Some(inline) = element.as_inline_table() {
                             let sub = inline.clone().into_table();
-                            unknown_keys(source, &sub, &format!("{path}[{index}]"), nested, problems);
+                            unknown_keys(
+                                source,
+                                &sub,
+                                &format!("{path}[{index}]"),
+                                nested,
+                                problems,
+                            );
                         }
                     }
                 }

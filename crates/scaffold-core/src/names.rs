@@ -75,6 +75,9 @@ pub struct AppNames {
     pub secret_store: String,
     /// The label `app.kubernetes.io/part-of` on every Kubernetes object.
     pub part_of: String,
+    /// Cloud identity the CI build job assumes to push images to the cloud's own registry
+    /// (created by the Terraform bootstrap root; unused with ghcr, which uses `GITHUB_TOKEN`).
+    pub build_identity: String,
 }
 
 impl AppNames {
@@ -94,6 +97,7 @@ impl AppNames {
             argocd_project: app.to_owned(),
             secret_store: format!("{app}-secrets"),
             part_of: app.to_owned(),
+            build_identity: bounded(&format!("{app}-github-build"), 30),
         }
     }
 }
@@ -110,7 +114,13 @@ pub struct EnvNames {
     /// Cloud identity GitHub Actions assumes for this environment: an IAM role name (AWS),
     /// a service account id (GCP) or a user-assigned identity name (Azure).
     pub ci_identity: String,
-    /// Azure resource group holding the environment's resources (unused elsewhere).
+    /// Cloud identity the infrastructure workflow assumes to apply Terraform in this environment
+    /// (created by the bootstrap root; trusted only from the GitHub environment).
+    pub terraform_identity: String,
+    /// Read-only cloud identity the infrastructure workflow assumes to plan on pull requests
+    /// (created by the bootstrap root; trusted only from pull requests of the repository).
+    pub plan_identity: String,
+    /// Azure resource group holding the environment's resources.
     pub resource_group: String,
     /// Key of the environment's Terraform state inside the state bucket or container.
     pub state_key: String,
@@ -139,7 +149,23 @@ impl EnvNames {
             Provider::Gcp => bounded(&format!("{app}-{env}-deploy"), 30),
             Provider::Azure => bounded(&format!("{app}-{env}-github-deploy"), 128),
         };
+        let (terraform_identity, plan_identity) = match provider {
+            Provider::Aws => (
+                bounded(&format!("{app}-{env}-github-terraform"), 64),
+                bounded(&format!("{app}-{env}-github-plan"), 64),
+            ),
+            Provider::Gcp => (
+                bounded(&format!("{app}-{env}-tf"), 30),
+                bounded(&format!("{app}-{env}-plan"), 30),
+            ),
+            Provider::Azure => (
+                bounded(&format!("{app}-{env}-github-terraform"), 128),
+                bounded(&format!("{app}-{env}-github-plan"), 128),
+            ),
+        };
         EnvNames {
+            terraform_identity,
+            plan_identity,
             namespace: bounded(&format!("{app}-{env}"), 63),
             cluster: bounded(&format!("{app}-{env}"), 40),
             github_environment: env.to_owned(),
@@ -229,7 +255,10 @@ pub fn datastore_resource(app: &str, env: &str, datastore: &str) -> String {
 /// Azure Key Vault name for one environment (3 to 24 letters, digits and `-`, globally unique).
 pub fn key_vault(app: &str, env: &str, repository: &str) -> String {
     let hash = short_hash(&format!("{repository}/{env}"));
-    format!("{}-{hash}", truncate(&format!("{app}-{env}"), 17).trim_end_matches('-'))
+    format!(
+        "{}-{hash}",
+        truncate(&format!("{app}-{env}"), 17).trim_end_matches('-')
+    )
 }
 
 /// The first `max` characters of `text`.
@@ -279,11 +308,30 @@ pub fn github_variables(provider: Provider) -> Vec<GithubVariable> {
                 "environment",
                 "the subscription the environment is deployed to",
             ),
-            var("AZURE_TENANT_ID", "repository", "the Microsoft Entra tenant id"),
+            var(
+                "AZURE_TENANT_ID",
+                "repository",
+                "the Microsoft Entra tenant id",
+            ),
             var(
                 "AZURE_CLIENT_ID",
                 "environment",
                 "the client id of the environment's GitHub deploy identity (Terraform output `ci_client_id`)",
+            ),
+            var(
+                "AZURE_TERRAFORM_CLIENT_ID",
+                "environment",
+                "the client id of the environment's Terraform apply identity (bootstrap output)",
+            ),
+            var(
+                "AZURE_PLAN_CLIENT_ID",
+                "environment",
+                "the client id of the environment's read-only Terraform plan identity (bootstrap output)",
+            ),
+            var(
+                "AZURE_BUILD_CLIENT_ID",
+                "repository",
+                "the client id of the identity that pushes images to ACR (bootstrap output; only with `registry = \"acr\"`)",
             ),
         ],
     }
@@ -339,13 +387,22 @@ mod tests {
             Provider::Gcp,
         );
         assert!(names.ci_identity.len() <= 30, "{}", names.ci_identity);
-        let id = workload_identity("a-thirty-character-app-name-xx", "production", "api", Provider::Gcp);
+        let id = workload_identity(
+            "a-thirty-character-app-name-xx",
+            "production",
+            "api",
+            Provider::Gcp,
+        );
         assert!(id.len() <= 30 && id.len() >= 6, "{id}");
     }
 
     #[test]
     fn aws_names_fit_iam_limits() {
-        let names = EnvNames::derive("a-thirty-character-app-name-xx", "production", Provider::Aws);
+        let names = EnvNames::derive(
+            "a-thirty-character-app-name-xx",
+            "production",
+            Provider::Aws,
+        );
         assert!(names.ci_identity.len() <= 64);
     }
 
@@ -354,15 +411,26 @@ mod tests {
         let names = AppNames::derive("a-thirty-character-app-name-xx", "acme/app");
         assert!(names.state_bucket.len() <= 63);
         assert!(names.state_storage_account.len() <= 24);
-        assert!(names.state_storage_account.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            names
+                .state_storage_account
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
         assert!(names.acr_name.len() <= 50 && names.acr_name.len() >= 5);
         assert!(names.gcp_wif_pool.len() <= 32);
     }
 
     #[test]
     fn secret_names_follow_each_cloud_alphabet() {
-        check(datastore_secret("shop", "staging", "db", Provider::Aws), "shop/staging/db");
-        check(datastore_secret("shop", "staging", "db", Provider::Gcp), "shop-staging-db");
+        check(
+            datastore_secret("shop", "staging", "db", Provider::Aws),
+            "shop/staging/db",
+        );
+        check(
+            datastore_secret("shop", "staging", "db", Provider::Gcp),
+            "shop-staging-db",
+        );
     }
 
     #[test]

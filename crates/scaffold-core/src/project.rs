@@ -57,6 +57,15 @@ pub struct Project {
     pub github_variables: Vec<GithubVariable>,
     /// The alerts every service gets; each has a runbook.
     pub alerts: Vec<Alert>,
+    /// The repository's default branch: the first environment's `branch`, else `main`.
+    /// CI runs on pushes to it, images are pushed only from it.
+    pub default_branch: String,
+    /// The GitHub OIDC subject of jobs on pull requests (`repo:owner/name:pull_request`),
+    /// the only subject the read-only Terraform plan identities trust.
+    pub oidc_pull_request_subject: String,
+    /// The GitHub OIDC subject of the CI build job on the default branch
+    /// (`repo:owner/name:ref:refs/heads/main`), the only subject the build identity trusts.
+    pub oidc_build_subject: String,
 }
 
 /// `[app]`, resolved.
@@ -179,6 +188,9 @@ pub struct Environment {
     pub datastores: Vec<DatastoreInEnvironment>,
     /// Azure Key Vault name for this environment.
     pub key_vault: String,
+    /// The GitHub OIDC subject of jobs running in this GitHub environment
+    /// (`repo:owner/name:environment:<env>`): the only subject its deploy and Terraform identities trust.
+    pub oidc_subject: String,
 }
 
 /// A service's names within one environment.
@@ -241,7 +253,10 @@ pub fn check_name(name: &str, max: usize) -> Result<(), String> {
         return Err("is empty".to_owned());
     }
     if name.len() > max {
-        return Err(format!("`{name}` is {} characters long; at most {max} are allowed", name.len()));
+        return Err(format!(
+            "`{name}` is {} characters long; at most {max} are allowed",
+            name.len()
+        ));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!("`{name}` must start with a lowercase letter"));
@@ -263,7 +278,9 @@ pub fn check_name(name: &str, max: usize) -> Result<(), String> {
 /// Normalises a service path: relative, inside the repository, `/`-separated, `.` for the root.
 pub fn normalize_path(path: &str) -> Result<String, String> {
     if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
-        return Err(format!("`{path}` is absolute; give a path relative to the repository root"));
+        return Err(format!(
+            "`{path}` is absolute; give a path relative to the repository root"
+        ));
     }
     if path.contains('\\') {
         return Err(format!("`{path}` uses `\\`; separate folders with `/`"));
@@ -348,7 +365,12 @@ struct Problems<'a> {
 }
 
 impl Problems<'_> {
-    fn push(&mut self, path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) {
+    fn push(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let path = path.into();
         let line = self.parsed.and_then(|p| p.line_of(&path));
         self.list.push(Problem {
@@ -386,7 +408,11 @@ impl Project {
         if let Some(schema) = answers.schema
             && schema != 1
         {
-            p.push("schema", format!("schema {schema} is not supported"), "this scaffold reads `schema = 1`");
+            p.push(
+                "schema",
+                format!("schema {schema} is not supported"),
+                "this scaffold reads `schema = 1`",
+            );
         }
 
         // [app]
@@ -396,14 +422,28 @@ impl Project {
         }
         let repository = match (&answers.app.repository, &facts.origin) {
             (Some(text), _) => match parse_repository(text) {
-                Some((owner, name)) => Repository { full: format!("{owner}/{name}"), owner, name, assumed: false },
+                Some((owner, name)) => Repository {
+                    full: format!("{owner}/{name}"),
+                    owner,
+                    name,
+                    assumed: false,
+                },
                 None => {
-                    p.push("app.repository", format!("`{text}` is not a GitHub repository"), "write it as `owner/name`, such as `acme/shop`");
+                    p.push(
+                        "app.repository",
+                        format!("`{text}` is not a GitHub repository"),
+                        "write it as `owner/name`, such as `acme/shop`",
+                    );
                     assumed_repository(&app_name)
                 }
             },
             (None, Some(origin)) => match parse_repository(origin) {
-                Some((owner, name)) => Repository { full: format!("{owner}/{name}"), owner, name, assumed: false },
+                Some((owner, name)) => Repository {
+                    full: format!("{owner}/{name}"),
+                    owner,
+                    name,
+                    assumed: false,
+                },
                 None => assumed_repository(&app_name),
             },
             (None, None) => assumed_repository(&app_name),
@@ -411,10 +451,16 @@ impl Project {
         let owners = match &answers.app.owners {
             Some(owners) => {
                 for (i, owner) in owners.iter().enumerate() {
-                    let ok = (owner.starts_with('@') && owner.len() > 1 && !owner.contains(char::is_whitespace))
+                    let ok = (owner.starts_with('@')
+                        && owner.len() > 1
+                        && !owner.contains(char::is_whitespace))
                         || (owner.contains('@') && !owner.starts_with('@') && owner.contains('.'));
                     if !ok {
-                        p.push(format!("app.owners[{i}]"), format!("`{owner}` is not a GitHub owner"), "write a user or team as `@user` or `@org/team`, or an email address");
+                        p.push(
+                            format!("app.owners[{i}]"),
+                            format!("`{owner}` is not a GitHub owner"),
+                            "write a user or team as `@user` or `@org/team`, or an email address",
+                        );
                     }
                 }
                 owners.clone()
@@ -422,22 +468,49 @@ impl Project {
             None => vec![format!("@{}", repository.owner)],
         };
         if answers.app.team_size == Some(0) {
-            p.push("app.team_size", "a team of 0 people", "give the number of engineers, at least 1");
+            p.push(
+                "app.team_size",
+                "a team of 0 people",
+                "give the number of engineers, at least 1",
+            );
         }
 
         // [cloud]
         let provider = answers.cloud.provider.unwrap_or(Provider::Aws);
         let region_assumed = answers.cloud.region.is_none();
-        let region = answers.cloud.region.clone().unwrap_or_else(|| provider.default_region().to_owned());
-        let valid_region = |r: &str| !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let region = answers
+            .cloud
+            .region
+            .clone()
+            .unwrap_or_else(|| provider.default_region().to_owned());
+        let valid_region = |r: &str| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
         if !valid_region(&region) {
-            p.push("cloud.region", format!("`{region}` is not a region name"), format!("use the provider's region id, such as `{}`", provider.default_region()));
+            p.push(
+                "cloud.region",
+                format!("`{region}` is not a region name"),
+                format!(
+                    "use the provider's region id, such as `{}`",
+                    provider.default_region()
+                ),
+            );
         }
         if let Some(dr) = &answers.cloud.dr_region {
             if !valid_region(dr) {
-                p.push("cloud.dr_region", format!("`{dr}` is not a region name"), "use the provider's region id, or remove the key");
+                p.push(
+                    "cloud.dr_region",
+                    format!("`{dr}` is not a region name"),
+                    "use the provider's region id, or remove the key",
+                );
             } else if *dr == region {
-                p.push("cloud.dr_region", format!("the disaster-recovery region `{dr}` is the primary region"), "choose a different region, or remove the key");
+                p.push(
+                    "cloud.dr_region",
+                    format!("the disaster-recovery region `{dr}` is the primary region"),
+                    "choose a different region, or remove the key",
+                );
             }
         }
 
@@ -449,34 +522,65 @@ impl Project {
         {
             p.push(
                 "delivery.registry",
-                format!("registry `{registry}` belongs to {owner}, but `cloud.provider` is {provider}"),
-                format!("use `ghcr` or `{}` with {provider}", provider.native_registry()),
+                format!(
+                    "registry `{registry}` belongs to {owner}, but `cloud.provider` is {provider}"
+                ),
+                format!(
+                    "use `ghcr` or `{}` with {provider}",
+                    provider.native_registry()
+                ),
             );
         }
         let gitops = answers.delivery.gitops.unwrap_or(false);
-        let availability = answers.reliability.availability.unwrap_or(Availability::ThreeNines);
+        let availability = answers
+            .reliability
+            .availability
+            .unwrap_or(Availability::ThreeNines);
 
         // [[datastores]]
         let mut datastore_names = BTreeSet::new();
         for (i, ds) in answers.datastores.iter().enumerate() {
             if let Err(message) = check_name(&ds.name, MAX_NAME_LEN) {
-                p.push(format!("datastores[{i}].name"), format!("the datastore name {message}"), "use lowercase letters, digits and `-`, starting with a letter, such as `db`");
+                p.push(
+                    format!("datastores[{i}].name"),
+                    format!("the datastore name {message}"),
+                    "use lowercase letters, digits and `-`, starting with a letter, such as `db`",
+                );
             } else if !datastore_names.insert(ds.name.as_str()) {
-                p.push(format!("datastores[{i}].name"), format!("a datastore named `{}` is declared twice", ds.name), "give each datastore a unique name");
+                p.push(
+                    format!("datastores[{i}].name"),
+                    format!("a datastore named `{}` is declared twice", ds.name),
+                    "give each datastore a unique name",
+                );
             }
             if ds.engine.is_none() {
-                p.push(format!("datastores[{i}]"), format!("datastore `{}` has no `engine`", ds.name), format!("add `engine = \"postgres\"` (one of {})", Engine::allowed()));
+                p.push(
+                    format!("datastores[{i}]"),
+                    format!("datastore `{}` has no `engine`", ds.name),
+                    format!("add `engine = \"postgres\"` (one of {})", Engine::allowed()),
+                );
             }
             if let Some(version) = &ds.version
-                && (version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') || version.starts_with('.') || version.ends_with('.'))
+                && (version.is_empty()
+                    || !version.chars().all(|c| c.is_ascii_digit() || c == '.')
+                    || version.starts_with('.')
+                    || version.ends_with('.'))
             {
-                p.push(format!("datastores[{i}].version"), format!("`{version}` is not a version number"), "use a version such as \"16\" or \"8.0\", or remove the key for the default");
+                p.push(
+                    format!("datastores[{i}].version"),
+                    format!("`{version}` is not a version number"),
+                    "use a version such as \"16\" or \"8.0\", or remove the key for the default",
+                );
             }
         }
 
         // [[services]]
         if answers.services.is_empty() {
-            p.push("services", "no service is declared", "add at least one `[[services]]` table with `name` and `language`");
+            p.push(
+                "services",
+                "no service is declared",
+                "add at least one `[[services]]` table with `name` and `language`",
+            );
         }
         let mut service_names = BTreeSet::new();
         let mut service_paths: BTreeMap<String, String> = BTreeMap::new();
@@ -484,33 +588,69 @@ impl Project {
         for (i, svc) in answers.services.iter().enumerate() {
             let at = |key: &str| format!("services[{i}].{key}");
             if let Err(message) = check_name(&svc.name, MAX_NAME_LEN) {
-                p.push(at("name"), format!("the service name {message}"), "use lowercase letters, digits and `-`, starting with a letter, such as `api`");
+                p.push(
+                    at("name"),
+                    format!("the service name {message}"),
+                    "use lowercase letters, digits and `-`, starting with a letter, such as `api`",
+                );
             } else if !service_names.insert(svc.name.clone()) {
-                p.push(at("name"), format!("a service named `{}` is declared twice", svc.name), "give each service a unique name");
+                p.push(
+                    at("name"),
+                    format!("a service named `{}` is declared twice", svc.name),
+                    "give each service a unique name",
+                );
             } else if datastore_names.contains(svc.name.as_str()) {
-                p.push(at("name"), format!("`{}` names both a service and a datastore", svc.name), "rename one of them: they share one namespace in compose and Kubernetes");
+                p.push(
+                    at("name"),
+                    format!("`{}` names both a service and a datastore", svc.name),
+                    "rename one of them: they share one namespace in compose and Kubernetes",
+                );
             }
             let Some(language) = svc.language else {
-                p.push(format!("services[{i}]"), format!("service `{}` has no `language`", svc.name), format!("add `language = \"node\"` (one of {})", Language::allowed()));
+                p.push(
+                    format!("services[{i}]"),
+                    format!("service `{}` has no `language`", svc.name),
+                    format!("add `language = \"node\"` (one of {})", Language::allowed()),
+                );
                 continue;
             };
             let path = match normalize_path(svc.path.as_deref().unwrap_or(".")) {
                 Ok(path) => path,
                 Err(message) => {
-                    p.push(at("path"), message, "use a relative path inside the repository, such as `services/api`");
+                    p.push(
+                        at("path"),
+                        message,
+                        "use a relative path inside the repository, such as `services/api`",
+                    );
                     ".".to_owned()
                 }
             };
             if let Some(other) = service_paths.insert(path.clone(), svc.name.clone()) {
-                p.push(at("path"), format!("services `{other}` and `{}` share the folder `{path}`", svc.name), "each service needs its own folder for its Dockerfile");
+                p.push(
+                    at("path"),
+                    format!(
+                        "services `{other}` and `{}` share the folder `{path}`",
+                        svc.name
+                    ),
+                    "each service needs its own folder for its Dockerfile",
+                );
             }
             let package_manager = svc
                 .package_manager
                 .or_else(|| facts.package_managers.get(&path).copied())
                 .unwrap_or_else(|| language.default_package_manager());
             if !language.package_managers().contains(&package_manager) {
-                let allowed = language.package_managers().iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
-                p.push(at("package_manager"), format!("`{package_manager}` does not build {language}"), format!("use one of {allowed}"));
+                let allowed = language
+                    .package_managers()
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                p.push(
+                    at("package_manager"),
+                    format!("`{package_manager}` does not build {language}"),
+                    format!("use one of {allowed}"),
+                );
             }
             let port = match svc.port {
                 None => language.default_port(),
@@ -520,24 +660,44 @@ impl Project {
                     language.default_port()
                 }
                 Some(port) => {
-                    p.push(at("port"), format!("port {port} is out of range"), "use a port from 1024 to 65535");
+                    p.push(
+                        at("port"),
+                        format!("port {port} is out of range"),
+                        "use a port from 1024 to 65535",
+                    );
                     language.default_port()
                 }
             };
             let mut http_path = |key: &str, value: &Option<String>, default: &str| -> String {
                 match value {
                     None => default.to_owned(),
-                    Some(v) if v.starts_with('/') && !v.contains(char::is_whitespace) && !v.contains(['"', '\'', '\\', '`', '$']) => v.clone(),
+                    Some(v)
+                        if v.starts_with('/')
+                            && !v.contains(char::is_whitespace)
+                            && !v.contains(['"', '\'', '\\', '`', '$']) =>
+                    {
+                        v.clone()
+                    }
                     Some(v) => {
-                        p.push(at(key), format!("`{v}` is not an HTTP path"), format!("start it with `/`, such as `{default}`"));
+                        p.push(
+                            at(key),
+                            format!("`{v}` is not an HTTP path"),
+                            format!("start it with `/`, such as `{default}`"),
+                        );
                         default.to_owned()
                     }
                 }
             };
-            let (default_health, default_ready) = if language == Language::Static { ("/healthz", "/healthz") } else { ("/health", "/ready") };
+            let (default_health, default_ready) = if language == Language::Static {
+                ("/healthz", "/healthz")
+            } else {
+                ("/health", "/ready")
+            };
             let health_path = http_path("health_path", &svc.health_path, default_health);
             let readiness_path = http_path("readiness_path", &svc.readiness_path, default_ready);
-            let metrics_path = language.has_metrics().then(|| http_path("metrics_path", &svc.metrics_path, "/metrics"));
+            let metrics_path = language
+                .has_metrics()
+                .then(|| http_path("metrics_path", &svc.metrics_path, "/metrics"));
             let uses = svc.uses.clone().unwrap_or_default();
             let mut seen = BTreeSet::new();
             for (j, name) in uses.iter().enumerate() {
@@ -545,18 +705,37 @@ impl Project {
                     let declared = if datastore_names.is_empty() {
                         "no datastore is declared; add a `[[datastores]]` table".to_owned()
                     } else {
-                        format!("declared datastores: {}", datastore_names.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "declared datastores: {}",
+                            datastore_names
+                                .iter()
+                                .map(|d| format!("`{d}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     };
-                    p.push(format!("services[{i}].uses[{j}]"), format!("`{name}` names no datastore"), declared);
+                    p.push(
+                        format!("services[{i}].uses[{j}]"),
+                        format!("`{name}` names no datastore"),
+                        declared,
+                    );
                 } else if !seen.insert(name) {
-                    p.push(format!("services[{i}].uses[{j}]"), format!("`{name}` is listed twice"), "list each datastore once");
+                    p.push(
+                        format!("services[{i}].uses[{j}]"),
+                        format!("`{name}` is listed twice"),
+                        "list each datastore once",
+                    );
                 }
             }
             services.push(Service {
                 name: svc.name.clone(),
                 language,
                 package_manager,
-                dir: if path == "." { String::new() } else { format!("{path}/") },
+                dir: if path == "." {
+                    String::new()
+                } else {
+                    format!("{path}/")
+                },
                 path,
                 port,
                 health_path,
@@ -571,7 +750,10 @@ impl Project {
         }
 
         // [[environments]]
-        let env_answers = answers.environments.clone().unwrap_or_else(default_environments);
+        let env_answers = answers
+            .environments
+            .clone()
+            .unwrap_or_else(default_environments);
         if env_answers.is_empty() {
             p.push("environments", "the environment list is empty", "declare at least one `[[environments]]` table, such as `name = \"staging\"`, or remove `environments` for staging and production");
         }
@@ -583,12 +765,20 @@ impl Project {
             if let Err(message) = check_name(&env.name, MAX_ENV_NAME_LEN) {
                 p.push(at("name"), format!("the environment name {message}"), "use lowercase letters, digits and `-`, starting with a letter, at most 16 characters, such as `staging`");
             } else if !env_names.insert(env.name.clone()) {
-                p.push(at("name"), format!("an environment named `{}` is declared twice", env.name), "give each environment a unique name");
+                p.push(
+                    at("name"),
+                    format!("an environment named `{}` is declared twice", env.name),
+                    "give each environment a unique name",
+                );
             }
             if let Some(branch) = &env.branch
                 && !valid_branch(branch)
             {
-                p.push(at("branch"), format!("`{branch}` is not a branch name"), "use a branch such as `main`, or remove the key to deploy only by promotion");
+                p.push(
+                    at("branch"),
+                    format!("`{branch}` is not a branch name"),
+                    "use a branch such as `main`, or remove the key to deploy only by promotion",
+                );
             }
             if let Some(domain) = &env.domain
                 && !valid_hostname(domain)
@@ -611,11 +801,14 @@ impl Project {
                 services: Vec::new(),
                 datastores: Vec::new(),
                 key_vault: names::key_vault(&app_name, &env.name, &repository.full),
+                oidc_subject: format!("repo:{}:environment:{}", repository.full, env.name),
             });
         }
 
         if !problems.list.is_empty() {
-            return Err(AnswersError::Invalid { problems: problems.list });
+            return Err(AnswersError::Invalid {
+                problems: problems.list,
+            });
         }
 
         let datastores: Vec<Datastore> = answers
@@ -625,18 +818,30 @@ impl Project {
                 let engine = ds.engine.expect("validated above");
                 let env_var = format!("{}_URL", env_var_prefix(&ds.name));
                 let local_url = match engine {
-                    Engine::Postgres => format!("postgresql://{app_name}:{app_name}@{}:5432/{app_name}", ds.name),
-                    Engine::Mysql => format!("mysql://{app_name}:{app_name}@{}:3306/{app_name}", ds.name),
+                    Engine::Postgres => format!(
+                        "postgresql://{app_name}:{app_name}@{}:5432/{app_name}",
+                        ds.name
+                    ),
+                    Engine::Mysql => {
+                        format!("mysql://{app_name}:{app_name}@{}:3306/{app_name}", ds.name)
+                    }
                     Engine::Redis => format!("redis://{}:6379/0", ds.name),
                 };
                 Datastore {
                     name: ds.name.clone(),
                     engine,
-                    version: ds.version.clone().unwrap_or_else(|| engine.default_version().to_owned()),
+                    version: ds
+                        .version
+                        .clone()
+                        .unwrap_or_else(|| engine.default_version().to_owned()),
                     port: engine.port(),
                     env_var,
                     local_url,
-                    used_by: services.iter().filter(|s| s.uses.contains(&ds.name)).map(|s| s.name.clone()).collect(),
+                    used_by: services
+                        .iter()
+                        .filter(|s| s.uses.contains(&ds.name))
+                        .map(|s| s.name.clone())
+                        .collect(),
                 }
             })
             .collect();
@@ -648,7 +853,11 @@ impl Project {
                     workload_identity: workload_identity(&app_name, &env.name, &svc.name, provider),
                     host: env.domain.as_ref().filter(|_| svc.public).map(|domain| {
                         let public_count = services.iter().filter(|s| s.public).count();
-                        if public_count > 1 { format!("{}.{domain}", svc.name) } else { domain.clone() }
+                        if public_count > 1 {
+                            format!("{}.{domain}", svc.name)
+                        } else {
+                            domain.clone()
+                        }
                     }),
                 })
                 .collect();
@@ -662,9 +871,20 @@ impl Project {
                 .collect();
         }
 
+        let default_branch = environments
+            .iter()
+            .find_map(|e| e.branch.clone())
+            .unwrap_or_else(|| "main".to_owned());
         Ok(Project {
+            oidc_pull_request_subject: format!("repo:{}:pull_request", repository.full),
+            oidc_build_subject: format!("repo:{}:ref:refs/heads/{default_branch}", repository.full),
+            default_branch,
             app: App {
-                description: answers.app.description.clone().unwrap_or_else(|| app_name.clone()),
+                description: answers
+                    .app
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| app_name.clone()),
                 name: app_name.clone(),
                 owners,
                 team_size: answers.app.team_size,
@@ -680,7 +900,11 @@ impl Project {
             services,
             datastores,
             environments,
-            delivery: Delivery { strategy, registry, gitops },
+            delivery: Delivery {
+                strategy,
+                registry,
+                gitops,
+            },
             alerts: alerts(&Targets::derive(availability)),
             targets: Targets::derive(availability),
             availability,
@@ -699,7 +923,10 @@ impl Project {
     }
 
     /// The datastores `service` uses, in its `uses` order.
-    pub fn datastores_of<'a>(&'a self, service: &'a Service) -> impl Iterator<Item = &'a Datastore> + 'a {
+    pub fn datastores_of<'a>(
+        &'a self,
+        service: &'a Service,
+    ) -> impl Iterator<Item = &'a Datastore> + 'a {
         service.uses.iter().filter_map(|name| self.datastore(name))
     }
 

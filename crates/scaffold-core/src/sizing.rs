@@ -184,15 +184,27 @@ mod tests {
 
     #[test]
     fn non_production_is_small_whatever_the_target() {
-        check(Availability::FourNines, Tier::NonProduction, (1, 2, 7, false));
+        check(
+            Availability::FourNines,
+            Tier::NonProduction,
+            (1, 2, 7, false),
+        );
     }
 
     #[test]
     fn production_grows_with_the_target() {
         check(Availability::TwoNines, Tier::Production, (2, 2, 7, false));
-        check(Availability::TwoNinesFive, Tier::Production, (2, 2, 14, false));
+        check(
+            Availability::TwoNinesFive,
+            Tier::Production,
+            (2, 2, 14, false),
+        );
         check(Availability::ThreeNines, Tier::Production, (3, 3, 14, true));
-        check(Availability::ThreeNinesFive, Tier::Production, (3, 3, 30, true));
+        check(
+            Availability::ThreeNinesFive,
+            Tier::Production,
+            (3, 3, 30, true),
+        );
         check(Availability::FourNines, Tier::Production, (4, 3, 35, true));
     }
 
@@ -206,8 +218,18 @@ mod tests {
 
     #[test]
     fn only_production_is_deletion_protected() {
-        assert!(Sizing::derive(Availability::TwoNines, Tier::Production, Provider::Azure).deletion_protection);
-        assert!(!Sizing::derive(Availability::FourNines, Tier::NonProduction, Provider::Azure).deletion_protection);
+        assert!(
+            Sizing::derive(Availability::TwoNines, Tier::Production, Provider::Azure)
+                .deletion_protection
+        );
+        assert!(
+            !Sizing::derive(
+                Availability::FourNines,
+                Tier::NonProduction,
+                Provider::Azure
+            )
+            .deletion_protection
+        );
     }
 
     #[test]
@@ -217,7 +239,10 @@ mod tests {
         assert_eq!(t.monthly_downtime_minutes, 43);
         assert_eq!(t.fast_burn_error_ratio, 0.0144);
         let t = Targets::derive(Availability::FourNines);
-        assert_eq!((t.rto.as_str(), t.rpo.as_str()), ("15 minutes", "5 minutes"));
+        assert_eq!(
+            (t.rto.as_str(), t.rpo.as_str()),
+            ("15 minutes", "5 minutes")
+        );
         let t = Targets::derive(Availability::TwoNines);
         assert_eq!(t.rto, "1 day");
     }

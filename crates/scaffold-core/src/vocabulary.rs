@@ -88,10 +88,16 @@ impl Language {
     /// The package managers that fit this language.
     pub fn package_managers(self) -> &'static [PackageManager] {
         match self {
-            Language::Node | Language::Static => {
-                &[PackageManager::Npm, PackageManager::Pnpm, PackageManager::Yarn]
-            }
-            Language::Python => &[PackageManager::Pip, PackageManager::Poetry, PackageManager::Uv],
+            Language::Node | Language::Static => &[
+                PackageManager::Npm,
+                PackageManager::Pnpm,
+                PackageManager::Yarn,
+            ],
+            Language::Python => &[
+                PackageManager::Pip,
+                PackageManager::Poetry,
+                PackageManager::Uv,
+            ],
             Language::Go => &[PackageManager::Go],
             Language::Rust => &[PackageManager::Cargo],
             Language::Java => &[PackageManager::Maven, PackageManager::Gradle],

@@ -53,10 +53,11 @@ impl Engine {
 
     /// Renders template `id` with `context`, adding `header`, and normalises the output.
     pub fn render(&self, id: &str, context: &impl Serialize) -> Result<String, RenderError> {
-        let mut ctx = tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
-            template: id.to_owned(),
-            message: chain(&err),
-        })?;
+        let mut ctx =
+            tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
+                template: id.to_owned(),
+                message: chain(&err),
+            })?;
         ctx.insert("header", HEADER);
         let text = self
             .tera

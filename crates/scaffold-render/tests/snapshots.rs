@@ -27,7 +27,10 @@ fn examples() -> Vec<(String, Project)> {
             let text = fs::read_to_string(&path).unwrap();
             let project = Project::from_toml(&text, &Facts::default())
                 .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-            (path.file_stem().unwrap().to_string_lossy().into_owned(), project)
+            (
+                path.file_stem().unwrap().to_string_lossy().into_owned(),
+                project,
+            )
         })
         .collect()
 }
@@ -39,9 +42,18 @@ fn every_example_renders_deterministically() {
         let second = scaffold_render::render(&project).unwrap();
         assert_eq!(first, second, "{name} renders differently twice");
         for (path, content) in &first {
-            assert!(content.ends_with('\n') && !content.ends_with("\n\n"), "{name}: {path} must end with one newline");
-            assert!(!content.contains('\r'), "{name}: {path} has CR line endings");
-            assert!(!path.starts_with('/') && !path.contains(".."), "{name}: {path} must be relative");
+            assert!(
+                content.ends_with('\n') && !content.ends_with("\n\n"),
+                "{name}: {path} must end with one newline"
+            );
+            assert!(
+                !content.contains('\r'),
+                "{name}: {path} has CR line endings"
+            );
+            assert!(
+                !path.starts_with('/') && !path.contains(".."),
+                "{name}: {path} must be relative"
+            );
         }
     }
 }

@@ -6,9 +6,18 @@ use super::{Context, Example, Outcome, Validator, lines, output};
 
 /// This family's validators, in table column order.
 pub const VALIDATORS: &[Validator] = &[
-    Validator { name: "hadolint", run: hadolint },
-    Validator { name: "yamllint", run: yamllint },
-    Validator { name: "compose-schema", run: compose_schema },
+    Validator {
+        name: "hadolint",
+        run: hadolint,
+    },
+    Validator {
+        name: "yamllint",
+        run: yamllint,
+    },
+    Validator {
+        name: "compose-schema",
+        run: compose_schema,
+    },
 ];
 
 /// hadolint on every Dockerfile.
@@ -19,7 +28,8 @@ pub fn hadolint(ctx: &Context, example: &Example) -> Result<Outcome> {
     }
     let mut findings = Vec::new();
     for file in files {
-        let (stdout, stderr, code) = output(ctx.tools.command("hadolint").arg("--no-color").arg(&file))?;
+        let (stdout, stderr, code) =
+            output(ctx.tools.command("hadolint").arg("--no-color").arg(&file))?;
         if code != 0 && stdout.trim().is_empty() {
             bail!("hadolint failed on {}: {stderr}", file.display());
         }
@@ -55,7 +65,12 @@ pub fn compose_schema(ctx: &Context, example: &Example) -> Result<Outcome> {
         return Ok(Outcome::NotApplicable);
     }
     let schema = ctx.schema("schemas/compose-spec.json")?;
-    let (stdout, stderr, code) = output(ctx.tools.python(&ctx.root, "schema_check.py").arg(schema).args(&files))?;
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .python(&ctx.root, "schema_check.py")
+            .arg(schema)
+            .args(&files),
+    )?;
     if code == 2 || (code != 0 && stdout.trim().is_empty()) {
         bail!("schema check failed: {stderr}");
     }

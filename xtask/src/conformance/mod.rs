@@ -160,7 +160,11 @@ pub fn run(options: &Options) -> Result<bool> {
     }
     print!("{}", format_table(&validators, &table));
     if clean {
-        println!("conformance: {} examples, {} validators, 0 findings", examples.len(), validators.len());
+        println!(
+            "conformance: {} examples, {} validators, 0 findings",
+            examples.len(),
+            validators.len()
+        );
     } else {
         println!("conformance: findings above; every cell must be 0 or -");
     }
@@ -216,10 +220,19 @@ fn render_examples(options: &Options) -> Result<Vec<Example>> {
         }
         fs::create_dir_all(&out)?;
         fs::write(out.join("scaffold.toml"), &text)?;
-        examples.push(Example { name, project, files, dir: out });
+        examples.push(Example {
+            name,
+            project,
+            files,
+            dir: out,
+        });
     }
     if examples.is_empty() {
-        bail!("no example matches {:?} in {}", options.examples, dir.display());
+        bail!(
+            "no example matches {:?} in {}",
+            options.examples,
+            dir.display()
+        );
     }
     Ok(examples)
 }

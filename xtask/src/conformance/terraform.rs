@@ -8,9 +8,18 @@ use super::{Context, Example, Outcome, Validator, lines, output};
 
 /// This family's validators, in table column order.
 pub const VALIDATORS: &[Validator] = &[
-    Validator { name: "hcl-parse", run: hcl_parse },
-    Validator { name: "terraform-fmt", run: terraform_fmt },
-    Validator { name: "checkov-tf", run: checkov },
+    Validator {
+        name: "hcl-parse",
+        run: hcl_parse,
+    },
+    Validator {
+        name: "terraform-fmt",
+        run: terraform_fmt,
+    },
+    Validator {
+        name: "checkov-tf",
+        run: checkov,
+    },
 ];
 
 fn tf_files(example: &Example) -> Vec<std::path::PathBuf> {
@@ -38,7 +47,9 @@ pub fn terraform_fmt(_ctx: &Context, example: &Example) -> Result<Outcome> {
     }
     let terraform = std::env::var("TERRAFORM").unwrap_or_else(|_| "terraform".to_owned());
     if Command::new(&terraform).arg("version").output().is_err() {
-        println!("terraform-fmt: no terraform binary on PATH; skipped (set TERRAFORM to a binary to run it)");
+        println!(
+            "terraform-fmt: no terraform binary on PATH; skipped (set TERRAFORM to a binary to run it)"
+        );
         return Ok(Outcome::NotApplicable);
     }
     let (stdout, stderr, code) = output(

@@ -24,7 +24,9 @@ impl Tools {
         if !status.success() {
             bail!("installing validators with {} failed", script.display());
         }
-        Ok(Tools { bin: venv.join("bin") })
+        Ok(Tools {
+            bin: venv.join("bin"),
+        })
     }
 
     /// A command for tool `name` from the venv, with the venv first on PATH
@@ -34,7 +36,10 @@ impl Tools {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut paths = vec![self.bin.clone()];
         paths.extend(std::env::split_paths(&path));
-        command.env("PATH", std::env::join_paths(paths).expect("PATH entries are valid"));
+        command.env(
+            "PATH",
+            std::env::join_paths(paths).expect("PATH entries are valid"),
+        );
         command
     }
 

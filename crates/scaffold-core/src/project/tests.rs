@@ -17,7 +17,9 @@ fn resolve(source: &str) -> Result<Project, AnswersError> {
 
 /// Asserts that `source` is rejected with a message containing every piece of `expect`.
 fn check_err(source: &str, expect: &[&str]) {
-    let err = resolve(source).expect_err("answers should be rejected").to_string();
+    let err = resolve(source)
+        .expect_err("answers should be rejected")
+        .to_string();
     for piece in expect {
         assert!(err.contains(piece), "expected {piece:?} in:\n{err}");
     }
@@ -35,13 +37,23 @@ fn minimal_answers_get_every_default() {
     assert_eq!(project.delivery.strategy, Strategy::Rolling);
     assert_eq!(project.delivery.registry, Registry::Ghcr);
     assert_eq!(project.availability, Availability::ThreeNines);
-    let envs: Vec<_> = project.environments.iter().map(|e| (e.name.as_str(), e.branch.as_deref(), e.approval, e.tier)).collect();
+    let envs: Vec<_> = project
+        .environments
+        .iter()
+        .map(|e| (e.name.as_str(), e.branch.as_deref(), e.approval, e.tier))
+        .collect();
     assert_eq!(
         envs,
-        [("staging", Some("main"), false, Tier::NonProduction), ("production", None, true, Tier::Production)]
+        [
+            ("staging", Some("main"), false, Tier::NonProduction),
+            ("production", None, true, Tier::Production)
+        ]
     );
     let api = &project.services[0];
-    assert_eq!((api.port, api.path.as_str(), api.dir.as_str()), (3000, ".", ""));
+    assert_eq!(
+        (api.port, api.path.as_str(), api.dir.as_str()),
+        (3000, ".", "")
+    );
     assert_eq!(api.uid, 1000);
     assert!(project.repository.assumed);
     assert_eq!(project.repository.full, "shop/shop");
@@ -50,7 +62,10 @@ fn minimal_answers_get_every_default() {
 
 #[test]
 fn origin_fills_the_repository() {
-    let facts = Facts { origin: Some("acme/shop".to_owned()), ..Facts::default() };
+    let facts = Facts {
+        origin: Some("acme/shop".to_owned()),
+        ..Facts::default()
+    };
     let project = Project::from_toml(MINIMAL, &facts).unwrap();
     assert_eq!(project.repository.full, "acme/shop");
     assert!(!project.repository.assumed);
@@ -59,53 +74,108 @@ fn origin_fills_the_repository() {
 
 #[test]
 fn detected_package_manager_is_used_unless_answered() {
-    let facts = Facts { package_managers: [(".".to_owned(), PackageManager::Pnpm)].into(), ..Facts::default() };
+    let facts = Facts {
+        package_managers: [(".".to_owned(), PackageManager::Pnpm)].into(),
+        ..Facts::default()
+    };
     let project = Project::from_toml(MINIMAL, &facts).unwrap();
     assert_eq!(project.services[0].package_manager, PackageManager::Pnpm);
 }
 
 #[test]
 fn unknown_keys_name_line_and_nearest_key() {
-    check_err("[app]\nname = \"shop\"\nnmae = \"x\"\n", &["line 3", "`app.nmae`", "unknown key", "did you mean `name`?"]);
-    check_err(&with("[delivery]\nstrategy = \"canary\"\ngitop = true\n"), &["`delivery.gitop`", "did you mean `gitops`?"]);
-    check_err(&with("[[environments]]\nname = \"dev\"\napprove = true\n"), &["`environments[0].approve`", "did you mean `approval`?"]);
-    check_err(&with("[network]\ncidr = \"10.0.0.0/16\"\n"), &["`network`", "valid keys here"]);
+    check_err(
+        "[app]\nname = \"shop\"\nnmae = \"x\"\n",
+        &[
+            "line 3",
+            "`app.nmae`",
+            "unknown key",
+            "did you mean `name`?",
+        ],
+    );
+    check_err(
+        &with("[delivery]\nstrategy = \"canary\"\ngitop = true\n"),
+        &["`delivery.gitop`", "did you mean `gitops`?"],
+    );
+    check_err(
+        &with("[[environments]]\nname = \"dev\"\napprove = true\n"),
+        &["`environments[0].approve`", "did you mean `approval`?"],
+    );
+    check_err(
+        &with("[network]\ncidr = \"10.0.0.0/16\"\n"),
+        &["`network`", "valid keys here"],
+    );
 }
 
 #[test]
 fn syntax_and_type_errors_name_the_line() {
     check_err("[app\nname = \"shop\"\n", &["line 1"]);
-    check_err(&with("[delivery]\nstrategy = \"blue\"\n"), &["line", "blue-green", "canary"]);
-    check_err(&with("[reliability]\navailability = 99.9\n"), &["line", "availability"]);
-    check_err("[[services]]\nname = \"api\"\nlanguage = \"node\"\n", &["`[app]` table is missing"]);
+    check_err(
+        &with("[delivery]\nstrategy = \"blue\"\n"),
+        &["line", "blue-green", "canary"],
+    );
+    check_err(
+        &with("[reliability]\navailability = 99.9\n"),
+        &["line", "availability"],
+    );
+    check_err(
+        "[[services]]\nname = \"api\"\nlanguage = \"node\"\n",
+        &["`[app]` table is missing"],
+    );
 }
 
 #[test]
 fn names_follow_the_rule() {
-    check_err("[app]\nname = \"Shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n", &["line 2", "`app.name`", "lowercase letter"]);
-    check_err("[app]\nname = \"a-very-long-application-name-indeed\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n", &["at most 30"]);
-    check_err("[app]\nname = \"shop_x\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n", &["contains `_`"]);
-    check_err("[app]\nname = \"\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n", &["is empty"]);
+    check_err(
+        "[app]\nname = \"Shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+        &["line 2", "`app.name`", "lowercase letter"],
+    );
+    check_err(
+        "[app]\nname = \"a-very-long-application-name-indeed\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+        &["at most 30"],
+    );
+    check_err(
+        "[app]\nname = \"shop_x\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+        &["contains `_`"],
+    );
+    check_err(
+        "[app]\nname = \"\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+        &["is empty"],
+    );
 }
 
 #[test]
 fn duplicate_services_are_rejected() {
-    check_err(&with("[[services]]\nname = \"api\"\nlanguage = \"go\"\npath = \"x\"\n"), &["`services[1].name`", "declared twice"]);
+    check_err(
+        &with("[[services]]\nname = \"api\"\nlanguage = \"go\"\npath = \"x\"\n"),
+        &["`services[1].name`", "declared twice"],
+    );
 }
 
 #[test]
 fn uses_must_name_a_datastore() {
     check_err(
         "[app]\nname = \"shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\nuses = [\"db\", \"dbx\"]\n[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n",
-        &["line 6", "`services[0].uses[1]`", "`dbx` names no datastore", "declared datastores: `db`"],
+        &[
+            "line 6",
+            "`services[0].uses[1]`",
+            "`dbx` names no datastore",
+            "declared datastores: `db`",
+        ],
     );
     check_err(&with("uses = [\"db\"]\n"), &["no datastore is declared"]);
 }
 
 #[test]
 fn paths_stay_inside_the_repository() {
-    check_err(&with("path = \"/srv/api\"\n"), &["`services[0].path`", "absolute"]);
-    check_err(&with("path = \"../elsewhere\"\n"), &["leaves the repository"]);
+    check_err(
+        &with("path = \"/srv/api\"\n"),
+        &["`services[0].path`", "absolute"],
+    );
+    check_err(
+        &with("path = \"../elsewhere\"\n"),
+        &["leaves the repository"],
+    );
     check_err(&with("path = \"a/../../b\"\n"), &["leaves the repository"]);
     let project = resolve(&with("path = \"./services//api/\"\n")).unwrap();
     assert_eq!(project.services[0].path, "services/api");
@@ -114,33 +184,66 @@ fn paths_stay_inside_the_repository() {
 
 #[test]
 fn ports_must_be_unprivileged_and_in_range() {
-    check_err(&with("port = 70000\n"), &["`services[0].port`", "out of range"]);
+    check_err(
+        &with("port = 70000\n"),
+        &["`services[0].port`", "out of range"],
+    );
     check_err(&with("port = 80\n"), &["privileged", "8080"]);
     check_err(&with("port = 0\n"), &["out of range"]);
 }
 
 #[test]
 fn registry_must_fit_the_cloud() {
-    check_err(&with("[cloud]\nprovider = \"gcp\"\n[delivery]\nregistry = \"ecr\"\n"), &["`delivery.registry`", "belongs to aws", "use `ghcr` or `gar`"]);
-    assert!(resolve(&with("[cloud]\nprovider = \"gcp\"\n[delivery]\nregistry = \"gar\"\n")).is_ok());
+    check_err(
+        &with("[cloud]\nprovider = \"gcp\"\n[delivery]\nregistry = \"ecr\"\n"),
+        &[
+            "`delivery.registry`",
+            "belongs to aws",
+            "use `ghcr` or `gar`",
+        ],
+    );
+    assert!(
+        resolve(&with(
+            "[cloud]\nprovider = \"gcp\"\n[delivery]\nregistry = \"gar\"\n"
+        ))
+        .is_ok()
+    );
 }
 
 #[test]
 fn environment_list_must_not_be_empty() {
-    check_err(&format!("environments = []\n{MINIMAL}"), &["environment list is empty"]);
+    check_err(
+        &format!("environments = []\n{MINIMAL}"),
+        &["environment list is empty"],
+    );
 }
 
 #[test]
 fn environments_are_checked() {
-    check_err(&with("[[environments]]\nname = \"dev\"\n[[environments]]\nname = \"dev\"\n"), &["declared twice"]);
-    check_err(&with("[[environments]]\nname = \"dev\"\ndomain = \"https://dev.example.com\"\n"), &["not a host name"]);
-    check_err(&with("[[environments]]\nname = \"dev\"\nbranch = \"feature..x\"\n"), &["not a branch name"]);
-    check_err(&with("[[environments]]\nname = \"a-long-environment-name\"\n"), &["at most 16"]);
+    check_err(
+        &with("[[environments]]\nname = \"dev\"\n[[environments]]\nname = \"dev\"\n"),
+        &["declared twice"],
+    );
+    check_err(
+        &with("[[environments]]\nname = \"dev\"\ndomain = \"https://dev.example.com\"\n"),
+        &["not a host name"],
+    );
+    check_err(
+        &with("[[environments]]\nname = \"dev\"\nbranch = \"feature..x\"\n"),
+        &["not a branch name"],
+    );
+    check_err(
+        &with("[[environments]]\nname = \"a-long-environment-name\"\n"),
+        &["at most 16"],
+    );
 }
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let err = resolve("[app]\nname = \"Shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\nport = 1\n").unwrap_err();
+    let err = resolve(
+        "[app]\nname = \"Shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\nport = 1\n",
+    )
+    .unwrap_err();
     assert_eq!(err.problems().len(), 2, "{err}");
 }
 
@@ -151,7 +254,10 @@ fn tier_is_guessed_from_name_and_position() {
     ))
     .unwrap();
     let tiers: Vec<_> = project.environments.iter().map(|e| e.tier).collect();
-    assert_eq!(tiers, [Tier::NonProduction, Tier::NonProduction, Tier::Production]);
+    assert_eq!(
+        tiers,
+        [Tier::NonProduction, Tier::NonProduction, Tier::Production]
+    );
     assert_eq!(project.environments[1].previous.as_deref(), Some("dev"));
 }
 
@@ -166,7 +272,10 @@ fn datastores_get_urls_and_users() {
     assert_eq!(ds.local_url, "mysql://shop:shop@user-db:3306/shop");
     assert_eq!(ds.used_by, ["api"]);
     assert_eq!(ds.version, "8.0");
-    assert_eq!(project.environments[0].datastores[0].secret, "shop/staging/user-db");
+    assert_eq!(
+        project.environments[0].datastores[0].secret,
+        "shop/staging/user-db"
+    );
 }
 
 #[test]
@@ -183,11 +292,44 @@ fn several_public_services_get_subdomains() {
         "[app]\nname = \"shop\"\n[[services]]\nname = \"web\"\nlanguage = \"static\"\npublic = true\npath = \"web\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\npublic = true\npath = \"api\"\n[[environments]]\nname = \"staging\"\ndomain = \"staging.shop.dev\"\n",
     )
     .unwrap();
-    let hosts: Vec<_> = project.environments[0].services.iter().map(|s| s.host.clone().unwrap()).collect();
+    let hosts: Vec<_> = project.environments[0]
+        .services
+        .iter()
+        .map(|s| s.host.clone().unwrap())
+        .collect();
     assert_eq!(hosts, ["web.staging.shop.dev", "api.staging.shop.dev"]);
 }
 
 #[test]
 fn package_manager_must_fit_the_language() {
-    check_err(&with("package_manager = \"cargo\"\n"), &["`cargo` does not build node", "`npm`, `pnpm`, `yarn`"]);
+    check_err(
+        &with("package_manager = \"cargo\"\n"),
+        &["`cargo` does not build node", "`npm`, `pnpm`, `yarn`"],
+    );
+}
+
+#[test]
+fn oidc_subjects_and_default_branch_are_derived() {
+    let facts = Facts {
+        origin: Some("acme/shop".to_owned()),
+        ..Facts::default()
+    };
+    let project = Project::from_toml(MINIMAL, &facts).unwrap();
+    assert_eq!(project.default_branch, "main");
+    assert_eq!(
+        project.environments[1].oidc_subject,
+        "repo:acme/shop:environment:production"
+    );
+    assert_eq!(
+        project.oidc_pull_request_subject,
+        "repo:acme/shop:pull_request"
+    );
+    assert_eq!(
+        project.oidc_build_subject,
+        "repo:acme/shop:ref:refs/heads/main"
+    );
+    assert_eq!(
+        project.environments[0].names.terraform_identity,
+        "shop-staging-github-terraform"
+    );
 }
