@@ -1,3 +1,36 @@
-//! The `scaffold` command.
+//! The `scaffold` command: parses arguments, runs one command, maps the outcome to an exit code.
+//!
+//! Everything that touches the outside world (files, git, the terminal) lives
+//! in this crate; the model and the rendering are pure and live in
+//! `scaffold-core` and `scaffold-render`.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+mod exit;
+mod new;
+mod repo;
+mod set;
+mod write;
+
+use cli::{Cli, Command};
+use exit::Failure;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::New(args) => new::run(&args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            let code = err
+                .downcast_ref::<Failure>()
+                .map_or(exit::ERROR, |failure| failure.code);
+            eprintln!("error: {err:#}");
+            ExitCode::from(code)
+        }
+    }
+}

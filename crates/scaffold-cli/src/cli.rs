@@ -1,0 +1,41 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A production-grade DevOps setup for your application, kept current.
+#[derive(Debug, Parser)]
+#[command(name = "scaffold", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer a few questions (or take defaults) and generate every file.
+    New(NewArgs),
+}
+
+/// Arguments of `scaffold new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Take every default (and what detection finds) without asking.
+    #[arg(long, conflicts_with = "answers")]
+    pub defaults: bool,
+    /// Read the answers from this TOML file instead of asking.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Set one answer, such as `app.name=shop` or `services[0].port=8080` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The repository to generate into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite files that already exist (by default they are kept and reported).
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,54 @@
+//! Exit codes, so scripts and CI can tell outcomes apart.
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | 0 | success |
+//! | 1 | an operational error (a file could not be read or written, git failed) |
+//! | 2 | invalid input: bad answers, a bad `--set`, bad arguments (clap uses 2 too) |
+//! | 3 | `scaffold sync` wrote conflicts that need resolving |
+//! | 4 | `scaffold sync --check`: generated files are out of date |
+
+use std::fmt;
+
+/// Success.
+pub const SUCCESS: u8 = 0;
+/// An operational error.
+pub const ERROR: u8 = 1;
+/// Invalid input.
+pub const INVALID: u8 = 2;
+
+/// An error that carries its exit code, for `main` to find in the chain.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// An invalid-input failure with `message`.
+pub fn invalid(message: impl Into<String>) -> anyhow::Error {
+    Failure {
+        code: INVALID,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// The outcome of a command that did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code(pub u8);
+
+impl From<Code> for std::process::ExitCode {
+    fn from(code: Code) -> Self {
+        std::process::ExitCode::from(code.0)
+    }
+}

@@ -1,0 +1,128 @@
+//! `scaffold new`: take answers (a file, the defaults, or the wizard), then
+//! write `scaffold.toml`, every generated file and the lock.
+//!
+//! Nothing is written until the answers are valid and every file has
+//! rendered. A file that already exists with other content is the user's and
+//! is kept (and reported), unless `--force`.
+
+use std::io::IsTerminal as _;
+
+use anyhow::{Context, Result};
+use scaffold_core::Project;
+use scaffold_core::defaults::{app_name_from_dir, default_answers};
+use scaffold_core::project::Facts;
+use scaffold_render::lock::LOCK_PATH;
+use scaffold_render::{Engine, Lock, answers_file};
+
+use crate::cli::NewArgs;
+use crate::exit::{self, Code, invalid};
+use crate::repo;
+use crate::set;
+use crate::write::Root;
+
+/// The answers file's name at the repository root.
+pub const ANSWERS_PATH: &str = "scaffold.toml";
+
+/// Runs `scaffold new`.
+pub fn run(args: &NewArgs) -> Result<Code> {
+    let root = Root::open(&args.dir)?;
+    let git = repo::open(root.path());
+    let facts = Facts {
+        origin: git.as_ref().and_then(repo::origin),
+        ..Facts::default()
+    };
+
+    let (text, source) = answers_text(args, &root)?;
+    let text = set::apply(&text, &args.set)?;
+    let project = Project::from_toml(&text, &facts)
+        .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
+
+    let existing = root.read(ANSWERS_PATH)?;
+    if existing.as_deref().is_some_and(|e| e != text)
+        && !args.force
+        && args.answers.as_deref() != Some(root.path().join(ANSWERS_PATH).as_path())
+    {
+        return Err(invalid(format!(
+            "{} already has a {ANSWERS_PATH}; run `scaffold sync` to update from it, or `scaffold new --force` to replace it",
+            root.path().display()
+        )));
+    }
+
+    let files = scaffold_render::render(&project).context("rendering the files")?;
+    let mut lock = Lock::new();
+    let mut created = 0;
+    let mut kept = Vec::new();
+    for (path, content) in &files {
+        match root.read(path)? {
+            Some(current) if current == *content => {}
+            Some(_) if !args.force => {
+                kept.push(path.clone());
+                lock.user_owned.push(path.clone());
+                continue;
+            }
+            _ => {
+                root.write(path, content)?;
+                created += 1;
+                println!("  create  {path}");
+            }
+        }
+        let blob = repo::store_blob(git.as_ref(), content.as_bytes())?;
+        lock.files.insert(path.clone(), blob.to_string());
+    }
+    root.write(ANSWERS_PATH, &text)?;
+    root.write(LOCK_PATH, &lock.to_text())?;
+
+    for path in &kept {
+        println!(
+            "  keep    {path} (a file of yours is already there; `scaffold new --force` replaces it)"
+        );
+    }
+    println!(
+        "scaffold: wrote {ANSWERS_PATH} and {created} files for `{}`{}",
+        project.app.name,
+        if kept.is_empty() {
+            String::new()
+        } else {
+            format!("; kept {} existing files", kept.len())
+        }
+    );
+    if git.is_none() {
+        println!(
+            "note: {} is not a git repository; run `git init` so `scaffold sync` can merge your future edits",
+            root.path().display()
+        );
+    }
+    println!("next: read docs/devops/tasks.md for what is left to do");
+    Ok(Code(exit::SUCCESS))
+}
+
+/// The answers text and a name for it in messages.
+fn answers_text(args: &NewArgs, root: &Root) -> Result<(String, String)> {
+    if let Some(path) = &args.answers {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            invalid(format!(
+                "cannot read the answers file {}: {err}",
+                path.display()
+            ))
+        })?;
+        return Ok((text, path.display().to_string()));
+    }
+    if args.defaults {
+        let dir_name = root
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let answers = default_answers(&app_name_from_dir(&dir_name));
+        let text = answers_file::render(&answers, &Engine::new())?;
+        return Ok((text, "the default answers".to_owned()));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(invalid(
+            "standard input is not a terminal, so scaffold cannot ask its questions\n  help: run `scaffold new --defaults` to take the defaults, or `scaffold new --answers FILE` to read answers from a file (add `--set key=value` to change single answers)",
+        ));
+    }
+    Err(invalid(
+        "the interactive wizard is not available in this build\n  help: run `scaffold new --defaults` or `scaffold new --answers FILE`",
+    ))
+}
