@@ -76,3 +76,23 @@ pub fn compose_schema(ctx: &Context, example: &Example) -> Result<Outcome> {
     }
     Ok(Outcome::Findings(lines(&stdout, &example.dir)))
 }
+
+/// checkov's dockerfile framework over every Dockerfile, with zero failed checks.
+pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
+    if example
+        .paths(|p| p == "Dockerfile" || p.ends_with("/Dockerfile"))
+        .is_empty()
+    {
+        return Ok(Outcome::NotApplicable);
+    }
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .python(&ctx.root, "checkov_run.py")
+            .arg(&example.dir)
+            .arg("dockerfile"),
+    )?;
+    if code == 2 {
+        bail!("checkov failed: {stderr}");
+    }
+    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+}
