@@ -18,6 +18,10 @@ pub const VALIDATORS: &[Validator] = &[
         name: "compose-schema",
         run: compose_schema,
     },
+    Validator {
+        name: "checkov-docker",
+        run: checkov,
+    },
 ];
 
 /// hadolint on every Dockerfile.
