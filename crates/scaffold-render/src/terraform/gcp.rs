@@ -272,6 +272,9 @@ struct EnvironmentContext<'a> {
     flow_log_sampling: &'static str,
     /// Node boot disk size in GB.
     node_disk_size_gb: u32,
+    /// Memorystore tier: `STANDARD_HA` (a replica in another zone) when the
+    /// environment's datastores are highly available, else `BASIC`.
+    cache_tier: &'static str,
     /// Memorystore size in GB.
     cache_memory_size_gb: u32,
     /// The node pool's Google service account id (6 to 30 characters).
@@ -404,7 +407,12 @@ fn environment_context<'a>(
         release_channel: if production { "STABLE" } else { "REGULAR" },
         flow_log_sampling: if production { "0.5" } else { "0.1" },
         node_disk_size_gb: if production { 100 } else { 50 },
-        // STANDARD_HA needs 5 GB for read replicas; a non-production cache is small.
+        cache_tier: if env.sizing.datastore_ha {
+            "STANDARD_HA"
+        } else {
+            "BASIC"
+        },
+        // A production cache gets room to grow; a non-production cache is small.
         cache_memory_size_gb: if production { 5 } else { 1 },
         node_service_account: bounded(&format!("{}-nodes", env.names.cluster), 30),
         key_ring: format!("{}-gke", env.names.cluster),
