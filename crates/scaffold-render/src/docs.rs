@@ -77,9 +77,16 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
         engine.render(TEMPLATE_README, &context)?,
     );
     for alert in &project.alerts {
+        let example_service = project
+            .services
+            .iter()
+            .find(|s| !alert.needs_metrics || s.metrics_path.is_some())
+            .or(project.services.first())
+            .map_or("", |s| s.names.workload.as_str());
         let page = AlertContext {
             docs: &context,
             alert,
+            example_service,
         };
         files.insert(
             alert.runbook_path.clone(),
@@ -116,6 +123,12 @@ pub struct DocsContext<'a> {
     pub datastores: Vec<DatastoreDoc<'a>>,
     /// Whether any datastore is a relational database (the restore runbook exists).
     pub has_databases: bool,
+    /// The relational databases, as code spans with their product, such as `` `db` (Cloud SQL for PostgreSQL) ``.
+    pub database_names: Vec<String>,
+    /// The services without a metrics endpoint, as code spans (metric alerts never fire for them).
+    pub metricless_services: Vec<String>,
+    /// The caches, as code spans, such as `` `cache` ``.
+    pub cache_names: Vec<String>,
     /// Whether any datastore is a cache (its sizing row appears).
     pub has_caches: bool,
     /// Whether any service is public (Ingress, DNS and TLS apply).
@@ -162,6 +175,8 @@ pub struct AlertContext<'a> {
     pub docs: &'a DocsContext<'a>,
     /// The alert this page is for.
     pub alert: &'a Alert,
+    /// The service the page's example commands use: the first one the alert can fire for.
+    pub example_service: &'a str,
 }
 
 /// One environment as the docs describe it.
@@ -352,6 +367,22 @@ impl<'a> DocsContext<'a> {
             services,
             has_databases: datastores.iter().any(|d| d.database),
             has_caches: datastores.iter().any(|d| !d.database),
+            database_names: datastores
+                .iter()
+                .filter(|d| d.database)
+                .map(|d| format!("`{}` ({})", d.ds.name, d.product))
+                .collect(),
+            metricless_services: project
+                .services
+                .iter()
+                .filter(|s| s.metrics_path.is_none())
+                .map(|s| format!("`{}`", s.name))
+                .collect(),
+            cache_names: datastores
+                .iter()
+                .filter(|d| !d.database)
+                .map(|d| format!("`{}`", d.ds.name))
+                .collect(),
             has_public: project.services.iter().any(|s| s.public),
             datastores,
             rollouts,
@@ -449,8 +480,8 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
                 Some((ds, entry))
             })
     };
-    let restore_doc = |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| {
-        RestoreDoc {
+    let restore_doc =
+        |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
             product: cloud::datastore_product(provider, ds.engine),
@@ -461,8 +492,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
             port: ds.port,
-        }
-    };
+        };
     let restores = databases()
         .map(|(ds, entry)| {
             restore_doc(
@@ -544,10 +574,16 @@ fn dora(project: &Project) -> Vec<DoraTarget> {
         "under 1 day from merge to production".to_owned()
     };
     let lead_why = if approvals == 0 {
-        "every environment deploys automatically, so the pipeline's own duration is the lead time".to_owned()
+        "every environment deploys automatically, so the pipeline's own duration is the lead time"
+            .to_owned()
     } else {
+        let (count, verb) = if approvals == 1 {
+            ("one environment".to_owned(), "waits")
+        } else {
+            (format!("{approvals} environments"), "wait")
+        };
         format!(
-            "{approvals} environment(s) wait for a reviewer; a working day is enough for that approval without letting changes pile up"
+            "{count} {verb} for a reviewer; a working day is enough for that approval without letting changes pile up"
         )
     };
     let (failure_rate, failure_why) = match targets.error_budget {
@@ -652,18 +688,22 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     }
     let has_public = project.services.iter().any(|s| s.public);
     for env in &project.environments {
-        match &env.domain {
-            None if has_public => add(
+        if env.domain.is_none() && has_public {
+            add(
                 format!("Domain of `{}`", env.name),
                 "No domain is set, so the public services of this environment get no public host or certificate.".to_owned(),
                 format!("`domain` of environment `{}` in `scaffold.toml`, then `scaffold sync`", env.name),
-            ),
-            Some(domain) => add(
-                format!("DNS for `{domain}`"),
-                "scaffold does not manage the DNS zone; the host must point at the ingress controller's load balancer of this environment.".to_owned(),
-                "Your DNS provider (see the task plan)".to_owned(),
-            ),
-            None => {}
+            );
+        }
+        for host in env.services.iter().filter_map(|s| s.host.as_ref()) {
+            add(
+                format!("DNS for `{host}`"),
+                format!(
+                    "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
+                    env.names.cluster
+                ),
+                "Your DNS provider (task DO-050 of the task plan)".to_owned(),
+            );
         }
     }
     if project.environments.iter().any(|e| e.approval) {
@@ -679,6 +719,11 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "The Alertmanager configuration of the prometheus-operator installation".to_owned(),
     );
     add(
+        "Tracing backend".to_owned(),
+        "Services export OpenTelemetry traces, but where traces are stored and viewed is not in `scaffold.toml`.".to_owned(),
+        "The OpenTelemetry collector installed in each cluster (task DO-040 of the task plan)".to_owned(),
+    );
+    add(
         "Budget alert e-mail".to_owned(),
         "Budget notifications need recipients.".to_owned(),
         "The budget module's notification input (see `infra/modules/budget/README.md`)".to_owned(),
@@ -692,7 +737,8 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         add(
             "TLS certificate contact".to_owned(),
             "cert-manager's ACME issuer needs an e-mail address for expiry notices.".to_owned(),
-            "The `ClusterIssuer` created when installing cert-manager (see the task plan)".to_owned(),
+            "The `ClusterIssuer` created when installing cert-manager (see the task plan)"
+                .to_owned(),
         );
     }
     if project.app.team_size.is_none() {
@@ -713,7 +759,7 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "Application secrets other than datastores".to_owned(),
         "scaffold wires only the datastore connection URLs; API keys and similar secrets are not in `scaffold.toml`.".to_owned(),
         format!(
-            "Add entries to the {} and keys to each service's `ExternalSecret` in `deploy/kubernetes/base/`",
+            "Add entries to {} and keys to each service's `ExternalSecret` in `deploy/kubernetes/base/`",
             cloud::facts(project).secret_manager
         ),
     );

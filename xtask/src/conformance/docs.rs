@@ -63,13 +63,16 @@ fn install_node_tools(root: &Path) -> Result<PathBuf> {
     let source = root.join("xtask/js");
     let dir = node_tools(root);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let lock = fs::read(source.join("package-lock.json")).context("reading xtask/js/package-lock.json")?;
+    let lock =
+        fs::read(source.join("package-lock.json")).context("reading xtask/js/package-lock.json")?;
     let installed_lock = dir.join("node_modules/.scaffold-package-lock.json");
     let current = fs::read(&installed_lock).is_ok_and(|installed| installed == lock)
         && dir
             .join("node_modules/markdownlint-cli2/markdownlint-cli2-bin.mjs")
             .is_file()
-        && dir.join("node_modules/@mermaid-js/parser/package.json").is_file();
+        && dir
+            .join("node_modules/@mermaid-js/parser/package.json")
+            .is_file();
     if !current {
         for file in ["package.json", "package-lock.json"] {
             fs::copy(source.join(file), dir.join(file))
@@ -77,7 +80,13 @@ fn install_node_tools(root: &Path) -> Result<PathBuf> {
         }
         let (stdout, stderr, code) = output(
             Command::new("npm")
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix"])
+                .args([
+                    "ci",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                ])
                 .arg(&dir),
         )
         .context("running npm (Node.js 20 or newer must be installed)")?;
@@ -117,7 +126,12 @@ pub fn markdownlint(ctx: &Context, example: &Example) -> Result<Outcome> {
     }
     let findings: Vec<String> = lines(&stderr, &example.dir)
         .into_iter()
-        .filter(|l| !l.starts_with("markdownlint-cli2 v") && !l.starts_with("Finding:") && !l.starts_with("Linting:") && !l.starts_with("Summary:"))
+        .filter(|l| {
+            !l.starts_with("markdownlint-cli2 v")
+                && !l.starts_with("Finding:")
+                && !l.starts_with("Linting:")
+                && !l.starts_with("Summary:")
+        })
         .collect();
     if code == 1 && findings.is_empty() {
         bail!("markdownlint-cli2 reported failure without findings: {stdout}{stderr}");

@@ -144,7 +144,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             registry_host,
             registry_is_cloud,
             service_account_annotation: "`iam.gke.io/gcp-service-account` with the e-mail of the service's Google service account",
-            budget_product: "Cloud Billing budgets",
+            budget_product: "Cloud Billing",
         },
         Provider::Azure => CloudFacts {
             display: "Azure",
@@ -177,7 +177,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             registry_host,
             registry_is_cloud,
             service_account_annotation: "`azure.workload.identity/client-id` with the client id of the service's managed identity",
-            budget_product: "Azure Cost Management budgets",
+            budget_product: "Azure Cost Management",
         },
     }
 }
@@ -248,7 +248,12 @@ pub fn read_secret(project: &Project, env: &Environment, secret: &str) -> String
 }
 
 /// The commands that restore a database of `engine` to a new instance at `$RESTORE_TIME`.
-pub fn restore_database(project: &Project, env: &Environment, engine: Engine, resource: &str) -> Vec<String> {
+pub fn restore_database(
+    project: &Project,
+    env: &Environment,
+    engine: Engine,
+    resource: &str,
+) -> Vec<String> {
     let region = &project.cloud.region;
     let rg = &env.names.resource_group;
     match project.cloud.provider {
@@ -276,9 +281,15 @@ pub fn restore_database(project: &Project, env: &Environment, engine: Engine, re
             ),
         ],
         Provider::Azure => {
-            let kind = if engine == Engine::Mysql { "mysql" } else { "postgres" };
+            let kind = if engine == Engine::Mysql {
+                "mysql"
+            } else {
+                "postgres"
+            };
             vec![
-                format!("az {kind} flexible-server backup list --resource-group {rg} --name {resource} --output table"),
+                format!(
+                    "az {kind} flexible-server backup list --resource-group {rg} --name {resource} --output table"
+                ),
                 format!(
                     "az {kind} flexible-server restore --resource-group {rg} --name {resource}-restore --source-server {resource} --restore-time \"$RESTORE_TIME\""
                 ),
@@ -307,7 +318,9 @@ pub fn failover_database(
             format!(
                 "aws rds restore-db-instance-to-point-in-time --region {dr_region} --source-db-instance-automated-backups-arn \"$BACKUP_ARN\" --target-db-instance-identifier {resource} --use-latest-restorable-time"
             ),
-            format!("aws rds wait db-instance-available --region {dr_region} --db-instance-identifier {resource}"),
+            format!(
+                "aws rds wait db-instance-available --region {dr_region} --db-instance-identifier {resource}"
+            ),
         ],
         Provider::Gcp => vec![
             format!(
@@ -321,7 +334,11 @@ pub fn failover_database(
             ),
         ],
         Provider::Azure => {
-            let kind = if engine == Engine::Mysql { "mysql" } else { "postgres" };
+            let kind = if engine == Engine::Mysql {
+                "mysql"
+            } else {
+                "postgres"
+            };
             vec![format!(
                 "az {kind} flexible-server geo-restore --resource-group {rg} --name {resource}-dr --source-server {resource} --location {dr_region}"
             )]
@@ -336,7 +353,9 @@ pub fn budget_check(project: &Project, env: &Environment) -> String {
             "aws budgets describe-budget --account-id \"$AWS_ACCOUNT_ID\" --budget-name {}",
             env.names.budget
         ),
-        Provider::Gcp => "gcloud billing budgets list --billing-account \"$GCP_BILLING_ACCOUNT\"".to_owned(),
+        Provider::Gcp => {
+            "gcloud billing budgets list --billing-account \"$GCP_BILLING_ACCOUNT\"".to_owned()
+        }
         Provider::Azure => format!(
             "az consumption budget show --budget-name {} --resource-group {}",
             env.names.budget, env.names.resource_group
@@ -367,5 +386,7 @@ pub fn annotate_service_account(
             env.names.resource_group
         ),
     };
-    format!("kubectl annotate serviceaccount {service_account} --namespace {ns} --overwrite {value}")
+    format!(
+        "kubectl annotate serviceaccount {service_account} --namespace {ns} --overwrite {value}"
+    )
 }
