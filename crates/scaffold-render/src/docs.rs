@@ -759,7 +759,7 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "Application secrets other than datastores".to_owned(),
         "scaffold wires only the datastore connection URLs; API keys and similar secrets are not in `scaffold.toml`.".to_owned(),
         format!(
-            "Add entries to {} and keys to each service's `ExternalSecret` in `deploy/kubernetes/base/`",
+            "Add entries to {} and map them into each service's Secret through its `ExternalSecret` in `deploy/kubernetes/base/`",
             cloud::facts(project).secret_manager
         ),
     );
