@@ -63,6 +63,7 @@ function architectureProblems(ast) {
   const problems = [];
   const kinds = new Map();
   const parents = new Map();
+  const offsets = new Map();
   const declare = (node, kind) => {
     if (kinds.has(node.id)) {
       problems.push(`id \`${node.id}\` is declared twice`);
@@ -74,6 +75,7 @@ function architectureProblems(ast) {
     }
     kinds.set(node.id, kind);
     parents.set(node.id, node.in);
+    offsets.set(node.id, node.$cstNode.offset);
   };
   // The AST lists groups, services and junctions separately; declaration order
   // matters to the renderer, so replay them in source order.
@@ -87,6 +89,7 @@ function architectureProblems(ast) {
     for (const [id, grouped] of [[edge.lhsId, edge.lhsGroup], [edge.rhsId, edge.rhsGroup]]) {
       const kind = kinds.get(id);
       if (kind === undefined) problems.push(`edge end \`${id}\` is not declared`);
+      else if (offsets.get(id) > edge.$cstNode.offset) problems.push(`edge end \`${id}\` is declared after the edge`);
       else if (kind === 'group') problems.push(`edge end \`${id}\` is a group, not a service or junction`);
       else if (grouped && parents.get(id) === undefined) problems.push(`edge end \`${id}{group}\` is not in a group`);
     }
