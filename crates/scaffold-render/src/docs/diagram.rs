@@ -96,9 +96,11 @@ pub fn deployment(project: &Project, facts: &cloud::CloudFacts) -> String {
             }
         }
         if let Some(first) = project.services.first() {
+            // `{group}` ends the edge at the environment's cluster boundary: every
+            // service pulls from the registry, not only the one the edge names.
             let _ = writeln!(
                 out,
-                "    registry:B --> T:{}",
+                "    registry:B --> T:{}{{group}}",
                 id(&[&env.name, &first.name])
             );
         }

@@ -132,3 +132,37 @@ fn section<'t>(text: &'t str, heading: &str) -> &'t str {
         .map_or(rest.len(), |i| i + heading.len());
     &rest[..end]
 }
+
+#[test]
+fn diagram_declares_every_node_once_and_before_its_edges() {
+    for (name, project, _) in examples() {
+        let facts = super::cloud::facts(&project);
+        let source = super::diagram::deployment(&project, &facts);
+        let mut declared = std::collections::BTreeSet::new();
+        for line in source.lines().skip(1).map(str::trim) {
+            if let Some(rest) = line
+                .strip_prefix("service ")
+                .or_else(|| line.strip_prefix("group "))
+            {
+                let id = rest.split('(').next().expect("a node has an id");
+                assert!(
+                    declared.insert(id.to_owned()),
+                    "{name}: `{id}` declared twice"
+                );
+            } else {
+                let (lhs, rhs) = line
+                    .split_once(" --> ")
+                    .unwrap_or_else(|| panic!("{name}: unexpected line `{line}`"));
+                let lhs = lhs.split(':').next().expect("edge has a left end");
+                let rhs = rhs.split(':').nth(1).expect("edge has a right end");
+                let rhs = rhs.trim_end_matches("{group}");
+                for end in [lhs, rhs] {
+                    assert!(
+                        declared.contains(end),
+                        "{name}: `{end}` used before it is declared"
+                    );
+                }
+            }
+        }
+    }
+}
