@@ -145,6 +145,8 @@ pub struct DocsContext<'a> {
     pub error_budget_percent: String,
     /// The analysis success rate as a percentage, such as `99.5`.
     pub analysis_success_percent: String,
+    /// The services' package managers, each once, in service order (Dependabot updates each).
+    pub package_managers: Vec<String>,
     /// The CodeQL languages `security.yml` analyses, each once.
     pub codeql_languages: Vec<&'static str>,
     /// The DORA targets and why.
@@ -352,6 +354,16 @@ impl<'a> DocsContext<'a> {
             diagram: diagram::deployment(project, &facts),
             error_budget_percent: percent(project.targets.error_budget),
             analysis_success_percent: percent(project.targets.analysis_success_rate),
+            package_managers: {
+                let mut list: Vec<String> = Vec::new();
+                for svc in &project.services {
+                    let name = svc.package_manager.to_string();
+                    if !list.contains(&name) {
+                        list.push(name);
+                    }
+                }
+                list
+            },
             codeql_languages: {
                 let mut list: Vec<&'static str> = Vec::new();
                 for language in project.languages() {
