@@ -58,6 +58,8 @@ pub struct CloudFacts {
     pub service_account_annotation: &'static str,
     /// The budget product, such as `AWS Budgets`.
     pub budget_product: &'static str,
+    /// The cloud's record of API calls, on by default.
+    pub audit_log: &'static str,
 }
 
 /// Facts about the chosen cloud for `project`.
@@ -109,6 +111,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             registry_is_cloud,
             service_account_annotation: "`eks.amazonaws.com/role-arn` with the ARN of the service's IAM role",
             budget_product: "AWS Budgets",
+            audit_log: "AWS CloudTrail",
         },
         Provider::Gcp => CloudFacts {
             display: "Google Cloud",
@@ -145,6 +148,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             registry_is_cloud,
             service_account_annotation: "`iam.gke.io/gcp-service-account` with the e-mail of the service's Google service account",
             budget_product: "Cloud Billing",
+            audit_log: "Cloud Audit Logs",
         },
         Provider::Azure => CloudFacts {
             display: "Azure",
@@ -178,6 +182,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             registry_is_cloud,
             service_account_annotation: "`azure.workload.identity/client-id` with the client id of the service's managed identity",
             budget_product: "Azure Cost Management",
+            audit_log: "the Azure Activity Log",
         },
     }
 }
