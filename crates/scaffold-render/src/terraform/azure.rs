@@ -531,8 +531,6 @@ struct BootstrapContext<'a> {
     dr_region: Option<&'a str>,
     /// The state storage.
     state: StateView,
-    /// State replication: geo-zone-redundant with a DR region, zone-redundant otherwise.
-    state_replication: &'static str,
     /// Resource group of the registry and GitHub identities.
     shared_resource_group: &'a str,
     /// The registry's name when images come from ACR.
@@ -557,11 +555,6 @@ impl<'a> BootstrapContext<'a> {
             region: &project.cloud.region,
             dr_region: project.cloud.dr_region.as_deref(),
             state: StateView::new(project, ""),
-            state_replication: if project.cloud.dr_region.is_some() {
-                "GZRS"
-            } else {
-                "ZRS"
-            },
             shared_resource_group: &project.names.shared_resource_group,
             acr: (project.delivery.registry == Registry::Acr)
                 .then_some(project.names.acr_name.as_str()),
