@@ -149,26 +149,29 @@ impl Features {
 
     /// Every engine in use with its Terraform resource type, in a fixed order.
     fn engines(&self) -> Vec<EngineRef> {
-        let mut engines = Vec::new();
-        if self.mysql {
-            engines.push(EngineRef {
-                key: "mysql",
-                resource: "azurerm_mysql_flexible_server",
-            });
-        }
-        if self.postgres {
-            engines.push(EngineRef {
-                key: "postgres",
-                resource: "azurerm_postgresql_flexible_server",
-            });
-        }
-        if self.redis {
-            engines.push(EngineRef {
-                key: "redis",
-                resource: "azurerm_redis_cache",
-            });
-        }
-        engines
+        let used = [
+            (self.mysql, "mysql", "azurerm_mysql_flexible_server"),
+            (
+                self.postgres,
+                "postgres",
+                "azurerm_postgresql_flexible_server",
+            ),
+            (self.redis, "redis", "azurerm_redis_cache"),
+        ];
+        let width = used
+            .iter()
+            .filter(|(on, _, _)| *on)
+            .map(|(_, key, _)| key.len())
+            .max()
+            .unwrap_or(0);
+        used.iter()
+            .filter(|(on, _, _)| *on)
+            .map(|(_, key, resource)| EngineRef {
+                key,
+                resource,
+                padded: format!("{key:<width$}"),
+            })
+            .collect()
     }
 
     /// The keys of the network module's private DNS zones, for documentation.
@@ -232,6 +235,8 @@ struct EngineRef {
     key: &'static str,
     /// The Terraform resource type.
     resource: &'static str,
+    /// `key` padded to the longest key in use, so a map of them is aligned as `terraform fmt` wants.
+    padded: String,
 }
 
 /// Context of every module template. THESE FIELDS ARE LOAD-BEARING: the templates read them.
