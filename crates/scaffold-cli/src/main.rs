@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cli;
+mod detect;
 mod exit;
 mod new;
 mod repo;
