@@ -25,7 +25,9 @@ use scaffold_core::defaults::{app_name_from_dir, default_answers};
 use scaffold_core::{Answers, Engine, Language, PackageManager};
 
 use manifest::{Context, Finding, Folder, MANIFESTS};
-pub use tree::{FsTree, MemTree, Tree};
+#[cfg(test)]
+pub use tree::MemTree;
+pub use tree::{FsTree, Tree};
 
 /// Folders never walked: dependencies, build output, virtual environments.
 const SKIPPED_DIRS: &[&str] = &[

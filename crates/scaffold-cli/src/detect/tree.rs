@@ -6,6 +6,7 @@
 //! touch: symbolic links (they could point anywhere) and large files (a
 //! manifest is small; a multi-megabyte file is data, not configuration).
 
+#[cfg(test)]
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -96,11 +97,13 @@ impl Tree for FsTree {
 }
 
 /// An in-memory repository: file path to content. Directories are implied by the paths.
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
 pub struct MemTree {
     files: BTreeMap<String, String>,
 }
 
+#[cfg(test)]
 impl MemTree {
     /// A tree holding `files` (path, content).
     pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
@@ -113,6 +116,7 @@ impl MemTree {
     }
 }
 
+#[cfg(test)]
 impl Tree for MemTree {
     fn list(&self, dir: &str) -> Vec<Entry> {
         let prefix = if dir == "." {
