@@ -124,6 +124,13 @@ fn answers_text(
             "standard input is not a terminal, so scaffold cannot ask its questions\n  help: run `scaffold new --defaults` to take the defaults, or `scaffold new --answers FILE` to read answers from a file (add `--set key=value` to change single answers)",
         ));
     }
+    // Say so before asking anything, rather than after the last question.
+    if !args.force && root.read(ANSWERS_PATH)?.is_some() {
+        return Err(invalid(format!(
+            "{} already has a {ANSWERS_PATH}; run `scaffold sync` to update from it, `scaffold add` to add to it, or `scaffold new --force` to replace it",
+            root.path().display()
+        )));
+    }
     let answers = wizard::run_new(&wizard::Start {
         root: root.path(),
         detection,

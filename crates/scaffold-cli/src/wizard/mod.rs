@@ -135,6 +135,16 @@ pub fn run_new(start: &Start<'_>) -> Result<Answers> {
         preset: preset_keys(start.sets),
         draft: Draft::from_answers(&parsed.answers),
     };
+    if wizard.preset("cloud.provider") {
+        // A cloud chosen with --set brings its own region and registry defaults.
+        let provider = wizard.draft.provider;
+        if !wizard.preset("cloud.region") {
+            wizard.draft.region = provider.default_region().to_owned();
+        }
+        if !wizard.preset("delivery.registry") {
+            wizard.draft.registry = draft::fit_registry(wizard.draft.registry, provider);
+        }
+    }
     install_interrupt_handler();
     wizard.introduce(start.detection)?;
     wizard.app()?;
@@ -938,7 +948,7 @@ impl Wizard {
             self.draft.owners = draft::split_list(&value);
         }
         if !self.preset("app.team_size") {
-            self.help("How many engineers work on it (used to size the on-call and review docs); empty if you prefer not to say.")?;
+            self.help("How many engineers work on it; empty to leave it out.")?;
             let current = self
                 .draft
                 .team_size

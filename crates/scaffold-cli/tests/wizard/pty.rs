@@ -17,7 +17,7 @@ type Pty = expectrl::session::OsSession;
 
 fn spawn(repo: &Repo, args: &[&str]) -> Pty {
     let mut command = Command::new(bin());
-    command.arg("new").args(args).current_dir(&repo.path);
+    command.args(args).current_dir(&repo.path);
     command.env("TERM", "xterm");
     let mut session = Session::spawn(command).expect("spawning scaffold on a pty");
     session.set_expect_timeout(Some(Duration::from_secs(30)));
@@ -67,7 +67,7 @@ fn finish(p: &mut Pty, code: i32) {
 fn enter_through_the_wizard_in_a_monorepo_gives_the_defaults_answers() {
     // The newcomer: a fresh monorepo with a Node front end, a Go API and a Python worker.
     let wizard = Repo::new("acme", Some("monorepo"));
-    let mut p = spawn(&wizard, &[]);
+    let mut p = spawn(&wizard, &["new"]);
     p.expect("Detected 3 service(s)").unwrap();
     for prompt in DEFAULT_RUN {
         step(&mut p, prompt, ENTER);
@@ -99,7 +99,7 @@ fn enter_through_the_wizard_in_a_monorepo_gives_the_defaults_answers() {
 #[test]
 fn change_cloud_and_add_an_environment() {
     let repo = Repo::new("shop", None);
-    let mut p = spawn(&repo, &[]);
+    let mut p = spawn(&repo, &["new"]);
     for prompt in &DEFAULT_RUN[..4] {
         step(&mut p, prompt, ENTER);
     }
@@ -130,7 +130,7 @@ fn change_cloud_and_add_an_environment() {
 #[test]
 fn an_invalid_name_is_rejected_with_the_reason_and_asked_again() {
     let repo = Repo::new("shop", None);
-    let mut p = spawn(&repo, &[]);
+    let mut p = spawn(&repo, &["new"]);
     step(&mut p, "App name", &format!("My App{ENTER}"));
     p.expect("must start with a lowercase letter").unwrap();
     step(&mut p, "App name", &format!("{}{ENTER}", "x".repeat(31)));
@@ -150,7 +150,7 @@ fn an_invalid_name_is_rejected_with_the_reason_and_asked_again() {
 #[test]
 fn ctrl_c_writes_nothing_and_restores_the_cursor() {
     let repo = Repo::new("shop", None);
-    let mut p = spawn(&repo, &[]);
+    let mut p = spawn(&repo, &["new"]);
     step(&mut p, "App name", ENTER);
     step(&mut p, "GitHub repository", ENTER);
     // Interrupt inside a menu, which hides the cursor while it is open.
@@ -160,4 +160,57 @@ fn ctrl_c_writes_nothing_and_restores_the_cursor() {
     p.expect("cancelled; nothing was written").unwrap();
     finish(&mut p, 130);
     assert_eq!(std::fs::read_dir(&repo.path).unwrap().count(), 0);
+}
+
+#[test]
+fn keys_given_with_set_are_not_asked() {
+    let repo = Repo::new("shop", None);
+    let mut p = spawn(
+        &repo,
+        &[
+            "new",
+            "--set",
+            "app.name=market",
+            "--set",
+            "cloud.provider=azure",
+        ],
+    );
+    // Neither the app name nor the cloud is asked; the region follows the cloud.
+    for prompt in DEFAULT_RUN[1..].iter().filter(|p| **p != "Cloud provider") {
+        step(&mut p, prompt, ENTER);
+    }
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(text.contains("name = \"market\""), "{text}");
+    assert!(text.contains("provider = \"azure\""), "{text}");
+    assert!(text.contains("region = \"eastus\""), "{text}");
+}
+
+#[test]
+fn add_environment_asks_what_the_flags_leave_open() {
+    let repo = Repo::new("shop", None);
+    assert_cmd::Command::new(bin())
+        .args(["new", "--defaults"])
+        .current_dir(&repo.path)
+        .assert()
+        .success();
+    let mut p = spawn(&repo, &["add", "environment"]);
+    step(&mut p, "Environment name", &format!("Staging{ENTER}"));
+    p.expect("must start with a lowercase letter").unwrap();
+    step(&mut p, "Environment name", &format!("uat{ENTER}"));
+    step(&mut p, "Where in the promotion order?", ENTER);
+    step(&mut p, "Branch that deploys it on push", ENTER);
+    step(&mut p, "Wait for a reviewer's approval?", ENTER);
+    p.expect("environment `uat` added").unwrap();
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    let order: Vec<usize> = [
+        "name = \"staging\"",
+        "name = \"uat\"",
+        "name = \"production\"",
+    ]
+    .iter()
+    .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} in {text}")))
+    .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "{text}");
 }
