@@ -551,6 +551,16 @@ fn go(folder: &Folder<'_>) -> Finding {
     Finding::Service(found)
 }
 
+const RUST_SERVERS: &[&str] = &[
+    "axum",
+    "actix-web",
+    "rocket",
+    "warp",
+    "hyper",
+    "poem",
+    "tonic",
+    "salvo",
+];
 const RUST_DATASTORES: &[(&str, Engine)] = &[
     ("tokio-postgres", Engine::Postgres),
     ("postgres", Engine::Postgres),
@@ -608,6 +618,18 @@ fn rust(folder: &Folder<'_>) -> Option<Finding> {
         }
     }
     found.datastores(&deps, &manifest, RUST_DATASTORES);
+    match RUST_SERVERS.iter().find(|s| deps.iter().any(|d| d == *s)) {
+        Some(server) => found
+            .evidence
+            .push(format!("{manifest} depends on `{server}`, a web server")),
+        None => {
+            found.worker = true;
+            found.evidence.push(format!(
+                "{manifest} depends on no web framework ({}): an internal worker",
+                RUST_SERVERS.join(", ")
+            ));
+        }
+    }
     found.port_from(folder, &[".env", ".env.example", "src/main.rs"], None);
     Some(Finding::Service(found))
 }

@@ -56,6 +56,7 @@ const NOT_SERVICES: &[&str] = &[
     "benches",
     "infra",
     "terraform",
+    "xtask",
 ];
 /// How deep the walk goes below the root (`services/api` is depth 2).
 const MAX_DEPTH: usize = 4;

@@ -130,7 +130,9 @@ fn rust_cargo_workspace() {
         "rust-cargo-workspace",
         r#"
 service api at crates/api: rust cargo port=- public=true uses=["db"]
+service indexer at crates/indexer: rust cargo port=- public=false uses=["cache"]
 datastore db postgres
+datastore cache redis
 "#,
     );
 }

@@ -2,7 +2,7 @@
 //!
 //! Detection is written against the [`Tree`] trait so its logic runs the
 //! same over the real filesystem ([`FsTree`]) and over an in-memory map of
-//! files ([`MemTree`]) in tests. Both adapters refuse what detection must not
+//! files (`MemTree`) in tests. Both adapters refuse what detection must not
 //! touch: symbolic links (they could point anywhere) and large files (a
 //! manifest is small; a multi-megabyte file is data, not configuration).
 

@@ -347,6 +347,12 @@ impl Wizard {
         for note in &detection.notes {
             self.help(note)?;
         }
+        if let Some(origin) = &self.facts.origin {
+            self.say(format!(
+                "GitHub repository {} (from the git remote `origin`)",
+                style(origin).cyan()
+            ))?;
+        }
         Ok(())
     }
 
