@@ -219,11 +219,12 @@ impl Asker<'_> {
             },
             ..ServiceAnswers::default()
         };
-        let complete = flags.name.is_some() && service.language.is_some();
+        // Detection may have named the folder's service and language already.
+        let complete = !service.name.is_empty() && service.language.is_some();
         if !complete {
             if !self.interactive {
                 return Err(invalid(
-                    "standard input is not a terminal, so scaffold cannot ask for the service\n  help: give at least --name and --language, such as `scaffold add service --name api --language go --path services/api`",
+                    "standard input is not a terminal, so scaffold cannot ask for the service\n  help: give at least --name and --language, such as `scaffold add service --name api --language go --path services/api` (or just --path when the folder has a manifest scaffold recognises)",
                 ));
             }
             let mut wizard = self.wizard();

@@ -109,3 +109,21 @@ fn an_invalid_addition_writes_nothing() {
         .stderr(predicates::str::contains("--language"));
     assert_eq!(repo.read("scaffold.toml").unwrap(), before);
 }
+
+#[test]
+fn add_service_by_path_takes_what_detection_finds() {
+    let repo = repo_with_defaults();
+    std::fs::create_dir_all(repo.path.join("services/billing")).unwrap();
+    std::fs::write(
+        repo.path.join("services/billing/pyproject.toml"),
+        "[project]\nname = \"billing\"\ndependencies = [\"fastapi\"]\n",
+    )
+    .unwrap();
+    std::fs::write(repo.path.join("services/billing/uv.lock"), "version = 1\n").unwrap();
+    add(&repo, &["service", "--path", "services/billing"]).success();
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(
+        text.contains("name = \"billing\"\nlanguage = \"python\"\npackage_manager = \"uv\"\npath = \"services/billing\"\nport = 8000"),
+        "{text}"
+    );
+}
