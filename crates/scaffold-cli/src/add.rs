@@ -330,7 +330,19 @@ fn push_table(doc: &mut DocumentMut, key: &str, table: Table, index: Option<usiz
         .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()));
     if let Some(array) = item.as_array_of_tables_mut() {
         match index {
-            Some(index) if index < array.len() => array.insert(index, table),
+            Some(index) if index < array.len() => {
+                // Comments just above the next table (including the previous
+                // table's trailing comments, which TOML parsers attach there)
+                // stay where they were: above the inserted table.
+                let mut table = table;
+                if let Some(next) = array.get_mut(index)
+                    && let Some(prefix) = next.decor().prefix().cloned()
+                {
+                    table.decor_mut().set_prefix(prefix);
+                    next.decor_mut().set_prefix("\n");
+                }
+                array.insert(index, table);
+            }
             _ => array.push(table),
         }
     }
@@ -456,6 +468,23 @@ mod tests {
             .map(|n| text.find(n).unwrap())
             .collect();
         assert!(order[0] < order[1] && order[1] < order[2], "{text}");
+    }
+
+    #[test]
+    fn comments_stay_with_the_table_they_follow() {
+        let mut doc: DocumentMut = "[[environments]]\nname = \"staging\"\n# staging's note\n\n[[environments]]\nname = \"production\"\n".parse().unwrap();
+        let env = EnvironmentAnswers {
+            name: "uat".to_owned(),
+            ..EnvironmentAnswers::default()
+        };
+        push_table(&mut doc, "environments", environment_table(&env), Some(1));
+        let text = doc.to_string();
+        assert!(
+            text.contains(
+                "name = \"staging\"\n# staging's note\n\n[[environments]]\nname = \"uat\""
+            ),
+            "{text}"
+        );
     }
 
     #[test]
