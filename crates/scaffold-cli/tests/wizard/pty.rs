@@ -214,3 +214,55 @@ fn add_environment_asks_what_the_flags_leave_open() {
     .collect();
     assert!(order[0] < order[1] && order[1] < order[2], "{text}");
 }
+
+#[test]
+fn the_repository_is_read_from_origin_and_not_asked() {
+    let repo = Repo::new("shop", None);
+    for args in [
+        &["init", "-q"][..],
+        &["remote", "add", "origin", "git@github.com:acme/shop.git"][..],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&repo.path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let mut p = spawn(&repo, &["new"]);
+    p.expect("acme/shop").unwrap();
+    p.expect("(from the git remote `origin`)").unwrap();
+    for prompt in DEFAULT_RUN.iter().filter(|p| **p != "GitHub repository") {
+        step(&mut p, prompt, ENTER);
+    }
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(text.contains("# repository = \"owner/name\""), "{text}");
+}
+
+#[test]
+fn a_detected_service_can_be_edited() {
+    let repo = Repo::new("acme", Some("monorepo"));
+    let mut p = spawn(&repo, &["new"]);
+    step(&mut p, "App name", ENTER);
+    step(&mut p, "GitHub repository", ENTER);
+    // Edit a service → the second one (api) → keep name, language, path; port 9000; keep public.
+    step(&mut p, "Keep these services", &format!("{DOWN}{ENTER}"));
+    step(&mut p, "Which service?", &format!("{DOWN}{ENTER}"));
+    step(&mut p, "Service name", ENTER);
+    step(&mut p, "Language", ENTER);
+    step(&mut p, "Path", ENTER);
+    step(&mut p, "Port", &format!("{}80{ENTER}", "\x7f".repeat(4)));
+    p.expect("port 80 is privileged").unwrap();
+    step(&mut p, "Port", &format!("{}9000{ENTER}", "\x7f".repeat(2)));
+    step(&mut p, "Public?", ENTER);
+    for prompt in &DEFAULT_RUN[2..] {
+        step(&mut p, prompt, ENTER);
+    }
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(
+        text.contains("path = \"services/api\"  # relative to the repository root\nport = 9000"),
+        "{text}"
+    );
+}
