@@ -84,6 +84,8 @@ pub struct Found {
     pub port: Option<u16>,
     /// True when it looks like a background worker rather than something users call.
     pub worker: bool,
+    /// True when a dependency names a web server or framework.
+    pub server: bool,
     /// Datastore engines its dependencies name, with the dependency as evidence.
     pub engines: Vec<(Engine, String)>,
     /// Why scaffold believes all this.
@@ -97,6 +99,7 @@ impl Found {
             package_manager,
             port: None,
             worker: false,
+            server: false,
             engines: Vec::new(),
             evidence: Vec::new(),
         }
@@ -144,23 +147,33 @@ impl Found {
 }
 
 /// Analyses `folder`, or returns `None` when it holds no manifest scaffold knows.
+///
+/// A `package.json` next to another language's manifest is usually that
+/// service's asset pipeline (Django or Spring with a Vite build), so it decides
+/// only when it names a web server of its own, or when it is the only manifest.
 pub fn analyze(folder: &Folder<'_>, ctx: &Context) -> Option<Finding> {
-    if folder.has("package.json") {
-        return node(folder, ctx);
+    let node = folder
+        .has("package.json")
+        .then(|| node(folder, ctx))
+        .flatten();
+    if let Some(Finding::Service(found)) = &node
+        && found.server
+    {
+        return node;
     }
-    if folder.has("go.mod") {
-        return Some(go(folder));
-    }
-    if folder.has("Cargo.toml") {
-        return rust(folder);
-    }
-    if folder.has("pom.xml") || folder.has("build.gradle") || folder.has("build.gradle.kts") {
-        return Some(java(folder, ctx));
-    }
-    if folder.has("pyproject.toml") || folder.has("requirements.txt") {
-        return Some(python(folder, ctx));
-    }
-    None
+    let other = if folder.has("go.mod") {
+        Some(go(folder))
+    } else if folder.has("Cargo.toml") {
+        rust(folder)
+    } else if folder.has("pom.xml") || folder.has("build.gradle") || folder.has("build.gradle.kts")
+    {
+        Some(java(folder, ctx))
+    } else if folder.has("pyproject.toml") || folder.has("requirements.txt") {
+        Some(python(folder, ctx))
+    } else {
+        None
+    };
+    other.or(node)
 }
 
 /// The Node lockfile in `files`, with its name.
@@ -272,6 +285,7 @@ fn node(folder: &Folder<'_>, ctx: &Context) -> Option<Finding> {
     let mut found;
     if let Some(server) = server {
         found = Found::new(Language::Node, manager);
+        found.server = true;
         found
             .evidence
             .push(format!("{manifest} depends on `{server}`, a web server"));
@@ -285,6 +299,7 @@ fn node(folder: &Folder<'_>, ctx: &Context) -> Option<Finding> {
         );
     } else if has("next") && !next_export {
         found = Found::new(Language::Node, manager);
+        found.server = true;
         found.evidence.push(format!(
             "{manifest} depends on `next` without `output: 'export'`, so it runs a Next.js server"
         ));

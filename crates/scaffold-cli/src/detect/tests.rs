@@ -298,3 +298,25 @@ fn detected_answers_resolve_and_carry_package_managers() {
         Some(&PackageManager::Pip)
     );
 }
+
+#[test]
+fn a_front_end_build_beside_a_backend_manifest_is_its_asset_pipeline() {
+    let django = mem(&[
+        ("requirements.txt", "django\n"),
+        ("package.json", r#"{"devDependencies":{"vite":"5"}}"#),
+    ]);
+    assert_eq!(
+        summary(&django),
+        "service shop at .: python pip port=8000 public=true uses=[]"
+    );
+    let tooling = mem(&[
+        ("go.mod", "module x\n"),
+        ("package.json", r#"{"devDependencies":{"prettier":"3"}}"#),
+    ]);
+    assert_eq!(tooling.services[0].language, Language::Go);
+    let bff = mem(&[
+        ("requirements.txt", "requests\n"),
+        ("package.json", r#"{"dependencies":{"express":"4"}}"#),
+    ]);
+    assert_eq!(bff.services[0].language, Language::Node);
+}
