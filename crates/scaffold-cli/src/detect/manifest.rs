@@ -22,6 +22,7 @@ pub const MANIFESTS: &[&str] = &[
     "pom.xml",
     "build.gradle",
     "build.gradle.kts",
+    "project.json",
 ];
 
 /// One folder to analyse.
@@ -173,7 +174,70 @@ pub fn analyze(folder: &Folder<'_>, ctx: &Context) -> Option<Finding> {
     } else {
         None
     };
-    other.or(node)
+    other.or(node).or_else(|| {
+        folder
+            .has("project.json")
+            .then(|| nx_project(folder, ctx))
+            .flatten()
+    })
+}
+
+/// An Nx project (`project.json`) in an integrated monorepo, where apps have no `package.json`.
+fn nx_project(folder: &Folder<'_>, ctx: &Context) -> Option<Finding> {
+    let text = folder.read("project.json")?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let manifest = folder.shown("project.json");
+    if json.get("projectType").and_then(|v| v.as_str()) != Some("application") {
+        return Some(Finding::Library(format!(
+            "{manifest} is not an Nx `application` project"
+        )));
+    }
+    let executors: Vec<String> = json
+        .get("targets")
+        .and_then(|t| t.as_object())
+        .map(|targets| {
+            targets
+                .values()
+                .filter_map(|t| t.get("executor").and_then(|e| e.as_str()))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let server = executors
+        .iter()
+        .find(|e| e.contains("node") || e.contains("nest") || e.contains("next"));
+    let (manager, why) = ctx.node_manager.clone().unwrap_or((
+        PackageManager::Npm,
+        "no lockfile found, so npm is assumed".to_owned(),
+    ));
+    let mut found;
+    if let Some(executor) = server {
+        found = Found::new(Language::Node, manager);
+        found.server = true;
+        found.evidence.push(format!(
+            "{manifest} is an Nx application served by `{executor}`"
+        ));
+        found.port_from(
+            folder,
+            NODE_ENTRY_FILES,
+            Some((
+                3000,
+                "Node servers conventionally listen on 3000".to_owned(),
+            )),
+        );
+    } else if executors.iter().any(|e| e.contains(':')) {
+        found = Found::new(Language::Static, manager);
+        found.evidence.push(format!(
+            "{manifest} is an Nx application built by {} with no server: a static front end",
+            executors.join(", ")
+        ));
+    } else {
+        return Some(Finding::Library(format!(
+            "{manifest} has no build or serve targets"
+        )));
+    }
+    found.evidence.push(why);
+    Some(Finding::Service(found))
 }
 
 /// The Node lockfile in `files`, with its name.

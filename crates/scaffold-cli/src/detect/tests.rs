@@ -320,3 +320,28 @@ fn a_front_end_build_beside_a_backend_manifest_is_its_asset_pipeline() {
     ]);
     assert_eq!(bff.services[0].language, Language::Node);
 }
+
+#[test]
+fn nx_integrated_apps_are_found_by_their_project_json() {
+    let detection = mem(&[
+        ("nx.json", "{}"),
+        (
+            "package.json",
+            r#"{"name":"root","devDependencies":{"nx":"19"}}"#,
+        ),
+        ("pnpm-lock.yaml", ""),
+        (
+            "apps/shop/project.json",
+            r#"{"projectType":"application","targets":{"build":{"executor":"@nx/vite:build"}}}"#,
+        ),
+        (
+            "apps/api/project.json",
+            r#"{"projectType":"application","targets":{"serve":{"executor":"@nx/js:node"}}}"#,
+        ),
+        ("libs/ui/project.json", r#"{"projectType":"library"}"#),
+    ]);
+    assert_eq!(
+        summary(&detection),
+        "service api at apps/api: node pnpm port=3000 public=true uses=[]\nservice shop at apps/shop: static pnpm port=- public=true uses=[]"
+    );
+}
