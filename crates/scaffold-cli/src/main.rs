@@ -8,11 +8,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod add;
 mod cli;
+mod detect;
 mod exit;
 mod new;
 mod repo;
 mod set;
+mod wizard;
 mod write;
 
 use cli::{Cli, Command};
@@ -22,6 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::New(args) => new::run(&args),
+        Command::Add(args) => add::run(&args),
     };
     match result {
         Ok(code) => code.into(),
