@@ -22,6 +22,7 @@
 use serde::Serialize;
 
 use scaffold_core::Project;
+use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Provider, Strategy};
 
@@ -53,30 +54,6 @@ mod template {
 const BASE_DIR: &str = "deploy/kubernetes/base";
 /// The folder of the Argo CD manifests.
 const ARGO_DIR: &str = "deploy/kubernetes/argocd";
-
-/// Cluster add-ons the manifests rely on. They are not installed by scaffold;
-/// the docs list them, and these constants keep every reference identical.
-mod addons {
-    /// The namespace the ingress-nginx controller runs in.
-    pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
-    /// The ingress class of ingress-nginx.
-    pub const INGRESS_CLASS: &str = "nginx";
-    /// The cert-manager `ClusterIssuer` issuing public certificates (ACME, Let's Encrypt).
-    pub const CLUSTER_ISSUER: &str = "letsencrypt";
-    /// The namespace Prometheus (kube-prometheus-stack) and the OpenTelemetry collector run in.
-    pub const MONITORING_NAMESPACE: &str = "monitoring";
-    /// The Prometheus address Argo Rollouts analysis queries (the operator's governing service).
-    pub const PROMETHEUS_ADDRESS: &str =
-        "http://prometheus-operated.monitoring.svc.cluster.local:9090";
-    /// The OTLP/HTTP endpoint of the in-cluster OpenTelemetry collector.
-    pub const OTEL_ENDPOINT: &str =
-        "http://opentelemetry-collector.monitoring.svc.cluster.local:4318";
-    /// The namespace Argo CD runs in.
-    pub const ARGOCD_NAMESPACE: &str = "argocd";
-    /// The private range managed datastores live in: every cloud network scaffold's
-    /// Terraform creates (VPC, VNet, private service access) is carved from it.
-    pub const PRIVATE_RANGE: &str = "10.0.0.0/8";
-}
 
 /// One checkov exception written on a resource as a `checkov.io/skipN` annotation.
 #[derive(Debug, Clone, Serialize)]
@@ -174,20 +151,8 @@ struct AppView {
     gcp: bool,
     /// The AnalysisTemplate name (rollouts only).
     analysis_template: String,
-    /// See [`addons::INGRESS_NAMESPACE`].
-    ingress_namespace: &'static str,
-    /// See [`addons::INGRESS_CLASS`].
-    ingress_class: &'static str,
-    /// See [`addons::CLUSTER_ISSUER`].
-    cluster_issuer: &'static str,
-    /// See [`addons::MONITORING_NAMESPACE`].
-    monitoring_namespace: &'static str,
-    /// See [`addons::PROMETHEUS_ADDRESS`].
-    prometheus_address: &'static str,
-    /// See [`addons::OTEL_ENDPOINT`].
-    otel_endpoint: &'static str,
-    /// See [`addons::PRIVATE_RANGE`].
-    private_range: &'static str,
+    /// The cluster add-ons and their namespaces, issuer and endpoints.
+    addons: ClusterAddons,
     /// Analysis: the lowest acceptable success ratio, such as `0.99`.
     success_rate: f64,
     /// Analysis: the highest acceptable p99 latency in seconds, such as `0.5`.
@@ -216,13 +181,7 @@ impl AppView {
             azure: project.cloud.provider == Provider::Azure,
             gcp: project.cloud.provider == Provider::Gcp,
             analysis_template: format!("{}-analysis", project.app.name),
-            ingress_namespace: addons::INGRESS_NAMESPACE,
-            ingress_class: addons::INGRESS_CLASS,
-            cluster_issuer: addons::CLUSTER_ISSUER,
-            monitoring_namespace: addons::MONITORING_NAMESPACE,
-            prometheus_address: addons::PROMETHEUS_ADDRESS,
-            otel_endpoint: addons::OTEL_ENDPOINT,
-            private_range: addons::PRIVATE_RANGE,
+            addons: project.names.cluster_addons.clone(),
             success_rate: project.targets.analysis_success_rate,
             latency_p99_seconds: f64::from(project.targets.latency_p99_ms) / 1000.0,
             latency_p99_ms: project.targets.latency_p99_ms,
@@ -399,8 +358,6 @@ struct ArgoContext<'a> {
     repo_url: String,
     /// The branch Argo CD follows.
     target_revision: String,
-    /// See [`addons::ARGOCD_NAMESPACE`].
-    argocd_namespace: &'static str,
     /// Every environment.
     environments: &'a [Environment],
     /// The environment of an Application template, when rendering one.
@@ -484,7 +441,6 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             project: project.names.argocd_project.clone(),
             repo_url: format!("https://github.com/{}.git", project.repository.full),
             target_revision: project.default_branch.clone(),
-            argocd_namespace: addons::ARGOCD_NAMESPACE,
             environments: &project.environments,
             env: None,
         };
