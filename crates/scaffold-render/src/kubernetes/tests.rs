@@ -311,3 +311,40 @@ fn alert_rules_are_exactly_the_catalogue() {
         }
     }
 }
+
+#[test]
+fn canary_without_a_domain_shifts_replicas_not_ingress_traffic() {
+    let project = Project::from_toml(
+        r#"
+schema = 1
+[app]
+name = "demo"
+repository = "acme/demo"
+[cloud]
+provider = "aws"
+[[services]]
+name = "api"
+language = "go"
+public = true
+[[environments]]
+name = "staging"
+branch = "main"
+[[environments]]
+name = "production"
+approval = true
+domain = "demo.example.com"
+[delivery]
+strategy = "canary"
+"#,
+        &Facts::default(),
+    )
+    .expect("valid answers");
+    let files = render(&project);
+    let staging = &files["deploy/kubernetes/overlays/staging/kustomization.yaml"];
+    assert!(!staging.contains("trafficRouting"), "{staging}");
+    assert!(!files.contains_key("deploy/kubernetes/overlays/staging/ingress.yaml"));
+    let production = &files["deploy/kubernetes/overlays/production/kustomization.yaml"];
+    assert!(production.contains("stableIngress: api"), "{production}");
+    assert!(files.contains_key("deploy/kubernetes/overlays/production/ingress.yaml"));
+    assert!(!files.contains_key("deploy/kubernetes/overlays/staging/secrets.yaml"));
+}
