@@ -149,6 +149,9 @@ struct AppView {
     azure: bool,
     /// GKE pods need the metadata server for workload identity.
     gcp: bool,
+    /// The label each revision's pods carry (`pod-template-hash`, or
+    /// `rollouts-pod-template-hash` under Argo Rollouts): topology spread balances each revision.
+    pod_template_hash: String,
     /// The AnalysisTemplate name (rollouts only).
     analysis_template: String,
     /// The cluster add-ons and their namespaces, issuer and endpoints.
@@ -180,6 +183,12 @@ impl AppView {
             provider: project.cloud.provider.as_str().to_owned(),
             azure: project.cloud.provider == Provider::Azure,
             gcp: project.cloud.provider == Provider::Gcp,
+            pod_template_hash: if rollouts {
+                "rollouts-pod-template-hash"
+            } else {
+                "pod-template-hash"
+            }
+            .to_owned(),
             analysis_template: format!("{}-analysis", project.app.name),
             addons: project.names.cluster_addons.clone(),
             success_rate: project.targets.analysis_success_rate,
@@ -339,8 +348,6 @@ struct OverlayContext<'a> {
     vault_url: String,
     /// Zone spread: `DoNotSchedule` in production, `ScheduleAnyway` elsewhere.
     zone_when_unsatisfiable: &'static str,
-    /// The pod-template-hash label the workload's ReplicaSets carry.
-    pod_template_hash: &'static str,
     /// Blue-green promotion without a human (non-production only).
     auto_promotion: bool,
     /// Alert groups, one per service.
@@ -521,11 +528,6 @@ fn overlay_context<'a>(
             "DoNotSchedule"
         } else {
             "ScheduleAnyway"
-        },
-        pod_template_hash: if app.rollouts {
-            "rollouts-pod-template-hash"
-        } else {
-            "pod-template-hash"
         },
         auto_promotion: !env.production,
         rule_groups,
