@@ -48,6 +48,7 @@ mod template {
     pub const ARGO_KUSTOMIZATION: &str = "kubernetes/argocd/kustomization.yaml.tera";
     pub const ARGO_PROJECT: &str = "kubernetes/argocd/appproject.yaml.tera";
     pub const ARGO_APPLICATION: &str = "kubernetes/argocd/application.yaml.tera";
+    pub const README: &str = "kubernetes/README.md.tera";
 }
 
 /// The folder of the kustomize base.
@@ -264,6 +265,19 @@ struct BaseContext<'a> {
     services: &'a [ServiceView],
 }
 
+/// Context of `deploy/kubernetes/README.md`.
+#[derive(Serialize)]
+struct ReadmeContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// Every service.
+    services: &'a [ServiceView],
+    /// Every environment.
+    environments: &'a [Environment],
+    /// Whether Argo CD manifests are rendered.
+    gitops: bool,
+}
+
 /// Context of the per-service base templates.
 #[derive(Serialize)]
 struct ServiceContext<'a> {
@@ -382,6 +396,17 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         .iter()
         .map(|s| ServiceView::new(project, s))
         .collect();
+
+    let readme = ReadmeContext {
+        app: &app,
+        services: &services,
+        environments: &project.environments,
+        gitops: project.delivery.gitops,
+    };
+    files.insert(
+        "deploy/kubernetes/README.md".to_owned(),
+        engine.render(template::README, &readme)?,
+    );
 
     let base = BaseContext {
         app: &app,
