@@ -263,6 +263,8 @@ struct BaseContext<'a> {
     app: &'a AppView,
     /// Every service, in file order.
     services: &'a [ServiceView],
+    /// True when some service is public: cert-manager's HTTP-01 solvers need a policy.
+    has_public: bool,
 }
 
 /// Context of `deploy/kubernetes/README.md`.
@@ -411,6 +413,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     let base = BaseContext {
         app: &app,
         services: &services,
+        has_public: services.iter().any(|s| s.public),
     };
     files.insert(
         format!("{BASE_DIR}/kustomization.yaml"),
