@@ -33,7 +33,8 @@ pub const VALIDATORS: &[Validator] = &[
 /// The Kubernetes version manifests are validated for.
 const KUBERNETES_VERSION: &str = "1.33";
 
-/// The custom resources scaffold emits: apiVersion, kind, schema below the shared folder.
+/// The custom resources scaffold emits, and only those: apiVersion, kind, schema below the shared folder.
+/// (TLS comes from cert-manager's ingress annotation, so no `Certificate` is emitted.)
 const CUSTOM_RESOURCES: &[(&str, &str, &str)] = &[
     (
         "argoproj.io/v1alpha1",
@@ -74,11 +75,6 @@ const CUSTOM_RESOURCES: &[(&str, &str, &str)] = &[
         "monitoring.coreos.com/v1",
         "PrometheusRule",
         "crd-schemas/monitoring.coreos.com/prometheusrule_v1.json",
-    ),
-    (
-        "cert-manager.io/v1",
-        "Certificate",
-        "crd-schemas/cert-manager.io/certificate_v1.json",
     ),
 ];
 
