@@ -324,8 +324,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     for env in &project.environments {
         let context = environment_context(project, env, ecr);
         for file in ENVIRONMENT_FILES {
-            let text =
-                engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
+            let text = engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.terraform_dir), text);
         }
     }
