@@ -144,7 +144,7 @@ struct BootstrapContext<'a> {
     build_subject: &'a str,
     /// The only OIDC subject the plan identities trust.
     pull_request_subject: &'a str,
-    /// ECR repository names, one per service, with their padding for aligned HCL.
+    /// ECR repository names, one per service.
     repositories: Vec<&'a str>,
     /// One entry per environment.
     environments: Vec<BootstrapEnvironment<'a>>,
@@ -180,8 +180,11 @@ struct EnvironmentContext<'a> {
     production: bool,
     /// The primary region.
     region: &'a str,
-    /// The disaster-recovery region, when backups are copied there.
+    /// The disaster-recovery region, if the project has one.
     dr_region: Option<&'a str>,
+    /// Whether database backups are copied to the disaster-recovery region
+    /// (production only: non-production data is not worth the transfer).
+    dr_backups: bool,
     /// The state bucket.
     state_bucket: &'a str,
     /// The state object key.
@@ -202,8 +205,6 @@ struct EnvironmentContext<'a> {
     single_nat_gateway: bool,
     /// Whether images are pulled from ECR (the deploy role may read them).
     ecr: bool,
-    /// ECR repository name prefix (`<prefix>/<service>`).
-    image_prefix: &'a str,
     /// The datastores.
     datastores: Vec<DatastoreContext<'a>>,
     /// The services.
@@ -246,6 +247,8 @@ struct ServiceContext<'a> {
     workload_identity: &'a str,
     /// Its Kubernetes ServiceAccount.
     service_account: &'a str,
+    /// Its ECR repository name, below the registry host.
+    image_repository: &'a str,
     /// Module blocks of the datastores it uses.
     datastore_modules: Vec<String>,
 }
@@ -402,6 +405,7 @@ fn environment_context<'a>(
             module: format!("workload_identity_{}", identifier(&svc.name)),
             workload_identity: &in_env.workload_identity,
             service_account: &svc.names.service_account,
+            image_repository: &svc.names.image_repository,
             datastore_modules: svc
                 .uses
                 .iter()
@@ -416,6 +420,7 @@ fn environment_context<'a>(
         production: env.production,
         region: &project.cloud.region,
         dr_region: project.cloud.dr_region.as_deref(),
+        dr_backups: env.production && project.cloud.dr_region.is_some(),
         state_bucket: &project.names.state_bucket,
         state_key: &env.names.state_key,
         sizing: &env.sizing,
@@ -426,7 +431,6 @@ fn environment_context<'a>(
         budget: &env.names.budget,
         single_nat_gateway: !env.production,
         ecr,
-        image_prefix: &project.names.image_prefix,
         datastores,
         services,
     }
