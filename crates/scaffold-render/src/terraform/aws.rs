@@ -205,6 +205,8 @@ struct EnvironmentContext<'a> {
     single_nat_gateway: bool,
     /// Whether images are pulled from ECR (the deploy role may read them).
     ecr: bool,
+    /// Whether Argo CD deploys from inside the cluster (otherwise GitHub Actions runs kubectl).
+    gitops: bool,
     /// The datastores.
     datastores: Vec<DatastoreContext<'a>>,
     /// The services.
@@ -431,6 +433,7 @@ fn environment_context<'a>(
         budget: &env.names.budget,
         single_nat_gateway: !env.production,
         ecr,
+        gitops: project.delivery.gitops,
         datastores,
         services,
     }
