@@ -67,6 +67,19 @@ fn blank(text: &str) -> (String, String) {
                     }
                     continue;
                 }
+                if c == '<' && next == Some('<') {
+                    if let Some(end) = heredoc_end(&chars, i) {
+                        // A heredoc: its text may hold quotes and braces that
+                        // are not HCL syntax, so the block view blanks it, and
+                        // the code view keeps it for its `${...}` references.
+                        for &h in &chars[i..end] {
+                            keep.push(if h == '\n' { '\n' } else { ' ' });
+                            code.push(if h == '"' { ' ' } else { h });
+                        }
+                        i = end;
+                        continue;
+                    }
+                }
                 if c == '/' && next == Some('*') {
                     while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
                         let blank = if chars[i] == '\n' { '\n' } else { ' ' };
@@ -127,6 +140,36 @@ fn blank(text: &str) -> (String, String) {
         i += 1;
     }
     (keep, code)
+}
+
+/// The index just past the heredoc whose `<<` is at `start` (the end of its
+/// closing marker line), or `None` when `<<` does not open a heredoc.
+fn heredoc_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut i = start + 2;
+    if chars.get(i) == Some(&'-') {
+        i += 1;
+    }
+    let marker_start = i;
+    while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+        i += 1;
+    }
+    if i == marker_start || chars.get(i) != Some(&'\n') {
+        return None;
+    }
+    let marker: String = chars[marker_start..i].iter().collect();
+    let mut line_start = i + 1;
+    while line_start < chars.len() {
+        let line_end = chars[line_start..]
+            .iter()
+            .position(|&c| c == '\n')
+            .map_or(chars.len(), |p| line_start + p);
+        let line: String = chars[line_start..line_end].iter().collect();
+        if line.trim() == marker {
+            return Some(line_end);
+        }
+        line_start = line_end + 1;
+    }
+    Some(chars.len())
 }
 
 /// The index just past the string literal starting at `start` (a `"`).
@@ -530,6 +573,17 @@ output "id" {
                 ),
             ],
             &[],
+        );
+    }
+
+    #[test]
+    fn heredocs_are_text_with_references() {
+        check(
+            &[(
+                "root/main.tf",
+                "variable \"a\" {\n  type = string\n}\n\nlocals {\n  doc = <<-EOT\n    {\"unbalanced\": \"${var.a}\n    } } \"\n  EOT\n  x = var.b\n}\n",
+            )],
+            &["root: var.b is used but not declared"],
         );
     }
 
