@@ -12,358 +12,50 @@
 //! - every `module.m.o` names a module block of the directory and an output of
 //!   that module.
 //!
-//! It reads HCL with a small scanner rather than a full parser: it only needs
-//! top-level blocks, the attribute names of module blocks, string values of
-//! `source`, and references outside string literals, and the files it reads
-//! are `terraform fmt`-clean output of our own templates.
+//! It reads the files with `hcl-edit`, a full HCL parser, so references
+//! inside interpolations, heredocs and nested blocks count, and text in
+//! comments and string literals does not.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A top-level block: `variable "x" { ... }`.
-#[derive(Debug)]
-struct Block {
-    /// The block type, such as `module`.
-    kind: String,
-    /// The labels, such as `["x"]`.
-    labels: Vec<String>,
-    /// Names of the attributes directly in the body, with their raw value text.
-    attributes: BTreeMap<String, String>,
+use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
+use hcl_edit::structure::{BlockLabel, Body};
+use hcl_edit::visit::{Visit, visit_traversal};
+
+/// The `var.x` and `module.m.o` traversals of a body, wherever they are
+/// (attributes, nested blocks, string interpolations, heredocs).
+#[derive(Default)]
+struct References {
+    /// Names of the variables read.
+    variables: BTreeSet<String>,
+    /// Module block names and the output read from each.
+    modules: BTreeSet<(String, String)>,
 }
 
-/// One HCL file, scanned.
-struct Scanned {
-    /// The top-level blocks.
-    blocks: Vec<Block>,
-    /// The text with comments and string literals blanked out, keeping
-    /// interpolations: where references live.
-    code: String,
-}
-
-/// Scans the comments and strings of HCL text into two views: `text` keeps
-/// string literals, `code` blanks them (interpolations stay in both).
-fn blank(text: &str) -> (String, String) {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mode {
-        Code,
-        Str,
-        Interp(usize),
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut keep = String::with_capacity(text.len());
-    let mut code = String::with_capacity(text.len());
-    let mut stack = vec![Mode::Code];
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let mode = *stack.last().unwrap_or(&Mode::Code);
-        match mode {
-            Mode::Code | Mode::Interp(_) => {
-                if c == '#' || (c == '/' && next == Some('/')) {
-                    while i < chars.len() && chars[i] != '\n' {
-                        keep.push(' ');
-                        code.push(' ');
-                        i += 1;
-                    }
-                    continue;
-                }
-                if c == '<' && next == Some('<') {
-                    if let Some(end) = heredoc_end(&chars, i) {
-                        // A heredoc: its text may hold quotes and braces that
-                        // are not HCL syntax, so the block view blanks it, and
-                        // the code view keeps it for its `${...}` references.
-                        for &h in &chars[i..end] {
-                            keep.push(if h == '\n' { '\n' } else { ' ' });
-                            code.push(if h == '"' { ' ' } else { h });
-                        }
-                        i = end;
-                        continue;
+impl Visit for References {
+    fn visit_traversal(&mut self, node: &Traversal) {
+        if let Expression::Variable(root) = &node.expr {
+            // Attribute steps only: `module.m[0].o` reads output `o` of `m`.
+            let mut steps = node.operators.iter().filter_map(|op| match &**op {
+                TraversalOperator::GetAttr(ident) => Some(ident.as_str().to_owned()),
+                _ => None,
+            });
+            match root.as_str() {
+                "var" => {
+                    if let Some(name) = steps.next() {
+                        self.variables.insert(name);
                     }
                 }
-                if c == '/' && next == Some('*') {
-                    while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                        let blank = if chars[i] == '\n' { '\n' } else { ' ' };
-                        keep.push(blank);
-                        code.push(blank);
-                        i += 1;
+                "module" => {
+                    if let (Some(module), Some(output)) = (steps.next(), steps.next()) {
+                        self.modules.insert((module, output));
                     }
-                    keep.push_str("  ");
-                    code.push_str("  ");
-                    i += 2;
-                    continue;
-                }
-                match (c, mode) {
-                    ('"', _) => stack.push(Mode::Str),
-                    ('{', Mode::Interp(depth)) => {
-                        stack.pop();
-                        stack.push(Mode::Interp(depth + 1));
-                    }
-                    ('}', Mode::Interp(0)) => {
-                        stack.pop();
-                    }
-                    ('}', Mode::Interp(depth)) => {
-                        stack.pop();
-                        stack.push(Mode::Interp(depth - 1));
-                    }
-                    _ => {}
-                }
-                keep.push(c);
-                code.push(c);
-            }
-            Mode::Str => {
-                if c == '\\' {
-                    keep.push(c);
-                    code.push(' ');
-                    if let Some(n) = next {
-                        keep.push(n);
-                        code.push(' ');
-                    }
-                    i += 2;
-                    continue;
-                }
-                if c == '"' {
-                    stack.pop();
-                    keep.push(c);
-                    code.push(c);
-                } else if c == '$' && next == Some('{') {
-                    stack.push(Mode::Interp(0));
-                    keep.push_str("${");
-                    code.push_str("${");
-                    i += 2;
-                    continue;
-                } else {
-                    keep.push(c);
-                    code.push(if c == '\n' { '\n' } else { ' ' });
-                }
-            }
-        }
-        i += 1;
-    }
-    (keep, code)
-}
-
-/// The index just past the heredoc whose `<<` is at `start` (the end of its
-/// closing marker line), or `None` when `<<` does not open a heredoc.
-fn heredoc_end(chars: &[char], start: usize) -> Option<usize> {
-    let mut i = start + 2;
-    if chars.get(i) == Some(&'-') {
-        i += 1;
-    }
-    let marker_start = i;
-    while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-        i += 1;
-    }
-    if i == marker_start || chars.get(i) != Some(&'\n') {
-        return None;
-    }
-    let marker: String = chars[marker_start..i].iter().collect();
-    let mut line_start = i + 1;
-    while line_start < chars.len() {
-        let line_end = chars[line_start..]
-            .iter()
-            .position(|&c| c == '\n')
-            .map_or(chars.len(), |p| line_start + p);
-        let line: String = chars[line_start..line_end].iter().collect();
-        if line.trim() == marker {
-            return Some(line_end);
-        }
-        line_start = line_end + 1;
-    }
-    Some(chars.len())
-}
-
-/// The index just past the string literal starting at `start` (a `"`).
-fn skip_string(chars: &[char], start: usize) -> usize {
-    let mut i = start + 1;
-    let mut interp_depth = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
-        if interp_depth == 0 {
-            match c {
-                '\\' => i += 1,
-                '"' => return i + 1,
-                '$' if chars.get(i + 1) == Some(&'{') => {
-                    interp_depth = 1;
-                    i += 1;
                 }
                 _ => {}
             }
-        } else {
-            match c {
-                '"' => {
-                    i = skip_string(chars, i);
-                    continue;
-                }
-                '{' => interp_depth += 1,
-                '}' => interp_depth -= 1,
-                _ => {}
-            }
         }
-        i += 1;
+        visit_traversal(self, node);
     }
-    i
-}
-
-/// The index just past the bracketed group opening at `start`.
-fn skip_group(chars: &[char], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < chars.len() {
-        match chars[i] {
-            '"' => {
-                i = skip_string(chars, i);
-                continue;
-            }
-            '{' | '[' | '(' => depth += 1,
-            '}' | ']' | ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
-/// The index of the end of an attribute value starting at `start`: the first
-/// newline outside brackets and strings.
-fn skip_value(chars: &[char], start: usize) -> usize {
-    let mut i = start;
-    while i < chars.len() {
-        match chars[i] {
-            '\n' => return i,
-            '"' => {
-                i = skip_string(chars, i);
-                continue;
-            }
-            '{' | '[' | '(' => {
-                i = skip_group(chars, i);
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    i
-}
-
-fn is_ident(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
-}
-
-/// Items of a body (or a whole file): blocks and attributes, one level deep.
-fn items(chars: &[char]) -> (Vec<Block>, BTreeMap<String, String>) {
-    let mut blocks = Vec::new();
-    let mut attributes = BTreeMap::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_whitespace() {
-            i += 1;
-            continue;
-        }
-        if !is_ident(chars[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len() && is_ident(chars[i]) {
-            i += 1;
-        }
-        let name: String = chars[start..i].iter().collect();
-        let mut labels = Vec::new();
-        loop {
-            while i < chars.len() && (chars[i] == ' ' || chars[i] == '\t') {
-                i += 1;
-            }
-            match chars.get(i) {
-                Some('"') => {
-                    let end = skip_string(chars, i);
-                    labels.push(chars[i + 1..end - 1].iter().collect());
-                    i = end;
-                }
-                Some(c) if is_ident(*c) => {
-                    let s = i;
-                    while i < chars.len() && is_ident(chars[i]) {
-                        i += 1;
-                    }
-                    labels.push(chars[s..i].iter().collect());
-                }
-                _ => break,
-            }
-        }
-        match chars.get(i) {
-            Some('=') if chars.get(i + 1) != Some(&'=') => {
-                let end = skip_value(chars, i + 1);
-                let value: String = chars[i + 1..end].iter().collect();
-                attributes.insert(name, value.trim().to_owned());
-                i = end;
-            }
-            Some('{') => {
-                let end = skip_group(chars, i);
-                let body = &chars[i + 1..end.saturating_sub(1)];
-                let (_, body_attributes) = items(body);
-                blocks.push(Block {
-                    kind: name,
-                    labels,
-                    attributes: body_attributes,
-                });
-                i = end;
-            }
-            _ => i += 1,
-        }
-    }
-    (blocks, attributes)
-}
-
-fn scan(text: &str) -> Scanned {
-    let (keep, code) = blank(text);
-    let chars: Vec<char> = keep.chars().collect();
-    let (blocks, _) = items(&chars);
-    Scanned { blocks, code }
-}
-
-/// Every `<prefix>.<name>` in `code`, where `prefix` is a whole word; with the
-/// following `.<attribute>` when asked (skipping an index such as `[0]`).
-fn references(code: &str, prefix: &str) -> Vec<(String, Option<String>)> {
-    let chars: Vec<char> = code.chars().collect();
-    let pattern: Vec<char> = format!("{prefix}.").chars().collect();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i + pattern.len() <= chars.len() {
-        let at_word_start = i == 0 || !(is_ident(chars[i - 1]) || chars[i - 1] == '.');
-        if at_word_start && chars[i..i + pattern.len()] == pattern[..] {
-            let mut j = i + pattern.len();
-            let s = j;
-            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_') {
-                j += 1;
-            }
-            let name: String = chars[s..j].iter().collect();
-            if chars.get(j) == Some(&'[') {
-                j = skip_group(&chars, j);
-            }
-            let mut attribute = None;
-            if chars.get(j) == Some(&'.') {
-                let s = j + 1;
-                let mut k = s;
-                while k < chars.len() && (chars[k].is_ascii_alphanumeric() || chars[k] == '_') {
-                    k += 1;
-                }
-                if k > s {
-                    attribute = Some(chars[s..k].iter().collect());
-                }
-            }
-            if !name.is_empty() {
-                found.push((name, attribute));
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    found
 }
 
 /// One directory of `.tf` files: what it declares and what it uses.
@@ -391,50 +83,58 @@ const META_ARGUMENTS: &[&str] = &[
     "depends_on",
 ];
 
-fn directories(files: &BTreeMap<String, String>) -> BTreeMap<String, Directory> {
+/// Reads every `.tf` file of `files` into its directory's declarations and uses;
+/// a file that does not parse is a problem of its own.
+fn directories(
+    files: &BTreeMap<String, String>,
+    found: &mut Vec<String>,
+) -> BTreeMap<String, Directory> {
     let mut dirs: BTreeMap<String, Directory> = BTreeMap::new();
     for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".tf")) {
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
         let entry = dirs.entry(dir).or_default();
-        let scanned = scan(text);
-        for block in scanned.blocks {
-            let Some(label) = block.labels.first().cloned() else {
+        let body: Body = match text.parse() {
+            Ok(body) => body,
+            Err(err) => {
+                found.push(format!("{path}: does not parse: {err}"));
+                continue;
+            }
+        };
+        for block in body.blocks() {
+            let Some(label) = block.labels.first().map(|label| match label {
+                BlockLabel::String(text) => text.as_str().to_owned(),
+                BlockLabel::Ident(ident) => ident.as_str().to_owned(),
+            }) else {
                 continue;
             };
-            match block.kind.as_str() {
+            match block.ident.as_str() {
                 "variable" => {
-                    entry
-                        .variables
-                        .insert(label, block.attributes.contains_key("default"));
+                    let has_default = block.body.get_attribute("default").is_some();
+                    entry.variables.insert(label, has_default);
                 }
                 "output" => {
                     entry.outputs.insert(label);
                 }
                 "module" => {
-                    let source = block
-                        .attributes
-                        .get("source")
-                        .map(|s| s.trim_matches('"').to_owned())
-                        .unwrap_or_default();
+                    let source = match block.body.get_attribute("source").map(|a| &a.value) {
+                        Some(Expression::String(text)) => text.as_str().to_owned(),
+                        _ => String::new(),
+                    };
                     let arguments = block
-                        .attributes
-                        .keys()
+                        .body
+                        .attributes()
+                        .map(|a| a.key.as_str().to_owned())
                         .filter(|k| !META_ARGUMENTS.contains(&k.as_str()))
-                        .cloned()
                         .collect();
                     entry.modules.insert(label, (source, arguments));
                 }
                 _ => {}
             }
         }
-        for (name, _) in references(&scanned.code, "var") {
-            entry.variable_uses.insert(name);
-        }
-        for (name, attribute) in references(&scanned.code, "module") {
-            if let Some(attribute) = attribute {
-                entry.module_uses.insert((name, attribute));
-            }
-        }
+        let mut references = References::default();
+        references.visit_body(&body);
+        entry.variable_uses.extend(references.variables);
+        entry.module_uses.extend(references.modules);
     }
     dirs
 }
@@ -456,8 +156,8 @@ fn resolve(dir: &str, source: &str) -> Option<String> {
 
 /// Every broken reference in the rendered `files`, one message each.
 fn problems(files: &BTreeMap<String, String>) -> Vec<String> {
-    let dirs = directories(files);
     let mut found = Vec::new();
+    let dirs = directories(files, &mut found);
     for (dir, d) in &dirs {
         for name in &d.variable_uses {
             if !d.variables.contains_key(name) {
@@ -588,6 +288,17 @@ output "id" {
     }
 
     #[test]
+    fn unparsable_files_are_found() {
+        let files = BTreeMap::from([("root/main.tf".to_owned(), "variable \"x\" {\n".to_owned())]);
+        let found = problems(&files);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("root/main.tf: does not parse"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn undeclared_variables_are_found() {
         check(
             &[(
@@ -648,15 +359,17 @@ output "x" {
         );
     }
 
-    /// Guards the scanner itself: it must see the blocks and references of a real root.
+    /// Guards the reading itself: it must see the blocks and references of a real root.
     #[test]
-    fn the_scan_sees_a_real_composition() {
+    fn the_parser_sees_a_real_composition() {
         let path =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples/aws-rolling.toml");
         let text = fs::read_to_string(path).expect("example is readable");
         let project = Project::from_toml(&text, &Facts::default()).expect("example resolves");
         let files = render_family(&project, "terraform").expect("terraform renders");
-        let dirs = directories(&files);
+        let mut found = Vec::new();
+        let dirs = directories(&files, &mut found);
+        assert!(found.is_empty(), "{found:?}");
         let staging = &dirs["infra/environments/staging"];
         assert!(staging.modules.len() >= 6, "{:?}", staging.modules.keys());
         assert!(staging.variable_uses.contains("aws_account_id"));
