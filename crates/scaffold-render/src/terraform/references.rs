@@ -5,7 +5,8 @@
 //! test a renderer). This check covers the cross-file mistakes a template edit
 //! can introduce, for every example and every cloud, on the rendered text:
 //!
-//! - every `var.x` a directory uses is declared by a `variable "x"` block there;
+//! - every `var.x` a directory uses, and every value its `.tfvars` files set,
+//!   is declared by a `variable "x"` block there;
 //! - every local module `source` points at a rendered directory;
 //! - every module block passes only the module's variables, and all the ones
 //!   without a default;
@@ -69,6 +70,8 @@ struct Directory {
     modules: BTreeMap<String, (String, BTreeSet<String>)>,
     /// `var.x` references.
     variable_uses: BTreeSet<String>,
+    /// Variables given values in `.tfvars` files.
+    variable_values: BTreeSet<String>,
     /// `module.m.o` references.
     module_uses: BTreeSet<(String, String)>,
 }
@@ -90,7 +93,8 @@ fn directories(
     found: &mut Vec<String>,
 ) -> BTreeMap<String, Directory> {
     let mut dirs: BTreeMap<String, Directory> = BTreeMap::new();
-    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+    let terraform = |p: &str| p.ends_with(".tf") || p.ends_with(".tfvars");
+    for (path, text) in files.iter().filter(|(p, _)| terraform(p)) {
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
         let entry = dirs.entry(dir).or_default();
         let body: Body = match text.parse() {
@@ -100,6 +104,12 @@ fn directories(
                 continue;
             }
         };
+        if path.ends_with(".tfvars") {
+            entry
+                .variable_values
+                .extend(body.attributes().map(|a| a.key.as_str().to_owned()));
+            continue;
+        }
         for block in body.blocks() {
             let Some(label) = block.labels.first().map(|label| match label {
                 BlockLabel::String(text) => text.as_str().to_owned(),
@@ -162,6 +172,13 @@ fn problems(files: &BTreeMap<String, String>) -> Vec<String> {
         for name in &d.variable_uses {
             if !d.variables.contains_key(name) {
                 found.push(format!("{dir}: var.{name} is used but not declared"));
+            }
+        }
+        for name in &d.variable_values {
+            if !d.variables.contains_key(name) {
+                found.push(format!(
+                    "{dir}: a .tfvars file sets {name}, which is not declared"
+                ));
             }
         }
         let mut targets = BTreeMap::new();
@@ -295,6 +312,23 @@ output "id" {
         assert!(
             found[0].starts_with("root/main.tf: does not parse"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn tfvars_set_only_declared_variables() {
+        check(
+            &[
+                (
+                    "root/variables.tf",
+                    "variable \"region\" {\n  type = string\n}\n",
+                ),
+                (
+                    "root/terraform.tfvars",
+                    "region = \"eu-west-1\"\nzone = \"a\"\n",
+                ),
+            ],
+            &["root: a .tfvars file sets zone, which is not declared"],
         );
     }
 
