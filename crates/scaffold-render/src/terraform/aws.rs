@@ -130,8 +130,6 @@ fn datastore_module(engine: DatastoreEngine) -> &'static str {
 struct BootstrapContext<'a> {
     /// The application name, used in descriptions and tags.
     app: &'a str,
-    /// `owner/name` of the GitHub repository.
-    repository: &'a str,
     /// The primary region.
     region: &'a str,
     /// The S3 bucket holding every root's state.
@@ -172,8 +170,6 @@ struct BootstrapEnvironment<'a> {
 struct EnvironmentContext<'a> {
     /// The application name.
     app: &'a str,
-    /// `owner/name` of the GitHub repository.
-    repository: &'a str,
     /// The environment's name.
     environment: &'a str,
     /// Whether this is a production environment.
@@ -339,7 +335,6 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 fn bootstrap_context(project: &Project, ecr: bool) -> BootstrapContext<'_> {
     BootstrapContext {
         app: &project.app.name,
-        repository: &project.repository.full,
         region: &project.cloud.region,
         state_bucket: &project.names.state_bucket,
         ecr,
@@ -417,7 +412,6 @@ fn environment_context<'a>(
         .collect();
     EnvironmentContext {
         app: &project.app.name,
-        repository: &project.repository.full,
         environment: &env.name,
         production: env.production,
         region: &project.cloud.region,
