@@ -333,3 +333,20 @@ fn oidc_subjects_and_default_branch_are_derived() {
         "shop-staging-github-terraform"
     );
 }
+
+#[test]
+fn deploy_branches_list_every_environment_branch_once() {
+    let source = with(
+        "[[environments]]\nname = \"dev\"\nbranch = \"develop\"\n\n[[environments]]\nname = \"staging\"\nbranch = \"main\"\n\n[[environments]]\nname = \"production\"\napproval = true\n",
+    );
+    let project = resolve(&source).unwrap();
+    assert_eq!(project.default_branch, "develop");
+    assert_eq!(project.deploy_branches, ["develop", "main"]);
+    assert_eq!(
+        project.oidc_build_subjects,
+        [
+            "repo:shop/shop:ref:refs/heads/develop",
+            "repo:shop/shop:ref:refs/heads/main"
+        ]
+    );
+}
