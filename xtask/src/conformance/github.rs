@@ -1,5 +1,5 @@
-//! Validators for the github family: actionlint (with shellcheck on `run:` scripts) and
-//! zizmor's offline audits over every rendered workflow. yamllint, registered by the
+//! Validators for the github family: actionlint (with shellcheck on `run:` scripts),
+//! zizmor's offline audits and checkov's github_actions checks over every rendered workflow. yamllint, registered by the
 //! containers family, already covers every `.yml` and `.yaml` file, these included.
 
 use anyhow::{Result, bail};
@@ -15,6 +15,10 @@ pub const VALIDATORS: &[Validator] = &[
     Validator {
         name: "zizmor",
         run: zizmor,
+    },
+    Validator {
+        name: "checkov-gha",
+        run: checkov,
     },
 ];
 
@@ -87,6 +91,23 @@ pub fn zizmor(ctx: &Context, example: &Example) -> Result<Outcome> {
         bail!("zizmor failed (exit {code}): {stderr}{stdout}");
     }
     Ok(Outcome::Findings(findings))
+}
+
+/// checkov's github_actions framework over the rendered workflows, zero failed checks.
+pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
+    if workflows(example).is_empty() {
+        return Ok(Outcome::NotApplicable);
+    }
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .python(&ctx.root, "checkov_run.py")
+            .arg(&example.dir)
+            .arg("github_actions"),
+    )?;
+    if code == 2 {
+        bail!("checkov failed: {stderr}");
+    }
+    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
 }
 
 /// Whether `line` opens a zizmor finding, such as `error[github-env]: dangerous use ...`.
