@@ -155,7 +155,9 @@ fn top_level_permissions_are_least_privilege() {
     for (example, path, content) in workflows() {
         let (top, _) = split_jobs(&content);
         let ok = top.contains("\npermissions: {}\n")
-            || top.contains("\npermissions:\n  contents: read  # jobs widen this only where they need to\n\n");
+            || top.contains(
+                "\npermissions:\n  contents: read  # jobs widen this only where they need to\n\n",
+            );
         assert!(
             ok,
             "{example}: {path}: top-level permissions must be empty or contents: read"
@@ -289,4 +291,98 @@ fn user_controlled_context_never_reaches_run_scripts() {
             }
         }
     }
+}
+
+/// The resolved project of example `name`.
+fn project(name: &str) -> Project {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/examples")
+        .join(format!("{name}.toml"));
+    let text = fs::read_to_string(&path).expect("readable example");
+    Project::from_toml(&text, &Facts::default()).expect("valid example")
+}
+
+fn check<T: PartialEq + std::fmt::Debug>(actual: T, expect: T) {
+    assert_eq!(actual, expect);
+}
+
+#[test]
+fn promotion_chains_start_at_each_deploy_branch() {
+    let envs = super::deploy_environments(&project("gcp-canary"));
+    let chain: Vec<(&str, Option<&str>, Option<&str>)> = envs
+        .iter()
+        .map(|e| {
+            (
+                e.name.as_str(),
+                e.entry_branch.as_deref(),
+                e.follows.as_deref(),
+            )
+        })
+        .collect();
+    check(
+        chain,
+        vec![
+            ("dev", Some("develop"), None),
+            ("staging", Some("main"), None),
+            ("production", None, Some("deploy-staging")),
+        ],
+    );
+}
+
+#[test]
+fn ci_datastores_are_reached_on_localhost() {
+    let project = project("gcp-canary");
+    let api = project.service("api").expect("api");
+    let service = super::ci_service(&project, api);
+    let urls: Vec<(&str, &str)> = service
+        .datastores
+        .iter()
+        .map(|d| (d.env_var.as_str(), d.url.as_str()))
+        .collect();
+    check(
+        urls,
+        vec![
+            (
+                "DB_URL",
+                "postgresql://connectkit:connectkit@localhost:5432/connectkit",
+            ),
+            ("CACHE_URL", "redis://localhost:6379/0"),
+        ],
+    );
+}
+
+#[test]
+fn codeql_languages_are_deduplicated() {
+    let languages: Vec<(&str, &str)> = super::codeql_languages(&project("azure-monorepo"))
+        .iter()
+        .map(|c| (c.language, c.build_mode))
+        .collect();
+    check(
+        languages,
+        vec![("javascript-typescript", "none"), ("go", "autobuild")],
+    );
+}
+
+#[test]
+fn dependabot_covers_every_ecosystem_once() {
+    let updates = super::dependabot(&project("azure-monorepo")).updates;
+    let ecosystems: Vec<&str> = updates.iter().map(|u| u.ecosystem).collect();
+    check(
+        ecosystems,
+        vec!["github-actions", "docker", "npm", "gomod", "terraform"],
+    );
+    check(
+        updates[2].directories.clone(),
+        vec!["/apps/frontend".to_owned(), "/services/catalog".to_owned()],
+    );
+}
+
+#[test]
+fn ci_pushes_from_every_deploy_branch() {
+    let (_, files) = examples()
+        .into_iter()
+        .find(|(name, _)| name == "gcp-canary")
+        .expect("gcp-canary");
+    let ci = &files[".github/workflows/ci.yml"];
+    assert!(ci.contains("  push:\n    branches:\n      - \"develop\"\n      - \"main\"\n"));
 }
