@@ -327,8 +327,20 @@ pub struct GithubVariable {
     pub description: String,
 }
 
-/// The GitHub variables the workflows need on `provider`.
-pub fn github_variables(provider: Provider) -> Vec<GithubVariable> {
+/// The repository variable holding the client id of environment `env`'s Azure plan identity.
+///
+/// Plan jobs run on pull requests, outside any GitHub environment, so they can
+/// only read repository variables; each environment's plan identity gets its own.
+pub fn azure_plan_client_id_variable(env: &str) -> String {
+    format!("AZURE_PLAN_CLIENT_ID_{}", env_var_prefix(env))
+}
+
+/// The GitHub variables the workflows need on `provider`, for environments `envs`.
+///
+/// Ids of the cloud account, project or subscription are repository variables:
+/// CI build jobs and pull-request plans run outside GitHub environments and
+/// read them too, and the bootstrap places every environment in one account.
+pub fn github_variables(provider: Provider, envs: &[&str]) -> Vec<GithubVariable> {
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),
@@ -337,53 +349,60 @@ pub fn github_variables(provider: Provider) -> Vec<GithubVariable> {
     match provider {
         Provider::Aws => vec![var(
             "AWS_ACCOUNT_ID",
-            "environment",
-            "the 12-digit AWS account id the environment is deployed to",
+            "repository",
+            "the 12-digit AWS account id every environment is deployed to",
         )],
         Provider::Gcp => vec![
             var(
                 "GCP_PROJECT_ID",
-                "environment",
-                "the id of the Google Cloud project the environment is deployed to",
+                "repository",
+                "the id of the Google Cloud project every environment is deployed to",
             ),
             var(
                 "GCP_PROJECT_NUMBER",
-                "environment",
+                "repository",
                 "the numeric project number of that project (workload identity federation needs it)",
             ),
         ],
-        Provider::Azure => vec![
-            var(
-                "AZURE_SUBSCRIPTION_ID",
-                "environment",
-                "the subscription the environment is deployed to",
-            ),
-            var(
-                "AZURE_TENANT_ID",
-                "repository",
-                "the Microsoft Entra tenant id",
-            ),
-            var(
-                "AZURE_CLIENT_ID",
-                "environment",
-                "the client id of the environment's GitHub deploy identity (Terraform output `ci_client_id`)",
-            ),
-            var(
-                "AZURE_TERRAFORM_CLIENT_ID",
-                "environment",
-                "the client id of the environment's Terraform apply identity (bootstrap output)",
-            ),
-            var(
-                "AZURE_PLAN_CLIENT_ID",
-                "environment",
-                "the client id of the environment's read-only Terraform plan identity (bootstrap output)",
-            ),
-            var(
+        Provider::Azure => {
+            let mut vars = vec![
+                var(
+                    "AZURE_SUBSCRIPTION_ID",
+                    "repository",
+                    "the subscription every environment is deployed to",
+                ),
+                var(
+                    "AZURE_TENANT_ID",
+                    "repository",
+                    "the Microsoft Entra tenant id",
+                ),
+                var(
+                    "AZURE_CLIENT_ID",
+                    "environment",
+                    "the client id of the environment's GitHub deploy identity (Terraform output `ci_client_id`)",
+                ),
+                var(
+                    "AZURE_TERRAFORM_CLIENT_ID",
+                    "environment",
+                    "the client id of the environment's Terraform apply identity (bootstrap output)",
+                ),
+            ];
+            for env in envs {
+                vars.push(GithubVariable {
+                    name: azure_plan_client_id_variable(env),
+                    scope: "repository".to_owned(),
+                    description: format!(
+                        "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
+                    ),
+                });
+            }
+            vars.push(var(
                 "AZURE_BUILD_CLIENT_ID",
                 "repository",
                 "the client id of the identity that pushes images to ACR (bootstrap output; only with `registry = \"acr\"`)",
-            ),
-        ],
+            ));
+            vars
+        }
     }
 }
 

@@ -63,15 +63,12 @@ pub struct Project {
     /// The GitHub OIDC subject of jobs on pull requests (`repo:owner/name:pull_request`),
     /// the only subject the read-only Terraform plan identities trust.
     pub oidc_pull_request_subject: String,
-    /// The GitHub OIDC subject of the CI build job on the default branch
-    /// (`repo:owner/name:ref:refs/heads/main`), the only subject the build identity trusts.
-    pub oidc_build_subject: String,
     /// Every branch some environment deploys from, default branch first, each once.
     /// CI pushes images on pushes to these branches, so each deploy branch has digests to deploy.
     pub deploy_branches: Vec<String>,
     /// The GitHub OIDC subjects of the CI build job on every deploy branch
-    /// (`repo:owner/name:ref:refs/heads/<branch>`, in `deploy_branches` order). The build identity
-    /// must trust all of them when environments deploy from more than one branch.
+    /// (`repo:owner/name:ref:refs/heads/<branch>`, in `deploy_branches` order): the only
+    /// subjects the build identity trusts.
     pub oidc_build_subjects: Vec<String>,
 }
 
@@ -903,11 +900,17 @@ impl Project {
             .iter()
             .map(|branch| format!("repo:{}:ref:refs/heads/{branch}", repository.full))
             .collect();
+        let github_variables = names::github_variables(
+            provider,
+            &environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>(),
+        );
         Ok(Project {
             deploy_branches,
             oidc_build_subjects,
             oidc_pull_request_subject: format!("repo:{}:pull_request", repository.full),
-            oidc_build_subject: format!("repo:{}:ref:refs/heads/{default_branch}", repository.full),
             default_branch,
             app: App {
                 description: answers
@@ -938,7 +941,7 @@ impl Project {
             alerts: alerts(&Targets::derive(availability)),
             targets: Targets::derive(availability),
             availability,
-            github_variables: names::github_variables(provider),
+            github_variables,
         })
     }
 

@@ -317,6 +317,8 @@ pub struct PlanEntry {
     pub directory: String,
     /// Its read-only plan identity.
     pub identity: String,
+    /// On Azure, the expression reading the plan identity's client id from its repository variable.
+    pub client_id: Option<String>,
 }
 
 /// Context of `infrastructure.yml`.
@@ -470,11 +472,17 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
                 environment: e.name.clone(),
                 directory: e.names.terraform_dir.clone(),
                 identity: e.names.plan_identity.clone(),
+                client_id: (project.cloud.provider == Provider::Azure).then(|| {
+                    format!(
+                        "${{{{ vars.{} }}}}",
+                        scaffold_core::names::azure_plan_client_id_variable(&e.name)
+                    )
+                }),
             })
             .collect(),
         plan_login: Login::new(project, "${{ matrix.identity }}", "AZURE_PLAN_CLIENT_ID"),
-        plan_env: terraform_env(project, "AZURE_PLAN_CLIENT_ID"),
-        apply_env: terraform_env(project, "AZURE_TERRAFORM_CLIENT_ID"),
+        plan_env: terraform_env(project, "matrix.client_id"),
+        apply_env: terraform_env(project, "vars.AZURE_TERRAFORM_CLIENT_ID"),
         environments,
     };
     files.insert(
@@ -509,7 +517,9 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 
 /// The `TF_VAR_*` variables Terraform reads from GitHub variables (CONTRACTS: Terraform state),
 /// and on Azure the azurerm OIDC settings for the identity in `azure_client_var`.
-fn terraform_env(project: &Project, azure_client_var: &str) -> Vec<(String, String)> {
+///
+/// `azure_client` is the expression (without `${{ }}`) that yields the Azure client id to log in as.
+fn terraform_env(project: &Project, azure_client: &str) -> Vec<(String, String)> {
     let var = |name: &str, expr: &str| (name.to_owned(), format!("${{{{ vars.{expr} }}}}"));
     match project.cloud.provider {
         Provider::Aws => vec![var("TF_VAR_aws_account_id", "AWS_ACCOUNT_ID")],
@@ -521,7 +531,10 @@ fn terraform_env(project: &Project, azure_client_var: &str) -> Vec<(String, Stri
             var("TF_VAR_subscription_id", "AZURE_SUBSCRIPTION_ID"),
             var("TF_VAR_tenant_id", "AZURE_TENANT_ID"),
             ("ARM_USE_OIDC".to_owned(), "\"true\"".to_owned()),
-            var("ARM_CLIENT_ID", azure_client_var),
+            (
+                "ARM_CLIENT_ID".to_owned(),
+                format!("${{{{ {azure_client} }}}}"),
+            ),
             var("ARM_TENANT_ID", "AZURE_TENANT_ID"),
             var("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"),
         ],
@@ -794,7 +807,11 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
                 &env.names.terraform_identity,
                 "AZURE_TERRAFORM_CLIENT_ID",
             ),
-            plan_login: Login::new(project, &env.names.plan_identity, "AZURE_PLAN_CLIENT_ID"),
+            plan_login: Login::new(
+                project,
+                &env.names.plan_identity,
+                &scaffold_core::names::azure_plan_client_id_variable(&env.name),
+            ),
             identities,
         });
     }

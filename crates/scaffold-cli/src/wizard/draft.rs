@@ -103,7 +103,8 @@ impl Draft {
                 provider: Some(self.provider),
                 // The provider's default region stays implicit, as `--defaults` writes it,
                 // so both paths give the same file and a later cloud change moves the region too.
-                region: (self.region != self.provider.default_region()).then(|| self.region.clone()),
+                region: (self.region != self.provider.default_region())
+                    .then(|| self.region.clone()),
                 dr_region: self.dr_region.clone(),
             },
             services: self.services.clone(),

@@ -116,7 +116,10 @@ fn change_cloud_and_add_an_environment() {
     let text = repo.read("scaffold.toml").unwrap();
     assert!(text.contains("provider = \"gcp\""), "{text}");
     // The provider's default region stays implicit: it resolves to us-central1.
-    assert!(!text.contains("us-east-1") && text.contains("# region = "), "{text}");
+    assert!(
+        !text.contains("us-east-1") && text.contains("# region = "),
+        "{text}"
+    );
     let order: Vec<usize> = [
         "name = \"staging\"",
         "name = \"uat\"",
@@ -184,7 +187,10 @@ fn keys_given_with_set_are_not_asked() {
     let text = repo.read("scaffold.toml").unwrap();
     assert!(text.contains("name = \"market\""), "{text}");
     assert!(text.contains("provider = \"azure\""), "{text}");
-    assert!(!text.contains("us-east-1") && text.contains("# region = "), "{text}");
+    assert!(
+        !text.contains("us-east-1") && text.contains("# region = "),
+        "{text}"
+    );
 }
 
 #[test]

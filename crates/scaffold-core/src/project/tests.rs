@@ -325,8 +325,8 @@ fn oidc_subjects_and_default_branch_are_derived() {
         "repo:acme/shop:pull_request"
     );
     assert_eq!(
-        project.oidc_build_subject,
-        "repo:acme/shop:ref:refs/heads/main"
+        project.oidc_build_subjects,
+        ["repo:acme/shop:ref:refs/heads/main"]
     );
     assert_eq!(
         project.environments[0].names.terraform_identity,

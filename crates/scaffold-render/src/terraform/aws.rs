@@ -139,7 +139,7 @@ struct BootstrapContext<'a> {
     /// The IAM role CI assumes to push images.
     build_identity: &'a str,
     /// The only OIDC subject the build identity trusts.
-    build_subject: &'a str,
+    build_subjects: &'a [String],
     /// The only OIDC subject the plan identities trust.
     pull_request_subject: &'a str,
     /// ECR repository names, one per service.
@@ -339,7 +339,7 @@ fn bootstrap_context(project: &Project, ecr: bool) -> BootstrapContext<'_> {
         state_bucket: &project.names.state_bucket,
         ecr,
         build_identity: &project.names.build_identity,
-        build_subject: &project.oidc_build_subject,
+        build_subjects: &project.oidc_build_subjects,
         pull_request_subject: &project.oidc_pull_request_subject,
         repositories: project
             .services

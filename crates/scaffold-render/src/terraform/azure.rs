@@ -542,8 +542,8 @@ struct BootstrapContext<'a> {
     acr: Option<&'a str>,
     /// The identity that pushes images.
     build_identity: &'a str,
-    /// The OIDC subject the build identity trusts.
-    oidc_build_subject: &'a str,
+    /// The OIDC subjects the build identity trusts: one per branch an environment deploys from.
+    oidc_build_subjects: &'a [String],
     /// The OIDC subject the plan identities trust.
     oidc_pull_request_subject: &'a str,
     /// The environments.
@@ -564,7 +564,7 @@ impl<'a> BootstrapContext<'a> {
             acr: (project.delivery.registry == Registry::Acr)
                 .then_some(project.names.acr_name.as_str()),
             build_identity: &project.names.build_identity,
-            oidc_build_subject: &project.oidc_build_subject,
+            oidc_build_subjects: &project.oidc_build_subjects,
             oidc_pull_request_subject: &project.oidc_pull_request_subject,
             environments: project
                 .environments

@@ -382,7 +382,7 @@ fn apis(kinds: Kinds) -> Vec<&'static str> {
 fn trusted_subjects(project: &Project, kinds: Kinds) -> Vec<String> {
     let mut subjects = vec![project.oidc_pull_request_subject.clone()];
     if kinds.gar {
-        subjects.push(project.oidc_build_subject.clone());
+        subjects.extend(project.oidc_build_subjects.iter().cloned());
     }
     subjects.extend(project.environments.iter().map(|e| e.oidc_subject.clone()));
     subjects
