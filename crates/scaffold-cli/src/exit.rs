@@ -16,6 +16,10 @@ pub const SUCCESS: u8 = 0;
 pub const ERROR: u8 = 1;
 /// Invalid input.
 pub const INVALID: u8 = 2;
+/// `scaffold sync` wrote conflicts that need resolving.
+pub const CONFLICTS: u8 = 3;
+/// `scaffold sync --check`: generated files are out of date.
+pub const DRIFT: u8 = 4;
 
 /// An error that carries its exit code, for `main` to find in the chain.
 #[derive(Debug)]

@@ -10,9 +10,12 @@ use clap::Parser;
 
 mod cli;
 mod exit;
+#[cfg(debug_assertions)]
+mod fixture;
 mod new;
 mod repo;
 mod set;
+mod sync;
 mod write;
 
 use cli::{Cli, Command};
@@ -22,6 +25,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::New(args) => new::run(&args),
+        Command::Sync(args) => sync::run(&args),
+        Command::Diff(args) => sync::diff(&args),
     };
     match result {
         Ok(code) => code.into(),
