@@ -23,7 +23,7 @@ pub fn add_if_enabled(project: &Project, files: &mut Files) {
 }
 
 /// Adds the fixture files for `project`.
-fn add(project: &Project, files: &mut Files) {
+pub fn add(project: &Project, files: &mut Files) {
     // A workflow-like file that lists every environment: it changes when one
     // is added, which is what a user's edit must survive.
     let mut deploy = format!(

@@ -105,7 +105,11 @@ fn check(state: &State, plan: &Plan) -> Result<Code> {
     if lock_stale {
         print!(
             "{}",
-            sync::unified_diff(LOCK_PATH, state.lock_text.as_str(), &next_lock)
+            sync::unified_diff(
+                LOCK_PATH,
+                Some(state.lock_text.as_str()).filter(|t| !t.is_empty()),
+                Some(&next_lock),
+            )
         );
     }
     for step in &changes {
@@ -410,5 +414,103 @@ impl Drop for Mutex {
         // Nothing useful can be done if removing fails; the message on the
         // next run says how to remove it by hand.
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    //! A property test over real answers: whatever the environments and port
+    //! were and become, and wherever the user inserted lines into generated
+    //! files, every inserted line is still on disk after sync, and a second
+    //! sync does nothing. It renders every real family plus the fixture family.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use proptest::sample::{Index, subsequence};
+    use scaffold_core::Project;
+    use scaffold_core::project::Facts;
+    use scaffold_render::sync::{Action, Plan, plan};
+    use scaffold_render::{Files, Lock};
+
+    fn answers(environments: &[&str], port: u16) -> String {
+        let mut text = format!(
+            "[app]\nname = \"shop\"\n\n[[services]]\nname = \"api\"\nlanguage = \"go\"\nport = {port}\n"
+        );
+        for env in environments {
+            text.push_str(&format!("\n[[environments]]\nname = \"{env}\"\n"));
+        }
+        text
+    }
+
+    fn render(environments: &[&str], port: u16) -> Files {
+        let project = Project::from_toml(&answers(environments, port), &Facts::default())
+            .expect("valid answers");
+        let mut files = scaffold_render::render(&project).expect("a render");
+        crate::fixture::add(&project, &mut files);
+        files
+    }
+
+    fn apply(plan: &Plan, disk: &mut BTreeMap<String, Option<String>>) {
+        for step in plan.changes() {
+            disk.insert(step.path.clone(), step.content.clone());
+        }
+    }
+
+    fn environments() -> impl Strategy<Value = Vec<&'static str>> {
+        subsequence(vec!["dev", "staging", "qa", "production"], 1..=4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn user_lines_survive_answer_changes(
+            old_envs in environments(),
+            new_envs in environments(),
+            old_port in 1024u16..9000,
+            new_port in 1024u16..9000,
+            insertions in proptest::collection::vec((any::<Index>(), any::<Index>()), 0..6),
+        ) {
+            let old = render(&old_envs, old_port);
+            let new = render(&new_envs, new_port);
+
+            // The lock records the old render; the user inserted lines into some files.
+            let mut lock = Lock::new();
+            let mut bases = BTreeMap::new();
+            for (path, content) in &old {
+                lock.files.insert(path.clone(), format!("id {path}"));
+                bases.insert(path.clone(), Some(content.clone()));
+            }
+            let mut disk: BTreeMap<String, Option<String>> =
+                old.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+            let paths: Vec<String> = old.keys().cloned().collect();
+            let mut inserted = Vec::new();
+            for (n, (file, at)) in insertions.iter().enumerate() {
+                let path = file.get(&paths).clone();
+                let text = disk[&path].clone().expect("on disk");
+                let mut lines: Vec<&str> = text.lines().collect();
+                let line = format!("# user line {n}");
+                lines.insert(at.index(lines.len() + 1), &line);
+                disk.insert(path.clone(), Some(lines.join("\n") + "\n"));
+                inserted.push((path, line));
+            }
+
+            let first = plan(&new, &lock, &disk, &bases, &BTreeSet::new());
+            apply(&first, &mut disk);
+            for (path, line) in &inserted {
+                let text = disk[path].as_deref().unwrap_or_else(|| panic!("{path} was deleted"));
+                prop_assert!(text.lines().any(|l| l == line), "{line:?} lost from {path}:\n{text}");
+            }
+            for step in first.steps.iter().filter(|s| s.action == Action::Delete) {
+                prop_assert!(!inserted.iter().any(|(p, _)| p == &step.path));
+            }
+
+            let next = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).expect("a lock");
+            let bases: BTreeMap<String, Option<String>> =
+                next.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+            let second = plan(&new, &next, &disk, &bases, &BTreeSet::new());
+            prop_assert_eq!(second.changes().count(), 0);
+        }
     }
 }

@@ -204,8 +204,8 @@ pub fn plan(
                 None => plan_gone(on_disk, base),
             };
             let diff = match (&content, action) {
-                (Some(new), _) => unified_diff(path, on_disk.unwrap_or(""), new),
-                (None, Action::Delete) => unified_diff(path, on_disk.unwrap_or(""), ""),
+                (Some(new), _) => unified_diff(path, on_disk, Some(new)),
+                (None, Action::Delete) => unified_diff(path, on_disk, None),
                 (None, _) => String::new(),
             };
             Step {
@@ -221,15 +221,20 @@ pub fn plan(
     Plan { steps }
 }
 
-/// A unified diff from `old` to `new`, with git-style `a/` and `b/` headers.
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+/// A unified diff from `old` to `new`, with git-style `a/` and `b/` headers
+/// (`/dev/null` for a side that does not exist).
+pub fn unified_diff(path: &str, old: Option<&str>, new: Option<&str>) -> String {
     if old == new {
         return String::new();
     }
+    let name = |prefix: &str, side: Option<&str>| match side {
+        Some(_) => format!("{prefix}/{path}"),
+        None => "/dev/null".to_owned(),
+    };
     diffy::DiffOptions::new()
-        .set_original_filename(format!("a/{path}"))
-        .set_modified_filename(format!("b/{path}"))
-        .create_patch(old, new)
+        .set_original_filename(name("a", old))
+        .set_modified_filename(name("b", new))
+        .create_patch(old.unwrap_or(""), new.unwrap_or(""))
         .to_string()
 }
 
