@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 mod conformance;
+mod tidy;
 
 fn main() -> std::process::ExitCode {
     match run() {

@@ -86,6 +86,10 @@ impl Root {
     }
 
     /// Removes `relative` if it exists, and then any directories it leaves empty.
+    #[allow(
+        dead_code,
+        reason = "scaffold sync deletes files that are no longer generated"
+    )]
     pub fn remove(&self, relative: &str) -> Result<()> {
         let path = self.resolve(relative)?;
         match fs::remove_file(&path) {

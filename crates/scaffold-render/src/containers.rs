@@ -1,11 +1,310 @@
 //! The containers family: a Dockerfile and `.dockerignore` per service, and
 //! `compose.yaml` and `.env.example` at the root for local development.
+//!
+//! Dockerfiles are multi-stage and lockfile-aware: dependencies install from
+//! the lockfile in their own layer, the build runs in a full toolchain image,
+//! and the runtime image is small, runs as the fixed non-root user that the
+//! Kubernetes manifests also name (`Service::uid`), and carries a
+//! `HEALTHCHECK` only where it has something to run one with. Base images are
+//! pinned in one table, [`IMAGES`], which Dependabot's `docker` ecosystem keeps
+//! current in the generated files.
 
-use scaffold_core::Project;
+use std::collections::BTreeMap;
 
-use crate::{Engine, Files, RenderError};
+use scaffold_core::{Datastore, Engine, Language, PackageManager, Project, Service};
+use serde::Serialize;
+
+use crate::{Engine as Templates, Files, RenderError};
+
+/// Template of every service's Dockerfile.
+pub const TEMPLATE_DOCKERFILE: &str = "docker/Dockerfile.tera";
+/// Template of every service's `.dockerignore`.
+pub const TEMPLATE_DOCKERIGNORE: &str = "docker/dockerignore.tera";
+/// Template of the nginx server block of static services.
+pub const TEMPLATE_NGINX: &str = "docker/nginx.conf.tera";
+/// Template of `compose.yaml`.
+pub const TEMPLATE_COMPOSE: &str = "docker/compose.yaml.tera";
+/// Template of `.env.example`.
+pub const TEMPLATE_ENV: &str = "docker/env.example.tera";
+
+/// Pinned base images, in one place.
+pub struct Images {
+    /// Node build and runtime image.
+    pub node: &'static str,
+    /// Python build and runtime image.
+    pub python: &'static str,
+    /// The uv binary image, copied into Python builds that use uv.
+    pub uv: &'static str,
+    /// Poetry version installed into Python builds that use Poetry.
+    pub poetry: &'static str,
+    /// Go build image.
+    pub go: &'static str,
+    /// Rust build image.
+    pub rust: &'static str,
+    /// Maven build image.
+    pub maven: &'static str,
+    /// JDK image for Gradle builds (the project's wrapper fetches Gradle).
+    pub jdk: &'static str,
+    /// Runtime for static Go binaries.
+    pub distroless_static: &'static str,
+    /// Runtime for Rust binaries linked against glibc.
+    pub distroless_cc: &'static str,
+    /// Runtime for Java.
+    pub distroless_java: &'static str,
+    /// nginx running as an unprivileged user, for static front ends.
+    pub nginx: &'static str,
+}
+
+/// The pinned base images every Dockerfile uses.
+pub const IMAGES: Images = Images {
+    node: "node:24.11.1-bookworm-slim",
+    python: "python:3.13.9-slim-bookworm",
+    uv: "ghcr.io/astral-sh/uv:0.9.11",
+    poetry: "2.2.1",
+    go: "golang:1.25.4-bookworm",
+    rust: "rust:1.91.1-bookworm",
+    maven: "maven:3.9.11-eclipse-temurin-21",
+    jdk: "eclipse-temurin:21.0.9_10-jdk",
+    distroless_static: "gcr.io/distroless/static-debian12:nonroot",
+    distroless_cc: "gcr.io/distroless/cc-debian12:nonroot",
+    distroless_java: "gcr.io/distroless/java21-debian12:nonroot",
+    nginx: "nginxinc/nginx-unprivileged:1.28.0-alpine",
+};
+
+/// Context of [`TEMPLATE_DOCKERFILE`] and [`TEMPLATE_DOCKERIGNORE`].
+#[derive(Serialize)]
+struct DockerfileContext<'a> {
+    /// The service.
+    service: &'a Service,
+    /// `node`, `python`, `go`, `rust`, `java` or `static`.
+    language: &'static str,
+    /// The package manager's name.
+    package_manager: &'static str,
+    /// Build image.
+    build_image: &'static str,
+    /// Runtime image.
+    runtime_image: &'static str,
+    /// uv image (Python with uv only).
+    uv_image: &'static str,
+    /// Poetry version (Python with Poetry only).
+    poetry_version: &'static str,
+    /// The Python module `python -m` runs: the service name with `_` for `-`.
+    python_module: String,
+}
+
+/// A datastore as compose runs it.
+#[derive(Serialize)]
+struct ComposeDatastore<'a> {
+    /// The datastore.
+    datastore: &'a Datastore,
+    /// Official image with the answered version, such as `postgres:16-alpine`.
+    image: String,
+    /// Port on 127.0.0.1 of the developer's machine (unique across datastores).
+    host_port: u16,
+    /// Where the engine keeps its data inside the container.
+    data_path: &'static str,
+    /// The named volume.
+    volume: String,
+    /// Environment variables the image needs, sorted.
+    environment: BTreeMap<&'static str, String>,
+    /// The healthcheck command, exec form, as a YAML flow sequence.
+    healthcheck: String,
+    /// The connection URL from the developer's machine (localhost and the host port).
+    host_url: String,
+}
+
+/// A service as compose runs it.
+#[derive(Serialize)]
+struct ComposeService<'a> {
+    /// The service.
+    service: &'a Service,
+    /// Port on 127.0.0.1 of the developer's machine (unique across services and datastores).
+    host_port: u16,
+    /// The build context, `./` plus the path (or `.`).
+    context: String,
+    /// Environment variables, sorted.
+    environment: BTreeMap<String, String>,
+    /// Datastores to wait for.
+    depends_on: Vec<String>,
+}
+
+/// Context of [`TEMPLATE_COMPOSE`] and [`TEMPLATE_ENV`].
+#[derive(Serialize)]
+struct ComposeContext<'a> {
+    /// The project.
+    project: &'a Project,
+    /// Services.
+    services: Vec<ComposeService<'a>>,
+    /// Datastores.
+    datastores: Vec<ComposeDatastore<'a>>,
+}
 
 /// Adds the container files for `project`.
-pub fn render(_project: &Project, _engine: &Engine, _files: &mut Files) -> Result<(), RenderError> {
+pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Result<(), RenderError> {
+    for service in &project.services {
+        let context = dockerfile_context(service);
+        files.insert(
+            format!("{}Dockerfile", service.dir),
+            engine.render(TEMPLATE_DOCKERFILE, &context)?,
+        );
+        files.insert(
+            format!("{}.dockerignore", service.dir),
+            engine.render(TEMPLATE_DOCKERIGNORE, &context)?,
+        );
+        if service.language == Language::Static {
+            files.insert(
+                format!("{}nginx.conf", service.dir),
+                engine.render(TEMPLATE_NGINX, &context)?,
+            );
+        }
+    }
+    let context = compose_context(project);
+    files.insert(
+        "compose.yaml".to_owned(),
+        engine.render(TEMPLATE_COMPOSE, &context)?,
+    );
+    files.insert(
+        ".env.example".to_owned(),
+        engine.render(TEMPLATE_ENV, &context)?,
+    );
     Ok(())
+}
+
+fn dockerfile_context(service: &Service) -> DockerfileContext<'_> {
+    let (build_image, runtime_image) = match (service.language, service.package_manager) {
+        (Language::Node, _) => (IMAGES.node, IMAGES.node),
+        (Language::Python, _) => (IMAGES.python, IMAGES.python),
+        (Language::Go, _) => (IMAGES.go, IMAGES.distroless_static),
+        (Language::Rust, _) => (IMAGES.rust, IMAGES.distroless_cc),
+        (Language::Java, PackageManager::Gradle) => (IMAGES.jdk, IMAGES.distroless_java),
+        (Language::Java, _) => (IMAGES.maven, IMAGES.distroless_java),
+        (Language::Static, _) => (IMAGES.node, IMAGES.nginx),
+    };
+    DockerfileContext {
+        service,
+        language: service.language.as_str(),
+        package_manager: service.package_manager.as_str(),
+        build_image,
+        runtime_image,
+        uv_image: IMAGES.uv,
+        poetry_version: IMAGES.poetry,
+        python_module: service.name.replace('-', "_"),
+    }
+}
+
+fn compose_context(project: &Project) -> ComposeContext<'_> {
+    // Host ports must be unique across everything compose publishes on 127.0.0.1.
+    let mut taken = std::collections::BTreeSet::new();
+    let mut host_port_for = |wanted: u16| {
+        let mut port = wanted;
+        while !taken.insert(port) {
+            port += 1;
+        }
+        port
+    };
+    let datastores: Vec<ComposeDatastore<'_>> = project
+        .datastores
+        .iter()
+        .map(|ds| {
+            let host_port = host_port_for(ds.port);
+            let app = &project.app.name;
+            let (data_path, environment, healthcheck): (_, BTreeMap<_, _>, Vec<&str>) =
+                match ds.engine {
+                    Engine::Postgres => (
+                        "/var/lib/postgresql/data",
+                        [
+                            ("POSTGRES_DB", app.clone()),
+                            ("POSTGRES_PASSWORD", app.clone()),
+                            ("POSTGRES_USER", app.clone()),
+                        ]
+                        .into(),
+                        vec!["CMD", "pg_isready", "--username", app, "--dbname", app],
+                    ),
+                    Engine::Mysql => (
+                        "/var/lib/mysql",
+                        [
+                            ("MYSQL_DATABASE", app.clone()),
+                            ("MYSQL_PASSWORD", app.clone()),
+                            ("MYSQL_ROOT_PASSWORD", format!("{app}-root")),
+                            ("MYSQL_USER", app.clone()),
+                        ]
+                        .into(),
+                        vec![
+                            "CMD",
+                            "mysqladmin",
+                            "ping",
+                            "--host",
+                            "127.0.0.1",
+                            "--silent",
+                        ],
+                    ),
+                    Engine::Redis => ("/data", BTreeMap::new(), vec!["CMD", "redis-cli", "ping"]),
+                };
+            let image = match ds.engine {
+                Engine::Postgres | Engine::Redis => {
+                    format!("{}:{}-alpine", ds.engine.image(), ds.version)
+                }
+                Engine::Mysql => format!("{}:{}", ds.engine.image(), ds.version),
+            };
+            ComposeDatastore {
+                datastore: ds,
+                image,
+                host_port,
+                data_path,
+                volume: format!("{}-data", ds.name),
+                environment,
+                healthcheck: flow_sequence(&healthcheck),
+                host_url: ds
+                    .local_url
+                    .replace(
+                        &format!("@{}:{}", ds.name, ds.port),
+                        &format!("@localhost:{host_port}"),
+                    )
+                    .replace(
+                        &format!("//{}:{}", ds.name, ds.port),
+                        &format!("//localhost:{host_port}"),
+                    ),
+            }
+        })
+        .collect();
+    let services = project
+        .services
+        .iter()
+        .map(|service| {
+            let mut environment = BTreeMap::new();
+            environment.insert("PORT".to_owned(), service.port.to_string());
+            environment.insert("OTEL_SERVICE_NAME".to_owned(), service.name.clone());
+            environment.insert("OTEL_SDK_DISABLED".to_owned(), "true".to_owned());
+            let mut depends_on = Vec::new();
+            for ds in project.datastores_of(service) {
+                environment.insert(ds.env_var.clone(), ds.local_url.clone());
+                depends_on.push(ds.name.clone());
+            }
+            ComposeService {
+                host_port: host_port_for(service.port),
+                service,
+                context: if service.path == "." {
+                    ".".to_owned()
+                } else {
+                    format!("./{}", service.path)
+                },
+                environment,
+                depends_on,
+            }
+        })
+        .collect();
+    ComposeContext {
+        project,
+        services,
+        datastores,
+    }
+}
+
+/// `["a", "b"]` with a space after each comma, as yamllint expects.
+fn flow_sequence(items: &[&str]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|item| serde_json::to_string(item).expect("strings serialize"))
+        .collect();
+    format!("[{}]", quoted.join(", "))
 }

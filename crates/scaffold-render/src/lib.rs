@@ -83,22 +83,26 @@ pub const FAMILIES: &[Family] = &[
     },
 ];
 
+/// The compiled templates, built once per process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(Engine::new)
+}
+
 /// Renders every file `project` implies.
 pub fn render(project: &Project) -> Result<Files, RenderError> {
-    let engine = Engine::new();
     let mut files = Files::new();
     for family in FAMILIES {
-        (family.render)(project, &engine, &mut files)?;
+        (family.render)(project, engine(), &mut files)?;
     }
     Ok(files)
 }
 
 /// Renders one family's files, for tests and the conformance harness.
 pub fn render_family(project: &Project, name: &str) -> Result<Files, RenderError> {
-    let engine = Engine::new();
     let mut files = Files::new();
     for family in FAMILIES.iter().filter(|f| f.name == name) {
-        (family.render)(project, &engine, &mut files)?;
+        (family.render)(project, engine(), &mut files)?;
     }
     Ok(files)
 }

@@ -71,3 +71,21 @@ fn snapshots() {
         }
     }
 }
+
+#[test]
+fn written_answers_round_trip_for_every_example() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
+    let engine = scaffold_render::Engine::new();
+    for (name, project) in examples() {
+        let text = fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
+        let answers = scaffold_core::Answers::parse(&text).unwrap().answers;
+        let written = scaffold_render::answers_file::render(&answers, &engine).unwrap();
+        let reparsed = Project::from_toml(&written, &Facts::default()).unwrap_or_else(|err| {
+            panic!("{name}: the written scaffold.toml does not parse: {err}\n{written}")
+        });
+        assert_eq!(
+            reparsed, project,
+            "{name}: writing the answers changed their meaning"
+        );
+    }
+}

@@ -18,6 +18,10 @@ pub const VALIDATORS: &[Validator] = &[
         name: "compose-schema",
         run: compose_schema,
     },
+    Validator {
+        name: "checkov-docker",
+        run: checkov,
+    },
 ];
 
 /// hadolint on every Dockerfile.
@@ -73,6 +77,26 @@ pub fn compose_schema(ctx: &Context, example: &Example) -> Result<Outcome> {
     )?;
     if code == 2 || (code != 0 && stdout.trim().is_empty()) {
         bail!("schema check failed: {stderr}");
+    }
+    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+}
+
+/// checkov's dockerfile framework over every Dockerfile, with zero failed checks.
+pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
+    if example
+        .paths(|p| p == "Dockerfile" || p.ends_with("/Dockerfile"))
+        .is_empty()
+    {
+        return Ok(Outcome::NotApplicable);
+    }
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .python(&ctx.root, "checkov_run.py")
+            .arg(&example.dir)
+            .arg("dockerfile"),
+    )?;
+    if code == 2 {
+        bail!("checkov failed: {stderr}");
     }
     Ok(Outcome::Findings(lines(&stdout, &example.dir)))
 }
