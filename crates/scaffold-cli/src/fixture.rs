@@ -54,11 +54,12 @@ pub fn add(project: &Project, files: &mut Files) {
             ),
         );
     }
-    // A delimited block, merged into the user's own file.
+    // A file with a delimited block, like the root README: only the block
+    // goes into the user's own file.
     files.insert(
         "fixture/NOTES.md".to_owned(),
         format!(
-            "<!-- scaffold:begin -->\n## {app} on {cloud}\n\nEnvironments: {envs}.\n<!-- scaffold:end -->\n",
+            "<!-- {HEADER} -->\n\n# {app}\n\n<!-- scaffold:begin -->\n## {app} on {cloud}\n\nEnvironments: {envs}.\n<!-- scaffold:end -->\n",
             app = project.app.name,
             cloud = project.cloud.region,
             envs = project

@@ -277,6 +277,24 @@ fn blocks_update_inside_the_users_file() {
     run(&context, &["sync"], 0);
     let notes = context.read(NOTES);
     assert!(notes.starts_with("# Our notes\n\nWritten by us, edited later.\n\n<!-- scaffold:begin -->\n## shop on eu-west-1\n"), "{notes}");
+    assert!(notes.ends_with("<!-- scaffold:end -->\n"), "{notes}");
+    assert_eq!(context.lock().blocks, vec![NOTES.to_owned()]);
+    assert_second_sync_does_nothing(&context);
+}
+
+#[test]
+fn a_generated_file_with_a_block_merges_whole() {
+    let context = TestContext::new();
+    context.generate(TWO);
+    assert!(context.lock().blocks.is_empty());
+    context.edit(NOTES, "# shop\n", "# shop\n\nOur own introduction.\n");
+    context.set_answers(TWO, "eu-west-1", 3000);
+    run(&context, &["sync"], 0);
+    let notes = context.read(NOTES);
+    assert!(
+        notes.contains("Our own introduction.\n") && notes.contains("## shop on eu-west-1\n"),
+        "{notes}"
+    );
     assert_second_sync_does_nothing(&context);
 }
 

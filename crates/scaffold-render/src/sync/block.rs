@@ -1,7 +1,7 @@
 //! Delimited blocks: scaffold's part of a file the user owns.
 //!
 //! Some files, such as the root `README.md`, belong to the user, yet scaffold
-//! has something to say in them. Such a file is rendered as exactly one block
+//! has something to say in them. Such a file is rendered with one block
 //! between `<!-- scaffold:begin -->` and `<!-- scaffold:end -->` lines; when
 //! the user already has the file, scaffold inserts or updates only that block
 //! and leaves every other line alone.

@@ -16,9 +16,11 @@
 //! - newly generated where the user has a file: kept and reported;
 //! - base unknown: a whole-file conflict, unless disk already equals the render.
 //!
-//! A rendered file that is exactly one delimited block ([`block`]) is merged
-//! into the user's file: only the block is planned, and the rest of the file
-//! is left alone.
+//! A rendered file that contains a delimited block ([`block`]), such as the
+//! root `README.md`, is generated whole where there is no file, but where the
+//! user already has one only the block is inserted (or updated) in it. The
+//! lock then marks the path as a block, and later syncs plan just the block,
+//! leaving the rest of the user's file alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -82,6 +84,9 @@ pub enum Record {
     /// A generated file: the lock records the blob id of this content (the
     /// render, which becomes the next sync's base).
     Generated(String),
+    /// Scaffold manages only the delimited block in the user's file: the
+    /// lock records the blob id of this block and marks the path as a block.
+    Block(String),
     /// The user deleted the generated file; sync does not recreate it.
     Deleted,
     /// The user's own file stands where scaffold would generate one.
@@ -148,6 +153,10 @@ impl Plan {
                 Record::Generated(content) => {
                     next.files.insert(step.path.clone(), blob_id(content)?);
                 }
+                Record::Block(content) => {
+                    next.files.insert(step.path.clone(), blob_id(content)?);
+                    next.blocks.push(step.path.clone());
+                }
                 Record::Deleted => next.deleted.push(step.path.clone()),
                 Record::UserOwned => next.user_owned.push(step.path.clone()),
                 Record::Forget => {}
@@ -155,7 +164,9 @@ impl Plan {
         }
         next.deleted.sort();
         next.user_owned.sort();
+        next.blocks.sort();
         let same = next.files == previous.files
+            && next.blocks == previous.blocks
             && next.deleted == previous.deleted
             && next.user_owned == previous.user_owned;
         Ok(if same { previous.clone() } else { next })
@@ -198,10 +209,11 @@ pub fn plan(
                         deleted: lock.deleted.contains(path),
                         owned: lock.user_owned.contains(path),
                         restore: restore.contains(path),
+                        block: lock.blocks.contains(path),
                     };
                     plan_rendered(path, theirs, on_disk, base, known)
                 }
-                None => plan_gone(on_disk, base),
+                None => plan_gone(on_disk, base, lock.blocks.contains(path)),
             };
             let diff = match (&content, action) {
                 (Some(new), _) => unified_diff(path, on_disk, Some(new)),
@@ -243,9 +255,49 @@ struct Known {
     deleted: bool,
     owned: bool,
     restore: bool,
+    /// Scaffold manages only the delimited block of this path.
+    block: bool,
 }
 
 type Decision = (Action, String, Option<String>, Record);
+
+/// The three-way decision on one managed text (a whole file or a block).
+enum Outcome {
+    Unchanged,
+    Update,
+    Keep(&'static str),
+    Merge(String),
+    Conflict(String, &'static str),
+}
+
+/// Decides between `base` (`None` when it cannot be found), `ours` and `theirs`.
+fn three_way(base: Option<&str>, ours: &str, theirs: &str) -> Outcome {
+    if ours == theirs {
+        return Outcome::Unchanged;
+    }
+    let Some(base) = base else {
+        return Outcome::Conflict(
+            merge::whole_file_conflict(ours, theirs),
+            "the version scaffold generated last is not in this repository's git objects, so both whole versions are kept; commit the files with .scaffold/lock.toml to avoid this",
+        );
+    };
+    if ours == base {
+        return Outcome::Update;
+    }
+    if theirs == base {
+        return Outcome::Keep("your edits are kept; scaffold's version has not changed");
+    }
+    match merge::merge3(base, ours, theirs) {
+        merge::Merged::Clean(merged) if merged == ours => {
+            Outcome::Keep("your edits already include scaffold's changes")
+        }
+        merge::Merged::Clean(merged) => Outcome::Merge(merged),
+        merge::Merged::Conflict(merged) => Outcome::Conflict(
+            merged,
+            "your edits and scaffold's changes overlap; resolve the conflict markers",
+        ),
+    }
+}
 
 /// Plans a path the new render contains.
 fn plan_rendered(
@@ -255,42 +307,55 @@ fn plan_rendered(
     base: Option<Option<&str>>,
     known: Known,
 ) -> Decision {
-    let is_block = block::is_block(theirs);
-    // The part of the file scaffold manages: the whole file, or its block.
-    let ours = if is_block {
+    let theirs_block = block::extract(theirs);
+    // Scaffold owns the whole file once it generated it whole; otherwise a
+    // rendered file with a delimited block goes into the user's file as just
+    // that block.
+    let tracked_whole = base.is_some() && !known.block;
+    let block_mode = match (theirs_block, disk) {
+        (Some(_), Some(disk)) if disk != theirs => {
+            known.block || (!tracked_whole && !known.deleted)
+        }
+        (Some(_), None) => known.block,
+        _ => false,
+    };
+
+    // What scaffold manages in this path, and how the file looks once that
+    // part is `managed`.
+    let theirs_view = if block_mode {
+        theirs_block.unwrap_or(theirs)
+    } else {
+        theirs
+    };
+    let ours = if block_mode {
         disk.and_then(block::extract)
     } else {
         disk
     };
-    // The file's content once its managed part is `managed`.
-    let materialize = |managed: &str| match (is_block, disk) {
+    let materialize = |managed: &str| match (block_mode, disk) {
         (true, Some(disk)) => block::splice(disk, managed),
         _ => managed.to_owned(),
     };
-    let generated = || Record::Generated(theirs.to_owned());
-    let write = |action: Action, reason: String, managed: &str| -> Decision {
-        let content = materialize(managed);
-        if disk == Some(content.as_str()) {
-            (Action::Unchanged, reason, None, generated())
+    let record = || {
+        if block_mode {
+            Record::Block(theirs_view.to_owned())
         } else {
-            let action = if disk.is_none() {
-                Action::Create
-            } else {
-                action
-            };
-            (action, reason, Some(content), generated())
+            Record::Generated(theirs.to_owned())
         }
     };
-    let unchanged = || {
-        (
-            Action::Unchanged,
-            "up to date".to_owned(),
-            None,
-            generated(),
-        )
+    let write = |action: Action, reason: &str, managed: &str| -> Decision {
+        let content = materialize(managed);
+        if disk == Some(content.as_str()) {
+            (Action::Unchanged, reason.to_owned(), None, record())
+        } else if disk.is_none() {
+            (Action::Create, reason.to_owned(), Some(content), record())
+        } else {
+            (action, reason.to_owned(), Some(content), record())
+        }
     };
+    let unchanged = || (Action::Unchanged, "up to date".to_owned(), None, record());
     let user_deleted = || {
-        let what = if is_block && disk.is_some() {
+        let what = if block_mode && disk.is_some() {
             "you removed scaffold's block from it"
         } else {
             "you deleted it"
@@ -316,73 +381,53 @@ fn plan_rendered(
     };
 
     if known.restore {
-        return write(Action::Update, "restored as requested".to_owned(), theirs);
+        return write(Action::Update, "restored as requested", theirs_view);
+    }
+    if block_mode && !known.block {
+        // The user's own file: add or refresh scaffold's block in it.
+        let reason = if ours.is_some() {
+            "scaffold's block in your file updated"
+        } else {
+            "scaffold's block added to your file"
+        };
+        return write(Action::Update, reason, theirs_view);
     }
     if known.deleted || known.owned {
         return match ours {
-            Some(ours) if ours == theirs => unchanged(),
+            Some(ours) if ours == theirs_view => unchanged(),
             None if disk.is_none() || known.deleted => user_deleted(),
             _ => user_owned("your own file is there"),
         };
     }
-    match base {
-        None => match disk {
-            None => write(Action::Create, "newly generated".to_owned(), theirs),
-            Some(_) if is_block => {
-                let reason = if ours.is_some() {
-                    "scaffold's block in your file updated"
-                } else {
-                    "scaffold's block added to your file"
-                };
-                write(Action::Update, reason.to_owned(), theirs)
-            }
+    let Some(base) = base else {
+        return match disk {
+            None => write(Action::Create, "newly generated", theirs),
             Some(disk) if disk == theirs => unchanged(),
             Some(_) => user_owned("a file of yours is already there"),
-        },
-        Some(base) => match ours {
-            None => user_deleted(),
-            Some(ours) if ours == theirs => unchanged(),
-            Some(ours) => match base {
-                None => write(
-                    Action::Conflict,
-                    "the version scaffold generated last is not in this repository's git objects, so both whole versions are kept; commit the files with .scaffold/lock.toml to avoid this".to_owned(),
-                    &merge::whole_file_conflict(ours, theirs),
-                ),
-                Some(base) if ours == base => {
-                    write(Action::Update, "not edited since scaffold generated it".to_owned(), theirs)
-                }
-                Some(base) if theirs == base => (
-                    Action::Keep,
-                    "your edits are kept; scaffold's version has not changed".to_owned(),
-                    None,
-                    generated(),
-                ),
-                Some(base) => match merge::merge3(base, ours, theirs) {
-                    merge::Merged::Clean(merged) if merged == ours => (
-                        Action::Keep,
-                        "your edits already include scaffold's changes".to_owned(),
-                        None,
-                        generated(),
-                    ),
-                    merge::Merged::Clean(merged) => write(
-                        Action::Merge,
-                        "your edits merged with scaffold's changes".to_owned(),
-                        &merged,
-                    ),
-                    merge::Merged::Conflict(merged) => write(
-                        Action::Conflict,
-                        "your edits and scaffold's changes overlap; resolve the conflict markers"
-                            .to_owned(),
-                        &merged,
-                    ),
-                },
-            },
-        },
+        };
+    };
+    let Some(ours) = ours else {
+        return user_deleted();
+    };
+    match three_way(base, ours, theirs_view) {
+        Outcome::Unchanged => unchanged(),
+        Outcome::Update => write(
+            Action::Update,
+            "not edited since scaffold generated it",
+            theirs_view,
+        ),
+        Outcome::Keep(reason) => (Action::Keep, reason.to_owned(), None, record()),
+        Outcome::Merge(merged) => write(
+            Action::Merge,
+            "your edits merged with scaffold's changes",
+            &merged,
+        ),
+        Outcome::Conflict(merged, reason) => write(Action::Conflict, reason, &merged),
     }
 }
 
 /// Plans a path the new render no longer contains.
-fn plan_gone(disk: Option<&str>, base: Option<Option<&str>>) -> Decision {
+fn plan_gone(disk: Option<&str>, base: Option<Option<&str>>, block_managed: bool) -> Decision {
     let forget = |action, reason: &str| (action, reason.to_owned(), None, Record::Forget);
     let Some(base) = base else {
         // Only remembered as deleted or the user's: nothing left to remember.
@@ -392,7 +437,7 @@ fn plan_gone(disk: Option<&str>, base: Option<Option<&str>>) -> Decision {
         return forget(Action::Unchanged, "no longer generated, and already gone");
     };
     match base {
-        Some(base) if block::is_block(base) => match block::extract(disk) {
+        Some(base) if block_managed || block::is_block(base) => match block::extract(disk) {
             None => forget(Action::Unchanged, "no longer generated"),
             Some(ours) if ours == base => {
                 let rest = block::remove(disk);

@@ -17,6 +17,8 @@ struct Case {
     deleted: bool,
     owned: bool,
     restore: bool,
+    /// The lock marks the path as a block in the user's file.
+    block: bool,
 }
 
 const PATH: &str = "f.txt";
@@ -37,6 +39,9 @@ fn run(case: &Case) -> Step {
     }
     if case.owned {
         lock.user_owned.push(PATH.into());
+    }
+    if case.block {
+        lock.blocks.push(PATH.into());
     }
     let disk = BTreeMap::from([(PATH.to_owned(), case.disk.map(str::to_owned))]);
     let restore: BTreeSet<String> = case.restore.then(|| PATH.to_owned()).into_iter().collect();
@@ -228,7 +233,12 @@ fn blocks_are_appended_to_the_users_file() {
         ..Case::default()
     };
     let expect = format!("# Mine\n\n{BLOCK}");
-    check(case, Action::Update, Some(&expect), generated(BLOCK));
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK.into()),
+    );
 }
 
 #[test]
@@ -239,10 +249,95 @@ fn blocks_are_updated_in_place() {
         render: Some(BLOCK2),
         disk: Some(disk),
         base: Some(Some(BLOCK)),
+        block: true,
         ..Case::default()
     };
     let expect = format!("# Mine\n\n{BLOCK2}\nTail\n");
-    check(case, Action::Update, Some(&expect), generated(BLOCK2));
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK2.into()),
+    );
+}
+
+const README: &str = "# Title\n\n<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n";
+
+#[test]
+fn only_the_block_of_a_rendered_file_goes_into_the_users_file() {
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n\n<!-- scaffold:begin -->\nold\n<!-- scaffold:end -->\n"),
+        ..Case::default()
+    };
+    let expect = format!("# Mine\n\n{BLOCK2}");
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK2.into()),
+    );
+    let case = Case {
+        render: Some(README),
+        ..Case::default()
+    };
+    check(case, Action::Create, Some(README), generated(README));
+}
+
+#[test]
+fn edits_inside_a_block_merge() {
+    const B: &str = "<!-- scaffold:begin -->\none\ntwo\nthree\nfour\n<!-- scaffold:end -->\n";
+    const R: &str =
+        "# Title\n<!-- scaffold:begin -->\none\ntwo\nthree\nFOUR\n<!-- scaffold:end -->\n";
+    let case = Case {
+        render: Some(R),
+        disk: Some(
+            "# Mine\n<!-- scaffold:begin -->\none\nmine\ntwo\nthree\nfour\n<!-- scaffold:end -->\nTail\n",
+        ),
+        base: Some(Some(B)),
+        block: true,
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Merge,
+        Some(
+            "# Mine\n<!-- scaffold:begin -->\none\nmine\ntwo\nthree\nFOUR\n<!-- scaffold:end -->\nTail\n",
+        ),
+        Record::Block(block::extract(R).unwrap().into()),
+    );
+}
+
+#[test]
+fn a_removed_block_stays_removed() {
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n"),
+        base: Some(Some(BLOCK)),
+        block: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
+}
+
+#[test]
+fn a_generated_file_with_a_block_merges_whole() {
+    let case = Case {
+        render: Some(README),
+        disk: Some(
+            "# Title\nmine\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n",
+        ),
+        base: Some(Some(
+            "# Title\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n",
+        )),
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Merge,
+        Some("# Title\nmine\n\n<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n"),
+        generated(README),
+    );
 }
 
 #[test]
@@ -252,6 +347,7 @@ fn blocks_no_longer_generated_are_removed() {
     let case = Case {
         disk: Some(disk),
         base: Some(Some(BLOCK)),
+        block: true,
         ..Case::default()
     };
     check(case, Action::Update, Some("# Mine\n"), Record::Forget);
