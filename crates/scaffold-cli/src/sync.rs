@@ -208,13 +208,14 @@ impl State {
 
 /// Renders every file for `project`.
 pub fn render(project: &Project) -> Result<Files> {
-    #[allow(
-        unused_mut,
-        reason = "only the test fixture family in debug builds adds files"
-    )]
-    let mut files = scaffold_render::render(project).context("rendering the files")?;
+    let files = scaffold_render::render(project).context("rendering the files")?;
+    // Debug builds add the CLI tests' fixture family when asked to.
     #[cfg(debug_assertions)]
-    crate::fixture::add_if_enabled(project, &mut files);
+    let files = {
+        let mut files = files;
+        crate::fixture::add_if_enabled(project, &mut files);
+        files
+    };
     Ok(files)
 }
 
