@@ -282,6 +282,9 @@ pub fn write_lock(
     let next = plan.next_lock(previous, |content| {
         repo::store_blob(git, content.as_bytes()).map(|id| id.to_string())
     })?;
+    if let Some(git) = git {
+        keep_bases(git, &next)?;
+    }
     let current = root.read(LOCK_PATH)?;
     if current.is_some() && next == *previous {
         return Ok(false);
@@ -292,6 +295,37 @@ pub fn write_lock(
     }
     root.write(LOCK_PATH, &text)?;
     Ok(true)
+}
+
+/// The reference that keeps the lock's blobs reachable.
+pub const BASES_REF: &str = "refs/scaffold/bases";
+
+/// Points [`BASES_REF`] at a tree holding every blob the lock records.
+///
+/// A blob nothing refers to is deleted by `git gc` once it is old enough, and
+/// a generated file the user edited before committing is never in a commit.
+/// The reference keeps such merge bases alive in this clone for as long as
+/// the lock names them; it is not pushed, so other clones rely on commits.
+fn keep_bases(git: &Repository, lock: &Lock) -> Result<()> {
+    let mut tree = git
+        .treebuilder(None)
+        .context("building the tree of merge bases")?;
+    for id in lock.files.values() {
+        let Ok(oid) = Oid::from_str(id) else {
+            continue;
+        };
+        if git.find_blob(oid).is_ok() {
+            tree.insert(id, oid, 0o100_644)
+                .context("adding a merge base to its tree")?;
+        }
+    }
+    let tree = tree.write().context("writing the tree of merge bases")?;
+    let current = git.refname_to_id(BASES_REF).ok();
+    if current != Some(tree) {
+        git.reference(BASES_REF, tree, true, "scaffold: keep the merge bases")
+            .with_context(|| format!("updating {BASES_REF}"))?;
+    }
+    Ok(())
 }
 
 /// Paths below the root with uncommitted changes (modified, staged, untracked, deleted).

@@ -36,6 +36,12 @@ fn defaults_in_an_empty_repository() {
     assert!(lock.files.contains_key("fixture/env/staging.txt"));
     assert!(lock.files.contains_key("fixture/env/production.txt"));
     assert!(!context.exists(".scaffold/sync.lock"));
+
+    // The blobs survive garbage collection before anything is committed.
+    context.git(&["gc", "--quiet", "--prune=now"]);
+    for (path, id) in &lock.files {
+        assert!(context.has_blob(id), "the blob of {path} was collected");
+    }
 }
 
 #[test]
