@@ -19,6 +19,16 @@ pub enum Command {
     /// Answer a few questions (or take defaults) and generate every file.
     New(NewArgs),
     /// Re-render from scaffold.toml and merge into the repository, keeping every edit.
+    ///
+    /// Each generated file is compared with what scaffold generated last time
+    /// (recorded in .scaffold/lock.toml) and with what is on disk: files you did
+    /// not edit are replaced, your edits are merged with scaffold's changes
+    /// (overlaps get standard conflict markers), files you deleted stay
+    /// deleted, and your own files are never overwritten.
+    ///
+    /// Exit codes: 0 done, 1 error, 2 invalid scaffold.toml or arguments,
+    /// 3 conflicts written, 4 out of date (with --check).
+    #[command(verbatim_doc_comment)]
     Sync(SyncArgs),
     /// Show how the generated files differ from what scaffold.toml renders now.
     Diff(DiffArgs),
