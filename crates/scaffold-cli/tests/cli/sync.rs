@@ -470,3 +470,27 @@ fn adding_an_environment_keeps_the_users_edit_of_the_deploy_workflow() {
     assert!(context.exists("fixture/env/qa.txt"));
     assert_second_sync_does_nothing(&context);
 }
+
+#[test]
+fn a_block_the_user_removed_stays_removed_until_restored() {
+    let context = TestContext::new();
+    context.write(NOTES, "# Our notes\n");
+    context.generate(TWO);
+    context.write(NOTES, "# Our notes, without scaffold's part\n");
+    context.commit_all("drop the block");
+    context.set_answers(TWO, "eu-west-1", 3000);
+    let output = run(&context, &["sync"], 0);
+    assert!(stdout(&output).contains(
+        "keep      fixture/NOTES.md (you removed scaffold's block from it, so it stays that way"
+    ));
+    assert_eq!(
+        context.read(NOTES),
+        "# Our notes, without scaffold's part\n"
+    );
+    assert_second_sync_does_nothing(&context);
+
+    run(&context, &["sync", "--restore", NOTES], 0);
+    let notes = context.read(NOTES);
+    assert!(notes.starts_with("# Our notes, without scaffold's part\n\n<!-- scaffold:begin -->\n## shop on eu-west-1\n"), "{notes}");
+    assert_second_sync_does_nothing(&context);
+}

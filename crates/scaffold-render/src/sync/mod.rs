@@ -313,10 +313,10 @@ fn plan_rendered(
     // that block.
     let tracked_whole = base.is_some() && !known.block;
     let block_mode = match (theirs_block, disk) {
+        (Some(_), _) if known.block => true,
         (Some(_), Some(disk)) if disk != theirs => {
-            known.block || (!tracked_whole && !known.deleted)
+            !tracked_whole && (!known.deleted || known.restore)
         }
-        (Some(_), None) => known.block,
         _ => false,
     };
 
@@ -348,17 +348,26 @@ fn plan_rendered(
         if disk == Some(content.as_str()) {
             (Action::Unchanged, reason.to_owned(), None, record())
         } else if disk.is_none() {
-            (Action::Create, reason.to_owned(), Some(content), record())
+            // With no file there, scaffold's file is created whole, even for
+            // a path that was a block in the user's (since deleted) file.
+            (
+                Action::Create,
+                reason.to_owned(),
+                Some(theirs.to_owned()),
+                Record::Generated(theirs.to_owned()),
+            )
         } else {
             (action, reason.to_owned(), Some(content), record())
         }
     };
     let unchanged = || (Action::Unchanged, "up to date".to_owned(), None, record());
     let user_deleted = || {
-        let what = if block_mode && disk.is_some() {
+        let what = if disk.is_none() {
+            "you deleted it"
+        } else if theirs_block.is_some() {
             "you removed scaffold's block from it"
         } else {
-            "you deleted it"
+            "you deleted scaffold's version"
         };
         (
             Action::Keep,
@@ -392,10 +401,16 @@ fn plan_rendered(
         };
         return write(Action::Update, reason, theirs_view);
     }
-    if known.deleted || known.owned {
+    if known.deleted {
         return match ours {
             Some(ours) if ours == theirs_view => unchanged(),
-            None if disk.is_none() || known.deleted => user_deleted(),
+            _ => user_deleted(),
+        };
+    }
+    if known.owned {
+        return match ours {
+            Some(ours) if ours == theirs_view => unchanged(),
+            None if disk.is_none() => user_deleted(),
             _ => user_owned("your own file is there"),
         };
     }

@@ -318,6 +318,14 @@ fn a_removed_block_stays_removed() {
         ..Case::default()
     };
     check(case, Action::Keep, None, Record::Deleted);
+    // And the next sync remembers it.
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n"),
+        deleted: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
 }
 
 #[test]
@@ -474,5 +482,83 @@ proptest! {
             &BTreeMap::from([(PATH.to_owned(), Some(ours))]),
             &BTreeMap::from([(PATH.to_owned(), Some(base))]), &BTreeSet::new());
         prop_assert_eq!(&again.steps, &first.steps);
+    }
+}
+
+/// What the lock says about the path before a sync.
+#[derive(Debug, Clone)]
+enum Status {
+    Untracked,
+    Tracked(Option<&'static str>),
+    TrackedBlock(Option<&'static str>),
+    Deleted,
+    Owned,
+}
+
+const TEXTS: &[&str] = &[
+    "a\nb\nc\n",
+    "a\nB\nc\n",
+    "a\nb\nc\nmine\n",
+    "mine\n",
+    "# T\n<!-- scaffold:begin -->\nx\n<!-- scaffold:end -->\n",
+    "# T\n<!-- scaffold:begin -->\ny\n<!-- scaffold:end -->\n",
+    "<!-- scaffold:begin -->\nx\n<!-- scaffold:end -->\n",
+    "# Mine\n",
+    "# Mine\n\n<!-- scaffold:begin -->\nz\n<!-- scaffold:end -->\n",
+];
+
+fn text() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(TEXTS)
+}
+
+fn status() -> impl Strategy<Value = Status> {
+    prop_oneof![
+        Just(Status::Untracked),
+        proptest::option::of(text()).prop_map(Status::Tracked),
+        proptest::option::of(text()).prop_map(Status::TrackedBlock),
+        Just(Status::Deleted),
+        Just(Status::Owned),
+    ]
+}
+
+proptest! {
+    /// Whatever the state of a path, a sync followed by a second sync: the
+    /// second changes no file and leaves the lock as the first wrote it.
+    #[test]
+    fn a_second_sync_does_nothing(
+        render in proptest::option::of(text()),
+        disk in proptest::option::of(text()),
+        status in status(),
+        restore in any::<bool>(),
+    ) {
+        let files: Files = render.map(|r| (PATH.to_owned(), r.to_owned())).into_iter().collect();
+        let mut lock = Lock::new();
+        let mut bases = BTreeMap::new();
+        match &status {
+            Status::Untracked => {}
+            Status::Tracked(base) | Status::TrackedBlock(base) => {
+                lock.files.insert(PATH.into(), "id".into());
+                bases.insert(PATH.to_owned(), base.map(str::to_owned));
+                if matches!(status, Status::TrackedBlock(_)) {
+                    lock.blocks.push(PATH.into());
+                }
+            }
+            Status::Deleted => lock.deleted.push(PATH.into()),
+            Status::Owned => lock.user_owned.push(PATH.into()),
+        }
+        let restore: BTreeSet<String> = (restore && render.is_some())
+            .then(|| PATH.to_owned())
+            .into_iter()
+            .collect();
+        let mut on_disk = BTreeMap::from([(PATH.to_owned(), disk.map(str::to_owned))]);
+
+        let first = plan(&files, &lock, &on_disk, &bases, &restore);
+        apply(&first, &mut on_disk);
+        let next = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap();
+        let bases: BTreeMap<String, Option<String>> =
+            next.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+        let second = plan(&files, &next, &on_disk, &bases, &BTreeSet::new());
+        prop_assert_eq!(second.changes().count(), 0, "{:?}", second.steps);
+        prop_assert_eq!(second.next_lock(&next, |c| Ok::<_, ()>(c.to_owned())).unwrap(), next);
     }
 }
