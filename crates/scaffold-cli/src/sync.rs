@@ -15,7 +15,7 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use git2::{Oid, Repository, Status, StatusOptions};
+use git2::{ObjectType, Oid, Repository, Status, StatusOptions};
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use scaffold_render::lock::LOCK_PATH;
@@ -177,7 +177,11 @@ impl State {
         let bases = lock
             .files
             .iter()
-            .map(|(path, id)| (path.clone(), read_blob(git.as_ref(), id)))
+            .map(|(path, id)| {
+                let base = read_blob(git.as_ref(), id)
+                    .or_else(|| same_blob(render.get(path), id, &lock, path));
+                (path.clone(), base)
+            })
             .collect();
         Ok(State {
             git,
@@ -240,6 +244,23 @@ fn read_blob(git: Option<&Repository>, id: &str) -> Option<String> {
     let oid = Oid::from_str(id).ok()?;
     let blob = git?.find_blob(oid).ok()?;
     Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+/// The base when git does not have it but the new render is that very blob.
+///
+/// Blob ids name content, so a render whose id is the recorded one *is* the
+/// base: nothing is guessed. This is what lets `sync --check` in CI (a fresh
+/// clone, where a generated file edited before its first commit has no base
+/// object) tell an edit scaffold keeps from a render that changed.
+fn same_blob(render: Option<&String>, id: &str, lock: &Lock, path: &str) -> Option<String> {
+    let render = render?;
+    let managed = if lock.blocks.iter().any(|p| p == path) {
+        sync::block::extract(render)?
+    } else {
+        render.as_str()
+    };
+    let hash = Oid::hash_object(ObjectType::Blob, managed.as_bytes()).ok()?;
+    (hash.to_string() == id).then(|| managed.to_owned())
 }
 
 /// Checks every `--restore` path names a generated file.
