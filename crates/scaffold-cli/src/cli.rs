@@ -32,10 +32,13 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show how the generated files differ from what scaffold.toml renders now.
     Diff(DiffArgs),
+    /// Add a service, datastore or environment to scaffold.toml, then regenerate.
+    Add(AddArgs),
 }
 
 /// Arguments of `scaffold new`.
 #[derive(Debug, Args)]
+#[command(after_long_help = crate::wizard::QUESTIONS_HELP)]
 pub struct NewArgs {
     /// Take every default (and what detection finds) without asking.
     #[arg(long, conflicts_with = "answers")]
@@ -77,4 +80,94 @@ pub struct DiffArgs {
     /// The repository to compare.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// Arguments of `scaffold add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// What to add.
+    #[command(subcommand)]
+    pub what: AddWhat,
+    /// The repository holding scaffold.toml.
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub dir: PathBuf,
+}
+
+/// What `scaffold add` adds. On a terminal, missing values are asked; otherwise
+/// the flags marked required must be given.
+#[derive(Debug, Subcommand)]
+pub enum AddWhat {
+    /// A service (`--name` and `--language` required without a terminal, unless
+    /// detection recognises the folder given with `--path`).
+    Service(AddService),
+    /// A datastore (`--name` and `--engine` required without a terminal).
+    Datastore(AddDatastore),
+    /// An environment (`--name` required without a terminal).
+    Environment(AddEnvironment),
+}
+
+/// `scaffold add service`.
+#[derive(Debug, Args)]
+pub struct AddService {
+    /// The service's name, such as `api`.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// node | python | go | rust | java | static.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// npm | pnpm | yarn | pip | poetry | uv | go | cargo | maven | gradle.
+    #[arg(long)]
+    pub package_manager: Option<String>,
+    /// The folder, relative to the repository root (default `services/<name>`).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// The port it listens on (default per language).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Reachable from outside the cluster through the ingress.
+    #[arg(long, conflicts_with = "internal")]
+    pub public: bool,
+    /// Reachable only inside the cluster (the default without a terminal).
+    #[arg(long)]
+    pub internal: bool,
+    /// Datastores it connects to, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub uses: Vec<String>,
+}
+
+/// `scaffold add datastore`.
+#[derive(Debug, Args)]
+pub struct AddDatastore {
+    /// The datastore's name, such as `cache`.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// postgres | mysql | redis.
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// The engine version (default per engine).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Services that connect to it, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub used_by: Vec<String>,
+}
+
+/// `scaffold add environment`.
+#[derive(Debug, Args)]
+pub struct AddEnvironment {
+    /// The environment's name, such as `uat`.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Deploy automatically on a push to this branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Deployments wait for a reviewer's approval.
+    #[arg(long)]
+    pub approval: bool,
+    /// The ingress host, such as `uat.example.com`.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Insert after this environment in promotion order (default: before production, else last).
+    #[arg(long, value_name = "ENV")]
+    pub after: Option<String>,
 }

@@ -7,6 +7,7 @@
 //! | 2 | invalid input: bad answers, a bad `--set`, bad arguments (clap uses 2 too) |
 //! | 3 | `scaffold sync` wrote conflicts that need resolving |
 //! | 4 | `scaffold sync --check`: generated files are out of date |
+//! | 130 | the user cancelled the wizard (Ctrl-C or "no" at the confirmation); nothing was written |
 
 use std::fmt;
 
@@ -20,6 +21,8 @@ pub const INVALID: u8 = 2;
 pub const CONFLICTS: u8 = 3;
 /// `scaffold sync --check`: generated files are out of date.
 pub const DRIFT: u8 = 4;
+/// The user cancelled the wizard; 128 + SIGINT, as shells report an interrupted command.
+pub const CANCELLED: u8 = 130;
 
 /// An error that carries its exit code, for `main` to find in the chain.
 #[derive(Debug)]

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod add;
 mod cli;
+mod detect;
 mod exit;
 #[cfg(debug_assertions)]
 mod fixture;
@@ -16,6 +18,7 @@ mod new;
 mod repo;
 mod set;
 mod sync;
+mod wizard;
 mod write;
 
 use cli::{Cli, Command};
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Command::New(args) => new::run(&args),
         Command::Sync(args) => sync::run(&args),
         Command::Diff(args) => sync::diff(&args),
+        Command::Add(args) => add::run(&args),
     };
     match result {
         Ok(code) => code.into(),

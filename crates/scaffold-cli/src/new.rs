@@ -13,16 +13,17 @@ use std::io::IsTerminal as _;
 
 use anyhow::Result;
 use scaffold_core::Project;
-use scaffold_core::defaults::{app_name_from_dir, default_answers};
 use scaffold_core::project::Facts;
 use scaffold_render::sync::Action;
 use scaffold_render::{Engine, Lock, answers_file};
 
 use crate::cli::NewArgs;
+use crate::detect::{self, Detection};
 use crate::exit::{self, Code, invalid};
 use crate::repo;
 use crate::set;
 use crate::sync;
+use crate::wizard;
 use crate::write::Root;
 
 /// The answers file's name at the repository root.
@@ -32,12 +33,13 @@ pub const ANSWERS_PATH: &str = "scaffold.toml";
 pub fn run(args: &NewArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
     let git = repo::open(root.path());
+    let detection = detect::detect_dir(root.path());
     let facts = Facts {
         origin: git.as_ref().and_then(repo::origin),
-        ..Facts::default()
+        package_managers: detection.package_managers(),
     };
 
-    let (text, source) = answers_text(args, &root)?;
+    let (text, source) = answers_text(args, &root, &detection, &facts)?;
     let text = set::apply(&text, &args.set)?;
     let project = Project::from_toml(&text, &facts)
         .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
@@ -111,7 +113,12 @@ pub fn run(args: &NewArgs) -> Result<Code> {
 }
 
 /// The answers text and a name for it in messages.
-fn answers_text(args: &NewArgs, root: &Root) -> Result<(String, String)> {
+fn answers_text(
+    args: &NewArgs,
+    root: &Root,
+    detection: &Detection,
+    facts: &Facts,
+) -> Result<(String, String)> {
     if let Some(path) = &args.answers {
         let text = std::fs::read_to_string(path).map_err(|err| {
             invalid(format!(
@@ -122,12 +129,7 @@ fn answers_text(args: &NewArgs, root: &Root) -> Result<(String, String)> {
         return Ok((text, path.display().to_string()));
     }
     if args.defaults {
-        let dir_name = root
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let answers = default_answers(&app_name_from_dir(&dir_name));
+        let answers = detection.answers(&detect::root_name(root.path()));
         let text = answers_file::render(&answers, &Engine::new())?;
         return Ok((text, "the default answers".to_owned()));
     }
@@ -136,7 +138,20 @@ fn answers_text(args: &NewArgs, root: &Root) -> Result<(String, String)> {
             "standard input is not a terminal, so scaffold cannot ask its questions\n  help: run `scaffold new --defaults` to take the defaults, or `scaffold new --answers FILE` to read answers from a file (add `--set key=value` to change single answers)",
         ));
     }
-    Err(invalid(
-        "the interactive wizard is not available in this build\n  help: run `scaffold new --defaults` or `scaffold new --answers FILE`",
-    ))
+    // Say so before asking anything, rather than after the last question.
+    if !args.force && root.read(ANSWERS_PATH)?.is_some() {
+        return Err(invalid(format!(
+            "{} already has a {ANSWERS_PATH}; run `scaffold sync` to update from it, `scaffold add` to add to it, or `scaffold new --force` to replace it",
+            root.path().display()
+        )));
+    }
+    let answers = wizard::run_new(&wizard::Start {
+        root: root.path(),
+        detection,
+        facts,
+        app: &detect::root_name(root.path()),
+        sets: &args.set,
+    })?;
+    let text = answers_file::render(&answers, &Engine::new())?;
+    Ok((text, "the wizard's answers".to_owned()))
 }

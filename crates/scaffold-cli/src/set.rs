@@ -45,6 +45,11 @@ fn set_path(root: &mut Table, key: &str, value: Value) -> Result<(), String> {
     for (i, (name, index)) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
         if last && index.is_none() {
+            // Keep the old value's decor, which holds its trailing comment.
+            let mut value = value;
+            if let Some(old) = table.get(name).and_then(Item::as_value) {
+                *value.decor_mut() = old.decor().clone();
+            }
             table[name.as_str()] = Item::Value(value);
             return Ok(());
         }

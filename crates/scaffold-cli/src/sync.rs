@@ -23,6 +23,7 @@ use scaffold_render::sync::{self, Action, Plan};
 use scaffold_render::{Files, Lock};
 
 use crate::cli::{DiffArgs, SyncArgs};
+use crate::detect;
 use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
@@ -153,9 +154,11 @@ impl State {
                 root.path().display()
             ))
         })?;
+        // The same facts `new` and `add` render with, or every sync would
+        // see a different render (the package managers shape the Dockerfiles).
         let facts = Facts {
             origin: git.as_ref().and_then(repo::origin),
-            ..Facts::default()
+            package_managers: detect::detect_dir(root.path()).package_managers(),
         };
         let project = Project::from_toml(&text, &facts).map_err(|err| {
             invalid(format!(

@@ -61,6 +61,9 @@ pub struct AppNames {
     pub state_storage_account: String,
     /// Azure blob container holding Terraform state.
     pub state_container: String,
+    /// Azure resource group holding what every environment shares: the container registry and
+    /// the GitHub Actions identities (build, Terraform apply and plan), created by the bootstrap root.
+    pub shared_resource_group: String,
     /// Azure Container Registry name (5 to 50 letters and digits, globally unique).
     pub acr_name: String,
     /// Artifact Registry repository id, ECR and ACR repository prefix.
@@ -90,6 +93,7 @@ impl AppNames {
             state_resource_group: format!("{app}-tfstate"),
             state_storage_account: format!("{}tf{repo_hash}", truncate(&compact, 16)),
             state_container: "tfstate".to_owned(),
+            shared_resource_group: format!("{app}-shared"),
             acr_name: format!("{}{repo_hash}", truncate(&compact, 44)),
             image_prefix: app.to_owned(),
             gcp_wif_pool: bounded(&format!("{app}-github"), 32),

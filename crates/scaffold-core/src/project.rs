@@ -191,6 +191,12 @@ pub struct Environment {
     /// The GitHub OIDC subject of jobs running in this GitHub environment
     /// (`repo:owner/name:environment:<env>`): the only subject its deploy and Terraform identities trust.
     pub oidc_subject: String,
+    /// Where the environment's Kubernetes cluster lives, as the cloud's CLI and
+    /// `get-gke-credentials` expect it: the region for regional clusters (every EKS and
+    /// AKS cluster, and production GKE clusters), a zone (`<region>-b`) for non-production
+    /// GKE clusters, which are zonal to save the cost of a replicated control plane.
+    /// Every GCP region has a `b` zone.
+    pub cluster_location: String,
 }
 
 /// A service's names within one environment.
@@ -802,6 +808,11 @@ impl Project {
                 datastores: Vec::new(),
                 key_vault: names::key_vault(&app_name, &env.name, &repository.full),
                 oidc_subject: format!("repo:{}:environment:{}", repository.full, env.name),
+                cluster_location: if provider == Provider::Gcp && tier != Tier::Production {
+                    format!("{region}-b")
+                } else {
+                    region.clone()
+                },
             });
         }
 

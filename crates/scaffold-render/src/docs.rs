@@ -1,10 +1,782 @@
-//! The docs family: the DevOps handbook, runbooks and task plan under `docs/devops/`.
+//! The docs family: the DevOps handbook, runbooks and task plan under `docs/devops/`,
+//! and the scaffold block of the root `README.md`.
+//!
+//! Everything here is rendered from the same [`Project`] as the workflows,
+//! manifests and Terraform, so a name in the docs is the name in the files.
+//! The Rust side builds one [`DocsContext`] with every fact a page needs
+//! (cloud-specific commands, per-environment rows, clarifications); the
+//! templates in `scaffolds/docs/` only format it. What the docs say about the
+//! other families (the jobs of each workflow, the Kubernetes layout, the
+//! Terraform modules) lives in small partials under `scaffolds/docs/facts/`,
+//! so it can be adjusted in one place when those families change.
+//!
+//! Relative links point only at files this family renders (the handbook,
+//! runbooks, task plan and root README): links into other families' files
+//! would break whenever a family is rendered alone. Other files are named as
+//! code spans instead.
 
-use scaffold_core::Project;
+use scaffold_core::alerts::Alert;
+use scaffold_core::names::DOCS_DIR;
+use scaffold_core::vocabulary::{PackageManager, Strategy, Tier};
+use scaffold_core::{Datastore, Environment, Project, Service};
+use serde::Serialize;
 
-use crate::{Engine, Files, RenderError};
+use crate::{Engine as Templates, Files, RenderError};
 
-/// Adds the family's files for `project`.
-pub fn render(_project: &Project, _engine: &Engine, _files: &mut Files) -> Result<(), RenderError> {
+pub mod cloud;
+pub mod diagram;
+
+/// The handbook template.
+const TEMPLATE_HANDBOOK: &str = "docs/handbook.md.tera";
+/// The task plan template.
+const TEMPLATE_TASKS: &str = "docs/tasks.md.tera";
+/// The root README block template.
+const TEMPLATE_README: &str = "docs/readme.md.tera";
+/// The template of one alert's runbook.
+const TEMPLATE_ALERT_RUNBOOK: &str = "docs/runbooks/alert.md.tera";
+/// The operational runbooks every project gets: (file name, template).
+const OPERATIONAL_RUNBOOKS: &[(&str, &str)] = &[
+    ("deploy.md", "docs/runbooks/deploy.md.tera"),
+    ("rollback.md", "docs/runbooks/rollback.md.tera"),
+    ("scale.md", "docs/runbooks/scale.md.tera"),
+    (
+        "disaster-recovery.md",
+        "docs/runbooks/disaster-recovery.md.tera",
+    ),
+];
+/// The database restore runbook, rendered only when there is a relational database.
+const DATABASE_RESTORE: (&str, &str) = (
+    "database-restore.md",
+    "docs/runbooks/database-restore.md.tera",
+);
+
+/// The handbook's path from the repository root.
+pub const HANDBOOK_PATH: &str = "docs/devops/README.md";
+/// The task plan's path from the repository root.
+pub const TASKS_PATH: &str = "docs/devops/tasks.md";
+/// The root README, which the CLI merges into an existing one by its markers.
+pub const README_PATH: &str = "README.md";
+/// The line that opens scaffold's block in the root README.
+pub const README_BEGIN: &str = "<!-- scaffold:begin -->";
+/// The line that closes scaffold's block in the root README.
+pub const README_END: &str = "<!-- scaffold:end -->";
+
+/// Adds the docs for `project`.
+pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Result<(), RenderError> {
+    let context = DocsContext::new(project);
+    files.insert(
+        HANDBOOK_PATH.to_owned(),
+        engine.render(TEMPLATE_HANDBOOK, &context)?,
+    );
+    files.insert(
+        TASKS_PATH.to_owned(),
+        engine.render(TEMPLATE_TASKS, &context)?,
+    );
+    files.insert(
+        README_PATH.to_owned(),
+        engine.render(TEMPLATE_README, &context)?,
+    );
+    for alert in &project.alerts {
+        let example_service = project
+            .services
+            .iter()
+            .find(|s| !alert.needs_metrics || s.metrics_path.is_some())
+            .or(project.services.first())
+            .map_or("", |s| s.names.workload.as_str());
+        let page = AlertContext {
+            docs: &context,
+            alert,
+            example_service,
+        };
+        files.insert(
+            alert.runbook_path.clone(),
+            engine.render(TEMPLATE_ALERT_RUNBOOK, &page)?,
+        );
+    }
+    let mut runbooks: Vec<(&str, &str)> = OPERATIONAL_RUNBOOKS.to_vec();
+    if context.has_databases {
+        runbooks.push(DATABASE_RESTORE);
+    }
+    for (file, template) in runbooks {
+        files.insert(
+            format!("{DOCS_DIR}/runbooks/{file}"),
+            engine.render(template, &context)?,
+        );
+    }
     Ok(())
 }
+
+/// Everything the docs templates read.
+///
+/// THESE FIELDS ARE LOAD-BEARING: the templates under `scaffolds/docs/` use them.
+#[derive(Debug, Serialize)]
+pub struct DocsContext<'a> {
+    /// The whole model; templates read names and sizes from it directly.
+    pub project: &'a Project,
+    /// Facts and product names for the chosen cloud.
+    pub cloud: cloud::CloudFacts,
+    /// One entry per environment, in promotion order.
+    pub envs: Vec<EnvDoc<'a>>,
+    /// One entry per service, in file order.
+    pub services: Vec<ServiceDoc<'a>>,
+    /// One entry per datastore, in file order.
+    pub datastores: Vec<DatastoreDoc<'a>>,
+    /// Whether any datastore is a relational database (the restore runbook exists).
+    pub has_databases: bool,
+    /// The relational databases, as code spans with their product, such as `` `db` (Cloud SQL for PostgreSQL) ``.
+    pub database_names: Vec<String>,
+    /// The services without a metrics endpoint, as code spans (metric alerts never fire for them).
+    pub metricless_services: Vec<String>,
+    /// The caches, as code spans, such as `` `cache` ``.
+    pub cache_names: Vec<String>,
+    /// Whether any datastore is a cache (its sizing row appears).
+    pub has_caches: bool,
+    /// Whether any service is public (Ingress, DNS and TLS apply).
+    pub has_public: bool,
+    /// Whether the strategy runs on Argo Rollouts.
+    pub rollouts: bool,
+    /// The Kubernetes kind each service runs as: `Rollout` or `Deployment`.
+    pub workload_kind: &'static str,
+    /// The strategy in words, such as `canary`.
+    pub strategy: &'static str,
+    /// The mermaid source of the deployment diagram.
+    pub diagram: String,
+    /// The error budget as a percentage, such as `0.05`.
+    pub error_budget_percent: String,
+    /// The analysis success rate as a percentage, such as `99.5`.
+    pub analysis_success_percent: String,
+    /// The services' package managers, each once, in service order (Dependabot updates each).
+    pub package_managers: Vec<String>,
+    /// The CodeQL languages `security.yml` analyses, each once.
+    pub codeql_languages: Vec<&'static str>,
+    /// The DORA targets and why.
+    pub dora: Vec<DoraTarget>,
+    /// What scaffold assumed or could not know, and where to set it.
+    pub clarifications: Vec<Clarification>,
+    /// The last production environment, or the last environment when none is production.
+    pub production: &'a Environment,
+    /// The command that writes the production cluster's credentials into the kubeconfig.
+    pub production_credentials: String,
+    /// The production environment's annotation commands (see [`EnvDoc::annotations`]).
+    pub production_annotations: Vec<String>,
+    /// The production environment's public hosts.
+    pub production_hosts: Vec<HostRow>,
+    /// The first public host of any environment, for examples.
+    pub first_host: Option<HostRow>,
+    /// The production environment's cross-region database failovers.
+    pub production_failovers: Vec<RestoreDoc>,
+    /// Links from the runbooks folder to the handbook's Clarifications section.
+    pub clarifications_link: &'static str,
+}
+
+/// One alert's runbook page: the docs context plus the alert.
+#[derive(Debug, Serialize)]
+pub struct AlertContext<'a> {
+    /// Everything the other pages see.
+    #[serde(flatten)]
+    pub docs: &'a DocsContext<'a>,
+    /// The alert this page is for.
+    pub alert: &'a Alert,
+    /// The service the page's example commands use: the first one the alert can fire for.
+    pub example_service: &'a str,
+}
+
+/// One environment as the docs describe it.
+#[derive(Debug, Serialize)]
+pub struct EnvDoc<'a> {
+    /// The environment from the model.
+    pub env: &'a Environment,
+    /// `production` or `non-production`.
+    pub tier: &'static str,
+    /// The command that writes this environment's cluster credentials into the kubeconfig.
+    pub credentials: String,
+    /// The command that shows this environment's budget.
+    pub budget_check: String,
+    /// One row per service and datastore it uses: where the connection URL lives.
+    pub secrets: Vec<SecretRow>,
+    /// The public hosts of this environment, one per public service with a host.
+    pub hosts: Vec<HostRow>,
+    /// Per service, the command that annotates its `ServiceAccount` with its workload identity.
+    pub annotations: Vec<String>,
+    /// Restore commands per relational database.
+    pub restores: Vec<RestoreDoc>,
+    /// Cross-region failover commands per relational database, when a DR region is set.
+    pub failovers: Vec<RestoreDoc>,
+}
+
+/// Where one datastore connection URL of one service lives in one environment.
+#[derive(Debug, Serialize)]
+pub struct SecretRow {
+    /// The service.
+    pub service: String,
+    /// The datastore.
+    pub datastore: String,
+    /// The secret-manager entry.
+    pub secret: String,
+    /// The Kubernetes Secret the `ExternalSecret` writes.
+    pub kubernetes_secret: String,
+    /// The environment variable and Secret key.
+    pub env_var: String,
+    /// The cloud identity allowed to read the entry.
+    pub identity: String,
+    /// The command that prints the entry's value.
+    pub read: String,
+    /// The command that writes `$NEW_URL` into the entry.
+    pub write: String,
+}
+
+/// A public host of one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRow {
+    /// The public service.
+    pub service: String,
+    /// Its host name.
+    pub host: String,
+    /// Its liveness path, for smoke checks.
+    pub health_path: String,
+}
+
+/// The restore or failover commands of one database in one environment.
+#[derive(Debug, Serialize)]
+pub struct RestoreDoc {
+    /// The datastore's name.
+    pub datastore: String,
+    /// The cloud resource id.
+    pub resource: String,
+    /// The managed product.
+    pub product: &'static str,
+    /// The commands, in order.
+    pub commands: Vec<String>,
+    /// The secret-manager entry holding its connection URL.
+    pub secret: String,
+    /// The command that writes `$NEW_URL` into that entry.
+    pub write_secret: String,
+    /// The command that prints that entry's current value.
+    pub read_secret: String,
+    /// The services whose pods must restart to read the new URL.
+    pub used_by: Vec<String>,
+    /// The engine's URL scheme, to show the shape of `NEW_URL`.
+    pub scheme: &'static str,
+    /// The engine's port.
+    pub port: u16,
+}
+
+/// One service as the docs describe it.
+#[derive(Debug, Serialize)]
+pub struct ServiceDoc<'a> {
+    /// The service from the model.
+    pub svc: &'a Service,
+    /// The full image repository (registry host and path), without tag or digest.
+    pub image: String,
+    /// `uses` with each datastore's environment variable, such as `db (DB_URL)`.
+    pub uses: Vec<String>,
+    /// The command that runs the service's tests from the repository root.
+    pub test_command: String,
+}
+
+/// One datastore as the docs describe it.
+#[derive(Debug, Serialize)]
+pub struct DatastoreDoc<'a> {
+    /// The datastore from the model.
+    pub ds: &'a Datastore,
+    /// The managed product on the chosen cloud.
+    pub product: &'static str,
+    /// Whether it is a relational database (backed up and restorable) rather than a cache.
+    pub database: bool,
+}
+
+/// One DORA metric target with its justification.
+#[derive(Debug, Serialize)]
+pub struct DoraTarget {
+    /// The metric.
+    pub metric: &'static str,
+    /// The target.
+    pub target: String,
+    /// Why this target fits this app.
+    pub why: String,
+}
+
+/// A value scaffold assumed or could not know.
+#[derive(Debug, Serialize)]
+pub struct Clarification {
+    /// What is missing or assumed.
+    pub topic: String,
+    /// What scaffold did meanwhile, or why it matters.
+    pub status: String,
+    /// Where to set it.
+    pub set_in: String,
+}
+
+impl<'a> DocsContext<'a> {
+    /// Builds the context for `project`.
+    pub fn new(project: &'a Project) -> Self {
+        let facts = cloud::facts(project);
+        let provider = project.cloud.provider;
+        let rollouts = project.delivery.strategy.uses_rollouts();
+        let services: Vec<ServiceDoc<'a>> = project
+            .services
+            .iter()
+            .map(|svc| ServiceDoc {
+                svc,
+                image: format!("{}/{}", facts.registry_host, svc.names.image_repository),
+                uses: project
+                    .datastores_of(svc)
+                    .map(|ds| format!("{} (`{}`)", ds.name, ds.env_var))
+                    .collect(),
+                test_command: test_command(svc),
+            })
+            .collect();
+        let datastores: Vec<DatastoreDoc<'a>> = project
+            .datastores
+            .iter()
+            .map(|ds| DatastoreDoc {
+                ds,
+                product: cloud::datastore_product(provider, ds.engine),
+                database: ds.engine.is_database(),
+            })
+            .collect();
+        let production = project
+            .environments
+            .iter()
+            .rev()
+            .find(|e| e.production)
+            .or(project.environments.last())
+            .expect("core guarantees at least one environment");
+        let production_doc = env_doc(project, production);
+        let envs: Vec<EnvDoc<'a>> = project
+            .environments
+            .iter()
+            .map(|env| env_doc(project, env))
+            .collect();
+        let first_host = envs.iter().find_map(|e| e.hosts.first().cloned());
+        DocsContext {
+            project,
+            diagram: diagram::deployment(project, &facts),
+            error_budget_percent: percent(project.targets.error_budget),
+            analysis_success_percent: percent(project.targets.analysis_success_rate),
+            package_managers: {
+                let mut list: Vec<String> = Vec::new();
+                for svc in &project.services {
+                    let name = svc.package_manager.to_string();
+                    if !list.contains(&name) {
+                        list.push(name);
+                    }
+                }
+                list
+            },
+            codeql_languages: {
+                let mut list: Vec<&'static str> = Vec::new();
+                for language in project.languages() {
+                    let name = language.codeql_language();
+                    if !list.contains(&name) {
+                        list.push(name);
+                    }
+                }
+                list
+            },
+            cloud: facts,
+            envs,
+            services,
+            has_databases: datastores.iter().any(|d| d.database),
+            has_caches: datastores.iter().any(|d| !d.database),
+            database_names: datastores
+                .iter()
+                .filter(|d| d.database)
+                .map(|d| format!("`{}` ({})", d.ds.name, d.product))
+                .collect(),
+            metricless_services: project
+                .services
+                .iter()
+                .filter(|s| s.metrics_path.is_none())
+                .map(|s| format!("`{}`", s.name))
+                .collect(),
+            cache_names: datastores
+                .iter()
+                .filter(|d| !d.database)
+                .map(|d| format!("`{}`", d.ds.name))
+                .collect(),
+            has_public: project.services.iter().any(|s| s.public),
+            datastores,
+            rollouts,
+            workload_kind: if rollouts { "Rollout" } else { "Deployment" },
+            strategy: match project.delivery.strategy {
+                Strategy::Rolling => "rolling update",
+                Strategy::BlueGreen => "blue-green",
+                Strategy::Canary => "canary",
+            },
+            dora: dora(project),
+            clarifications: clarifications(project),
+            production_credentials: production_doc.credentials,
+            production_annotations: production_doc.annotations,
+            production_hosts: production_doc.hosts,
+            production_failovers: production_doc.failovers,
+            first_host,
+            production,
+            clarifications_link: "../README.md#clarifications",
+        }
+    }
+}
+
+/// The command that runs `svc`'s tests from the repository root, as CI runs them.
+fn test_command(svc: &Service) -> String {
+    let command = match svc.package_manager {
+        PackageManager::Npm => "npm test",
+        PackageManager::Pnpm => "pnpm test",
+        PackageManager::Yarn => "yarn test",
+        PackageManager::Pip => "python -m pytest",
+        PackageManager::Poetry => "poetry run pytest",
+        PackageManager::Uv => "uv run pytest",
+        PackageManager::Go => "go test ./...",
+        PackageManager::Cargo => "cargo test",
+        PackageManager::Maven => "mvn --batch-mode test",
+        PackageManager::Gradle => "./gradlew test",
+    };
+    if svc.path == "." {
+        command.to_owned()
+    } else {
+        format!("(cd {} && {command})", svc.path)
+    }
+}
+
+/// `0.995` → `99.5`, without float noise.
+fn percent(ratio: f64) -> String {
+    let value = (ratio * 100_000.0).round() / 1000.0;
+    format!("{value}")
+}
+
+fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
+    let provider = project.cloud.provider;
+    let mut secrets = Vec::new();
+    for svc in &project.services {
+        let identity = env
+            .services
+            .iter()
+            .find(|s| s.service == svc.name)
+            .map(|s| s.workload_identity.clone())
+            .unwrap_or_default();
+        for ds in project.datastores_of(svc) {
+            let Some(entry) = env.datastores.iter().find(|d| d.datastore == ds.name) else {
+                continue;
+            };
+            secrets.push(SecretRow {
+                service: svc.name.clone(),
+                datastore: ds.name.clone(),
+                secret: entry.secret.clone(),
+                kubernetes_secret: svc.names.secret.clone(),
+                env_var: ds.env_var.clone(),
+                identity: identity.clone(),
+                read: cloud::read_secret(project, env, &entry.secret),
+                write: cloud::put_secret(project, env, &entry.secret),
+            });
+        }
+    }
+    let hosts = env
+        .services
+        .iter()
+        .filter_map(|s| {
+            let svc = project.service(&s.service)?;
+            Some(HostRow {
+                service: s.service.clone(),
+                host: s.host.clone()?,
+                health_path: svc.health_path.clone(),
+            })
+        })
+        .collect();
+    let databases = || {
+        project
+            .datastores
+            .iter()
+            .filter(|ds| ds.engine.is_database())
+            .filter_map(|ds| {
+                let entry = env.datastores.iter().find(|d| d.datastore == ds.name)?;
+                Some((ds, entry))
+            })
+    };
+    let restore_doc =
+        |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
+            datastore: ds.name.clone(),
+            resource: resource.to_owned(),
+            product: cloud::datastore_product(provider, ds.engine),
+            commands,
+            secret: secret.to_owned(),
+            write_secret: cloud::put_secret(project, env, secret),
+            read_secret: cloud::read_secret(project, env, secret),
+            used_by: ds.used_by.clone(),
+            scheme: ds.engine.url_scheme(),
+            port: ds.port,
+        };
+    let restores = databases()
+        .map(|(ds, entry)| {
+            restore_doc(
+                ds,
+                &entry.resource,
+                &entry.secret,
+                cloud::restore_database(project, env, ds.engine, &entry.resource),
+            )
+        })
+        .collect();
+    let failovers = match &project.cloud.dr_region {
+        Some(dr) => databases()
+            .map(|(ds, entry)| {
+                restore_doc(
+                    ds,
+                    &entry.resource,
+                    &entry.secret,
+                    cloud::failover_database(project, env, ds.engine, &entry.resource, dr),
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let annotations = project
+        .services
+        .iter()
+        .zip(&env.services)
+        .map(|(svc, names)| {
+            cloud::annotate_service_account(
+                project,
+                env,
+                &svc.names.service_account,
+                &names.workload_identity,
+            )
+        })
+        .collect();
+    EnvDoc {
+        env,
+        annotations,
+        tier: match env.tier {
+            Tier::Production => "production",
+            Tier::NonProduction => "non-production",
+        },
+        credentials: cloud::credentials(project, env),
+        budget_check: cloud::budget_check(project, env),
+        secrets,
+        hosts,
+        restores,
+        failovers,
+    }
+}
+
+/// DORA targets derived from the team size and the availability target.
+fn dora(project: &Project) -> Vec<DoraTarget> {
+    let targets = &project.targets;
+    let team = project.app.team_size;
+    let (frequency, frequency_why) = match team {
+        None => (
+            "at least weekly to production".to_owned(),
+            "the team size is not known (see Clarifications), so the target assumes a small team; raise it once `app.team_size` is set".to_owned(),
+        ),
+        Some(n) if n <= 5 => (
+            "several times a week to production".to_owned(),
+            format!("{n} engineers merge a handful of changes a week; shipping each within days keeps batches small"),
+        ),
+        Some(n) if n <= 15 => (
+            "daily to production".to_owned(),
+            format!("{n} engineers merge several changes a day; a daily release keeps each one small enough to review and roll back"),
+        ),
+        Some(n) => (
+            "on demand, several times a day".to_owned(),
+            format!("{n} engineers produce a steady stream of changes; batching them would make every release risky"),
+        ),
+    };
+    let approvals = project.environments.iter().filter(|e| e.approval).count();
+    let lead_time = if approvals == 0 {
+        "under 1 hour from merge to production".to_owned()
+    } else {
+        "under 1 day from merge to production".to_owned()
+    };
+    let lead_why = if approvals == 0 {
+        "every environment deploys automatically, so the pipeline's own duration is the lead time"
+            .to_owned()
+    } else {
+        let (count, verb) = if approvals == 1 {
+            ("one environment".to_owned(), "waits")
+        } else {
+            (format!("{approvals} environments"), "wait")
+        };
+        format!(
+            "{count} {verb} for a reviewer; a working day is enough for that approval without letting changes pile up"
+        )
+    };
+    let (failure_rate, failure_why) = match targets.error_budget {
+        b if b <= 0.0001 => (
+            "under 5%",
+            "a 99.99% target leaves almost no budget for failed releases",
+        ),
+        b if b <= 0.0005 => (
+            "under 10%",
+            "progressive delivery catches most bad releases, but each failure still spends a tight budget",
+        ),
+        _ => (
+            "under 15%",
+            "the error budget tolerates an occasional failed release that is rolled back quickly",
+        ),
+    };
+    vec![
+        DoraTarget {
+            metric: "Deployment frequency",
+            target: frequency,
+            why: frequency_why,
+        },
+        DoraTarget {
+            metric: "Lead time for changes",
+            target: lead_time,
+            why: lead_why,
+        },
+        DoraTarget {
+            metric: "Change failure rate",
+            target: failure_rate.to_owned(),
+            why: format!("{failure_why} ({}% availability)", targets.availability),
+        },
+        DoraTarget {
+            metric: "Failed deployment recovery time",
+            target: format!("under {} minutes", targets.monthly_downtime_minutes.max(5)),
+            why: format!(
+                "a {}% target allows {} minutes of downtime a month; one slow recovery must not spend all of it",
+                targets.availability, targets.monthly_downtime_minutes
+            ),
+        },
+    ]
+}
+
+/// Every value scaffold assumed or could not know, with where to set it.
+fn clarifications(project: &Project) -> Vec<Clarification> {
+    let mut list = Vec::new();
+    let mut add = |topic: String, status: String, set_in: String| {
+        list.push(Clarification {
+            topic,
+            status,
+            set_in,
+        });
+    };
+    if project.repository.assumed {
+        add(
+            "GitHub repository".to_owned(),
+            format!(
+                "Assumed `{}`; the OIDC trust policies only accept tokens from this repository, so deployments fail until it is right.",
+                project.repository.full
+            ),
+            "`app.repository` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    if project.cloud.region_assumed {
+        add(
+            "Cloud region".to_owned(),
+            format!(
+                "Assumed `{}`, the provider's default.",
+                project.cloud.region
+            ),
+            "`cloud.region` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    let account = match project.cloud.provider {
+        scaffold_core::Provider::Aws => "AWS account id of each environment",
+        scaffold_core::Provider::Gcp => "Google Cloud project id and number of each environment",
+        scaffold_core::Provider::Azure => "Azure subscription and tenant of each environment",
+    };
+    add(
+        account.to_owned(),
+        "Not known at generation time; no id is written into any file.".to_owned(),
+        "The GitHub variables below; Terraform reads them as `TF_VAR_...` in the infrastructure workflow".to_owned(),
+    );
+    for var in &project.github_variables {
+        let set_in = if var.scope == "environment" {
+            "GitHub: Settings → Environments → each environment → Environment variables".to_owned()
+        } else {
+            "GitHub: Settings → Secrets and variables → Actions → Variables".to_owned()
+        };
+        add(
+            format!("GitHub variable `{}`", var.name),
+            format!("Holds {}.", var.description),
+            set_in,
+        );
+    }
+    if project.cloud.provider == scaffold_core::Provider::Gcp {
+        add(
+            "Billing account (Google Cloud)".to_owned(),
+            "Budgets are attached to a billing account, which scaffold cannot know; the budget commands read it from `GCP_BILLING_ACCOUNT`.".to_owned(),
+            "The budget module's billing account input (see `infra/modules/budget/README.md`)".to_owned(),
+        );
+    }
+    let has_public = project.services.iter().any(|s| s.public);
+    for env in &project.environments {
+        if env.domain.is_none() && has_public {
+            add(
+                format!("Domain of `{}`", env.name),
+                "No domain is set, so the public services of this environment get no public host or certificate.".to_owned(),
+                format!("`domain` of environment `{}` in `scaffold.toml`, then `scaffold sync`", env.name),
+            );
+        }
+        for host in env.services.iter().filter_map(|s| s.host.as_ref()) {
+            add(
+                format!("DNS for `{host}`"),
+                format!(
+                    "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
+                    env.names.cluster
+                ),
+                "Your DNS provider (task DO-050 of the task plan)".to_owned(),
+            );
+        }
+    }
+    if project.environments.iter().any(|e| e.approval) {
+        add(
+            "Required reviewers".to_owned(),
+            "Environments with `approval = true` wait for a reviewer, but who may approve is not in `scaffold.toml`.".to_owned(),
+            "GitHub: Settings → Environments → environment → Required reviewers".to_owned(),
+        );
+    }
+    add(
+        "On-call rotation and alert routing".to_owned(),
+        "Critical alerts should page and warnings open tickets, but the receivers (pager, chat, e-mail) are unknown.".to_owned(),
+        "The Alertmanager configuration of the prometheus-operator installation".to_owned(),
+    );
+    add(
+        "Tracing backend".to_owned(),
+        "Services export OpenTelemetry traces, but where traces are stored and viewed is not in `scaffold.toml`.".to_owned(),
+        "The OpenTelemetry collector installed in each cluster (task DO-040 of the task plan)".to_owned(),
+    );
+    add(
+        "Budget alert e-mail".to_owned(),
+        "Budget notifications need recipients.".to_owned(),
+        "The budget module's notification input (see `infra/modules/budget/README.md`)".to_owned(),
+    );
+    add(
+        "Cost center".to_owned(),
+        "Every resource is tagged with app, environment and managed-by; the cost center tag needs your finance code.".to_owned(),
+        "The common tags or labels of each environment composition under `infra/environments/`".to_owned(),
+    );
+    if has_public {
+        add(
+            "TLS certificate contact".to_owned(),
+            "cert-manager's ACME issuer needs an e-mail address for expiry notices.".to_owned(),
+            "The `ClusterIssuer` created when installing cert-manager (see the task plan)"
+                .to_owned(),
+        );
+    }
+    if project.app.team_size.is_none() {
+        add(
+            "Team size".to_owned(),
+            "Unknown; the DORA targets assume a small team.".to_owned(),
+            "`app.team_size` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    if project.cloud.dr_region.is_none() {
+        add(
+            "Disaster-recovery region".to_owned(),
+            "None is set, so backups stay in the primary region and disaster recovery restores in place.".to_owned(),
+            "`cloud.dr_region` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    add(
+        "Application secrets other than datastores".to_owned(),
+        "scaffold wires only the datastore connection URLs; API keys and similar secrets are not in `scaffold.toml`.".to_owned(),
+        format!(
+            "Add entries to {} and map them into each service's Secret through its `ExternalSecret` in `deploy/kubernetes/base/`",
+            cloud::facts(project).secret_manager
+        ),
+    );
+    list
+}
+
+#[cfg(test)]
+mod tests;

@@ -333,3 +333,28 @@ fn oidc_subjects_and_default_branch_are_derived() {
         "shop-staging-github-terraform"
     );
 }
+
+#[test]
+fn gke_clusters_are_zonal_outside_production() {
+    let project = resolve(&with(
+        "[cloud]\nprovider = \"gcp\"\nregion = \"europe-west1\"\n",
+    ))
+    .unwrap();
+    let locations: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| e.cluster_location.as_str())
+        .collect();
+    assert_eq!(locations, ["europe-west1-b", "europe-west1"]);
+}
+
+#[test]
+fn other_clouds_keep_clusters_in_the_region() {
+    let project = resolve(MINIMAL).unwrap();
+    assert!(
+        project
+            .environments
+            .iter()
+            .all(|e| e.cluster_location == project.cloud.region)
+    );
+}

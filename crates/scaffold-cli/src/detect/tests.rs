@@ -1,0 +1,347 @@
+//! Detection over the fixture repositories in `tests/fixtures/detect/`, and
+//! over small in-memory trees for the edge cases.
+
+use std::path::PathBuf;
+
+use super::*;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/fixtures/detect/{name}"))
+}
+
+/// One line per service and datastore, compact enough to compare as text.
+fn summary(detection: &Detection) -> String {
+    let mut lines = Vec::new();
+    for s in &detection.services {
+        lines.push(format!(
+            "service {} at {}: {} {} port={} public={} uses={:?}",
+            s.name,
+            s.path,
+            s.language,
+            s.package_manager,
+            s.port.map_or("-".to_owned(), |p| p.to_string()),
+            s.public,
+            s.uses
+        ));
+    }
+    for d in &detection.datastores {
+        lines.push(format!("datastore {} {}", d.name, d.engine));
+    }
+    lines.join("\n")
+}
+
+fn check(name: &str, expect: &str) {
+    let detection = detect(&FsTree::new(&fixture(name)), name);
+    assert_eq!(
+        summary(&detection),
+        expect.trim(),
+        "{name}: notes {:#?}\nservices {:#?}",
+        detection.notes,
+        detection.services
+    );
+    for service in &detection.services {
+        assert!(
+            !service.evidence.is_empty(),
+            "{} has no evidence",
+            service.name
+        );
+    }
+}
+
+#[test]
+fn node_npm() {
+    check(
+        "node-npm",
+        r#"
+service node-npm at .: node npm port=4000 public=true uses=["db"]
+datastore db postgres
+"#,
+    );
+}
+
+#[test]
+fn node_pnpm_workspace() {
+    check(
+        "node-pnpm-workspace",
+        r#"
+service api at apps/api: node pnpm port=3000 public=true uses=["cache"]
+service web at apps/web: static pnpm port=- public=true uses=[]
+datastore cache redis
+"#,
+    );
+    let detection = detect(&FsTree::new(&fixture("node-pnpm-workspace")), "x");
+    assert!(
+        detection
+            .notes
+            .iter()
+            .any(|n| n.contains("skipped packages/ui") && n.contains("library")),
+        "{:#?}",
+        detection.notes
+    );
+}
+
+#[test]
+fn python_uv() {
+    check(
+        "python-uv",
+        r#"
+service python-uv at .: python uv port=8000 public=true uses=["db"]
+datastore db postgres
+"#,
+    );
+}
+
+#[test]
+fn python_poetry() {
+    check(
+        "python-poetry",
+        r#"
+service python-poetry at .: python poetry port=5000 public=true uses=["cache"]
+datastore cache redis
+"#,
+    );
+}
+
+#[test]
+fn python_requirements() {
+    check(
+        "python-requirements",
+        r#"
+service python-requirements at .: python pip port=8000 public=true uses=["db"]
+datastore db postgres
+"#,
+    );
+}
+
+#[test]
+fn go() {
+    check(
+        "go",
+        r#"
+service go at .: go go port=8081 public=true uses=["cache"]
+datastore cache redis
+"#,
+    );
+}
+
+#[test]
+fn rust_cargo_workspace() {
+    check(
+        "rust-cargo-workspace",
+        r#"
+service api at crates/api: rust cargo port=- public=true uses=["db"]
+service indexer at crates/indexer: rust cargo port=- public=false uses=["cache"]
+datastore db postgres
+datastore cache redis
+"#,
+    );
+}
+
+#[test]
+fn java_maven() {
+    check(
+        "java-maven",
+        r#"
+service java-maven at .: java maven port=8085 public=true uses=["db"]
+datastore db postgres
+"#,
+    );
+}
+
+#[test]
+fn java_gradle() {
+    check(
+        "java-gradle",
+        r#"
+service app at app: java gradle port=8080 public=true uses=["cache"]
+datastore cache redis
+"#,
+    );
+}
+
+#[test]
+fn static_vite() {
+    check(
+        "static-vite",
+        r#"
+service static-vite at .: static yarn port=- public=true uses=[]
+"#,
+    );
+}
+
+#[test]
+fn mixed_monorepo() {
+    check(
+        "monorepo",
+        r#"
+service web at apps/web: static npm port=- public=true uses=[]
+service api at services/api: go go port=8080 public=true uses=["db"]
+service worker at services/worker: python pip port=- public=false uses=["cache"]
+datastore db postgres
+datastore cache redis
+"#,
+    );
+}
+
+fn mem(files: &[(&str, &str)]) -> Detection {
+    detect(&MemTree::new(files.iter().copied()), "shop")
+}
+
+#[test]
+fn an_empty_repository_detects_nothing_and_keeps_the_defaults() {
+    let detection = mem(&[("README.md", "# hi")]);
+    assert!(detection.is_empty());
+    assert_eq!(detection.answers("shop"), default_answers("shop"));
+}
+
+#[test]
+fn dependency_and_hidden_folders_are_not_walked() {
+    let detection = mem(&[
+        (
+            "node_modules/x/package.json",
+            r#"{"scripts":{"start":"x"}}"#,
+        ),
+        (".venv/lib/pyproject.toml", "[project]\nname='x'\n"),
+        ("docs/package.json", r#"{"devDependencies":{"vite":"1"}}"#),
+    ]);
+    assert!(detection.is_empty(), "{detection:#?}");
+}
+
+#[test]
+fn a_next_static_export_is_static_and_a_next_server_is_node() {
+    let export = mem(&[
+        ("package.json", r#"{"dependencies":{"next":"14"}}"#),
+        ("next.config.mjs", "export default { output: 'export' }"),
+    ]);
+    assert_eq!(export.services[0].language, Language::Static);
+    let server = mem(&[("package.json", r#"{"dependencies":{"next":"14"}}"#)]);
+    assert_eq!(server.services[0].language, Language::Node);
+    assert_eq!(server.services[0].port, Some(3000));
+}
+
+#[test]
+fn a_privileged_port_hint_is_ignored_with_a_reason() {
+    let detection = mem(&[
+        ("package.json", r#"{"dependencies":{"express":"4"}}"#),
+        ("server.js", "app.listen(80)"),
+    ]);
+    assert_eq!(detection.services[0].port, Some(3000));
+    assert!(
+        detection.services[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("privileged"))
+    );
+}
+
+#[test]
+fn an_existing_dockerfile_is_reported() {
+    let detection = mem(&[
+        ("api/go.mod", "module x\n"),
+        ("api/Dockerfile", "FROM scratch\n"),
+    ]);
+    assert!(detection.services[0].dockerfile);
+    assert!(
+        detection.services[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("api/Dockerfile") && e.contains("keeps"))
+    );
+}
+
+#[test]
+fn go_work_modules_and_maven_modules_are_services() {
+    let go = mem(&[
+        ("go.work", "go 1.22\nuse (\n  ./api\n  ./worker\n)\n"),
+        ("api/go.mod", "module a\n"),
+        ("worker/go.mod", "module w\n"),
+    ]);
+    assert_eq!(go.services.len(), 2);
+    let maven = mem(&[
+        (
+            "pom.xml",
+            "<project><modules><module>web</module><module>common</module></modules></project>",
+        ),
+        (
+            "web/pom.xml",
+            "<project><artifactId>spring-boot-starter-web</artifactId><artifactId>mysql-connector-j</artifactId></project>",
+        ),
+        ("common/pom.xml", "<project></project>"),
+    ]);
+    assert_eq!(
+        summary(&maven),
+        "service web at web: java maven port=8080 public=true uses=[\"db\"]\ndatastore db mysql"
+    );
+}
+
+#[test]
+fn clashing_folder_names_get_unique_service_names() {
+    let detection = mem(&[
+        ("apps/api/go.mod", "module a\n"),
+        ("services/api/go.mod", "module b\n"),
+        ("db/go.mod", "module c\nrequire github.com/lib/pq v1\n"),
+    ]);
+    let names: Vec<&str> = detection.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "db-service", "services-api"]);
+}
+
+#[test]
+fn detected_answers_resolve_and_carry_package_managers() {
+    let detection = detect(&FsTree::new(&fixture("monorepo")), "acme");
+    let answers = detection.answers("acme");
+    let project =
+        scaffold_core::Project::resolve(&answers, &scaffold_core::project::Facts::default())
+            .unwrap();
+    assert_eq!(project.services.len(), 3);
+    assert_eq!(
+        detection.package_managers().get("services/worker"),
+        Some(&PackageManager::Pip)
+    );
+}
+
+#[test]
+fn a_front_end_build_beside_a_backend_manifest_is_its_asset_pipeline() {
+    let django = mem(&[
+        ("requirements.txt", "django\n"),
+        ("package.json", r#"{"devDependencies":{"vite":"5"}}"#),
+    ]);
+    assert_eq!(
+        summary(&django),
+        "service shop at .: python pip port=8000 public=true uses=[]"
+    );
+    let tooling = mem(&[
+        ("go.mod", "module x\n"),
+        ("package.json", r#"{"devDependencies":{"prettier":"3"}}"#),
+    ]);
+    assert_eq!(tooling.services[0].language, Language::Go);
+    let bff = mem(&[
+        ("requirements.txt", "requests\n"),
+        ("package.json", r#"{"dependencies":{"express":"4"}}"#),
+    ]);
+    assert_eq!(bff.services[0].language, Language::Node);
+}
+
+#[test]
+fn nx_integrated_apps_are_found_by_their_project_json() {
+    let detection = mem(&[
+        ("nx.json", "{}"),
+        (
+            "package.json",
+            r#"{"name":"root","devDependencies":{"nx":"19"}}"#,
+        ),
+        ("pnpm-lock.yaml", ""),
+        (
+            "apps/shop/project.json",
+            r#"{"projectType":"application","targets":{"build":{"executor":"@nx/vite:build"}}}"#,
+        ),
+        (
+            "apps/api/project.json",
+            r#"{"projectType":"application","targets":{"serve":{"executor":"@nx/js:node"}}}"#,
+        ),
+        ("libs/ui/project.json", r#"{"projectType":"library"}"#),
+    ]);
+    assert_eq!(
+        summary(&detection),
+        "service api at apps/api: node pnpm port=3000 public=true uses=[]\nservice shop at apps/shop: static pnpm port=- public=true uses=[]"
+    );
+}

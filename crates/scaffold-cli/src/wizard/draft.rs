@@ -1,0 +1,387 @@
+//! The wizard's answers while it asks, and the pure mapping to [`Answers`].
+//!
+//! A [`Draft`] holds every answer the wizard asks about, fully resolved
+//! (no "absent" values where the wizard always proposes one), starting from
+//! the same answers `scaffold new --defaults` would write. Pressing Enter
+//! at every question leaves the draft unchanged, so [`Draft::to_answers`]
+//! gives exactly the `--defaults` answers. Everything here is pure and
+//! tested in-process; the prompts live in the parent module.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use scaffold_core::answers::{
+    AppAnswers, CloudAnswers, DatastoreAnswers, DeliveryAnswers, EnvironmentAnswers,
+    ReliabilityAnswers, ServiceAnswers,
+};
+use scaffold_core::project::Facts;
+use scaffold_core::{Answers, Availability, Project, Provider, Registry, Strategy};
+
+/// The standard environments the wizard offers, in promotion order.
+pub const STANDARD_ENVIRONMENTS: &[&str] = &["dev", "staging", "uat", "production"];
+
+/// Every answer the wizard asks about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// `app.name`.
+    pub name: String,
+    /// `app.description`, carried through unchanged (the wizard does not ask).
+    pub description: Option<String>,
+    /// `app.repository`; `None` reads the git remote `origin`.
+    pub repository: Option<String>,
+    /// `app.owners`; empty means the repository owner.
+    pub owners: Vec<String>,
+    /// `app.team_size`.
+    pub team_size: Option<u32>,
+    /// `cloud.provider`.
+    pub provider: Provider,
+    /// `cloud.region`.
+    pub region: String,
+    /// `cloud.dr_region`.
+    pub dr_region: Option<String>,
+    /// `[[services]]`.
+    pub services: Vec<ServiceAnswers>,
+    /// `[[datastores]]`.
+    pub datastores: Vec<DatastoreAnswers>,
+    /// `[[environments]]`, in promotion order.
+    pub environments: Vec<EnvironmentAnswers>,
+    /// `delivery.strategy`.
+    pub strategy: Strategy,
+    /// `delivery.registry`.
+    pub registry: Registry,
+    /// `delivery.gitops`.
+    pub gitops: bool,
+    /// `reliability.availability`.
+    pub availability: Availability,
+}
+
+impl Draft {
+    /// A draft holding `answers`, with each absent choice replaced by its default.
+    pub fn from_answers(answers: &Answers) -> Draft {
+        let provider = answers.cloud.provider.unwrap_or(Provider::Aws);
+        Draft {
+            name: answers.app.name.clone(),
+            description: answers.app.description.clone(),
+            repository: answers.app.repository.clone(),
+            owners: answers.app.owners.clone().unwrap_or_default(),
+            team_size: answers.app.team_size,
+            provider,
+            region: answers
+                .cloud
+                .region
+                .clone()
+                .unwrap_or_else(|| provider.default_region().to_owned()),
+            dr_region: answers.cloud.dr_region.clone(),
+            services: answers.services.clone(),
+            datastores: answers.datastores.clone(),
+            environments: answers.environments.clone().unwrap_or_else(|| {
+                scaffold_core::defaults::default_answers("app")
+                    .environments
+                    .unwrap_or_default()
+            }),
+            strategy: answers.delivery.strategy.unwrap_or(Strategy::Rolling),
+            registry: answers.delivery.registry.unwrap_or(Registry::Ghcr),
+            gitops: answers.delivery.gitops.unwrap_or(false),
+            availability: answers
+                .reliability
+                .availability
+                .unwrap_or(Availability::ThreeNines),
+        }
+    }
+
+    /// The answers this draft stands for.
+    pub fn to_answers(&self) -> Answers {
+        Answers {
+            schema: Some(1),
+            app: AppAnswers {
+                name: self.name.clone(),
+                description: self.description.clone(),
+                repository: self.repository.clone(),
+                owners: (!self.owners.is_empty()).then(|| self.owners.clone()),
+                team_size: self.team_size,
+            },
+            cloud: CloudAnswers {
+                provider: Some(self.provider),
+                region: Some(self.region.clone()),
+                dr_region: self.dr_region.clone(),
+            },
+            services: self.services.clone(),
+            datastores: self.datastores.clone(),
+            environments: Some(self.environments.clone()),
+            delivery: DeliveryAnswers {
+                strategy: Some(self.strategy),
+                registry: Some(self.registry),
+                gitops: Some(self.gitops),
+            },
+            reliability: ReliabilityAnswers {
+                availability: Some(self.availability),
+            },
+        }
+    }
+
+    /// The first problem core finds at `key` (or below it), if any.
+    ///
+    /// The wizard checks an answer by putting it in a copy of the draft and
+    /// asking core, so the prompt rejects exactly what `scaffold.toml` would.
+    pub fn problem_at(&self, key: &str, facts: &Facts) -> Option<String> {
+        match Project::resolve(&self.to_answers(), facts) {
+            Ok(_) => None,
+            Err(err) => err
+                .problems()
+                .iter()
+                .find(|p| {
+                    p.path == key
+                        || p.path.starts_with(&format!("{key}["))
+                        || p.path.starts_with(&format!("{key}."))
+                })
+                .map(|p| {
+                    if p.help.is_empty() {
+                        p.message.clone()
+                    } else {
+                        format!("{}; {}", p.message, p.help)
+                    }
+                }),
+        }
+    }
+
+    /// Changes the cloud, moving the region and registry along when they belonged to the old one.
+    pub fn set_provider(&mut self, provider: Provider) {
+        if provider != self.provider {
+            self.region = provider.default_region().to_owned();
+            self.dr_region = None;
+        }
+        self.provider = provider;
+        self.registry = fit_registry(self.registry, provider);
+    }
+
+    /// Removes datastore `name` and every service's use of it.
+    pub fn remove_datastore(&mut self, name: &str) {
+        self.datastores.retain(|d| d.name != name);
+        for service in &mut self.services {
+            if let Some(uses) = &mut service.uses {
+                uses.retain(|u| u != name);
+            }
+        }
+    }
+
+    /// Adds datastore `datastore`, used by the services named in `used_by`.
+    pub fn add_datastore(&mut self, datastore: DatastoreAnswers, used_by: &[String]) {
+        for service in &mut self.services {
+            if used_by.contains(&service.name) {
+                service
+                    .uses
+                    .get_or_insert_with(Vec::new)
+                    .push(datastore.name.clone());
+            }
+        }
+        self.datastores.push(datastore);
+    }
+}
+
+/// `registry` if it fits `provider`, else ghcr (which fits every cloud).
+pub fn fit_registry(registry: Registry, provider: Provider) -> Registry {
+    match registry.provider() {
+        Some(owner) if owner != provider => Registry::Ghcr,
+        _ => registry,
+    }
+}
+
+/// The environment names in promotion order: the chosen standard ones in
+/// their usual order, with custom ones before `production` (they are usually
+/// test stages), or at the end when production is not chosen.
+pub fn order_environments(standard: &[&str], custom: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = STANDARD_ENVIRONMENTS
+        .iter()
+        .filter(|s| standard.contains(s))
+        .map(|s| (*s).to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "production")
+        .unwrap_or(names.len());
+    let extra: Vec<String> = custom
+        .iter()
+        .filter(|c| !names.contains(c))
+        .cloned()
+        .collect();
+    names.splice(at..at, extra);
+    let mut seen = BTreeSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
+}
+
+/// Environments named `names`, keeping what `previous` said about the ones it had
+/// (domain, tier), with the branches and approvals chosen in the wizard.
+pub fn plan_environments(
+    names: &[String],
+    branches: &BTreeMap<String, String>,
+    approvals: &BTreeSet<String>,
+    previous: &[EnvironmentAnswers],
+) -> Vec<EnvironmentAnswers> {
+    names
+        .iter()
+        .map(|name| {
+            let old = previous.iter().find(|e| &e.name == name);
+            EnvironmentAnswers {
+                name: name.clone(),
+                branch: branches.get(name).cloned(),
+                approval: Some(approvals.contains(name)),
+                domain: old.and_then(|e| e.domain.clone()),
+                tier: old.and_then(|e| e.tier),
+            }
+        })
+        .collect()
+}
+
+/// The branch proposed for an environment that deploys on push: the one it
+/// had, else `main` for the first such environment and `develop` for an earlier stage.
+pub fn default_branch(name: &str, previous: &[EnvironmentAnswers], first: bool) -> String {
+    previous
+        .iter()
+        .find(|e| e.name == name)
+        .and_then(|e| e.branch.clone())
+        .unwrap_or_else(|| if first { "main" } else { "develop" }.to_owned())
+}
+
+/// Whether an environment should wait for approval when the user has not said.
+pub fn default_approval(name: &str, previous: &[EnvironmentAnswers]) -> bool {
+    previous
+        .iter()
+        .find(|e| e.name == name)
+        .and_then(|e| e.approval)
+        .unwrap_or(matches!(name, "production" | "prod" | "live"))
+}
+
+/// Where a new environment `name` goes by default: before the first
+/// production environment unless it is one itself, else at the end.
+pub fn insertion_index(envs: &[EnvironmentAnswers], name: &str) -> usize {
+    let production = |n: &str| matches!(n, "production" | "prod" | "prd" | "live");
+    if production(name) {
+        return envs.len();
+    }
+    envs.iter()
+        .position(|e| production(&e.name) || e.tier == Some(scaffold_core::Tier::Production))
+        .unwrap_or(envs.len())
+}
+
+/// Splits a comma-separated list, trimming and dropping empty items.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use scaffold_core::defaults::default_answers;
+    use scaffold_core::{Engine, Language};
+
+    use super::*;
+
+    #[test]
+    fn accepting_every_default_gives_the_defaults() {
+        let answers = default_answers("shop");
+        assert_eq!(Draft::from_answers(&answers).to_answers(), answers);
+    }
+
+    #[test]
+    fn detected_answers_round_trip() {
+        let detection = crate::detect::detect(
+            &crate::detect::MemTree::new([
+                ("web/package.json", r#"{"devDependencies":{"vite":"5"}}"#),
+                ("api/go.mod", "module a\nrequire github.com/lib/pq v1\n"),
+            ]),
+            "acme",
+        );
+        let answers = detection.answers("acme");
+        assert_eq!(Draft::from_answers(&answers).to_answers(), answers);
+    }
+
+    #[test]
+    fn changing_cloud_moves_region_and_registry() {
+        let mut draft = Draft::from_answers(&default_answers("shop"));
+        draft.registry = Registry::Ecr;
+        draft.set_provider(Provider::Gcp);
+        assert_eq!(draft.region, "us-central1");
+        assert_eq!(draft.registry, Registry::Ghcr);
+        let answers = draft.to_answers();
+        assert_eq!(answers.cloud.provider, Some(Provider::Gcp));
+        assert!(Project::resolve(&answers, &Facts::default()).is_ok());
+    }
+
+    #[test]
+    fn environments_keep_promotion_order_with_custom_ones_before_production() {
+        assert_eq!(
+            order_environments(&["production", "dev"], &["qa".to_owned()]),
+            ["dev", "qa", "production"]
+        );
+        assert_eq!(
+            order_environments(&["staging"], &["perf".to_owned(), "staging".to_owned()]),
+            ["staging", "perf"]
+        );
+    }
+
+    #[test]
+    fn planned_environments_carry_branches_approvals_and_old_domains() {
+        let previous = vec![EnvironmentAnswers {
+            name: "staging".to_owned(),
+            domain: Some("staging.example.com".to_owned()),
+            ..EnvironmentAnswers::default()
+        }];
+        let names = vec!["staging".to_owned(), "production".to_owned()];
+        let branches = BTreeMap::from([("staging".to_owned(), "main".to_owned())]);
+        let approvals = BTreeSet::from(["production".to_owned()]);
+        let envs = plan_environments(&names, &branches, &approvals, &previous);
+        assert_eq!(envs[0].branch.as_deref(), Some("main"));
+        assert_eq!(envs[0].domain.as_deref(), Some("staging.example.com"));
+        assert_eq!(envs[1].approval, Some(true));
+        assert_eq!(envs[1].branch, None);
+        assert!(default_approval("production", &[]));
+        assert_eq!(default_branch("dev", &[], false), "develop");
+    }
+
+    #[test]
+    fn problems_are_found_at_their_key() {
+        let mut draft = Draft::from_answers(&default_answers("shop"));
+        draft.region = "US East".to_owned();
+        let problem = draft.problem_at("cloud.region", &Facts::default()).unwrap();
+        assert!(problem.contains("is not a region name"), "{problem}");
+        assert_eq!(draft.problem_at("app.name", &Facts::default()), None);
+    }
+
+    #[test]
+    fn datastores_are_added_and_removed_with_their_uses() {
+        let mut draft = Draft::from_answers(&default_answers("shop"));
+        draft.add_datastore(
+            DatastoreAnswers {
+                name: "cache".to_owned(),
+                engine: Some(Engine::Redis),
+                version: None,
+            },
+            &["shop".to_owned()],
+        );
+        assert_eq!(
+            draft.services[0].uses,
+            Some(vec!["db".to_owned(), "cache".to_owned()])
+        );
+        draft.remove_datastore("db");
+        assert_eq!(draft.services[0].uses, Some(vec!["cache".to_owned()]));
+        assert_eq!(draft.services[0].language, Some(Language::Node));
+        assert!(Project::resolve(&draft.to_answers(), &Facts::default()).is_ok());
+    }
+
+    #[test]
+    fn new_environments_go_before_production() {
+        let envs = Draft::from_answers(&default_answers("shop")).environments;
+        assert_eq!(insertion_index(&envs, "uat"), 1);
+        assert_eq!(insertion_index(&envs, "prod"), 2);
+        assert_eq!(insertion_index(&envs[..1], "uat"), 1);
+    }
+
+    #[test]
+    fn lists_split_on_commas_and_spaces() {
+        assert_eq!(split_list(" qa, perf  demo,"), ["qa", "perf", "demo"]);
+        assert!(split_list("").is_empty());
+    }
+}

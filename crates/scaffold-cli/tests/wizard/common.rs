@@ -1,0 +1,52 @@
+//! Shared helpers: a temporary repository made from a fixture, and the binary.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The `scaffold` binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_scaffold")
+}
+
+/// A fixture repository under `tests/fixtures/detect/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/fixtures/detect/{name}"))
+}
+
+/// A temporary directory holding a folder `name` with a copy of fixture `fixture` (or empty).
+pub struct Repo {
+    _temp: tempfile::TempDir,
+    /// The repository's root.
+    pub path: PathBuf,
+}
+
+impl Repo {
+    /// A fresh repository named `name`, with the files of `fixture` when given.
+    pub fn new(name: &str, fixture_name: Option<&str>) -> Repo {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join(name);
+        fs::create_dir_all(&path).unwrap();
+        if let Some(f) = fixture_name {
+            copy(&fixture(f), &path);
+        }
+        Repo { _temp: temp, path }
+    }
+
+    /// The text of `relative`, if it exists.
+    pub fn read(&self, relative: &str) -> Option<String> {
+        fs::read_to_string(self.path.join(relative)).ok()
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
