@@ -45,7 +45,8 @@ pub fn default_answers(name: &str) -> Answers {
         },
         cloud: CloudAnswers {
             provider: Some(Provider::Aws),
-            region: Some(Provider::Aws.default_region().to_owned()),
+            // Left open so `--set cloud.provider=gcp` gets that provider's default region.
+            region: None,
             dr_region: None,
         },
         services: vec![ServiceAnswers {

@@ -81,6 +81,51 @@ pub struct AppNames {
     /// Cloud identity the CI build job assumes to push images to the cloud's own registry
     /// (created by the Terraform bootstrap root; unused with ghcr, which uses `GITHUB_TOKEN`).
     pub build_identity: String,
+    /// The cluster add-ons the Kubernetes manifests rely on, and how they are reached.
+    pub cluster_addons: ClusterAddons,
+}
+
+/// Cluster add-ons the Kubernetes manifests rely on (scaffold does not install them).
+///
+/// The manifests, the network policies and the docs that tell a team what to
+/// install all read these, so a namespace or issuer name is spelled once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterAddons {
+    /// The namespace the ingress-nginx controller runs in (network policies admit it).
+    pub ingress_namespace: String,
+    /// The `ingressClassName` of ingress-nginx.
+    pub ingress_class: String,
+    /// The cert-manager `ClusterIssuer` issuing the public certificates (ACME, Let's Encrypt).
+    pub cluster_issuer: String,
+    /// The namespace of Prometheus (kube-prometheus-stack) and the OpenTelemetry collector.
+    pub monitoring_namespace: String,
+    /// The Prometheus URL Argo Rollouts analysis queries (the operator's `prometheus-operated` Service).
+    pub prometheus_url: String,
+    /// The OTLP/HTTP endpoint of the in-cluster OpenTelemetry collector.
+    pub otel_endpoint: String,
+    /// The namespace Argo CD runs in.
+    pub argocd_namespace: String,
+    /// The private range every cloud network scaffold's Terraform creates is carved from;
+    /// network policies allow datastore egress to it.
+    pub private_range: String,
+}
+
+impl ClusterAddons {
+    /// The add-ons scaffold's manifests assume, with their conventional Helm chart defaults.
+    pub fn standard() -> Self {
+        ClusterAddons {
+            ingress_namespace: "ingress-nginx".to_owned(),
+            ingress_class: "nginx".to_owned(),
+            cluster_issuer: "letsencrypt".to_owned(),
+            monitoring_namespace: "monitoring".to_owned(),
+            prometheus_url: "http://prometheus-operated.monitoring.svc.cluster.local:9090"
+                .to_owned(),
+            otel_endpoint: "http://opentelemetry-collector.monitoring.svc.cluster.local:4318"
+                .to_owned(),
+            argocd_namespace: "argocd".to_owned(),
+            private_range: "10.0.0.0/8".to_owned(),
+        }
+    }
 }
 
 impl AppNames {
@@ -102,6 +147,7 @@ impl AppNames {
             secret_store: format!("{app}-secrets"),
             part_of: app.to_owned(),
             build_identity: bounded(&format!("{app}-github-build"), 30),
+            cluster_addons: ClusterAddons::standard(),
         }
     }
 }

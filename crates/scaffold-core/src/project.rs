@@ -66,6 +66,13 @@ pub struct Project {
     /// The GitHub OIDC subject of the CI build job on the default branch
     /// (`repo:owner/name:ref:refs/heads/main`), the only subject the build identity trusts.
     pub oidc_build_subject: String,
+    /// Every branch some environment deploys from, default branch first, each once.
+    /// CI pushes images on pushes to these branches, so each deploy branch has digests to deploy.
+    pub deploy_branches: Vec<String>,
+    /// The GitHub OIDC subjects of the CI build job on every deploy branch
+    /// (`repo:owner/name:ref:refs/heads/<branch>`, in `deploy_branches` order). The build identity
+    /// must trust all of them when environments deploy from more than one branch.
+    pub oidc_build_subjects: Vec<String>,
 }
 
 /// `[app]`, resolved.
@@ -886,7 +893,19 @@ impl Project {
             .iter()
             .find_map(|e| e.branch.clone())
             .unwrap_or_else(|| "main".to_owned());
+        let mut deploy_branches = vec![default_branch.clone()];
+        for branch in environments.iter().filter_map(|e| e.branch.as_ref()) {
+            if !deploy_branches.contains(branch) {
+                deploy_branches.push(branch.clone());
+            }
+        }
+        let oidc_build_subjects = deploy_branches
+            .iter()
+            .map(|branch| format!("repo:{}:ref:refs/heads/{branch}", repository.full))
+            .collect();
         Ok(Project {
+            deploy_branches,
+            oidc_build_subjects,
             oidc_pull_request_subject: format!("repo:{}:pull_request", repository.full),
             oidc_build_subject: format!("repo:{}:ref:refs/heads/{default_branch}", repository.full),
             default_branch,

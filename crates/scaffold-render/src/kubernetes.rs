@@ -1,10 +1,633 @@
 //! The Kubernetes family: a kustomize base and one overlay per environment under `deploy/kubernetes/`.
+//!
+//! The base says *what* each service is: its hardened workload (a `Deployment`
+//! for rolling updates, an Argo Rollouts `Rollout` for canary and blue-green),
+//! its `Service`s, `ServiceAccount`, `ConfigMap`, `NetworkPolicy` and
+//! `ServiceMonitor`, plus the namespace-wide default-deny policy and the
+//! Prometheus `AnalysisTemplate` rollouts use. Each overlay says *where and how
+//! big*: the `Namespace` with Pod Security admission, replicas, resources,
+//! topology spread, autoscaling and disruption budgets, ingress hosts with
+//! cert-manager TLS, the secret stores of that environment's cloud secret
+//! manager, and the alert rules scoped to its namespace. With `gitops = true`,
+//! `deploy/kubernetes/argocd/` adds an Argo CD `AppProject` and one
+//! `Application` per environment.
+//!
+//! Workload patches in overlays are JSON 6902 patches rather than strategic
+//! merges: kustomize does not know the `Rollout` schema, so a strategic merge
+//! would replace the whole container list instead of merging into it.
+//!
+//! Every value comes from the [`Project`]; this module computes the view each
+//! template needs and the templates only format it.
+
+use serde::Serialize;
 
 use scaffold_core::Project;
+use scaffold_core::names::ClusterAddons;
+use scaffold_core::project::{Environment, Service};
+use scaffold_core::vocabulary::{Provider, Strategy};
 
 use crate::{Engine, Files, RenderError};
 
+/// Template ids of this family.
+mod template {
+    pub const BASE_KUSTOMIZATION: &str = "kubernetes/base/kustomization.yaml.tera";
+    pub const BASE_NETWORK_POLICY: &str = "kubernetes/base/networkpolicy.yaml.tera";
+    pub const BASE_ANALYSIS: &str = "kubernetes/base/analysistemplate.yaml.tera";
+    pub const SERVICE_ACCOUNT: &str = "kubernetes/service/serviceaccount.yaml.tera";
+    pub const SERVICE_CONFIG: &str = "kubernetes/service/configmap.yaml.tera";
+    pub const SERVICE_SERVICES: &str = "kubernetes/service/service.yaml.tera";
+    pub const SERVICE_WORKLOAD: &str = "kubernetes/service/workload.yaml.tera";
+    pub const SERVICE_NETWORK_POLICY: &str = "kubernetes/service/networkpolicy.yaml.tera";
+    pub const SERVICE_MONITOR: &str = "kubernetes/service/servicemonitor.yaml.tera";
+    pub const OVERLAY_KUSTOMIZATION: &str = "kubernetes/overlay/kustomization.yaml.tera";
+    pub const OVERLAY_NAMESPACE: &str = "kubernetes/overlay/namespace.yaml.tera";
+    pub const OVERLAY_INGRESS: &str = "kubernetes/overlay/ingress.yaml.tera";
+    pub const OVERLAY_SECRETS: &str = "kubernetes/overlay/secrets.yaml.tera";
+    pub const OVERLAY_AUTOSCALING: &str = "kubernetes/overlay/autoscaling.yaml.tera";
+    pub const OVERLAY_RULES: &str = "kubernetes/overlay/prometheusrule.yaml.tera";
+    pub const ARGO_KUSTOMIZATION: &str = "kubernetes/argocd/kustomization.yaml.tera";
+    pub const ARGO_PROJECT: &str = "kubernetes/argocd/appproject.yaml.tera";
+    pub const ARGO_APPLICATION: &str = "kubernetes/argocd/application.yaml.tera";
+    pub const README: &str = "kubernetes/README.md.tera";
+}
+
+/// The folder of the kustomize base.
+const BASE_DIR: &str = "deploy/kubernetes/base";
+/// The folder of the Argo CD manifests.
+const ARGO_DIR: &str = "deploy/kubernetes/argocd";
+
+/// One checkov exception written on a resource as a `checkov.io/skipN` annotation.
+#[derive(Debug, Clone, Serialize)]
+struct Skip {
+    /// The annotation key, `checkov.io/skip1`, `checkov.io/skip2`...
+    key: String,
+    /// `CKV_K8S_XX=reason`.
+    value: String,
+}
+
+/// Builds numbered checkov skip annotations from `(check id, reason)` pairs.
+fn skips(list: &[(&str, &str)]) -> Vec<Skip> {
+    list.iter()
+        .enumerate()
+        .map(|(i, (id, reason))| Skip {
+            key: format!("checkov.io/skip{}", i + 1),
+            value: format!("{id}={reason}"),
+        })
+        .collect()
+}
+
+/// A datastore as one service sees it.
+#[derive(Debug, Clone, Serialize)]
+struct DatastoreView {
+    /// The datastore's name.
+    name: String,
+    /// The environment variable (and Secret key) holding its connection URL.
+    env_var: String,
+    /// The engine's port, opened for egress.
+    port: u16,
+}
+
+/// Everything the per-service templates need, computed once per service.
+#[derive(Debug, Clone, Serialize)]
+struct ServiceView {
+    /// The service's name: workload, container, `Service` and `SecretStore` name.
+    name: String,
+    /// The container port, named `http`.
+    port: u16,
+    /// The numeric user and group of the image.
+    uid: u32,
+    /// Startup and liveness probe path.
+    health_path: String,
+    /// Readiness probe path.
+    readiness_path: String,
+    /// The metrics path when the service exposes Prometheus metrics.
+    metrics_path: Option<String>,
+    /// Reachable through the ingress controller.
+    public: bool,
+    /// The image has a shell, so a `preStop` `sleep` can let endpoints drain.
+    prestop_sleep: bool,
+    /// The image name the base uses; the deploy workflow pins it to a digest.
+    image: String,
+    /// The `ServiceAccount` name.
+    service_account: String,
+    /// The `ConfigMap` name.
+    config_map: String,
+    /// The Secret the `ExternalSecret` creates.
+    secret: String,
+    /// The canary `Service` name (canary strategy).
+    canary_service: String,
+    /// The preview `Service` name (blue-green strategy).
+    preview_service: String,
+    /// The datastores the service uses, in `uses` order.
+    datastores: Vec<DatastoreView>,
+    /// Distinct datastore ports, ascending, for egress rules.
+    datastore_ports: Vec<u16>,
+    /// checkov exceptions written on the workload.
+    skips: Vec<Skip>,
+}
+
+/// Facts shared by every template of one project.
+#[derive(Debug, Clone, Serialize)]
+struct AppView {
+    /// The application's name.
+    name: String,
+    /// The namespace the base declares (the application's name); every overlay replaces it
+    /// with its environment's namespace. Declaring one keeps the base off `default`.
+    base_namespace: String,
+    /// The `app.kubernetes.io/part-of` value.
+    part_of: String,
+    /// `rolling`, `canary` or `blue-green`.
+    strategy: String,
+    /// True for canary and blue-green: workloads are Argo Rollouts.
+    rollouts: bool,
+    /// The workload kind: `Deployment` or `Rollout`.
+    workload_kind: String,
+    /// The workload apiVersion: `apps/v1` or `argoproj.io/v1alpha1`.
+    workload_api_version: String,
+    /// `aws`, `gcp` or `azure`.
+    provider: String,
+    /// Azure pods carry the workload identity label.
+    azure: bool,
+    /// GKE pods need the metadata server for workload identity.
+    gcp: bool,
+    /// The label each revision's pods carry (`pod-template-hash`, or
+    /// `rollouts-pod-template-hash` under Argo Rollouts): topology spread balances each revision.
+    pod_template_hash: String,
+    /// The AnalysisTemplate name (rollouts only).
+    analysis_template: String,
+    /// The cluster add-ons and their namespaces, issuer and endpoints.
+    addons: ClusterAddons,
+    /// Analysis: the lowest acceptable success ratio, such as `0.99`.
+    success_rate: f64,
+    /// Analysis: the highest acceptable p99 latency in seconds, such as `0.5`.
+    latency_p99_seconds: f64,
+    /// The p99 latency target in milliseconds, for comments.
+    latency_p99_ms: u32,
+}
+
+impl AppView {
+    fn new(project: &Project) -> Self {
+        let rollouts = project.delivery.strategy.uses_rollouts();
+        AppView {
+            name: project.app.name.clone(),
+            base_namespace: project.app.name.clone(),
+            part_of: project.names.part_of.clone(),
+            strategy: project.delivery.strategy.as_str().to_owned(),
+            rollouts,
+            workload_kind: if rollouts { "Rollout" } else { "Deployment" }.to_owned(),
+            workload_api_version: if rollouts {
+                "argoproj.io/v1alpha1"
+            } else {
+                "apps/v1"
+            }
+            .to_owned(),
+            provider: project.cloud.provider.as_str().to_owned(),
+            azure: project.cloud.provider == Provider::Azure,
+            gcp: project.cloud.provider == Provider::Gcp,
+            pod_template_hash: if rollouts {
+                "rollouts-pod-template-hash"
+            } else {
+                "pod-template-hash"
+            }
+            .to_owned(),
+            analysis_template: format!("{}-analysis", project.app.name),
+            addons: project.names.cluster_addons.clone(),
+            success_rate: project.targets.analysis_success_rate,
+            latency_p99_seconds: f64::from(project.targets.latency_p99_ms) / 1000.0,
+            latency_p99_ms: project.targets.latency_p99_ms,
+        }
+    }
+}
+
+impl ServiceView {
+    fn new(project: &Project, service: &Service) -> Self {
+        let datastores: Vec<DatastoreView> = project
+            .datastores_of(service)
+            .map(|ds| DatastoreView {
+                name: ds.name.clone(),
+                env_var: ds.env_var.clone(),
+                port: ds.port,
+            })
+            .collect();
+        let mut datastore_ports: Vec<u16> = datastores.iter().map(|d| d.port).collect();
+        datastore_ports.sort_unstable();
+        datastore_ports.dedup();
+        let mut exceptions = vec![
+            (
+                "CKV_K8S_43",
+                "the image digest is pinned at deploy time by kustomize edit set image",
+            ),
+            (
+                "CKV_K8S_14",
+                "the image tag is replaced by a digest at deploy time by kustomize edit set image",
+            ),
+        ];
+        if !datastores.is_empty() {
+            exceptions.push((
+                "CKV_K8S_35",
+                "the service reads its datastore URLs from the environment; External Secrets manages the Secret",
+            ));
+        }
+        if service.uid < 10_000 {
+            exceptions.push((
+                "CKV_K8S_40",
+                "the UID must match the non-root user baked into the runtime image",
+            ));
+        }
+        ServiceView {
+            name: service.name.clone(),
+            port: service.port,
+            uid: service.uid,
+            health_path: service.health_path.clone(),
+            readiness_path: service.readiness_path.clone(),
+            metrics_path: service.metrics_path.clone(),
+            public: service.public,
+            prestop_sleep: service.image_healthcheck,
+            image: service.names.kustomize_image.clone(),
+            service_account: service.names.service_account.clone(),
+            config_map: service.names.config_map.clone(),
+            secret: service.names.secret.clone(),
+            canary_service: service.names.canary_service.clone(),
+            preview_service: service.names.preview_service.clone(),
+            datastores,
+            datastore_ports,
+            skips: skips(&exceptions),
+        }
+    }
+}
+
+/// Context of the base `kustomization.yaml`, the namespace-wide network policy and the AnalysisTemplate.
+#[derive(Serialize)]
+struct BaseContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// Every service, in file order.
+    services: &'a [ServiceView],
+    /// True when some service is public: cert-manager's HTTP-01 solvers need a policy.
+    has_public: bool,
+}
+
+/// Context of `deploy/kubernetes/README.md`.
+#[derive(Serialize)]
+struct ReadmeContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// Every service.
+    services: &'a [ServiceView],
+    /// Every environment.
+    environments: &'a [Environment],
+    /// Whether Argo CD manifests are rendered.
+    gitops: bool,
+}
+
+/// Context of the per-service base templates.
+#[derive(Serialize)]
+struct ServiceContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// The service.
+    service: &'a ServiceView,
+    /// Base sizing: the first environment's, which every overlay restates.
+    sizing: &'a scaffold_core::sizing::Sizing,
+}
+
+/// A service within one environment.
+#[derive(Debug, Clone, Serialize)]
+struct ServiceInEnv {
+    /// The service (its base view).
+    service: ServiceView,
+    /// The public host, when the service is public and the environment has a domain.
+    host: Option<String>,
+    /// The TLS Secret cert-manager writes for the host.
+    tls_secret: String,
+    /// Canary with an ingress: Argo Rollouts shifts traffic through ingress-nginx.
+    traffic_routing: bool,
+    /// The `SecretStore`/`ExternalSecret` name.
+    secret_store: String,
+    /// Remote secret names, one per used datastore, in `uses` order.
+    remote_keys: Vec<RemoteKey>,
+}
+
+/// One `ExternalSecret` data entry.
+#[derive(Debug, Clone, Serialize)]
+struct RemoteKey {
+    /// The Secret key (`DB_URL`).
+    secret_key: String,
+    /// The secret manager entry.
+    remote: String,
+}
+
+/// One alert rule of the PrometheusRule of an environment.
+#[derive(Debug, Clone, Serialize)]
+struct Rule {
+    /// The alert name from the catalogue.
+    name: String,
+    /// `critical` or `warning`.
+    severity: String,
+    /// The `for` duration.
+    for_duration: String,
+    /// The PromQL expression, one entry per line.
+    expr: Vec<String>,
+    /// Short summary.
+    summary: String,
+    /// What fires it, in words.
+    description: String,
+    /// Link to the runbook.
+    runbook_url: String,
+}
+
+/// A group of rules for one service.
+#[derive(Debug, Clone, Serialize)]
+struct RuleGroup {
+    /// The service's name.
+    service: String,
+    /// Its rules, in catalogue order.
+    rules: Vec<Rule>,
+}
+
+/// Context of every overlay template of one environment.
+#[derive(Serialize)]
+struct OverlayContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// The environment.
+    env: &'a Environment,
+    /// The services in this environment.
+    services: Vec<ServiceInEnv>,
+    /// True when at least one service gets an `Ingress`.
+    has_ingress: bool,
+    /// True when at least one service reads datastores (so secrets are rendered).
+    has_secrets: bool,
+    /// Cloud region (AWS Secrets Manager region).
+    region: String,
+    /// `https://<vault>.vault.azure.net` on Azure.
+    vault_url: String,
+    /// Zone spread: `DoNotSchedule` in production, `ScheduleAnyway` elsewhere.
+    zone_when_unsatisfiable: &'static str,
+    /// Blue-green promotion without a human (non-production only).
+    auto_promotion: bool,
+    /// Alert groups, one per service.
+    rule_groups: Vec<RuleGroup>,
+}
+
+/// Context of the Argo CD templates.
+#[derive(Serialize)]
+struct ArgoContext<'a> {
+    /// Application facts.
+    app: &'a AppView,
+    /// The Argo CD project name.
+    project: String,
+    /// The Git URL Argo CD reads.
+    repo_url: String,
+    /// The branch Argo CD follows.
+    target_revision: String,
+    /// Every environment.
+    environments: &'a [Environment],
+    /// The environment of an Application template, when rendering one.
+    env: Option<&'a Environment>,
+}
+
 /// Adds the family's files for `project`.
-pub fn render(_project: &Project, _engine: &Engine, _files: &mut Files) -> Result<(), RenderError> {
+pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
+    let Some(first_env) = project.environments.first() else {
+        return Ok(());
+    };
+    let app = AppView::new(project);
+    let services: Vec<ServiceView> = project
+        .services
+        .iter()
+        .map(|s| ServiceView::new(project, s))
+        .collect();
+
+    let readme = ReadmeContext {
+        app: &app,
+        services: &services,
+        environments: &project.environments,
+        gitops: project.delivery.gitops,
+    };
+    files.insert(
+        "deploy/kubernetes/README.md".to_owned(),
+        engine.render(template::README, &readme)?,
+    );
+
+    let base = BaseContext {
+        app: &app,
+        services: &services,
+        has_public: services.iter().any(|s| s.public),
+    };
+    files.insert(
+        format!("{BASE_DIR}/kustomization.yaml"),
+        engine.render(template::BASE_KUSTOMIZATION, &base)?,
+    );
+    files.insert(
+        format!("{BASE_DIR}/networkpolicy.yaml"),
+        engine.render(template::BASE_NETWORK_POLICY, &base)?,
+    );
+    if app.rollouts {
+        files.insert(
+            format!("{BASE_DIR}/analysistemplate.yaml"),
+            engine.render(template::BASE_ANALYSIS, &base)?,
+        );
+    }
+
+    for service in &services {
+        let ctx = ServiceContext {
+            app: &app,
+            service,
+            sizing: &first_env.sizing,
+        };
+        let dir = format!("{BASE_DIR}/{}", service.name);
+        let mut add = |file: &str, id: &str| -> Result<(), RenderError> {
+            files.insert(format!("{dir}/{file}"), engine.render(id, &ctx)?);
+            Ok(())
+        };
+        add("serviceaccount.yaml", template::SERVICE_ACCOUNT)?;
+        add("configmap.yaml", template::SERVICE_CONFIG)?;
+        add("service.yaml", template::SERVICE_SERVICES)?;
+        add("workload.yaml", template::SERVICE_WORKLOAD)?;
+        add("networkpolicy.yaml", template::SERVICE_NETWORK_POLICY)?;
+        if service.metrics_path.is_some() {
+            add("servicemonitor.yaml", template::SERVICE_MONITOR)?;
+        }
+    }
+
+    for env in &project.environments {
+        let ctx = overlay_context(project, &app, &services, env);
+        let dir = &env.names.overlay_dir;
+        let mut add = |file: &str, id: &str| -> Result<(), RenderError> {
+            files.insert(format!("{dir}/{file}"), engine.render(id, &ctx)?);
+            Ok(())
+        };
+        add("kustomization.yaml", template::OVERLAY_KUSTOMIZATION)?;
+        add("namespace.yaml", template::OVERLAY_NAMESPACE)?;
+        add("autoscaling.yaml", template::OVERLAY_AUTOSCALING)?;
+        add("prometheusrule.yaml", template::OVERLAY_RULES)?;
+        if ctx.has_ingress {
+            add("ingress.yaml", template::OVERLAY_INGRESS)?;
+        }
+        if ctx.has_secrets {
+            add("secrets.yaml", template::OVERLAY_SECRETS)?;
+        }
+    }
+
+    if project.delivery.gitops {
+        let mut ctx = ArgoContext {
+            app: &app,
+            project: project.names.argocd_project.clone(),
+            repo_url: format!("https://github.com/{}.git", project.repository.full),
+            target_revision: project.default_branch.clone(),
+            environments: &project.environments,
+            env: None,
+        };
+        files.insert(
+            format!("{ARGO_DIR}/kustomization.yaml"),
+            engine.render(template::ARGO_KUSTOMIZATION, &ctx)?,
+        );
+        files.insert(
+            format!("{ARGO_DIR}/appproject.yaml"),
+            engine.render(template::ARGO_PROJECT, &ctx)?,
+        );
+        for env in &project.environments {
+            ctx.env = Some(env);
+            files.insert(
+                format!("{ARGO_DIR}/application-{}.yaml", env.name),
+                engine.render(template::ARGO_APPLICATION, &ctx)?,
+            );
+        }
+    }
     Ok(())
 }
+
+/// Builds the overlay view of `env`.
+fn overlay_context<'a>(
+    project: &Project,
+    app: &'a AppView,
+    services: &[ServiceView],
+    env: &'a Environment,
+) -> OverlayContext<'a> {
+    let in_env: Vec<ServiceInEnv> = services
+        .iter()
+        .zip(&env.services)
+        .map(|(service, names)| {
+            let host = names.host.clone();
+            let remote_keys = project
+                .service(&service.name)
+                .map(|s| {
+                    project
+                        .datastores_of(s)
+                        .filter_map(|ds| {
+                            env.datastores
+                                .iter()
+                                .find(|d| d.datastore == ds.name)
+                                .map(|d| RemoteKey {
+                                    secret_key: ds.env_var.clone(),
+                                    remote: d.secret.clone(),
+                                })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            ServiceInEnv {
+                traffic_routing: project.delivery.strategy == Strategy::Canary && host.is_some(),
+                tls_secret: format!("{}-tls", service.name),
+                host,
+                secret_store: service.name.clone(),
+                remote_keys,
+                service: service.clone(),
+            }
+        })
+        .collect();
+    let rule_groups = services
+        .iter()
+        .map(|service| RuleGroup {
+            service: service.name.clone(),
+            rules: rules(project, app, env, service),
+        })
+        .collect();
+    OverlayContext {
+        app,
+        env,
+        has_ingress: in_env.iter().any(|s| s.host.is_some()),
+        has_secrets: in_env.iter().any(|s| !s.remote_keys.is_empty()),
+        services: in_env,
+        region: project.cloud.region.clone(),
+        vault_url: format!("https://{}.vault.azure.net", env.key_vault),
+        zone_when_unsatisfiable: if env.production {
+            "DoNotSchedule"
+        } else {
+            "ScheduleAnyway"
+        },
+        auto_promotion: !env.production,
+        rule_groups,
+    }
+}
+
+/// The alert rules of `service` in `env`: exactly the catalogue's alerts,
+/// those needing application metrics only when the service exposes them.
+fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceView) -> Vec<Rule> {
+    let ns = &env.names.namespace;
+    let svc = &service.name;
+    let targets = &project.targets;
+    let requests = format!("http_requests_total{{namespace=\"{ns}\",service=\"{svc}\"");
+    let ratio = |window: &str, threshold: f64| {
+        format!(
+            "(\n  sum(rate({requests},code=~\"5..\"}}[{window}]))\n  /\n  sum(rate({requests}}}[{window}]))\n) > {threshold}"
+        )
+    };
+    project
+        .alerts
+        .iter()
+        .filter(|alert| !alert.needs_metrics || service.metrics_path.is_some())
+        .filter_map(|alert| {
+            let expr = match alert.name.as_str() {
+                "ErrorBudgetFastBurn" => format!(
+                    "{}\nand\n{}",
+                    ratio("1h", targets.fast_burn_error_ratio),
+                    ratio("5m", targets.fast_burn_error_ratio)
+                ),
+                "ErrorBudgetSlowBurn" => format!(
+                    "{}\nand\n{}",
+                    ratio("6h", targets.slow_burn_error_ratio),
+                    ratio("30m", targets.slow_burn_error_ratio)
+                ),
+                "HighLatency" => format!(
+                    "histogram_quantile(\n  0.99,\n  sum by (le) (rate(http_request_duration_seconds_bucket{{namespace=\"{ns}\",service=\"{svc}\"}}[5m]))\n) > {}",
+                    app.latency_p99_seconds
+                ),
+                "PodCrashLooping" => format!(
+                    "increase(kube_pod_container_status_restarts_total{{namespace=\"{ns}\",container=\"{svc}\"}}[15m]) > 3"
+                ),
+                "PodsNotReady" => {
+                    if app.rollouts {
+                        format!(
+                            "rollout_info_replicas_available{{namespace=\"{ns}\",name=\"{svc}\"}}\n<\nrollout_info_replicas_desired{{namespace=\"{ns}\",name=\"{svc}\"}}"
+                        )
+                    } else {
+                        format!(
+                            "kube_deployment_status_replicas_available{{namespace=\"{ns}\",deployment=\"{svc}\"}}\n<\nkube_deployment_spec_replicas{{namespace=\"{ns}\",deployment=\"{svc}\"}}"
+                        )
+                    }
+                }
+                _ => return None,
+            };
+            Some(Rule {
+                name: alert.name.clone(),
+                severity: alert.severity.clone(),
+                for_duration: alert.for_duration.clone(),
+                expr: expr.lines().map(str::to_owned).collect(),
+                summary: format!("{svc}: {}", alert.summary),
+                description: format!(
+                    "{svc} in {}: {}.",
+                    env.name, alert.threshold
+                ),
+                runbook_url: format!(
+                    "https://github.com/{}/blob/{}/{}",
+                    project.repository.full, project.default_branch, alert.runbook_path
+                ),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

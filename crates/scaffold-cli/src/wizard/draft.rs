@@ -101,7 +101,9 @@ impl Draft {
             },
             cloud: CloudAnswers {
                 provider: Some(self.provider),
-                region: Some(self.region.clone()),
+                // The provider's default region stays implicit, as `--defaults` writes it,
+                // so both paths give the same file and a later cloud change moves the region too.
+                region: (self.region != self.provider.default_region()).then(|| self.region.clone()),
                 dr_region: self.dr_region.clone(),
             },
             services: self.services.clone(),

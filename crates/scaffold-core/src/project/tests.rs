@@ -358,3 +358,20 @@ fn other_clouds_keep_clusters_in_the_region() {
             .all(|e| e.cluster_location == project.cloud.region)
     );
 }
+
+#[test]
+fn deploy_branches_list_every_environment_branch_once() {
+    let source = with(
+        "[[environments]]\nname = \"dev\"\nbranch = \"develop\"\n\n[[environments]]\nname = \"staging\"\nbranch = \"main\"\n\n[[environments]]\nname = \"production\"\napproval = true\n",
+    );
+    let project = resolve(&source).unwrap();
+    assert_eq!(project.default_branch, "develop");
+    assert_eq!(project.deploy_branches, ["develop", "main"]);
+    assert_eq!(
+        project.oidc_build_subjects,
+        [
+            "repo:shop/shop:ref:refs/heads/develop",
+            "repo:shop/shop:ref:refs/heads/main"
+        ]
+    );
+}

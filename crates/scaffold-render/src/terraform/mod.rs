@@ -11,6 +11,8 @@ use crate::{Engine, Files, RenderError};
 mod aws;
 mod azure;
 mod gcp;
+#[cfg(test)]
+mod references;
 
 /// Adds the Terraform files for `project`'s cloud.
 pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
