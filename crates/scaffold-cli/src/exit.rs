@@ -17,6 +17,10 @@ pub const SUCCESS: u8 = 0;
 pub const ERROR: u8 = 1;
 /// Invalid input.
 pub const INVALID: u8 = 2;
+/// `scaffold sync` wrote conflicts that need resolving.
+pub const CONFLICTS: u8 = 3;
+/// `scaffold sync --check`: generated files are out of date.
+pub const DRIFT: u8 = 4;
 /// The user cancelled the wizard; 128 + SIGINT, as shells report an interrupted command.
 pub const CANCELLED: u8 = 130;
 

@@ -12,9 +12,12 @@ mod add;
 mod cli;
 mod detect;
 mod exit;
+#[cfg(debug_assertions)]
+mod fixture;
 mod new;
 mod repo;
 mod set;
+mod sync;
 mod wizard;
 mod write;
 
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::New(args) => new::run(&args),
+        Command::Sync(args) => sync::run(&args),
+        Command::Diff(args) => sync::diff(&args),
         Command::Add(args) => add::run(&args),
     };
     match result {

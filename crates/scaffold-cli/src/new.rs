@@ -3,14 +3,18 @@
 //!
 //! Nothing is written until the answers are valid and every file has
 //! rendered. A file that already exists with other content is the user's and
-//! is kept (and reported), unless `--force`.
+//! is kept (and reported), unless `--force`; a generated file that is a
+//! delimited block (such as the root README's) is merged into the user's file
+//! instead. The decisions are the sync planner's, run against an empty lock,
+//! so `new` and `sync` write files, blobs and the lock the same way.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal as _;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
-use scaffold_render::lock::LOCK_PATH;
+use scaffold_render::sync::Action;
 use scaffold_render::{Engine, Lock, answers_file};
 
 use crate::cli::NewArgs;
@@ -18,6 +22,7 @@ use crate::detect::{self, Detection};
 use crate::exit::{self, Code, invalid};
 use crate::repo;
 use crate::set;
+use crate::sync;
 use crate::wizard;
 use crate::write::Root;
 
@@ -50,29 +55,38 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         )));
     }
 
-    let files = scaffold_render::render(&project).context("rendering the files")?;
-    let mut lock = Lock::new();
+    let files = sync::render(&project)?;
+    let _mutex = sync::Mutex::acquire(&root)?;
+    // `new` starts a fresh lock: nothing is known about the files on disk, so
+    // each is either created, already identical, or the user's. `--force`
+    // asks for every file to be generated again.
+    let lock = Lock::new();
+    let disk = sync::read_disk(&root, &files, &lock)?;
+    let restore = if args.force {
+        files.keys().cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
+    let plan = scaffold_render::sync::plan(&files, &lock, &disk, &BTreeMap::new(), &restore);
+    sync::apply_files(&root, &plan)?;
     let mut created = 0;
     let mut kept = Vec::new();
-    for (path, content) in &files {
-        match root.read(path)? {
-            Some(current) if current == *content => {}
-            Some(_) if !args.force => {
-                kept.push(path.clone());
-                lock.user_owned.push(path.clone());
-                continue;
-            }
-            _ => {
-                root.write(path, content)?;
+    for step in &plan.steps {
+        match step.action {
+            Action::Keep => kept.push(step.path.clone()),
+            Action::Update if !args.force => {
                 created += 1;
-                println!("  create  {path}");
+                println!("  update  {} ({})", step.path, step.reason);
             }
+            action if action.changes_disk() => {
+                created += 1;
+                println!("  create  {}", step.path);
+            }
+            _ => {}
         }
-        let blob = repo::store_blob(git.as_ref(), content.as_bytes())?;
-        lock.files.insert(path.clone(), blob.to_string());
     }
     root.write(ANSWERS_PATH, &text)?;
-    root.write(LOCK_PATH, &lock.to_text())?;
+    sync::write_lock(&root, git.as_ref(), &plan, &lock)?;
 
     for path in &kept {
         println!(

@@ -23,6 +23,11 @@ pub struct Lock {
     /// Generated files: path to the git blob id of what scaffold wrote.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Paths where scaffold manages only its delimited block inside the
+    /// user's file (such as a README the user wrote); their blob ids in
+    /// `files` are the block's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<String>,
     /// Generated paths the user deleted; sync does not recreate them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted: Vec<String>,
@@ -77,6 +82,7 @@ mod tests {
         let mut lock = Lock::new();
         lock.files.insert("compose.yaml".into(), "0123abcd".into());
         lock.deleted.push(".env.example".into());
+        lock.blocks.push("README.md".into());
         assert_eq!(Lock::parse(&lock.to_text()).unwrap(), lock);
     }
 }

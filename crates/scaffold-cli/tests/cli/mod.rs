@@ -1,0 +1,5 @@
+//! One module per command, and the shared test context.
+
+pub mod context;
+mod new;
+mod sync;

@@ -1,0 +1,295 @@
+//! `scaffold new`: success with defaults, answers and `--set`, every bad
+//! input of the answers contract (exit code 2, nothing written), existing
+//! files kept, and no wizard without a terminal.
+
+use insta::assert_snapshot;
+
+use super::context::TestContext;
+
+#[test]
+fn defaults_in_an_empty_repository() {
+    let context = TestContext::new();
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&output)
+    );
+
+    let answers = context.read("scaffold.toml");
+    assert!(answers.contains("name = \"shop\""), "{answers}");
+    let lock = context.lock();
+    assert_eq!(lock.scaffold, env!("CARGO_PKG_VERSION"));
+    assert!(!lock.files.is_empty());
+    for (path, id) in &lock.files {
+        assert!(
+            context.exists(path),
+            "{path} is in the lock but not on disk"
+        );
+        assert!(context.has_blob(id), "the blob of {path} is not in git");
+    }
+    assert!(lock.files.contains_key("fixture/env/staging.txt"));
+    assert!(lock.files.contains_key("fixture/env/production.txt"));
+    assert!(!context.exists(".scaffold/sync.lock"));
+
+    // The blobs survive garbage collection before anything is committed.
+    context.git(&["gc", "--quiet", "--prune=now"]);
+    for (path, id) in &lock.files {
+        assert!(context.has_blob(id), "the blob of {path} was collected");
+    }
+}
+
+#[test]
+fn the_same_answers_give_identical_files() {
+    let first = TestContext::new();
+    first
+        .scaffold()
+        .args(["new", "--defaults"])
+        .assert()
+        .success();
+    let second = TestContext::new();
+    second
+        .scaffold()
+        .args(["new", "--defaults"])
+        .assert()
+        .success();
+    assert_eq!(first.tree(), second.tree());
+}
+
+#[test]
+fn answers_from_a_file() {
+    let context = TestContext::new();
+    let answers = context.outside().join("answers.toml");
+    std::fs::write(
+        &answers,
+        TestContext::answers(&["dev", "staging", "production"], "eu-west-1", 8080),
+    )
+    .unwrap();
+    context
+        .scaffold()
+        .args(["new", "--answers"])
+        .arg(&answers)
+        .assert()
+        .success();
+    assert_eq!(
+        context.read("scaffold.toml"),
+        std::fs::read_to_string(&answers).unwrap()
+    );
+    assert!(
+        context
+            .read("fixture/services/api.txt")
+            .contains("port 8080")
+    );
+    assert!(context.exists("fixture/env/dev.txt"));
+}
+
+#[test]
+fn set_changes_single_answers() {
+    let context = TestContext::new();
+    context
+        .scaffold()
+        .args(["new", "--defaults", "--set", "app.name=store"])
+        .args(["--set", "services[0].port=8080"])
+        .assert()
+        .success();
+    assert!(context.read("scaffold.toml").contains("name = \"store\""));
+    assert!(
+        context
+            .read("fixture/services/shop.txt")
+            .contains("port 8080")
+    );
+}
+
+#[test]
+fn dir_chooses_the_repository() {
+    let context = TestContext::new();
+    context
+        .scaffold()
+        .current_dir(context.outside())
+        .args(["new", "--defaults", "--dir", "shop"])
+        .assert()
+        .success();
+    assert!(context.read("scaffold.toml").contains("name = \"shop\""));
+}
+
+/// Runs `new --answers` with `text` (written outside the repository) and
+/// checks it fails with exit code 2 and writes nothing.
+fn check_invalid(name: &str, text: &str) {
+    let context = TestContext::new();
+    let answers = context.outside().join("answers.toml");
+    std::fs::write(&answers, text).unwrap();
+    let output = context
+        .scaffold()
+        .args(["new", "--answers"])
+        .arg(&answers)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        context.tree().is_empty(),
+        "something was written: {:?}",
+        context.tree().keys()
+    );
+    assert_snapshot!(name, context.render_output(&output));
+}
+
+const SERVICE: &str = "[[services]]\nname = \"api\"\nlanguage = \"node\"\n";
+
+#[test]
+fn unknown_keys_name_the_line_and_a_suggestion() {
+    check_invalid(
+        "invalid_unknown_key",
+        &format!("[app]\nname = \"shop\"\nnmae = \"x\"\n\n{SERVICE}"),
+    );
+}
+
+#[test]
+fn duplicate_names_are_invalid() {
+    check_invalid(
+        "invalid_duplicate_names",
+        &format!("[app]\nname = \"shop\"\n\n{SERVICE}path = \"a\"\n\n{SERVICE}path = \"b\"\n"),
+    );
+}
+
+#[test]
+fn uses_must_name_a_datastore() {
+    check_invalid(
+        "invalid_uses",
+        &format!(
+            "[app]\nname = \"shop\"\n\n{SERVICE}uses = [\"cache\"]\n\n[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n"
+        ),
+    );
+}
+
+#[test]
+fn paths_must_stay_inside_the_repository() {
+    check_invalid(
+        "invalid_absolute_path",
+        &format!("[app]\nname = \"shop\"\n\n{SERVICE}path = \"/srv/api\"\n"),
+    );
+    check_invalid(
+        "invalid_escaping_path",
+        &format!("[app]\nname = \"shop\"\n\n{SERVICE}path = \"services/../../api\"\n"),
+    );
+}
+
+#[test]
+fn ports_must_be_in_range() {
+    check_invalid(
+        "invalid_port",
+        &format!("[app]\nname = \"shop\"\n\n{SERVICE}port = 70000\n"),
+    );
+}
+
+#[test]
+fn the_registry_must_fit_the_cloud() {
+    check_invalid(
+        "invalid_registry",
+        &format!(
+            "[app]\nname = \"shop\"\n\n[cloud]\nprovider = \"gcp\"\n\n[delivery]\nregistry = \"ecr\"\n\n{SERVICE}"
+        ),
+    );
+}
+
+#[test]
+fn the_environment_list_must_not_be_empty() {
+    check_invalid(
+        "invalid_empty_environments",
+        &format!("environments = []\n\n[app]\nname = \"shop\"\n\n{SERVICE}"),
+    );
+}
+
+#[test]
+fn a_bad_set_is_invalid_and_writes_nothing() {
+    let context = TestContext::new();
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults", "--set", "services[0].port=99999"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(context.tree().is_empty());
+    assert_snapshot!("invalid_set_port", context.render_output(&output));
+}
+
+#[test]
+fn existing_files_are_kept_without_force() {
+    let context = TestContext::new();
+    context.write("fixture/env/staging.txt", "my own notes\n");
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("keep    fixture/env/staging.txt (a file of yours is already there; `scaffold new --force` replaces it)"),
+        "{stdout}"
+    );
+    assert_eq!(context.read("fixture/env/staging.txt"), "my own notes\n");
+    assert!(
+        context
+            .lock()
+            .user_owned
+            .contains(&"fixture/env/staging.txt".to_owned())
+    );
+
+    // With `--force`, scaffold's version replaces it.
+    context
+        .scaffold()
+        .args(["new", "--defaults", "--force"])
+        .assert()
+        .success();
+    assert!(
+        context
+            .read("fixture/env/staging.txt")
+            .contains("environment staging")
+    );
+    assert!(context.lock().user_owned.is_empty());
+}
+
+#[test]
+fn a_users_file_gets_scaffolds_block_appended() {
+    let context = TestContext::new();
+    context.write("fixture/NOTES.md", "# My notes\n\nKeep me.\n");
+    context
+        .scaffold()
+        .args(["new", "--defaults"])
+        .assert()
+        .success();
+    let notes = context.read("fixture/NOTES.md");
+    assert!(
+        notes.starts_with("# My notes\n\nKeep me.\n\n<!-- scaffold:begin -->\n"),
+        "{notes}"
+    );
+    assert!(notes.ends_with("<!-- scaffold:end -->\n"), "{notes}");
+}
+
+#[test]
+fn without_a_terminal_new_needs_defaults_or_answers() {
+    let context = TestContext::new();
+    let output = context.scaffold().arg("new").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(context.tree().is_empty());
+    assert_snapshot!("no_terminal", context.render_output(&output));
+}
+
+#[test]
+fn an_existing_answers_file_is_not_replaced() {
+    let context = TestContext::new();
+    context.write("scaffold.toml", "# mine\n");
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(context.read("scaffold.toml"), "# mine\n");
+    assert_eq!(context.tree().len(), 1);
+}

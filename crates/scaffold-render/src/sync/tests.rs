@@ -1,0 +1,564 @@
+//! Tests of sync planning: one tiny scenario per rule, and a property test
+//! that the user's lines always survive.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// One path's three versions (and what the lock says about it).
+#[derive(Default)]
+struct Case {
+    render: Option<&'static str>,
+    disk: Option<&'static str>,
+    /// `Some(None)`: tracked, but the base blob is missing.
+    base: Option<Option<&'static str>>,
+    deleted: bool,
+    owned: bool,
+    restore: bool,
+    /// The lock marks the path as a block in the user's file.
+    block: bool,
+}
+
+const PATH: &str = "f.txt";
+
+fn run(case: &Case) -> Step {
+    let mut render = Files::new();
+    if let Some(r) = case.render {
+        render.insert(PATH.into(), r.into());
+    }
+    let mut lock = Lock::new();
+    let mut bases = BTreeMap::new();
+    if let Some(base) = case.base {
+        lock.files.insert(PATH.into(), "0".repeat(40));
+        bases.insert(PATH.to_owned(), base.map(str::to_owned));
+    }
+    if case.deleted {
+        lock.deleted.push(PATH.into());
+    }
+    if case.owned {
+        lock.user_owned.push(PATH.into());
+    }
+    if case.block {
+        lock.blocks.push(PATH.into());
+    }
+    let disk = BTreeMap::from([(PATH.to_owned(), case.disk.map(str::to_owned))]);
+    let restore: BTreeSet<String> = case.restore.then(|| PATH.to_owned()).into_iter().collect();
+    let mut plan = plan(&render, &lock, &disk, &bases, &restore);
+    assert_eq!(plan.steps.len(), 1);
+    plan.steps.remove(0)
+}
+
+fn check(case: Case, action: Action, content: Option<&str>, record: Record) {
+    let step = run(&case);
+    assert_eq!(
+        (step.action, step.content.as_deref(), &step.record),
+        (action, content, &record),
+        "{}",
+        step.reason
+    );
+}
+
+fn generated(s: &str) -> Record {
+    Record::Generated(s.to_owned())
+}
+
+#[test]
+fn new_files_are_created() {
+    let case = Case {
+        render: Some("a\n"),
+        ..Case::default()
+    };
+    check(case, Action::Create, Some("a\n"), generated("a\n"));
+}
+
+#[test]
+fn unedited_files_are_replaced() {
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some("old\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    };
+    check(case, Action::Update, Some("new\n"), generated("new\n"));
+}
+
+#[test]
+fn edits_are_kept_when_the_render_is_unchanged() {
+    let case = Case {
+        render: Some("a\n"),
+        disk: Some("mine\n"),
+        base: Some(Some("a\n")),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, generated("a\n"));
+}
+
+#[test]
+fn separate_changes_merge() {
+    let case = Case {
+        render: Some("a\nb\nc\nd\nE\n"),
+        disk: Some("a\nB\nc\nd\ne\n"),
+        base: Some(Some("a\nb\nc\nd\ne\n")),
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Merge,
+        Some("a\nB\nc\nd\nE\n"),
+        generated("a\nb\nc\nd\nE\n"),
+    );
+}
+
+#[test]
+fn overlapping_changes_conflict() {
+    let step = run(&Case {
+        render: Some("new\n"),
+        disk: Some("mine\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    });
+    assert_eq!(step.action, Action::Conflict);
+    let content = step.content.unwrap();
+    assert!(merge::has_conflict_markers(&content));
+    assert!(content.contains("mine\n") && content.contains("new\n"));
+    assert_eq!(step.record, generated("new\n"));
+}
+
+#[test]
+fn deleted_files_stay_deleted() {
+    let case = Case {
+        render: Some("a\n"),
+        base: Some(Some("a\n")),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
+    let case = Case {
+        render: Some("a2\n"),
+        deleted: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
+}
+
+#[test]
+fn restore_brings_files_back() {
+    let case = Case {
+        render: Some("a\n"),
+        deleted: true,
+        restore: true,
+        ..Case::default()
+    };
+    check(case, Action::Create, Some("a\n"), generated("a\n"));
+}
+
+#[test]
+fn files_no_longer_generated_are_deleted_unless_edited() {
+    let case = Case {
+        disk: Some("a\n"),
+        base: Some(Some("a\n")),
+        ..Case::default()
+    };
+    check(case, Action::Delete, None, Record::Forget);
+    let case = Case {
+        disk: Some("mine\n"),
+        base: Some(Some("a\n")),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Forget);
+    let case = Case {
+        disk: Some("a\n"),
+        base: Some(None),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Forget);
+}
+
+#[test]
+fn user_files_are_never_overwritten() {
+    let case = Case {
+        render: Some("a\n"),
+        disk: Some("mine\n"),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::UserOwned);
+    let case = Case {
+        render: Some("a2\n"),
+        disk: Some("mine\n"),
+        owned: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::UserOwned);
+    let case = Case {
+        render: Some("a\n"),
+        disk: Some("a\n"),
+        owned: true,
+        ..Case::default()
+    };
+    check(case, Action::Unchanged, None, generated("a\n"));
+}
+
+#[test]
+fn a_missing_base_gives_a_whole_file_conflict() {
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some("mine\n"),
+        base: Some(None),
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Conflict,
+        Some(&merge::whole_file_conflict("mine\n", "new\n")),
+        generated("new\n"),
+    );
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some("new\n"),
+        base: Some(None),
+        ..Case::default()
+    };
+    check(case, Action::Unchanged, None, generated("new\n"));
+}
+
+const BLOCK: &str = "<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n";
+const BLOCK2: &str = "<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n";
+
+#[test]
+fn blocks_are_appended_to_the_users_file() {
+    let case = Case {
+        render: Some(BLOCK),
+        disk: Some("# Mine\n"),
+        ..Case::default()
+    };
+    let expect = format!("# Mine\n\n{BLOCK}");
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK.into()),
+    );
+}
+
+#[test]
+fn blocks_are_updated_in_place() {
+    let disk: &'static str =
+        "# Mine\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n\nTail\n";
+    let case = Case {
+        render: Some(BLOCK2),
+        disk: Some(disk),
+        base: Some(Some(BLOCK)),
+        block: true,
+        ..Case::default()
+    };
+    let expect = format!("# Mine\n\n{BLOCK2}\nTail\n");
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK2.into()),
+    );
+}
+
+const README: &str = "# Title\n\n<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n";
+
+#[test]
+fn only_the_block_of_a_rendered_file_goes_into_the_users_file() {
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n\n<!-- scaffold:begin -->\nold\n<!-- scaffold:end -->\n"),
+        ..Case::default()
+    };
+    let expect = format!("# Mine\n\n{BLOCK2}");
+    check(
+        case,
+        Action::Update,
+        Some(&expect),
+        Record::Block(BLOCK2.into()),
+    );
+    let case = Case {
+        render: Some(README),
+        ..Case::default()
+    };
+    check(case, Action::Create, Some(README), generated(README));
+}
+
+#[test]
+fn edits_inside_a_block_merge() {
+    const B: &str = "<!-- scaffold:begin -->\none\ntwo\nthree\nfour\n<!-- scaffold:end -->\n";
+    const R: &str =
+        "# Title\n<!-- scaffold:begin -->\none\ntwo\nthree\nFOUR\n<!-- scaffold:end -->\n";
+    let case = Case {
+        render: Some(R),
+        disk: Some(
+            "# Mine\n<!-- scaffold:begin -->\none\nmine\ntwo\nthree\nfour\n<!-- scaffold:end -->\nTail\n",
+        ),
+        base: Some(Some(B)),
+        block: true,
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Merge,
+        Some(
+            "# Mine\n<!-- scaffold:begin -->\none\nmine\ntwo\nthree\nFOUR\n<!-- scaffold:end -->\nTail\n",
+        ),
+        Record::Block(block::extract(R).unwrap().into()),
+    );
+}
+
+#[test]
+fn a_removed_block_stays_removed() {
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n"),
+        base: Some(Some(BLOCK)),
+        block: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
+    // And the next sync remembers it.
+    let case = Case {
+        render: Some(README),
+        disk: Some("# Mine\n"),
+        deleted: true,
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::Deleted);
+}
+
+#[test]
+fn a_generated_file_with_a_block_merges_whole() {
+    let case = Case {
+        render: Some(README),
+        disk: Some(
+            "# Title\nmine\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n",
+        ),
+        base: Some(Some(
+            "# Title\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n",
+        )),
+        ..Case::default()
+    };
+    check(
+        case,
+        Action::Merge,
+        Some("# Title\nmine\n\n<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n"),
+        generated(README),
+    );
+}
+
+#[test]
+fn blocks_no_longer_generated_are_removed() {
+    let disk: &'static str =
+        "# Mine\n\n<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n";
+    let case = Case {
+        disk: Some(disk),
+        base: Some(Some(BLOCK)),
+        block: true,
+        ..Case::default()
+    };
+    check(case, Action::Update, Some("# Mine\n"), Record::Forget);
+}
+
+#[test]
+fn the_next_lock_is_unchanged_when_nothing_changes() {
+    let render = Files::from([("a".to_owned(), "x\n".to_owned())]);
+    let disk = BTreeMap::from([("a".to_owned(), Some("x\n".to_owned()))]);
+    let mut lock = Lock::new();
+    lock.scaffold = "0.0.1".into();
+    lock.files.insert("a".into(), "id-of-x\n".into());
+    let bases = BTreeMap::from([("a".to_owned(), Some("x\n".to_owned()))]);
+    let plan = plan(&render, &lock, &disk, &bases, &BTreeSet::new());
+    let next = plan
+        .next_lock(&lock, |c| Ok::<_, ()>(format!("id-of-{c}")))
+        .unwrap();
+    assert_eq!(next, lock);
+}
+
+/// Applies `plan` to `disk` the way the CLI does.
+fn apply(plan: &Plan, disk: &mut BTreeMap<String, Option<String>>) {
+    for step in &plan.steps {
+        match (&step.content, step.action) {
+            (Some(content), _) => {
+                disk.insert(step.path.clone(), Some(content.clone()));
+            }
+            (None, Action::Delete) => {
+                disk.insert(step.path.clone(), None);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A template change: for each base line, keep, drop or replace it, and
+/// maybe insert a new line after it.
+#[derive(Debug, Clone)]
+enum Change {
+    Keep,
+    Drop,
+    Replace,
+    InsertAfter,
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        6 => Just(Change::Keep),
+        1 => Just(Change::Drop),
+        1 => Just(Change::Replace),
+        1 => Just(Change::InsertAfter),
+    ]
+}
+
+proptest! {
+    /// For random user insertions and random template changes, every line
+    /// the user added is in the file after sync (merged or inside a conflict
+    /// block), every line scaffold added is too, and a second sync does nothing.
+    #[test]
+    fn user_lines_survive_sync(
+        base_len in 0usize..12,
+        changes in proptest::collection::vec(change(), 12),
+        insertions in proptest::collection::vec((0usize..13, 1usize..3), 0..5),
+    ) {
+        let base: Vec<String> = (0..base_len).map(|i| format!("line {i}")).collect();
+        let mut theirs = Vec::new();
+        let mut template_lines = Vec::new();
+        for (i, line) in base.iter().enumerate() {
+            match changes[i] {
+                Change::Keep => theirs.push(line.clone()),
+                Change::Drop => {}
+                Change::Replace => {
+                    let new = format!("template replaced {i}");
+                    template_lines.push(new.clone());
+                    theirs.push(new);
+                }
+                Change::InsertAfter => {
+                    theirs.push(line.clone());
+                    let new = format!("template added {i}");
+                    template_lines.push(new.clone());
+                    theirs.push(new);
+                }
+            }
+        }
+        let mut ours = base.clone();
+        let mut user_lines = Vec::new();
+        for (n, (at, count)) in insertions.iter().enumerate() {
+            let at = (*at).min(ours.len());
+            for k in 0..*count {
+                let line = format!("user {n}.{k}");
+                user_lines.push(line.clone());
+                ours.insert(at + k, line);
+            }
+        }
+        let text = |lines: &[String]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let (base, ours, theirs) = (text(&base), text(&ours), text(&theirs));
+
+        let render = Files::from([(PATH.to_owned(), theirs.clone())]);
+        let mut lock = Lock::new();
+        lock.files.insert(PATH.into(), "base".into());
+        let bases = BTreeMap::from([(PATH.to_owned(), Some(base.clone()))]);
+        let mut disk = BTreeMap::from([(PATH.to_owned(), Some(ours.clone()))]);
+        let first = plan(&render, &lock, &disk, &bases, &BTreeSet::new());
+        apply(&first, &mut disk);
+        let after = disk[PATH].clone().expect("sync never deletes an edited file");
+        let lines: BTreeSet<&str> = after.lines().collect();
+        for line in user_lines.iter().chain(&template_lines) {
+            prop_assert!(lines.contains(line.as_str()), "{line:?} lost:\n{after}");
+        }
+        if first.steps[0].action != Action::Conflict {
+            prop_assert!(!merge::has_conflict_markers(&after));
+        }
+
+        // The second sync, from the recorded base, does nothing.
+        let lock = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap();
+        let bases: BTreeMap<String, Option<String>> =
+            lock.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+        let second = plan(&render, &lock, &disk, &bases, &BTreeSet::new());
+        prop_assert_eq!(second.changes().count(), 0);
+        prop_assert_eq!(second.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap(), lock);
+
+        // The same inputs give the same merge.
+        let again = plan(&render, &Lock { files: BTreeMap::from([(PATH.into(), "base".into())]), ..Lock::new() },
+            &BTreeMap::from([(PATH.to_owned(), Some(ours))]),
+            &BTreeMap::from([(PATH.to_owned(), Some(base))]), &BTreeSet::new());
+        prop_assert_eq!(&again.steps, &first.steps);
+    }
+}
+
+/// What the lock says about the path before a sync.
+#[derive(Debug, Clone)]
+enum Status {
+    Untracked,
+    Tracked(Option<&'static str>),
+    TrackedBlock(Option<&'static str>),
+    Deleted,
+    Owned,
+}
+
+const TEXTS: &[&str] = &[
+    "a\nb\nc\n",
+    "a\nB\nc\n",
+    "a\nb\nc\nmine\n",
+    "mine\n",
+    "# T\n<!-- scaffold:begin -->\nx\n<!-- scaffold:end -->\n",
+    "# T\n<!-- scaffold:begin -->\ny\n<!-- scaffold:end -->\n",
+    "<!-- scaffold:begin -->\nx\n<!-- scaffold:end -->\n",
+    "# Mine\n",
+    "# Mine\n\n<!-- scaffold:begin -->\nz\n<!-- scaffold:end -->\n",
+];
+
+fn text() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(TEXTS)
+}
+
+fn status() -> impl Strategy<Value = Status> {
+    prop_oneof![
+        Just(Status::Untracked),
+        proptest::option::of(text()).prop_map(Status::Tracked),
+        proptest::option::of(text()).prop_map(Status::TrackedBlock),
+        Just(Status::Deleted),
+        Just(Status::Owned),
+    ]
+}
+
+proptest! {
+    /// Whatever the state of a path, a sync followed by a second sync: the
+    /// second changes no file and leaves the lock as the first wrote it.
+    #[test]
+    fn a_second_sync_does_nothing(
+        render in proptest::option::of(text()),
+        disk in proptest::option::of(text()),
+        status in status(),
+        restore in any::<bool>(),
+    ) {
+        let files: Files = render.map(|r| (PATH.to_owned(), r.to_owned())).into_iter().collect();
+        let mut lock = Lock::new();
+        let mut bases = BTreeMap::new();
+        match &status {
+            Status::Untracked => {}
+            Status::Tracked(base) | Status::TrackedBlock(base) => {
+                lock.files.insert(PATH.into(), "id".into());
+                bases.insert(PATH.to_owned(), base.map(str::to_owned));
+                if matches!(status, Status::TrackedBlock(_)) {
+                    lock.blocks.push(PATH.into());
+                }
+            }
+            Status::Deleted => lock.deleted.push(PATH.into()),
+            Status::Owned => lock.user_owned.push(PATH.into()),
+        }
+        let restore: BTreeSet<String> = (restore && render.is_some())
+            .then(|| PATH.to_owned())
+            .into_iter()
+            .collect();
+        let mut on_disk = BTreeMap::from([(PATH.to_owned(), disk.map(str::to_owned))]);
+
+        let first = plan(&files, &lock, &on_disk, &bases, &restore);
+        apply(&first, &mut on_disk);
+        let next = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap();
+        let bases: BTreeMap<String, Option<String>> =
+            next.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+        let second = plan(&files, &next, &on_disk, &bases, &BTreeSet::new());
+        prop_assert_eq!(second.changes().count(), 0, "{:?}", second.steps);
+        prop_assert_eq!(second.next_lock(&next, |c| Ok::<_, ()>(c.to_owned())).unwrap(), next);
+    }
+}
