@@ -11,17 +11,15 @@
 use std::io::IsTerminal as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use scaffold_core::answers::{DatastoreAnswers, EnvironmentAnswers, ServiceAnswers};
 use scaffold_core::project::{Facts, normalize_path};
 use scaffold_core::{Answers, Engine, Language, PackageManager, Project};
-use scaffold_render::Lock;
-use scaffold_render::lock::LOCK_PATH;
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
 
 use crate::cli::{AddArgs, AddDatastore, AddEnvironment, AddService, AddWhat};
 use crate::detect::{self, Detection};
-use crate::exit::{self, Code, invalid};
+use crate::exit::{Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
 use crate::wizard::{Draft, Wizard, draft};
@@ -102,54 +100,16 @@ pub fn run(args: &AddArgs) -> Result<Code> {
     regenerate(root.path())
 }
 
-/// Regenerates the files after `scaffold.toml` changed.
-///
-/// For now this writes only files that do not exist yet and records them in
-/// the lock; it never overwrites anything. After merging with `scaffold sync`,
-/// this is the one place to point at sync, so existing generated files are
-/// updated (with the user's edits merged) as well.
+/// Regenerates the files after `scaffold.toml` changed, with `scaffold sync`:
+/// new files are created, unchanged generated files updated, and the user's
+/// edits to generated files merged, exactly as a `scaffold sync` would.
 pub fn regenerate(root: &Path) -> Result<Code> {
-    let root = Root::open(root)?;
-    let text = root
-        .read(ANSWERS_PATH)?
-        .with_context(|| format!("reading {ANSWERS_PATH}"))?;
-    let git = repo::open(root.path());
-    let detection = detect::detect_dir(root.path());
-    let facts = Facts {
-        origin: git.as_ref().and_then(repo::origin),
-        package_managers: detection.package_managers(),
-    };
-    let project = Project::from_toml(&text, &facts)
-        .map_err(|err| invalid(format!("{ANSWERS_PATH} has problems\n{err}")))?;
-    let files = scaffold_render::render(&project).context("rendering the files")?;
-    let mut lock = match root.read(LOCK_PATH)? {
-        Some(text) => Lock::parse(&text)?,
-        None => Lock::new(),
-    };
-    let mut created = 0;
-    let mut existing = 0;
-    for (path, content) in &files {
-        if root.read(path)?.is_some() {
-            existing += 1;
-            continue;
-        }
-        root.write(path, content)?;
-        let blob = repo::store_blob(git.as_ref(), content.as_bytes())?;
-        lock.files.insert(path.clone(), blob.to_string());
-        created += 1;
-        println!("  create  {path}");
-    }
-    root.write(LOCK_PATH, &lock.to_text())?;
-    println!(
-        "scaffold: wrote {created} new files for `{}`",
-        project.app.name
-    );
-    if existing > 0 {
-        println!(
-            "note: {existing} files that already exist were left as they are; run `scaffold sync` to bring them up to date"
-        );
-    }
-    Ok(Code(exit::SUCCESS))
+    crate::sync::run(&crate::cli::SyncArgs {
+        dry_run: false,
+        check: false,
+        restore: Vec::new(),
+        dir: root.to_path_buf(),
+    })
 }
 
 /// Turns flags (and, on a terminal, answers) into the new entry.

@@ -51,6 +51,7 @@ fn add_service_with_flags_keeps_comments_and_writes_its_files() {
     for path in stdout
         .lines()
         .filter_map(|l| l.trim().strip_prefix("create  "))
+        .map(|rest| rest.split(" (").next().unwrap_or(rest).trim())
     {
         assert!(repo.read(path).is_some(), "{path}");
         assert!(lock.contains(path), "{path} not in\n{lock}");

@@ -13,7 +13,7 @@ pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../tests/fixtures/detect/{name}"))
 }
 
-/// A temporary directory holding a folder `name` with a copy of fixture `fixture` (or empty).
+/// A temporary git repository `name` holding a copy of fixture `fixture` (or empty).
 pub struct Repo {
     _temp: tempfile::TempDir,
     /// The repository's root.
@@ -29,6 +29,8 @@ impl Repo {
         if let Some(f) = fixture_name {
             copy(&fixture(f), &path);
         }
+        // A real repository: sync finds its merge bases in the git object database.
+        git2::Repository::init(&path).unwrap();
         Repo { _temp: temp, path }
     }
 
