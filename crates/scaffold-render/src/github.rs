@@ -209,6 +209,8 @@ pub struct DeployService {
     pub preview_service: String,
     /// The name kustomize's `images:` matches.
     pub kustomize_image: String,
+    /// Whether the service reads datastore secrets through its own `SecretStore`.
+    pub has_secret_store: bool,
     /// The Kubernetes `ServiceAccount`.
     pub service_account: String,
     /// The liveness path the smoke check requests.
@@ -246,6 +248,8 @@ pub struct DeployEnvironment {
     pub terraform_dir: String,
     /// The cluster name.
     pub cluster: String,
+    /// Where the cluster runs: a region, or a zone for zonal GKE clusters.
+    pub cluster_location: String,
     /// The Azure resource group.
     pub resource_group: String,
     /// Login of the deploy identity.
@@ -426,6 +430,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
                 workload: s.names.workload.clone(),
                 preview_service: s.names.preview_service.clone(),
                 kustomize_image: s.names.kustomize_image.clone(),
+                has_secret_store: !s.uses.is_empty(),
                 service_account: s.names.service_account.clone(),
                 health_path: s.health_path.clone(),
                 local_port: 18080 + u16::try_from(i).unwrap_or(0),
@@ -800,6 +805,7 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
             overlay_dir: env.names.overlay_dir.clone(),
             terraform_dir: env.names.terraform_dir.clone(),
             cluster: env.names.cluster.clone(),
+            cluster_location: env.cluster_location.clone(),
             resource_group: env.names.resource_group.clone(),
             deploy_login: Login::new(project, &env.names.ci_identity, "AZURE_CLIENT_ID"),
             terraform_login: Login::new(
