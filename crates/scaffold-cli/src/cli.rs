@@ -18,7 +18,7 @@ pub struct Cli {
 pub enum Command {
     /// Answer a few questions (or take defaults) and generate every file.
     New(NewArgs),
-    /// Re-render from scaffold.toml and merge into the repository, keeping every edit.
+    /// Re-render from scaffold.toml and merge into the repository, keeping every edit
     ///
     /// Each generated file is compared with what scaffold generated last time
     /// (recorded in .scaffold/lock.toml) and with what is on disk: files you did
