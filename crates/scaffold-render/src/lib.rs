@@ -24,6 +24,8 @@ pub mod kubernetes;
 pub mod lock;
 pub mod sync;
 pub mod terraform;
+#[cfg(test)]
+mod test_support;
 
 pub use engine::Engine;
 pub use lock::Lock;

@@ -89,14 +89,5 @@ pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
     {
         return Ok(Outcome::NotApplicable);
     }
-    let (stdout, stderr, code) = output(
-        ctx.tools
-            .python(&ctx.root, "checkov_run.py")
-            .arg(&example.dir)
-            .arg("dockerfile"),
-    )?;
-    if code == 2 {
-        bail!("checkov failed: {stderr}");
-    }
-    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+    super::checkov(ctx, example, &example.dir, &["dockerfile"])
 }

@@ -98,16 +98,7 @@ pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
     if workflows(example).is_empty() {
         return Ok(Outcome::NotApplicable);
     }
-    let (stdout, stderr, code) = output(
-        ctx.tools
-            .python(&ctx.root, "checkov_run.py")
-            .arg(&example.dir)
-            .arg("github_actions"),
-    )?;
-    if code == 2 {
-        bail!("checkov failed: {stderr}");
-    }
-    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+    super::checkov(ctx, example, &example.dir, &["github_actions"])
 }
 
 /// Whether `line` opens a zizmor finding, such as `error[github-env]: dangerous use ...`.

@@ -158,15 +158,10 @@ pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
     if kustomize_dirs(example).is_empty() {
         return Ok(Outcome::NotApplicable);
     }
-    let (stdout, stderr, code) = output(
-        ctx.tools
-            .python(&ctx.root, "checkov_run.py")
-            .arg(example.dir.join("deploy/kubernetes"))
-            .arg("kubernetes")
-            .arg("kustomize"),
-    )?;
-    if code == 2 {
-        bail!("checkov failed: {stderr}");
-    }
-    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+    super::checkov(
+        ctx,
+        example,
+        &example.dir.join("deploy/kubernetes"),
+        &["kubernetes", "kustomize"],
+    )
 }

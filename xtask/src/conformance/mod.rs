@@ -237,6 +237,28 @@ fn render_examples(options: &Options) -> Result<Vec<Example>> {
     Ok(examples)
 }
 
+/// checkov, offline, over `dir` for `frameworks`: one finding per failed check.
+///
+/// A deliberate exception is a `checkov:skip` written in the generated file,
+/// never a flag here.
+pub fn checkov(
+    ctx: &Context,
+    example: &Example,
+    dir: &Path,
+    frameworks: &[&str],
+) -> Result<Outcome> {
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .python(&ctx.root, "checkov_run.py")
+            .arg(dir)
+            .args(frameworks),
+    )?;
+    if code == 2 {
+        bail!("checkov failed: {stderr}");
+    }
+    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+}
+
 /// Runs `command`, returning its stdout and stderr and exit code.
 pub fn output(command: &mut Command) -> Result<(String, String, i32)> {
     let out = command

@@ -73,14 +73,5 @@ pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
     if tf_files(example).is_empty() {
         return Ok(Outcome::NotApplicable);
     }
-    let (stdout, stderr, code) = output(
-        ctx.tools
-            .python(&ctx.root, "checkov_run.py")
-            .arg(example.dir.join("infra"))
-            .arg("terraform"),
-    )?;
-    if code == 2 {
-        bail!("checkov failed: {stderr}");
-    }
-    Ok(Outcome::Findings(lines(&stdout, &example.dir)))
+    super::checkov(ctx, example, &example.dir.join("infra"), &["terraform"])
 }

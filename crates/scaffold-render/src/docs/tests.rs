@@ -4,38 +4,19 @@
 //! `project.alerts`, each linking to `alert.runbook_path`; these tests hold the
 //! docs side of that contract for every example answers file.
 
-use std::fs;
-use std::path::PathBuf;
-
 use scaffold_core::Project;
-use scaffold_core::project::Facts;
 
 use crate::{Engine, Files};
 
 /// Every example in `tests/examples/`, rendered by this family alone.
 fn examples() -> Vec<(String, Project, Files)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/examples exists")
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
     let engine = Engine::new();
-    paths
+    crate::test_support::example_projects()
         .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).expect("example is readable");
-            let project = Project::from_toml(&text, &Facts::default())
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        .map(|(name, project)| {
             let mut files = Files::new();
             super::render(&project, &engine, &mut files)
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-            let name = path
-                .file_stem()
-                .expect("file has a name")
-                .to_string_lossy()
-                .into_owned();
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
             (name, project, files)
         })
         .collect()

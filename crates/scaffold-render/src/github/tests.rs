@@ -15,27 +15,12 @@ use crate::{Engine, Files};
 
 /// Every example's rendered GitHub files, by example name.
 fn examples() -> Vec<(String, Files)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/examples exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
     let engine = Engine::new();
-    paths
+    crate::test_support::example_projects()
         .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).expect("readable example");
-            let project = Project::from_toml(&text, &Facts::default())
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        .map(|(name, project)| {
             let mut files = Files::new();
             super::render(&project, &engine, &mut files).expect("renders");
-            let name = path
-                .file_stem()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
             (name, files)
         })
         .collect()

@@ -5,9 +5,6 @@
 //! settings of every container, and that the pieces of a release (Rollout,
 //! Services, Ingress, analysis, network policies, alerts) refer to each other.
 
-use std::fs;
-use std::path::PathBuf;
-
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use serde::Deserialize as _;
@@ -17,27 +14,7 @@ use crate::{Engine, Files};
 
 /// Every example, resolved, with its name.
 fn examples() -> Vec<(String, Project)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/examples exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).expect("readable example");
-            let project = Project::from_toml(&text, &Facts::default())
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-            let name = path
-                .file_stem()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            (name, project)
-        })
-        .collect()
+    crate::test_support::example_projects()
 }
 
 /// The family's files for `project`.
