@@ -179,7 +179,7 @@ struct EnvironmentContext<'a> {
     /// The disaster-recovery region, if the project has one.
     dr_region: Option<&'a str>,
     /// Whether database backups are copied to the disaster-recovery region
-    /// (production only: non-production data is not worth the transfer).
+    /// (whenever `dr_region` is set, as on GCP and Azure, so restores can be rehearsed outside production).
     dr_backups: bool,
     /// The state bucket.
     state_bucket: &'a str,
@@ -416,7 +416,7 @@ fn environment_context<'a>(
         production: env.production,
         region: &project.cloud.region,
         dr_region: project.cloud.dr_region.as_deref(),
-        dr_backups: env.production && project.cloud.dr_region.is_some(),
+        dr_backups: project.cloud.dr_region.is_some(),
         state_bucket: &project.names.state_bucket,
         state_key: &env.names.state_key,
         sizing: &env.sizing,
