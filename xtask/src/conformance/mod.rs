@@ -134,23 +134,34 @@ pub fn run(options: &Options) -> Result<bool> {
     }
     let mut table: Vec<(String, Vec<String>)> = Vec::new();
     let mut clean = true;
+    // Cells: clean (passed), with findings or errors (failed), not applicable (skipped).
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for example in &examples {
         let mut row = Vec::new();
         for validator in &validators {
             let cell = match (validator.run)(&context, example)
                 .with_context(|| format!("{} on {}", validator.name, example.name))
             {
-                Ok(Outcome::NotApplicable) => "-".to_owned(),
+                Ok(Outcome::NotApplicable) => {
+                    skipped += 1;
+                    "-".to_owned()
+                }
                 Ok(Outcome::Findings(findings)) => {
                     for finding in &findings {
                         println!("{} {}: {finding}", example.name, validator.name);
                     }
-                    clean &= findings.is_empty();
+                    if findings.is_empty() {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                        clean = false;
+                    }
                     findings.len().to_string()
                 }
                 Err(err) => {
                     println!("{} {}: error: {err:#}", example.name, validator.name);
                     clean = false;
+                    failed += 1;
                     "error".to_owned()
                 }
             };
@@ -161,13 +172,15 @@ pub fn run(options: &Options) -> Result<bool> {
     print!("{}", format_table(&validators, &table));
     if clean {
         println!(
-            "conformance: {} examples, {} validators, 0 findings",
+            "{} examples, {} validators, 0 findings",
             examples.len(),
             validators.len()
         );
     } else {
-        println!("conformance: findings above; every cell must be 0 or -");
+        println!("findings above; every cell must be 0 or -");
     }
+    // One closing line in the form CI runners summarise: example × validator cells.
+    println!("conformance: {passed} passed, {failed} failed, {skipped} skipped");
     Ok(clean)
 }
 
