@@ -43,7 +43,8 @@ mod tests {
 
     #[test]
     fn no_debug_or_placeholder_macros() {
-        let forbidden = ["dbg!(", "todo!(", "unimplemented!("];
+        // Built from parts so this checker does not match itself.
+        let forbidden = ["dbg", "todo", "unimplemented"].map(|name| format!("{name}!("));
         let mut found = Vec::new();
         for path in sources() {
             if path.ends_with("tidy.rs") {
@@ -51,7 +52,7 @@ mod tests {
             }
             let text = fs::read_to_string(&path).unwrap();
             for (i, line) in text.lines().enumerate() {
-                if forbidden.iter().any(|f| line.contains(f)) {
+                if forbidden.iter().any(|f| line.contains(f.as_str())) {
                     found.push(format!("{}:{}", path.display(), i + 1));
                 }
             }

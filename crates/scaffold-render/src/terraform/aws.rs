@@ -43,16 +43,6 @@ const BOOTSTRAP_FILES: &[&str] = &[
     "README.md",
 ];
 
-/// The files of an environment root.
-const ENVIRONMENT_FILES: &[&str] = &[
-    "backend.tf",
-    "main.tf",
-    "variables.tf",
-    "outputs.tf",
-    "versions.tf",
-    "terraform.tfvars",
-];
-
 /// Modules every AWS project gets, whatever its datastores and registry.
 const ALWAYS_MODULES: &[&str] = &[
     "network",
@@ -324,7 +314,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 
     for env in &project.environments {
         let context = environment_context(project, env, ecr);
-        for file in ENVIRONMENT_FILES {
+        for file in super::ENVIRONMENT_FILES {
             let text = engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.terraform_dir), text);
         }

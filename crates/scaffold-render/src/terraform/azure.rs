@@ -42,16 +42,6 @@ const MODULES: &[&str] = &[
 /// The files of a module besides `versions.tf`, which all modules share.
 const MODULE_FILES: &[&str] = &["main.tf", "variables.tf", "outputs.tf", "README.md"];
 
-/// The files of an environment root.
-const ENVIRONMENT_FILES: &[&str] = &[
-    "backend.tf",
-    "versions.tf",
-    "main.tf",
-    "variables.tf",
-    "outputs.tf",
-    "terraform.tfvars",
-];
-
 /// The files of the bootstrap root.
 const BOOTSTRAP_FILES: &[&str] = &["versions.tf", "main.tf", "variables.tf", "outputs.tf"];
 
@@ -90,7 +80,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 
     for env in &project.environments {
         let context = EnvironmentContext::new(project, &features, env);
-        for file in ENVIRONMENT_FILES {
+        for file in super::ENVIRONMENT_FILES {
             files.insert(
                 format!("{}/{file}", env.names.terraform_dir),
                 engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,

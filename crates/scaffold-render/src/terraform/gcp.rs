@@ -43,16 +43,6 @@ const MODULE_FILES: &[&str] = &[
     "README.md",
 ];
 
-/// The files of every environment root.
-const ENVIRONMENT_FILES: &[&str] = &[
-    "backend.tf",
-    "main.tf",
-    "variables.tf",
-    "outputs.tf",
-    "versions.tf",
-    "terraform.tfvars",
-];
-
 /// The files of the bootstrap root.
 const BOOTSTRAP_FILES: &[&str] = &[
     "main.tf",
@@ -351,7 +341,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 
     for env in &project.environments {
         let context = environment_context(project, env, kinds);
-        for file in ENVIRONMENT_FILES {
+        for file in super::ENVIRONMENT_FILES {
             files.insert(
                 format!("{}/{file}", env.names.terraform_dir),
                 engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,

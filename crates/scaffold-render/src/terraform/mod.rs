@@ -8,6 +8,16 @@ use scaffold_core::{Project, Provider};
 
 use crate::{Engine, Files, RenderError};
 
+/// The files of every environment root, on every cloud.
+const ENVIRONMENT_FILES: &[&str] = &[
+    "backend.tf",
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "versions.tf",
+    "terraform.tfvars",
+];
+
 mod aws;
 mod azure;
 mod gcp;
