@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-use super::common::{Repo, bin};
+use super::common::{Repo, assert_in_order, bin};
 
 fn repo_with_defaults() -> Repo {
     let repo = Repo::new("shop", None);
@@ -87,15 +87,14 @@ fn add_datastore_and_environment() {
     add(&repo, &["environment", "--name", "uat", "--approval"]).success();
     let text = repo.read("scaffold.toml").unwrap();
     assert!(text.contains("uses = [\"db\", \"cache\"]"), "{text}");
-    let order: Vec<usize> = [
-        "name = \"staging\"",
-        "name = \"uat\"",
-        "name = \"production\"",
-    ]
-    .iter()
-    .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} in {text}")))
-    .collect();
-    assert!(order[0] < order[1] && order[1] < order[2], "{text}");
+    assert_in_order(
+        &text,
+        &[
+            "name = \"staging\"",
+            "name = \"uat\"",
+            "name = \"production\"",
+        ],
+    );
 }
 
 #[test]

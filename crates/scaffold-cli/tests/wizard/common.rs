@@ -52,3 +52,26 @@ fn copy(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The services detection finds in the `monorepo` fixture, as `scaffold.toml` spells them.
+/// The wizard (Enter through every question) and `--defaults` must both write all of these.
+pub const MONOREPO_SERVICES: &[&str] = &[
+    "name = \"web\"\nlanguage = \"static\"",
+    "path = \"apps/web\"",
+    "name = \"api\"\nlanguage = \"go\"",
+    "path = \"services/api\"",
+    "name = \"worker\"\nlanguage = \"python\"",
+    "path = \"services/worker\"",
+];
+
+/// Asserts that `pieces` occur in `text`, each once found, in this order.
+pub fn assert_in_order(text: &str, pieces: &[&str]) {
+    let positions: Vec<usize> = pieces
+        .iter()
+        .map(|p| text.find(p).unwrap_or_else(|| panic!("{p} in {text}")))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "{pieces:?} out of order in\n{text}"
+    );
+}

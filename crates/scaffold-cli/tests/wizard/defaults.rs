@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-use super::common::{Repo, bin};
+use super::common::{MONOREPO_SERVICES, Repo, bin};
 
 fn defaults(repo: &Repo) -> String {
     Command::new(bin())
@@ -17,16 +17,8 @@ fn defaults(repo: &Repo) -> String {
 fn defaults_in_a_monorepo_propose_the_detected_services_and_datastores() {
     let repo = Repo::new("acme", Some("monorepo"));
     let text = defaults(&repo);
-    for expect in [
-        "name = \"web\"\nlanguage = \"static\"",
-        "path = \"apps/web\"",
-        "name = \"api\"\nlanguage = \"go\"",
-        "path = \"services/api\"",
-        "name = \"worker\"\nlanguage = \"python\"",
-        "path = \"services/worker\"",
-        "engine = \"postgres\"",
-        "engine = \"redis\"",
-    ] {
+    let datastores = ["engine = \"postgres\"", "engine = \"redis\""];
+    for expect in MONOREPO_SERVICES.iter().chain(&datastores) {
         assert!(text.contains(expect), "missing {expect:?} in\n{text}");
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use expectrl::process::unix::WaitStatus;
 use expectrl::{ControlCode, Eof, Expect, Session};
 
-use super::common::{Repo, bin};
+use super::common::{MONOREPO_SERVICES, Repo, assert_in_order, bin};
 
 const ENTER: &str = "\r";
 const DOWN: &str = "\x1b[B";
@@ -75,14 +75,7 @@ fn enter_through_the_wizard_in_a_monorepo_gives_the_defaults_answers() {
     p.expect("scaffold: wrote scaffold.toml").unwrap();
     finish(&mut p, 0);
     let answers = wizard.read("scaffold.toml").unwrap();
-    for expect in [
-        "name = \"web\"\nlanguage = \"static\"",
-        "path = \"apps/web\"",
-        "name = \"api\"\nlanguage = \"go\"",
-        "path = \"services/api\"",
-        "name = \"worker\"\nlanguage = \"python\"",
-        "path = \"services/worker\"",
-    ] {
+    for expect in MONOREPO_SERVICES {
         assert!(answers.contains(expect), "missing {expect:?} in\n{answers}");
     }
 
@@ -120,15 +113,14 @@ fn change_cloud_and_add_an_environment() {
         !text.contains("us-east-1") && text.contains("# region = "),
         "{text}"
     );
-    let order: Vec<usize> = [
-        "name = \"staging\"",
-        "name = \"uat\"",
-        "name = \"production\"",
-    ]
-    .iter()
-    .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} in {text}")))
-    .collect();
-    assert!(order[0] < order[1] && order[1] < order[2], "{text}");
+    assert_in_order(
+        &text,
+        &[
+            "name = \"staging\"",
+            "name = \"uat\"",
+            "name = \"production\"",
+        ],
+    );
 }
 
 #[test]
@@ -216,15 +208,14 @@ fn add_environment_asks_what_the_flags_leave_open() {
     p.expect("environment `uat` added").unwrap();
     finish(&mut p, 0);
     let text = repo.read("scaffold.toml").unwrap();
-    let order: Vec<usize> = [
-        "name = \"staging\"",
-        "name = \"uat\"",
-        "name = \"production\"",
-    ]
-    .iter()
-    .map(|n| text.find(n).unwrap_or_else(|| panic!("{n} in {text}")))
-    .collect();
-    assert!(order[0] < order[1] && order[1] < order[2], "{text}");
+    assert_in_order(
+        &text,
+        &[
+            "name = \"staging\"",
+            "name = \"uat\"",
+            "name = \"production\"",
+        ],
+    );
 }
 
 #[test]
