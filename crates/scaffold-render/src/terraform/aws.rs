@@ -24,15 +24,6 @@ use crate::{Engine, Files, RenderError};
 /// Template folder of the AWS Terraform family, below `scaffolds/`.
 const TEMPLATES: &str = "terraform/aws";
 
-/// The files of a module or root, in the order a reader opens them.
-const MODULE_FILES: &[&str] = &[
-    "main.tf",
-    "variables.tf",
-    "outputs.tf",
-    "versions.tf",
-    "README.md",
-];
-
 /// The files of the bootstrap root.
 const BOOTSTRAP_FILES: &[&str] = &[
     "main.tf",
@@ -297,7 +288,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             module: module.to_owned(),
             database,
         };
-        for file in MODULE_FILES {
+        for file in super::MODULE_FILES {
             let text = engine.render(
                 &format!("{TEMPLATES}/modules/{template_dir}/{file}.tera"),
                 &context,

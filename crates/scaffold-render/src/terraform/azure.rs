@@ -39,9 +39,6 @@ const MODULES: &[&str] = &[
     "budget",
 ];
 
-/// The files of a module besides `versions.tf`, which all modules share.
-const MODULE_FILES: &[&str] = &["main.tf", "variables.tf", "outputs.tf", "README.md"];
-
 /// The files of the bootstrap root.
 const BOOTSTRAP_FILES: &[&str] = &["versions.tf", "main.tf", "variables.tf", "outputs.tf"];
 
@@ -57,7 +54,8 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             continue;
         }
         let context = ModuleContext::new(&features, *module == "datastores");
-        for file in MODULE_FILES.iter().chain(["versions.tf"].iter()) {
+        for file in super::MODULE_FILES {
+            // Every Azure module shares one versions.tf template.
             let template = if *file == "versions.tf" {
                 format!("{TEMPLATES}/modules/versions.tf.tera")
             } else {

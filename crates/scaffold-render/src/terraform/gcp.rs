@@ -34,15 +34,6 @@ const KUBERNETES_PROVIDER: &str = "~> 3.0";
 /// The oldest Terraform the roots accept (GCS and S3 native state locking need 1.10).
 const TERRAFORM_VERSION: &str = ">= 1.10";
 
-/// The files of every module, in output order.
-const MODULE_FILES: &[&str] = &[
-    "main.tf",
-    "variables.tf",
-    "outputs.tf",
-    "versions.tf",
-    "README.md",
-];
-
 /// The files of the bootstrap root.
 const BOOTSTRAP_FILES: &[&str] = &[
     "main.tf",
@@ -316,7 +307,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         versions: &VERSIONS,
     };
     for module in modules {
-        for file in MODULE_FILES {
+        for file in super::MODULE_FILES {
             let template = format!("{TEMPLATES}/modules/{module}/{file}.tera");
             files.insert(
                 format!("infra/modules/{module}/{file}"),

@@ -8,6 +8,15 @@ use scaffold_core::{Project, Provider};
 
 use crate::{Engine, Files, RenderError};
 
+/// The files of every module (the standard module structure plus a README), on every cloud.
+const MODULE_FILES: &[&str] = &[
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "versions.tf",
+    "README.md",
+];
+
 /// The files of every environment root, on every cloud.
 const ENVIRONMENT_FILES: &[&str] = &[
     "backend.tf",
