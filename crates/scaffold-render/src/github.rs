@@ -71,9 +71,9 @@ pub struct Login {
 }
 
 impl Login {
-    /// The login of `identity` on the project's cloud; `azure_client_var` names the
-    /// GitHub variable holding the Azure client id of that identity.
-    fn new(project: &Project, identity: &str, azure_client_var: &str) -> Self {
+    /// The login of `identity` on the project's cloud; `azure_client` is the expression
+    /// (without `${{ }}`) that yields the Azure client id of that identity.
+    fn new(project: &Project, identity: &str, azure_client: &str) -> Self {
         let names = &project.names;
         Login {
             provider: project.cloud.provider,
@@ -86,7 +86,7 @@ impl Login {
             gcp_service_account: format!(
                 "{identity}@${{{{ vars.GCP_PROJECT_ID }}}}.iam.gserviceaccount.com"
             ),
-            azure_client_id: format!("${{{{ vars.{azure_client_var} }}}}"),
+            azure_client_id: format!("${{{{ {azure_client} }}}}"),
         }
     }
 }
@@ -256,8 +256,6 @@ pub struct DeployEnvironment {
     pub deploy_login: Login,
     /// Login of the Terraform apply identity.
     pub terraform_login: Login,
-    /// Login of the read-only plan identity.
-    pub plan_login: Login,
     /// Per-service workload identity annotation: (service account, annotation key, value).
     /// Azure values are looked up at deploy time, so the value is empty there.
     pub identities: Vec<IdentityAnnotation>,
@@ -485,7 +483,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
                 }),
             })
             .collect(),
-        plan_login: Login::new(project, "${{ matrix.identity }}", "AZURE_PLAN_CLIENT_ID"),
+        plan_login: Login::new(project, "${{ matrix.identity }}", "matrix.client_id"),
         plan_env: terraform_env(project, "matrix.client_id"),
         apply_env: terraform_env(project, "vars.AZURE_TERRAFORM_CLIENT_ID"),
         environments,
@@ -563,7 +561,7 @@ fn registry_ci(project: &Project) -> RegistryCi {
             Login::new(
                 project,
                 &project.names.build_identity,
-                "AZURE_BUILD_CLIENT_ID",
+                "vars.AZURE_BUILD_CLIENT_ID",
             )
         }),
         acr_name: project.names.acr_name.clone(),
@@ -807,16 +805,11 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
             cluster: env.names.cluster.clone(),
             cluster_location: env.cluster_location.clone(),
             resource_group: env.names.resource_group.clone(),
-            deploy_login: Login::new(project, &env.names.ci_identity, "AZURE_CLIENT_ID"),
+            deploy_login: Login::new(project, &env.names.ci_identity, "vars.AZURE_CLIENT_ID"),
             terraform_login: Login::new(
                 project,
                 &env.names.terraform_identity,
-                "AZURE_TERRAFORM_CLIENT_ID",
-            ),
-            plan_login: Login::new(
-                project,
-                &env.names.plan_identity,
-                &scaffold_core::names::azure_plan_client_id_variable(&env.name),
+                "vars.AZURE_TERRAFORM_CLIENT_ID",
             ),
             identities,
         });
