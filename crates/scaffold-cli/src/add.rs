@@ -217,12 +217,8 @@ impl Asker<'_> {
                 DatastoreAnswers {
                     name: name.clone(),
                     engine: Some(engine),
-                    version: Some(
-                        flags
-                            .version
-                            .clone()
-                            .unwrap_or_else(|| engine.default_version().to_owned()),
-                    ),
+                    // Absent means the cloud's default version from the datastore table.
+                    version: flags.version.clone(),
                 },
                 flags.used_by.clone(),
             )),

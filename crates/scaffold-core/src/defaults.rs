@@ -61,7 +61,7 @@ pub fn default_answers(name: &str) -> Answers {
         datastores: vec![DatastoreAnswers {
             name: "db".to_owned(),
             engine: Some(Engine::Postgres),
-            version: Some(Engine::Postgres.default_version().to_owned()),
+            version: None,
         }],
         environments: Some(vec![
             EnvironmentAnswers {

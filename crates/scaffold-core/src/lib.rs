@@ -11,6 +11,7 @@
 
 pub mod alerts;
 pub mod answers;
+pub mod datastore;
 pub mod defaults;
 pub mod error;
 pub mod names;

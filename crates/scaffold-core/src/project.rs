@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::alerts::{Alert, alerts};
 use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers};
+use crate::datastore::{
+    CaFile, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust, Version,
+};
 use crate::error::{AnswersError, Problem};
 use crate::names::{
     self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_resource, datastore_secret,
@@ -145,22 +148,87 @@ pub struct Service {
 }
 
 /// One datastore, resolved.
+///
+/// Every fact that depends on the engine and the cloud comes from the table in
+/// [`crate::datastore`]; the fields here are that table's answers for this datastore.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Datastore {
     /// The datastore's name.
     pub name: String,
     /// The engine.
     pub engine: Engine,
-    /// The engine version.
+    /// The engine version as written in `scaffold.toml` (or the cloud's default).
     pub version: String,
-    /// The engine's port.
-    pub port: u16,
+    /// How the cloud offers the engine.
+    pub offering: &'static Offering,
+    /// The version row: the cloud API's spelling and the local image tag.
+    pub cloud_version: &'static Version,
+    /// The port clients connect to in the cloud (network policies allow egress to it).
+    pub cloud_port: u16,
+    /// The port of the local container (compose and CI service containers).
+    pub local_port: u16,
+    /// The local container image with its tag, such as `postgres:16`.
+    pub local_image: String,
     /// The environment variable holding the connection URL, such as `DB_URL`.
     pub env_var: String,
-    /// The connection URL for local development and CI service containers.
+    /// The connection URL for local development (host = the compose service name).
     pub local_url: String,
+    /// The throwaway credentials of the local container.
+    pub local_credentials: LocalCredentials,
+    /// The properties of the secret-manager entry Terraform writes for this datastore.
+    pub secret_properties: Vec<Property>,
+    /// Where workloads find the server's CA, when the cloud signs it with a per-instance CA.
+    pub ca_file: Option<CaFile>,
     /// The services that use it.
     pub used_by: Vec<String>,
+}
+
+impl Datastore {
+    /// The value of `property` for the local container reached at `host:port`
+    /// (the compose service name inside compose, `localhost` and a published port outside).
+    pub fn local_value(&self, property: Property, host: &str, port: u16) -> Option<String> {
+        let credentials = &self.local_credentials;
+        let port = port.to_string();
+        self.engine.connection_value(
+            property,
+            &Endpoint {
+                host,
+                port: &port,
+                database: &credentials.database,
+                username: &credentials.user,
+                password: &credentials.password,
+                password_in_url: &credentials.password,
+                tls: false,
+            },
+        )
+    }
+
+    /// The environment variables the local container's image needs, sorted.
+    pub fn local_environment(&self) -> BTreeMap<String, String> {
+        self.engine
+            .facts()
+            .local
+            .init_env
+            .iter()
+            .map(|(key, value)| {
+                (
+                    (*key).to_owned(),
+                    LocalContainer::fill(value, &self.local_credentials),
+                )
+            })
+            .collect()
+    }
+
+    /// The local container's health check, exec form.
+    pub fn local_healthcheck(&self) -> Vec<String> {
+        self.engine
+            .facts()
+            .local
+            .healthcheck
+            .iter()
+            .map(|part| LocalContainer::fill(part, &self.local_credentials))
+            .collect()
+    }
 }
 
 /// One environment, resolved.
@@ -570,17 +638,44 @@ impl Project {
                     format!("add `engine = \"postgres\"` (one of {})", Engine::allowed()),
                 );
             }
-            if let Some(version) = &ds.version
-                && (version.is_empty()
-                    || !version.chars().all(|c| c.is_ascii_digit() || c == '.')
-                    || version.starts_with('.')
-                    || version.ends_with('.'))
-            {
-                p.push(
-                    format!("datastores[{i}].version"),
-                    format!("`{version}` is not a version number"),
-                    "use a version such as \"16\" or \"8.0\", or remove the key for the default",
-                );
+            if let Some(engine) = ds.engine {
+                match engine.offering(provider) {
+                    None => p.push(
+                        format!("datastores[{i}].engine"),
+                        format!(
+                            "{provider} offers no managed {} that scaffold renders",
+                            engine.facts().title
+                        ),
+                        format!(
+                            "use another engine, or a cloud that offers it ({})",
+                            engine
+                                .providers()
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                    Some(offering) => {
+                        if let Some(version) = &ds.version
+                            && offering.version(version).is_none()
+                        {
+                            p.push(
+                                format!("datastores[{i}].version"),
+                                format!(
+                                    "{} does not offer {} `{version}`",
+                                    offering.product,
+                                    engine.facts().title
+                                ),
+                                format!(
+                                    "use one of {}, or remove the key for `{}`",
+                                    offering.allowed_versions(),
+                                    offering.default_version
+                                ),
+                            );
+                        }
+                    }
+                }
             }
         }
 
@@ -831,27 +926,49 @@ impl Project {
             .iter()
             .map(|ds| {
                 let engine = ds.engine.expect("validated above");
-                let env_var = format!("{}_URL", env_var_prefix(&ds.name));
-                let local_url = match engine {
-                    Engine::Postgres => format!(
-                        "postgresql://{app_name}:{app_name}@{}:5432/{app_name}",
-                        ds.name
-                    ),
-                    Engine::Mysql => {
-                        format!("mysql://{app_name}:{app_name}@{}:3306/{app_name}", ds.name)
-                    }
-                    Engine::Redis => format!("redis://{}:6379/0", ds.name),
-                };
+                let offering = engine.offering(provider).expect("validated above");
+                let version = ds
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| offering.default_version.to_owned());
+                let cloud_version = offering.version(&version).expect("validated above");
+                let facts = engine.facts();
+                let local_credentials = facts.local.credentials(&app_name);
+                let local_port = facts.local_port.to_string();
+                let local_url = engine
+                    .connection_value(
+                        Property::Url,
+                        &Endpoint {
+                            host: &ds.name,
+                            port: &local_port,
+                            database: &local_credentials.database,
+                            username: &local_credentials.user,
+                            password: &local_credentials.password,
+                            password_in_url: &local_credentials.password,
+                            tls: false,
+                        },
+                    )
+                    .expect("every engine has a URL form");
+                let prefix = env_var_prefix(&ds.name);
+                let ca_file = (offering.trust == Trust::InstanceCa).then(|| CaFile {
+                    secret_key: format!("{}-ca.pem", ds.name),
+                    path: format!("/var/run/secrets/scaffold/{}/ca.pem", ds.name),
+                    variable: format!("{prefix}_CA_FILE"),
+                });
                 Datastore {
                     name: ds.name.clone(),
                     engine,
-                    version: ds
-                        .version
-                        .clone()
-                        .unwrap_or_else(|| engine.default_version().to_owned()),
-                    port: engine.port(),
-                    env_var,
+                    offering,
+                    cloud_version,
+                    cloud_port: offering.port,
+                    local_port: facts.local_port,
+                    local_image: format!("{}:{}", facts.local_image, cloud_version.local_tag),
+                    env_var: format!("{prefix}_URL"),
                     local_url,
+                    local_credentials,
+                    secret_properties: engine.secret_properties(provider),
+                    ca_file,
+                    version,
                     used_by: services
                         .iter()
                         .filter(|s| s.uses.contains(&ds.name))

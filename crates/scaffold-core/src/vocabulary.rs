@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::datastore::Engine;
+
 /// Implements `Display`, `ALL` and `allowed()` for a unit enum from its serde names.
 macro_rules! vocabulary {
     ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -203,62 +205,6 @@ impl PackageManager {
             PackageManager::Cargo => "Cargo.lock",
             PackageManager::Maven => "pom.xml",
             PackageManager::Gradle => "build.gradle.kts",
-        }
-    }
-}
-
-/// A datastore engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL.
-    Mysql,
-    /// Redis (or a Redis-compatible managed cache).
-    Redis,
-}
-vocabulary!(Engine { Postgres => "postgres", Mysql => "mysql", Redis => "redis" });
-
-impl Engine {
-    /// The major version used when `version` is not given.
-    pub fn default_version(self) -> &'static str {
-        match self {
-            Engine::Postgres => "16",
-            Engine::Mysql => "8.0",
-            Engine::Redis => "7.2",
-        }
-    }
-
-    /// The port the engine listens on.
-    pub fn port(self) -> u16 {
-        match self {
-            Engine::Postgres => 5432,
-            Engine::Mysql => 3306,
-            Engine::Redis => 6379,
-        }
-    }
-
-    /// The URL scheme of a connection string for this engine.
-    pub fn url_scheme(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgresql",
-            Engine::Mysql => "mysql",
-            Engine::Redis => "redis",
-        }
-    }
-
-    /// Whether the engine is a relational database (as opposed to a cache).
-    pub fn is_database(self) -> bool {
-        !matches!(self, Engine::Redis)
-    }
-
-    /// The official Docker Hub image used for local development and CI service containers.
-    pub fn image(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::Mysql => "mysql",
-            Engine::Redis => "redis",
         }
     }
 }

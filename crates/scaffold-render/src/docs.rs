@@ -311,7 +311,6 @@ impl<'a> DocsContext<'a> {
     /// Builds the context for `project`.
     pub fn new(project: &'a Project) -> Self {
         let facts = cloud::facts(project);
-        let provider = project.cloud.provider;
         let rollouts = project.delivery.strategy.uses_rollouts();
         let services: Vec<ServiceDoc<'a>> = project
             .services
@@ -331,7 +330,7 @@ impl<'a> DocsContext<'a> {
             .iter()
             .map(|ds| DatastoreDoc {
                 ds,
-                product: cloud::datastore_product(provider, ds.engine),
+                product: ds.offering.product,
                 database: ds.engine.is_database(),
             })
             .collect();
@@ -445,7 +444,6 @@ fn percent(ratio: f64) -> String {
 }
 
 fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
-    let provider = project.cloud.provider;
     let mut secrets = Vec::new();
     for svc in &project.services {
         let identity = env
@@ -496,14 +494,14 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
-            product: cloud::datastore_product(provider, ds.engine),
+            product: ds.offering.product,
             commands,
             secret: secret.to_owned(),
             write_secret: cloud::put_secret(project, env, secret),
             read_secret: cloud::read_secret(project, env, secret),
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
-            port: ds.port,
+            port: ds.cloud_port,
         };
     let restores = databases()
         .map(|(ds, entry)| {
