@@ -41,10 +41,7 @@ pub fn run(args: &AddArgs) -> Result<Code> {
     })?;
     let git = repo::open(root.path());
     let detection = detect::detect_dir(root.path());
-    let facts = Facts {
-        origin: git.as_ref().and_then(repo::origin),
-        package_managers: detection.package_managers(),
-    };
+    let facts = repo::facts(git.as_ref(), root.path());
     let interactive = std::io::stdin().is_terminal();
     let mut doc: DocumentMut = text
         .parse()
@@ -262,6 +259,7 @@ impl Asker<'_> {
                     approval: Some(flags.approval),
                     domain: flags.domain.clone(),
                     tier: None,
+                    separate_account: None,
                 },
                 index_for(name)?,
             )),

@@ -11,7 +11,7 @@ use toml_edit::{Document, Item, Table};
 
 use crate::error::{AnswersError, Problem};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
 };
 
 /// The whole answers file.
@@ -55,6 +55,8 @@ pub struct AppAnswers {
     pub owners: Option<Vec<String>>,
     /// How many engineers work on the application.
     pub team_size: Option<u32>,
+    /// The repository's default branch; read from the git remote, else `main`.
+    pub default_branch: Option<String>,
 }
 
 /// `[cloud]`.
@@ -121,6 +123,8 @@ pub struct EnvironmentAnswers {
     pub domain: Option<String>,
     /// Production or not; guessed from the name and position when absent.
     pub tier: Option<Tier>,
+    /// The environment lives in its own cloud account (AWS), project (GCP) or subscription (Azure).
+    pub separate_account: Option<bool>,
 }
 
 /// `[delivery]`.
@@ -133,6 +137,8 @@ pub struct DeliveryAnswers {
     pub registry: Option<Registry>,
     /// Argo CD syncs the cluster instead of CI applying manifests.
     pub gitops: Option<bool>,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Option<Runners>,
 }
 
 /// `[reliability]`.
@@ -154,7 +160,14 @@ const TOP_KEYS: &[&str] = &[
     "delivery",
     "reliability",
 ];
-const APP_KEYS: &[&str] = &["name", "description", "repository", "owners", "team_size"];
+const APP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "repository",
+    "owners",
+    "team_size",
+    "default_branch",
+];
 const CLOUD_KEYS: &[&str] = &["provider", "region", "dr_region"];
 const SERVICE_KEYS: &[&str] = &[
     "name",
@@ -169,8 +182,15 @@ const SERVICE_KEYS: &[&str] = &[
     "public",
 ];
 const DATASTORE_KEYS: &[&str] = &["name", "engine", "version"];
-const ENVIRONMENT_KEYS: &[&str] = &["name", "branch", "approval", "domain", "tier"];
-const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops"];
+const ENVIRONMENT_KEYS: &[&str] = &[
+    "name",
+    "branch",
+    "approval",
+    "domain",
+    "tier",
+    "separate_account",
+];
+const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops", "runners"];
 const RELIABILITY_KEYS: &[&str] = &["availability"];
 
 /// A parsed file: the typed answers and the document, kept to find lines for later problems.

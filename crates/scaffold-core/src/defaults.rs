@@ -80,6 +80,7 @@ pub fn default_answers(name: &str) -> Answers {
             strategy: Some(Strategy::Rolling),
             registry: Some(Registry::Ghcr),
             gitops: Some(false),
+            runners: None,
         },
         reliability: ReliabilityAnswers {
             availability: Some(Availability::ThreeNines),

@@ -21,7 +21,7 @@ use crate::names::{
 };
 use crate::sizing::{Sizing, Targets};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
 };
 
 /// What the CLI learned from the repository, handed to the pure model.
@@ -31,6 +31,8 @@ pub struct Facts {
     pub origin: Option<String>,
     /// Package managers detected from lockfiles, keyed by service path (`.` for the root).
     pub package_managers: BTreeMap<String, PackageManager>,
+    /// The default branch of the git remote `origin` (its `HEAD`), if known.
+    pub default_branch: Option<String>,
 }
 
 /// The whole application, validated and resolved.
@@ -60,8 +62,8 @@ pub struct Project {
     pub github_variables: Vec<GithubVariable>,
     /// The alerts every service gets; each has a runbook.
     pub alerts: Vec<Alert>,
-    /// The repository's default branch: the first environment's `branch`, else `main`.
-    /// CI runs on pushes to it, images are pushed only from it.
+    /// The repository's default branch: `app.default_branch`, else the remote's, else `main`.
+    /// The first environment deploys from it unless it names another branch.
     pub default_branch: String,
     /// The GitHub OIDC subject of jobs on pull requests (`repo:owner/name:pull_request`),
     /// the only subject the read-only Terraform plan identities trust.
@@ -82,7 +84,8 @@ pub struct App {
     pub name: String,
     /// One line about the application; the name when not given.
     pub description: String,
-    /// Code owners, such as `@acme/platform`; `@<repository owner>` when not given.
+    /// Code owners, such as `@acme/platform`; empty when not given (never guessed:
+    /// a bare organisation is not a valid owner).
     pub owners: Vec<String>,
     /// How many engineers work on the application, when known.
     pub team_size: Option<u32>,
@@ -250,6 +253,10 @@ pub struct Environment {
     pub production: bool,
     /// The environment it is promoted from, if any.
     pub previous: Option<String>,
+    /// What starts a deployment to it.
+    pub trigger: Trigger,
+    /// It lives in its own cloud account, project or subscription.
+    pub separate_account: bool,
     /// Derived size.
     pub sizing: Sizing,
     /// Derived names.
@@ -269,6 +276,24 @@ pub struct Environment {
     /// GKE clusters, which are zonal to save the cost of a replicated control plane.
     /// Every GCP region has a `b` zone.
     pub cluster_location: String,
+}
+
+/// What starts a deployment to an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Trigger {
+    /// CI succeeded on a push to `branch`: its image digests are deployed. The first
+    /// environment deploys from the default branch unless it names another one.
+    Push {
+        /// The branch.
+        branch: String,
+    },
+    /// The environment `from` (the previous one in promotion order) was deployed
+    /// successfully: the same digests are deployed here.
+    Promotion {
+        /// The environment promoted from.
+        from: String,
+    },
 }
 
 /// A service's names within one environment.
@@ -302,6 +327,8 @@ pub struct Delivery {
     pub registry: Registry,
     /// Argo CD syncs the cluster.
     pub gitops: bool,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Runners,
 }
 
 /// Default environments when `[[environments]]` is absent.
@@ -543,7 +570,21 @@ impl Project {
                 }
                 owners.clone()
             }
-            None => vec![format!("@{}", repository.owner)],
+            None => Vec::new(),
+        };
+        let default_branch = match (&answers.app.default_branch, &facts.default_branch) {
+            (Some(branch), _) => {
+                if !valid_branch(branch) {
+                    p.push(
+                        "app.default_branch",
+                        format!("`{branch}` is not a branch name"),
+                        "use the repository's default branch, such as `main`",
+                    );
+                }
+                branch.clone()
+            }
+            (None, Some(branch)) if valid_branch(branch) => branch.clone(),
+            _ => "main".to_owned(),
         };
         if answers.app.team_size == Some(0) {
             p.push(
@@ -901,6 +942,18 @@ impl Project {
                 tier,
                 production: tier == Tier::Production,
                 previous: i.checked_sub(1).map(|j| env_answers[j].name.clone()),
+                trigger: match (&env.branch, i.checked_sub(1)) {
+                    (Some(branch), _) => Trigger::Push {
+                        branch: branch.clone(),
+                    },
+                    (None, None) => Trigger::Push {
+                        branch: default_branch.clone(),
+                    },
+                    (None, Some(j)) => Trigger::Promotion {
+                        from: env_answers[j].name.clone(),
+                    },
+                },
+                separate_account: env.separate_account.unwrap_or(false),
                 sizing,
                 names: EnvNames::derive(&app_name, &env.name, provider),
                 services: Vec::new(),
@@ -1003,13 +1056,12 @@ impl Project {
                 .collect();
         }
 
-        let default_branch = environments
-            .iter()
-            .find_map(|e| e.branch.clone())
-            .unwrap_or_else(|| "main".to_owned());
+        // The default branch first (CI always runs there), then every branch that starts a deployment.
         let mut deploy_branches = vec![default_branch.clone()];
-        for branch in environments.iter().filter_map(|e| e.branch.as_ref()) {
-            if !deploy_branches.contains(branch) {
+        for env in &environments {
+            if let Trigger::Push { branch } = &env.trigger
+                && !deploy_branches.contains(branch)
+            {
                 deploy_branches.push(branch.clone());
             }
         }
@@ -1019,6 +1071,7 @@ impl Project {
             .collect();
         let github_variables = names::github_variables(
             provider,
+            answers.delivery.runners.unwrap_or(Runners::GithubHosted),
             &environments
                 .iter()
                 .map(|e| e.name.as_str())
@@ -1054,6 +1107,7 @@ impl Project {
                 strategy,
                 registry,
                 gitops,
+                runners: answers.delivery.runners.unwrap_or(Runners::GithubHosted),
             },
             alerts: alerts(&Targets::derive(availability)),
             targets: Targets::derive(availability),

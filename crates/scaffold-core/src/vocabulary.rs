@@ -331,3 +331,18 @@ pub enum Tier {
     NonProduction,
 }
 vocabulary!(Tier { Production => "production", NonProduction => "non-production" });
+
+/// Where the jobs that reach the cluster API and other private endpoints run, which
+/// decides whether those endpoints can be private.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runners {
+    /// GitHub-hosted runners: their addresses are not fixed, so the cluster API and the
+    /// secret stores Terraform writes are reachable from the internet and guarded by the
+    /// cloud's identity checks alone. Datastores stay private either way.
+    GithubHosted,
+    /// Runners inside the cloud network (`vars.DEPLOY_RUNNER`, `vars.INFRA_RUNNER`): the
+    /// cluster API and secret stores have private endpoints only.
+    SelfHosted,
+}
+vocabulary!(Runners { GithubHosted => "github-hosted", SelfHosted => "self-hosted" });

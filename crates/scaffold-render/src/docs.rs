@@ -657,6 +657,13 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
             "`app.repository` in `scaffold.toml`, then `scaffold sync`".to_owned(),
         );
     }
+    if project.app.owners.is_empty() {
+        add(
+            "Code owners".to_owned(),
+            "Not given, so `.github/CODEOWNERS` holds only a commented example: no review is required by code ownership until owners are named.".to_owned(),
+            "`app.owners` in `scaffold.toml` (`@user` or `@org/team`), then `scaffold sync`".to_owned(),
+        );
+    }
     if project.cloud.region_assumed {
         add(
             "Cloud region".to_owned(),
