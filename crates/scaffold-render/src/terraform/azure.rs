@@ -19,8 +19,9 @@ use serde::Serialize;
 use crate::{Engine, Files, RenderError};
 
 /// The azurerm provider constraint: the current major version, at least the release whose
-/// argument names the templates use (such as `public_network_access` on MySQL flexible servers).
-const AZURERM_VERSION: &str = "~> 4.57";
+/// argument names the templates use (such as `public_network_access` on MySQL flexible servers)
+/// and the oldest the provider-schema check verifies.
+const AZURERM_VERSION: &str = "~> 4.59";
 /// The random provider constraint.
 const RANDOM_VERSION: &str = "~> 3.7";
 

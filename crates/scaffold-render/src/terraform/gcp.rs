@@ -25,12 +25,12 @@ use crate::{Engine, Files, RenderError};
 /// Template directory of this cloud, below `scaffolds/`.
 const TEMPLATES: &str = "terraform/gcp";
 
-/// The Google provider constraint: the current major version, 7.x.
-const GOOGLE_PROVIDER: &str = "~> 7.0";
+/// The Google provider constraint: 7.x from 7.31, the oldest release the provider-schema check verifies.
+const GOOGLE_PROVIDER: &str = "~> 7.31";
 /// The random provider constraint.
 const RANDOM_PROVIDER: &str = "~> 3.7";
-/// The Kubernetes provider constraint (namespace and RBAC for the deploy identity).
-const KUBERNETES_PROVIDER: &str = "~> 3.0";
+/// The Kubernetes provider constraint (namespace and RBAC for the deploy identity), from 3.1, the oldest checked.
+const KUBERNETES_PROVIDER: &str = "~> 3.1";
 /// The oldest Terraform the roots accept (GCS and S3 native state locking need 1.10).
 const TERRAFORM_VERSION: &str = ">= 1.10";
 
