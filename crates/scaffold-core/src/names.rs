@@ -190,6 +190,10 @@ pub struct EnvNames {
     pub terraform_dir: String,
     /// Argo CD `Application` name.
     pub argocd_application: String,
+    /// The Kubernetes group the deploy identity is mapped to in the cluster (an EKS access
+    /// entry's `kubernetes_groups`); the deploy `RoleBinding` names it where the cloud maps
+    /// identities to groups.
+    pub deploy_group: String,
     /// Monthly budget name.
     pub budget: String,
 }
@@ -237,6 +241,7 @@ impl EnvNames {
             overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
             terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
             argocd_application: bounded(&format!("{app}-{env}"), 63),
+            deploy_group: bounded(&format!("{app}-{env}-deploy"), 63),
             budget: format!("{app}-{env}-monthly"),
         }
     }
@@ -309,6 +314,14 @@ pub fn datastore_secret(app: &str, env: &str, datastore: &str, provider: Provide
     }
 }
 
+/// The secret-manager name holding one datastore's administrator credentials in one environment.
+pub fn datastore_admin_secret(app: &str, env: &str, datastore: &str, provider: Provider) -> String {
+    match provider {
+        Provider::Aws => format!("{app}/{env}/{datastore}-admin"),
+        Provider::Gcp | Provider::Azure => bounded(&format!("{app}-{env}-{datastore}-admin"), 127),
+    }
+}
+
 /// The cloud resource id of one datastore in one environment (RDS identifier, Cloud SQL instance, ...).
 pub fn datastore_resource(app: &str, env: &str, datastore: &str) -> String {
     bounded(&format!("{app}-{env}-{datastore}"), 40)
@@ -337,6 +350,19 @@ pub struct GithubVariable {
     pub scope: String,
     /// What it holds and where to find the value.
     pub description: String,
+    /// The Terraform output holding the value, when Terraform creates it: the setup
+    /// script scaffold writes records it with `gh variable set`, so no job reads it
+    /// through a cloud API its identity may not call.
+    pub output: Option<TerraformOutput>,
+}
+
+/// A Terraform root's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TerraformOutput {
+    /// The root module directory, relative to the repository root (`infra/bootstrap`).
+    pub root: String,
+    /// The output's name.
+    pub name: String,
 }
 
 /// The repository variable holding the client id of environment `env`'s Azure plan identity.
@@ -361,6 +387,7 @@ pub fn github_variables(
         name: name.to_owned(),
         scope: scope.to_owned(),
         description: description.to_owned(),
+        output: None,
     };
     let mut vars = match provider {
         Provider::Aws => vec![var(
@@ -410,6 +437,7 @@ pub fn github_variables(
                     description: format!(
                         "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
                     ),
+                    output: None,
                 });
             }
             vars.push(var(

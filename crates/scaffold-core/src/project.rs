@@ -16,8 +16,8 @@ use crate::datastore::{
 };
 use crate::error::{AnswersError, Problem};
 use crate::names::{
-    self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_resource, datastore_secret,
-    env_var_prefix, workload_identity,
+    self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_admin_secret,
+    datastore_resource, datastore_secret, env_var_prefix, workload_identity,
 };
 use crate::sizing::{Sizing, Targets};
 use crate::vocabulary::{
@@ -312,8 +312,12 @@ pub struct ServiceInEnvironment {
 pub struct DatastoreInEnvironment {
     /// The datastore's name.
     pub datastore: String,
-    /// The secret-manager entry holding its connection URL.
+    /// The secret-manager entry the services read: the application user's credentials and
+    /// connection forms (the JSON object of [`crate::datastore::Property`] keys).
     pub secret: String,
+    /// The secret-manager entry of the administrator's credentials, for migrations and
+    /// the job that creates the application user; no service reads it.
+    pub admin_secret: String,
     /// The cloud resource id.
     pub resource: String,
 }
@@ -1051,6 +1055,7 @@ impl Project {
                 .map(|ds| DatastoreInEnvironment {
                     datastore: ds.name.clone(),
                     secret: datastore_secret(&app_name, &env.name, &ds.name, provider),
+                    admin_secret: datastore_admin_secret(&app_name, &env.name, &ds.name, provider),
                     resource: datastore_resource(&app_name, &env.name, &ds.name),
                 })
                 .collect();
