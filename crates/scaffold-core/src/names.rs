@@ -112,6 +112,24 @@ pub struct ClusterAddons {
     /// The private range every cloud network scaffold's Terraform creates is carved from;
     /// network policies allow datastore egress to it.
     pub private_range: String,
+    /// The ServiceAccount external-dns runs as: the cloud identity that may edit the
+    /// environment's DNS zone trusts exactly this account (AWS: an EKS Pod Identity association).
+    pub external_dns: AddonAccount,
+    /// The ServiceAccount the cluster autoscaler runs as, where the platform installs one
+    /// (EKS): its cloud identity, which may resize the node groups, trusts exactly this account.
+    pub cluster_autoscaler: AddonAccount,
+}
+
+/// The Kubernetes ServiceAccount of a cluster add-on that has a cloud identity.
+///
+/// The platform root installs the add-on under this account and the cloud root
+/// gives exactly this account its cloud identity, so both read it from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddonAccount {
+    /// The namespace the add-on runs in.
+    pub namespace: String,
+    /// The ServiceAccount's name.
+    pub service_account: String,
 }
 
 impl ClusterAddons {
@@ -128,6 +146,14 @@ impl ClusterAddons {
                 .to_owned(),
             argocd_namespace: "argocd".to_owned(),
             private_range: "10.0.0.0/8".to_owned(),
+            external_dns: AddonAccount {
+                namespace: "external-dns".to_owned(),
+                service_account: "external-dns".to_owned(),
+            },
+            cluster_autoscaler: AddonAccount {
+                namespace: "kube-system".to_owned(),
+                service_account: "cluster-autoscaler".to_owned(),
+            },
         }
     }
 }
@@ -184,6 +210,10 @@ pub struct EnvNames {
     pub resource_group: String,
     /// Key of the environment's Terraform state inside the state bucket or container.
     pub state_key: String,
+    /// Key of the state of the environment's platform root (cluster add-ons, namespace,
+    /// deploy RBAC), next to `state_key`; the environment's plan and apply identities may
+    /// read (and the apply identity write) exactly these two keys and their lock files.
+    pub platform_state_key: String,
     /// The kustomize overlay directory, relative to the repository root.
     pub overlay_dir: String,
     /// The Terraform root module directory, relative to the repository root.
@@ -238,6 +268,7 @@ impl EnvNames {
             ci_identity,
             resource_group: format!("{app}-{env}"),
             state_key: format!("{env}/terraform.tfstate"),
+            platform_state_key: format!("{env}/platform.tfstate"),
             overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
             terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
             argocd_application: bounded(&format!("{app}-{env}"), 63),
