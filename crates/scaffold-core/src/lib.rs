@@ -11,6 +11,7 @@
 
 pub mod alerts;
 pub mod answers;
+pub mod connection;
 pub mod defaults;
 pub mod error;
 pub mod names;
@@ -19,9 +20,11 @@ pub mod sizing;
 pub mod vocabulary;
 
 pub use answers::Answers;
+pub use connection::{Connection, ConnectionForm, ConnectionVariables};
 pub use error::{AnswersError, Problem};
 pub use project::{Datastore, Environment, Project, Repository, Service};
 pub use sizing::{Sizing, Targets};
 pub use vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, ServiceKind, Strategy,
+    Tier, WorkloadKind,
 };
