@@ -6,12 +6,16 @@
 //! that rejects unknown keys with their line and the nearest valid key (serde's
 //! own message names neither well), then serde for types.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, Item, Table};
 
+use crate::datastore::ConnectionForm;
 use crate::error::{AnswersError, Problem};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier,
 };
 
 /// The whole answers file.
@@ -83,18 +87,40 @@ pub struct ServiceAnswers {
     pub package_manager: Option<PackageManager>,
     /// The folder holding the service, relative to the repository root.
     pub path: Option<String>,
-    /// The port the service listens on.
+    /// `web` (the default), `grpc`, `worker` or `job`.
+    pub kind: Option<ServiceKind>,
+    /// The port the service listens on (web and gRPC services only).
     pub port: Option<i64>,
-    /// The liveness endpoint.
+    /// When a job runs: a five-field cron expression (jobs only).
+    pub schedule: Option<String>,
+    /// The liveness endpoint (web services only).
     pub health_path: Option<String>,
-    /// The readiness endpoint.
+    /// The readiness endpoint (web services only).
     pub readiness_path: Option<String>,
-    /// The Prometheus metrics endpoint.
+    /// The Prometheus metrics endpoint, or `"none"` when the service exposes none.
     pub metrics_path: Option<String>,
     /// Names of datastores the service connects to.
     pub uses: Option<Vec<String>>,
+    /// How the service reads each datastore it uses, keyed by datastore name; the
+    /// language's convention for any datastore not listed.
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionAnswers>,
     /// Whether the service is reachable from outside the cluster.
     pub public: Option<bool>,
+}
+
+/// One `[services.connections]` entry: how a service reads one datastore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionAnswers {
+    /// `url`, `jdbc`, `ado-net` or `redis-config`; the language's convention when absent.
+    pub form: Option<ConnectionForm>,
+    /// The variable holding the URL, JDBC URL, connection string or Redis configuration.
+    pub variable: Option<String>,
+    /// The variable holding the username (`jdbc` only).
+    pub username_variable: Option<String>,
+    /// The variable holding the password (`jdbc` only).
+    pub password_variable: Option<String>,
 }
 
 /// One `[[datastores]]` entry.
@@ -174,13 +200,17 @@ const SERVICE_KEYS: &[&str] = &[
     "language",
     "package_manager",
     "path",
+    "kind",
     "port",
+    "schedule",
     "health_path",
     "readiness_path",
     "metrics_path",
     "uses",
+    "connections",
     "public",
 ];
+const CONNECTION_KEYS: &[&str] = &["form", "variable", "username_variable", "password_variable"];
 const DATASTORE_KEYS: &[&str] = &["name", "engine", "version"];
 const ENVIRONMENT_KEYS: &[&str] = &[
     "name",
@@ -295,6 +325,25 @@ fn unknown_keys(
             continue;
         }
         let nested = match (prefix, key) {
+            (_, "connections") if is_service(prefix) => {
+                // `connections` maps datastore names (any key) to tables of CONNECTION_KEYS.
+                for (name, entry) in item.as_table_like().into_iter().flat_map(|t| t.iter()) {
+                    let entry_path = format!("{path}.{name}");
+                    match entry {
+                        Item::Table(sub) => {
+                            unknown_keys(source, sub, &entry_path, CONNECTION_KEYS, problems);
+                        }
+                        Item::Value(value) => {
+                            if let Some(inline) = value.as_inline_table() {
+                                let sub = inline.clone().into_table();
+                                unknown_keys(source, &sub, &entry_path, CONNECTION_KEYS, problems);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
             ("", "app") => Some(APP_KEYS),
             ("", "cloud") => Some(CLOUD_KEYS),
             ("", "delivery") => Some(DELIVERY_KEYS),
@@ -334,6 +383,14 @@ fn unknown_keys(
             Item::None => {}
         }
     }
+}
+
+/// Whether `prefix` is the key path of one `[[services]]` entry, such as `services[0]`.
+fn is_service(prefix: &str) -> bool {
+    prefix
+        .strip_prefix("services[")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .is_some_and(|index| index.parse::<usize>().is_ok())
 }
 
 /// "did you mean `x`?" for the closest allowed key, and the full list.

@@ -305,6 +305,36 @@ impl ConnectionForm {
             .find(|f| f.as_str() == text)
     }
 
+    /// Whether a client of `engine` can take this form (the engine's facts list its forms).
+    pub fn fits(self, engine: Engine) -> bool {
+        engine.facts().forms.contains(&self)
+    }
+
+    /// The forms that fit `engine`, joined for an error message.
+    pub fn allowed_for(engine: Engine) -> String {
+        engine
+            .facts()
+            .forms
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether the credentials travel in their own variables (JDBC).
+    pub fn separate_credentials(self) -> bool {
+        self == ConnectionForm::Jdbc
+    }
+
+    /// The allowed spellings, joined for an error message.
+    pub fn allowed() -> String {
+        ConnectionForm::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
     /// The secret properties a service given this form reads, in variable order:
     /// the main value first, then (JDBC) the user name and password.
     pub fn properties(self) -> &'static [Property] {
