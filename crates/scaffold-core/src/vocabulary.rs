@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Implements `Display`, `ALL` and `allowed()` for a unit enum from its serde names.
@@ -46,7 +47,7 @@ macro_rules! vocabulary {
 }
 
 /// The language a service is written in, which decides its Dockerfile, CI steps and runtime user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Node.js (npm, pnpm or yarn).
@@ -146,7 +147,7 @@ impl Language {
 }
 
 /// The tool that installs a service's dependencies from its lockfile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageManager {
     /// npm with `package-lock.json`.
@@ -208,7 +209,7 @@ impl PackageManager {
 }
 
 /// A datastore engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// PostgreSQL.
@@ -264,7 +265,7 @@ impl Engine {
 }
 
 /// The cloud the infrastructure runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Amazon Web Services.
@@ -306,7 +307,7 @@ impl Provider {
 }
 
 /// Where container images are pushed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Registry {
     /// GitHub Container Registry.
@@ -333,7 +334,7 @@ impl Registry {
 }
 
 /// How a new version replaces the running one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// A Kubernetes `Deployment` rolling update.
@@ -353,7 +354,9 @@ impl Strategy {
 }
 
 /// The availability target, which drives replicas, zones, backups and alert thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Availability {
     /// 99%: about 7 hours of downtime a month.
     #[serde(rename = "99")]
@@ -376,7 +379,7 @@ vocabulary!(Availability {
 });
 
 /// Whether an environment is production, which decides its size and safety settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
     /// Serves real users: sized for the availability target, deletion-protected.
