@@ -255,6 +255,13 @@ impl ParsedAnswers {
     }
 }
 
+/// The 1-based line of `path` in the TOML text `source`, or of its nearest
+/// present ancestor; `None` when the text is not TOML.
+pub fn line_in(source: &str, path: &str) -> Option<usize> {
+    let document = Document::parse(source.to_owned()).ok()?;
+    line_of(source, &document, path)
+}
+
 /// The 1-based line of `path` in `document`, or of its nearest present ancestor.
 pub fn line_of(source: &str, document: &Document<String>, path: &str) -> Option<usize> {
     let mut item: &Item = document.as_item();

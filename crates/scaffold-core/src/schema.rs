@@ -344,11 +344,20 @@ pub fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
-/// The allowed value nearest to `found`: the same text in another case, or a
+/// The allowed value nearest to `found`: the same text in another case, the
+/// closest number when every value is a number (availability targets), or a
 /// small edit away (the distance grows with the length, as for keys).
 pub fn nearest<'a>(found: &str, allowed: &'a [String]) -> Option<&'a str> {
     if let Some(same) = allowed.iter().find(|a| a.eq_ignore_ascii_case(found)) {
         return Some(same);
+    }
+    let numbers: Option<Vec<f64>> = allowed.iter().map(|a| a.parse::<f64>().ok()).collect();
+    if let (Ok(number), Some(numbers)) = (found.trim().parse::<f64>(), numbers) {
+        return numbers
+            .iter()
+            .zip(allowed)
+            .min_by(|(a, _), (b, _)| (*a - number).abs().total_cmp(&(*b - number).abs()))
+            .map(|(_, text)| text.as_str());
     }
     let lower = found.to_ascii_lowercase();
     allowed
@@ -455,5 +464,8 @@ mod tests {
         assert_eq!(nearest("AWS", &allowed), Some("aws"));
         assert_eq!(nearest("azur", &allowed), Some("azure"));
         assert_eq!(nearest("oracle", &allowed), None);
+        let targets: Vec<String> = ["99", "99.5", "99.9", "99.95"].map(str::to_owned).to_vec();
+        assert_eq!(nearest("99.7", &targets), Some("99.5"));
+        assert_eq!(nearest("99.8", &targets), Some("99.9"));
     }
 }

@@ -35,23 +35,6 @@ use crate::exit::{self, Failure, invalid};
 use crate::set;
 pub use draft::Draft;
 
-/// Which `--set` key answers each question, for `scaffold new --help`.
-pub const QUESTIONS_HELP: &str = "\
-Questions the wizard asks, and the flag or `--set` key that answers each in a scripted run:
-  app name                          --set app.name=shop
-  GitHub repository (no origin)     --set app.repository=acme/shop
-  services (confirm, edit, add)     --set services[0].language=go, services[0].path=..., services[0].port=8080,
-                                    services[0].public=true (or `scaffold add service --name ... --language ...`)
-  datastores                        --set datastores[0].engine=mysql (or `scaffold add datastore`)
-  environments, branch, approval    --set environments[1].approval=true (or `scaffold add environment`)
-  availability target               --set reliability.availability=99.95
-  cloud, region, DR region          --set cloud.provider=gcp --set cloud.region=europe-west1 --set cloud.dr_region=...
-  delivery strategy                 --set delivery.strategy=canary
-  registry                          --set delivery.registry=gar
-  GitOps                            --set delivery.gitops=true
-  owners, team size                 --set app.owners='[\"@acme/platform\"]' --set app.team_size=6
-A key given with --set is not asked. Without a terminal, use --defaults or --answers FILE.";
-
 /// True while the wizard is asking, so an interrupt knows nothing was written.
 static ASKING: AtomicBool = AtomicBool::new(false);
 /// Set by the first interrupt, so a second one does not print twice.
