@@ -44,7 +44,8 @@ const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only 
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
-  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or ../shared)
+  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or the copies
+                   vendored in xtask/vendor, see its README)
   --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)";
 
 fn run() -> Result<bool> {
@@ -58,7 +59,7 @@ fn run() -> Result<bool> {
             let mut options = conformance::Options {
                 shared: std::env::var_os("SCAFFOLD_SHARED")
                     .map(PathBuf::from)
-                    .unwrap_or_else(|| root.join("../shared")),
+                    .unwrap_or_else(|| root.join(conformance::VENDOR_DIR)),
                 venv: std::env::var_os("SCAFFOLD_VALIDATORS_VENV")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| root.join("target/validators")),
