@@ -26,6 +26,7 @@ mod conformance;
 #[path = "../../crates/scaffold-cli/src/exit.rs"]
 mod exit;
 mod man;
+mod own;
 mod tidy;
 
 fn main() -> std::process::ExitCode {

@@ -179,8 +179,8 @@ pub struct CiContext<'a> {
     pub services: Vec<CiService>,
     /// The registry.
     pub registry: RegistryCi,
-    /// The scaffold release the drift check installs (`v` + version).
-    pub scaffold_tag: String,
+    /// The scaffold release the drift check installs: the version that rendered this file.
+    pub scaffold: crate::release::Release,
     /// The versions CI sets up.
     pub versions: Versions,
 }
@@ -407,7 +407,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             .map(|s| ci_service(project, s))
             .collect(),
         registry: registry_ci(project),
-        scaffold_tag: format!("v{VERSION}"),
+        scaffold: crate::release::this_release(),
         versions: versions.clone(),
     };
     files.insert(

@@ -23,6 +23,7 @@ pub mod github;
 pub mod kubernetes;
 pub mod lock;
 pub mod next_steps;
+pub mod release;
 pub mod sync;
 pub mod terraform;
 #[cfg(test)]

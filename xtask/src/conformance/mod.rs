@@ -15,10 +15,10 @@ use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use scaffold_render::Files;
 
-mod containers;
+pub(crate) mod containers;
 mod docs;
-mod github;
-mod kubernetes;
+pub(crate) mod github;
+pub(crate) mod kubernetes;
 mod terraform;
 mod tools;
 
@@ -172,6 +172,23 @@ pub fn run(options: &Options) -> Result<bool> {
             row.push(cell);
         }
         table.push((example.name.clone(), row));
+    }
+    // scaffold's own workflows and scripts, held to the same bar (skipped with --example/--only).
+    if options.examples.is_empty() && options.only.is_empty() {
+        let own = crate::own::check(&options.root, &context.tools)?;
+        for finding in &own {
+            println!("scaffold's own files: {finding}");
+        }
+        if own.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            clean = false;
+        }
+        println!(
+            "scaffold's own workflows and scripts: {} findings",
+            own.len()
+        );
     }
     print!("{}", format_table(&validators, &table));
     if clean {
@@ -331,7 +348,10 @@ mod tests {
         let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
         for path in &named {
             let name = path.trim_start_matches("crd-schemas/");
-            assert!(readme.contains(name), "{path} is not recorded in the README");
+            assert!(
+                readme.contains(name),
+                "{path} is not recorded in the README"
+            );
         }
     }
 }
