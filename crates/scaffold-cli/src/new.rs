@@ -201,7 +201,8 @@ fn answers_text(
         ));
     }
     // Say so before asking anything, rather than after the last question.
-    if !args.force && root.read(ANSWERS_PATH)?.is_some() {
+    let existing = root.read(ANSWERS_PATH)?;
+    if !args.force && existing.is_some() {
         return Err(invalid(format!(
             "{} already has a {ANSWERS_PATH}; run `scaffold sync` to update from it, `scaffold add` to add to it, or `scaffold new --force` to replace it",
             root.path().display()
@@ -213,6 +214,8 @@ fn answers_text(
         facts,
         app: &detect::root_name(root.path()),
         sets: &args.set,
+        // `--force` starts from the answers already there, rather than from scratch.
+        existing: existing.as_deref(),
     })?;
     let text = answers_file::render(&answers, &Engine::new())?;
     Ok((text, "the wizard's answers".to_owned()))

@@ -20,7 +20,7 @@ use scaffold_core::vocabulary::{Engine as DbEngine, Language, PackageManager, Pr
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-use crate::{Engine, Files, RenderError, VERSION};
+use crate::{Engine, Files, RenderError};
 
 /// The CI workflow template.
 pub const TEMPLATE_CI: &str = "github/ci.yml.tera";
