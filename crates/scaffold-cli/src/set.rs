@@ -86,7 +86,7 @@ fn typed(shape: &Shape, raw: &str) -> Result<Value, String> {
         },
         Shape::Enum(values) => {
             let text = unquote(raw);
-            if values.iter().any(|v| *v == text) {
+            if values.contains(&text) {
                 return Ok(Value::from(text));
             }
             Err(match schema::nearest(&text, values) {

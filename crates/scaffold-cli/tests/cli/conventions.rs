@@ -100,7 +100,7 @@ fn colour_follows_the_flag_and_no_color() {
     // Errors are coloured on standard error with `always` only.
     let error = run(&["new", "--defaults", "--color=always"], false);
     assert!(
-        stderr(&error).starts_with(&format!("{escape}")),
+        stderr(&error).starts_with(escape),
         "{}",
         stderr(&error)
     );
