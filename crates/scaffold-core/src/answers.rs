@@ -17,7 +17,7 @@ use toml_edit::{Document, Item, TableLike, Value};
 use crate::error::{AnswersError, Problem};
 use crate::schema::{self, Shape};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
 };
 
 /// The whole answers file.
@@ -61,6 +61,8 @@ pub struct AppAnswers {
     pub owners: Option<Vec<String>>,
     /// How many engineers work on the application.
     pub team_size: Option<u32>,
+    /// The repository's default branch; read from the git remote, else `main`.
+    pub default_branch: Option<String>,
 }
 
 /// `[cloud]`.
@@ -127,6 +129,8 @@ pub struct EnvironmentAnswers {
     pub domain: Option<String>,
     /// Production or not; guessed from the name and position when absent.
     pub tier: Option<Tier>,
+    /// The environment lives in its own cloud account (AWS), project (GCP) or subscription (Azure).
+    pub separate_account: Option<bool>,
 }
 
 /// `[delivery]`.
@@ -139,6 +143,8 @@ pub struct DeliveryAnswers {
     pub registry: Option<Registry>,
     /// Argo CD syncs the cluster instead of CI applying manifests.
     pub gitops: Option<bool>,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Option<Runners>,
 }
 
 /// `[reliability]`.

@@ -9,8 +9,10 @@
 //! clock or a terminal. Whatever the CLI learns from the outside world (the git
 //! remote, detected services) reaches it as plain values.
 
+pub mod access;
 pub mod alerts;
 pub mod answers;
+pub mod datastore;
 pub mod defaults;
 pub mod error;
 pub mod names;
@@ -25,5 +27,5 @@ pub use error::{AnswersError, Problem};
 pub use project::{Datastore, Environment, Project, Repository, Service};
 pub use sizing::{Sizing, Targets};
 pub use vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
 };

@@ -314,7 +314,6 @@ impl<'a> DocsContext<'a> {
     /// Builds the context for `project`.
     pub fn new(project: &'a Project) -> Self {
         let facts = cloud::facts(project);
-        let provider = project.cloud.provider;
         let rollouts = project.delivery.strategy.uses_rollouts();
         let services: Vec<ServiceDoc<'a>> = project
             .services
@@ -334,7 +333,7 @@ impl<'a> DocsContext<'a> {
             .iter()
             .map(|ds| DatastoreDoc {
                 ds,
-                product: cloud::datastore_product(provider, ds.engine),
+                product: ds.offering.product,
                 database: ds.engine.is_database(),
             })
             .collect();
@@ -449,7 +448,6 @@ fn percent(ratio: f64) -> String {
 }
 
 fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
-    let provider = project.cloud.provider;
     let mut secrets = Vec::new();
     for svc in &project.services {
         let identity = env
@@ -500,14 +498,14 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
-            product: cloud::datastore_product(provider, ds.engine),
+            product: ds.offering.product,
             commands,
             secret: secret.to_owned(),
             write_secret: cloud::put_secret(project, env, secret),
             read_secret: cloud::read_secret(project, env, secret),
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
-            port: ds.port,
+            port: ds.cloud_port,
         };
     let restores = databases()
         .map(|(ds, entry)| {
@@ -661,6 +659,13 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
                 project.repository.full
             ),
             "`app.repository` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    if project.app.owners.is_empty() {
+        add(
+            "Code owners".to_owned(),
+            "Not given, so `.github/CODEOWNERS` holds only a commented example: no review is required by code ownership until owners are named.".to_owned(),
+            "`app.owners` in `scaffold.toml` (`@user` or `@org/team`), then `scaffold sync`".to_owned(),
         );
     }
     if project.cloud.region_assumed {

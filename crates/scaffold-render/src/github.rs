@@ -15,8 +15,9 @@ pub mod pins;
 
 use std::collections::BTreeMap;
 
+use scaffold_core::datastore::Property;
 use scaffold_core::names::TERRAFORM_DIR;
-use scaffold_core::vocabulary::{Engine as DbEngine, Language, PackageManager, Provider, Registry};
+use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
@@ -674,12 +675,12 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
     let datastores = project
         .datastores_of(service)
         .map(|ds| {
-            let mut host_port = ds.port;
+            let mut host_port = ds.local_port;
             while used_ports.contains(&host_port) {
                 host_port += 1;
             }
             used_ports.push(host_port);
-            ci_datastore(project, ds, host_port)
+            ci_datastore(ds, host_port)
         })
         .collect();
     let lockfile = match pm {
@@ -709,41 +710,18 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
     }
 }
 
-fn ci_datastore(project: &Project, ds: &scaffold_core::Datastore, host_port: u16) -> CiDatastore {
-    let app = &project.app.name;
-    let (env, health_cmd): (Vec<(&str, String)>, String) = match ds.engine {
-        DbEngine::Postgres => (
-            vec![
-                ("POSTGRES_USER", app.clone()),
-                ("POSTGRES_PASSWORD", app.clone()),
-                ("POSTGRES_DB", app.clone()),
-            ],
-            format!("pg_isready -U {app} -d {app}"),
-        ),
-        DbEngine::Mysql => (
-            vec![
-                ("MYSQL_USER", app.clone()),
-                ("MYSQL_PASSWORD", app.clone()),
-                ("MYSQL_DATABASE", app.clone()),
-                ("MYSQL_RANDOM_ROOT_PASSWORD", "yes".to_owned()),
-            ],
-            "mysqladmin ping --host=127.0.0.1 --silent".to_owned(),
-        ),
-        DbEngine::Redis => (Vec::new(), "redis-cli ping".to_owned()),
-    };
-    let host = format!("{}:{}", ds.name, ds.port);
-    let url = ds
-        .local_url
-        .replacen(&host, &format!("localhost:{host_port}"), 1);
+fn ci_datastore(ds: &scaffold_core::Datastore, host_port: u16) -> CiDatastore {
     CiDatastore {
         name: ds.name.clone(),
-        image: format!("{}:{}", ds.engine.image(), ds.version),
+        image: ds.local_image.clone(),
         host_port,
-        port: ds.port,
-        env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        health_cmd,
+        port: ds.local_port,
+        env: ds.local_environment().into_iter().collect(),
+        health_cmd: ds.local_healthcheck()[1..].join(" "),
         env_var: ds.env_var.clone(),
-        url,
+        url: ds
+            .local_value(Property::Url, "localhost", host_port)
+            .expect("every engine has a URL form"),
     }
 }
 

@@ -206,7 +206,8 @@ impl ServiceView {
             .map(|ds| DatastoreView {
                 name: ds.name.clone(),
                 env_var: ds.env_var.clone(),
-                port: ds.port,
+                // The port clients use in the cloud (Memorystore with TLS: 6378), from the datastore table.
+                port: ds.cloud_port,
             })
             .collect();
         let mut datastore_ports: Vec<u16> = datastores.iter().map(|d| d.port).collect();

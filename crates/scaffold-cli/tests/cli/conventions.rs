@@ -99,11 +99,7 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(!stdout(&run(&["sync", "--dry-run", "--color=never"], false)).contains(escape));
     // Errors are coloured on standard error with `always` only.
     let error = run(&["new", "--defaults", "--color=always"], false);
-    assert!(
-        stderr(&error).starts_with(escape),
-        "{}",
-        stderr(&error)
-    );
+    assert!(stderr(&error).starts_with(escape), "{}", stderr(&error));
     let error = run(&["new", "--defaults"], true);
     assert!(stderr(&error).starts_with("error: "), "{}", stderr(&error));
 }
