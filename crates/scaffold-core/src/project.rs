@@ -784,8 +784,16 @@ impl Problems<'_> {
 impl Project {
     /// Parses and resolves `scaffold.toml` text in one step.
     pub fn from_toml(source: &str, facts: &Facts) -> Result<Project, AnswersError> {
-        let parsed = Answers::parse(source)?;
-        Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed))
+        // Type problems and the semantic problems of the values that passed, in one list.
+        let parsed = Answers::read(source)?;
+        let resolved = Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed));
+        if parsed.problems.is_empty() {
+            return resolved;
+        }
+        let semantic = resolved.err().map(|e| e.problems().to_vec());
+        Err(AnswersError::Invalid {
+            problems: parsed.combine(&semantic.unwrap_or_default()),
+        })
     }
 
     /// Validates `answers` and fills in defaults and derived values.

@@ -20,7 +20,7 @@ use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry, Wo
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-use crate::{Engine, Files, RenderError, VERSION};
+use crate::{Engine, Files, RenderError};
 
 /// The CI workflow template.
 pub const TEMPLATE_CI: &str = "github/ci.yml.tera";
@@ -178,8 +178,8 @@ pub struct CiContext<'a> {
     pub services: Vec<CiService>,
     /// The registry.
     pub registry: RegistryCi,
-    /// The scaffold release the drift check installs (`v` + version).
-    pub scaffold_tag: String,
+    /// The scaffold release the drift check installs: the version that rendered this file.
+    pub scaffold: crate::release::Release,
     /// The versions CI sets up.
     pub versions: Versions,
 }
@@ -412,7 +412,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             .map(|s| ci_service(project, s))
             .collect(),
         registry: registry_ci(project),
-        scaffold_tag: format!("v{VERSION}"),
+        scaffold: crate::release::this_release(),
         versions: versions.clone(),
     };
     files.insert(
