@@ -385,6 +385,10 @@ pub struct GithubVariable {
     /// script scaffold writes records it with `gh variable set`, so no job reads it
     /// through a cloud API its identity may not call.
     pub output: Option<TerraformOutput>,
+    /// The GitHub environment the value is set in, when it is set in one environment only
+    /// (`gh variable set NAME --env <environment>`); `None` for repository variables and for
+    /// environment variables whose one description covers every environment.
+    pub environment: Option<String>,
 }
 
 /// A Terraform root's output.
@@ -412,20 +416,21 @@ pub fn azure_plan_client_id_variable(env: &str) -> String {
 pub fn github_variables(
     provider: Provider,
     runners: Runners,
-    envs: &[&str],
+    registry: Registry,
+    environments: &[crate::project::Environment],
+    services: &[crate::project::Service],
 ) -> Vec<GithubVariable> {
+    let _ = (registry, services);
+    let envs: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),
         description: description.to_owned(),
         output: None,
+        environment: None,
     };
     let mut vars = match provider {
-        Provider::Aws => vec![var(
-            "AWS_ACCOUNT_ID",
-            "repository",
-            "the 12-digit AWS account id every environment is deployed to",
-        )],
+        Provider::Aws => aws_variables(environments),
         Provider::Gcp => vec![
             var(
                 "GCP_PROJECT_ID",
@@ -461,7 +466,7 @@ pub fn github_variables(
                     "the client id of the environment's Terraform apply identity (bootstrap output)",
                 ),
             ];
-            for env in envs {
+            for env in &envs {
                 vars.push(GithubVariable {
                     name: azure_plan_client_id_variable(env),
                     scope: "repository".to_owned(),
@@ -469,6 +474,7 @@ pub fn github_variables(
                         "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
                     ),
                     output: None,
+                    environment: None,
                 });
             }
             vars.push(var(
@@ -490,6 +496,63 @@ pub fn github_variables(
             "repository",
             "the `runs-on` label of the self-hosted runners inside the cloud network that Terraform jobs use (they reach the private cluster API and secret stores)",
         ));
+    }
+    vars
+}
+
+/// The Terraform root every cloud applies once by hand before the pipelines run.
+pub const BOOTSTRAP_DIR: &str = "infra/bootstrap";
+
+/// AWS: the GitHub variable holding the account id the workflows build role ARNs and the
+/// registry host from.
+pub const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
+
+/// AWS: the bootstrap output holding the account id of environment `env` when it lives
+/// in its own account (`separate_account`), else of the shared account.
+pub fn aws_account_output(env: Option<&crate::project::Environment>) -> String {
+    match env {
+        Some(env) if env.separate_account => format!("{}_account_id", env.name.replace('-', "_")),
+        _ => "aws_account_id".to_owned(),
+    }
+}
+
+/// The AWS arm of [`github_variables`]: the shared account's id as a repository variable
+/// (CI's build job and every environment without an account of its own read it), and for
+/// each environment in its own account the same variable in its three GitHub
+/// environments, where GitHub gives it precedence over the repository's value; so every
+/// workflow builds role ARNs from `vars.AWS_ACCOUNT_ID` and gets the right account.
+fn aws_variables(environments: &[crate::project::Environment]) -> Vec<GithubVariable> {
+    let output = |env: Option<&crate::project::Environment>| {
+        Some(TerraformOutput {
+            root: BOOTSTRAP_DIR.to_owned(),
+            name: aws_account_output(env),
+        })
+    };
+    let mut vars = vec![GithubVariable {
+        name: AWS_ACCOUNT_ID.to_owned(),
+        scope: "repository".to_owned(),
+        description: "the 12-digit id of the shared AWS account: the Terraform state, the registry and every environment without an account of its own".to_owned(),
+        output: output(None),
+        environment: None,
+    }];
+    for env in environments.iter().filter(|e| e.separate_account) {
+        let names = &env.names;
+        for github_environment in [
+            &names.github_environment,
+            &names.plan_environment,
+            &names.infra_environment,
+        ] {
+            vars.push(GithubVariable {
+                name: AWS_ACCOUNT_ID.to_owned(),
+                scope: "environment".to_owned(),
+                description: format!(
+                    "the 12-digit id of the `{}` environment's own AWS account (`separate_account`); it overrides the repository value in this GitHub environment",
+                    env.name
+                ),
+                output: output(Some(env)),
+                environment: Some(github_environment.clone()),
+            });
+        }
     }
     vars
 }

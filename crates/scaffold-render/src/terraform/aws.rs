@@ -990,9 +990,19 @@ fn boundary_statements(
         conditions: Vec::new(),
     };
     let own_boundary = arn("policy", &boundary_name(app, &env.name));
+    // The identities and boundaries the bootstrap root creates in this account.
+    let same_account = |name: Option<&str>| match name {
+        Some(name) => project
+            .environments
+            .iter()
+            .find(|e| e.name == name)
+            .is_some_and(|e| account_of(e).variable == account.variable),
+        None => account.alias.is_none(),
+    };
     let mut bootstrap_roles: Vec<String> = identities
         .iter()
         .filter(|i| matches!(i.purpose, Purpose::Build | Purpose::Plan | Purpose::Apply))
+        .filter(|i| same_account(i.environment.as_deref()))
         .map(|i| arn("role", &i.name))
         .collect();
     bootstrap_roles.push(quote(&format!(
@@ -1001,6 +1011,7 @@ fn boundary_statements(
     let boundaries: Vec<String> = project
         .environments
         .iter()
+        .filter(|e| same_account(Some(&e.name)))
         .map(|e| arn("policy", &boundary_name(app, &e.name)))
         .collect();
     let mut statements = vec![
