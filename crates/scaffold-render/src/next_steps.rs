@@ -102,7 +102,12 @@ pub fn next_steps(project: &Project) -> Vec<NextStep> {
         })
         .collect();
     for variable in &project.github_variables {
-        if variable.scope == "environment" {
+        if let Some(env) = &variable.environment {
+            github.push(format!(
+                "gh variable set {name} --repo {full} --env {env} --body \"${name}\"  # {env}'s value",
+                name = variable.name
+            ));
+        } else if variable.scope == "environment" {
             for env in &project.environments {
                 github.push(format!(
                     "gh variable set {name} --repo {full} --env {env} --body \"${name}\"  # {env}'s value",
@@ -117,11 +122,13 @@ pub fn next_steps(project: &Project) -> Vec<NextStep> {
             ));
         }
     }
-    let names: Vec<String> = project
-        .github_variables
-        .iter()
-        .map(|v| format!("`{}`", v.name))
-        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for v in &project.github_variables {
+        let name = format!("`{}`", v.name);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     steps.push(NextStep {
         title: "Create the GitHub environments and set the variables the workflows read".to_owned(),
         why: if names.is_empty() {
@@ -189,11 +196,22 @@ mod tests {
                     .iter()
                     .filter(|c| c.starts_with(&format!("gh variable set {} ", variable.name)))
                     .count();
-                let expect = if variable.scope == "environment" {
-                    project.environments.len()
-                } else {
-                    1
-                };
+                // One line per value: a variable set in one GitHub environment, or in every
+                // one, or in the repository; several entries may share a name.
+                let expect: usize = project
+                    .github_variables
+                    .iter()
+                    .filter(|v| v.name == variable.name)
+                    .map(|v| {
+                        if v.environment.is_some() {
+                            1
+                        } else if v.scope == "environment" {
+                            project.environments.len()
+                        } else {
+                            1
+                        }
+                    })
+                    .sum();
                 assert_eq!(count, expect, "{name}: {}", variable.name);
             }
             let bootstrap = &steps[commit + 1].commands;

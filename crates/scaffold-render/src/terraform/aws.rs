@@ -193,17 +193,12 @@ impl DatabaseModule {
             "${var.admin_username}",
             "${ephemeral.random_password.admin.result}",
         );
-        let (engine_name, title, tls_parameter, log_exports) = match engine {
-            DatastoreEngine::Postgres => (
-                "postgres",
-                "PostgreSQL",
-                "rds.force_ssl",
-                r#"["postgresql", "upgrade"]"#,
-            ),
+        let tls_parameter = tls_parameter(engine);
+        let (engine_name, title, log_exports) = match engine {
+            DatastoreEngine::Postgres => ("postgres", "PostgreSQL", r#"["postgresql", "upgrade"]"#),
             DatastoreEngine::Mysql => (
                 "mysql",
                 "MySQL",
-                "require_secure_transport",
                 r#"["audit", "error", "general", "slowquery"]"#,
             ),
             // Validation admits no other relational engine on AWS (the table offers none).
@@ -268,6 +263,35 @@ pub(crate) fn boundary_name(app: &str, env: &str) -> String {
 /// The IAM role a cluster add-on's pods assume in environment `env`.
 pub(crate) fn addon_role_name(app: &str, env: &str, addon: &str) -> String {
     bounded(&format!("{app}-{env}-addon-{addon}"), 64)
+}
+
+/// The names of an RDS instance's network and parameter resources, which a restored
+/// instance needs too (the database restore runbook passes them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct RdsNames {
+    /// The DB subnet group.
+    pub subnet_group: String,
+    /// The DB parameter group (it requires TLS).
+    pub parameter_group: String,
+    /// The security group's name (its id is looked up by name).
+    pub security_group: String,
+}
+
+/// The names of RDS instance `identifier`'s subnet group, parameter group and security group.
+pub(crate) fn rds_names(identifier: &str) -> RdsNames {
+    RdsNames {
+        subnet_group: identifier.to_owned(),
+        parameter_group: identifier.to_owned(),
+        security_group: format!("{identifier}-db"),
+    }
+}
+
+/// The RDS parameter that refuses unencrypted connections to `engine`.
+pub(crate) fn tls_parameter(engine: DatastoreEngine) -> &'static str {
+    match engine {
+        DatastoreEngine::Mysql => "require_secure_transport",
+        _ => "rds.force_ssl",
+    }
 }
 
 /// The RDS master user of a database of app `app`: at most 16 letters, digits and `_`.
@@ -604,6 +628,8 @@ struct DatastoreContext<'a> {
     database_name: String,
     /// The administrator's user name.
     admin_username: String,
+    /// The names of the instance's subnet, parameter and security groups.
+    rds: RdsNames,
 }
 
 /// Adds the AWS Terraform files.
@@ -723,7 +749,10 @@ fn bootstrap_context<'a>(project: &'a Project, identities: &[Identity]) -> Boots
             accounts.push(account.clone());
         }
         let ident = identifier(&env.name);
-        let oidc = format!("aws_iam_openid_connect_provider.{}.arn", account.oidc_resource);
+        let oidc = format!(
+            "aws_iam_openid_connect_provider.{}.arn",
+            account.oidc_resource
+        );
         let boundary = boundary_name(app, &env.name);
         let scope = Scope {
             state_bucket: Some("aws_s3_bucket.state.arn".to_owned()),
@@ -786,7 +815,10 @@ fn bootstrap_context<'a>(project: &'a Project, identities: &[Identity]) -> Boots
                 "GitHub Actions pushes images from the deploy branches".to_owned(),
                 Purpose::Build.as_str(),
                 Trust::Github {
-                    provider: format!("aws_iam_openid_connect_provider.{}.arn", shared.oidc_resource),
+                    provider: format!(
+                        "aws_iam_openid_connect_provider.{}.arn",
+                        shared.oidc_resource
+                    ),
                     tokens: GithubTrust::of(&id.tokens),
                 },
                 grants::grants(needs(id), &scope),
@@ -833,7 +865,12 @@ fn repository_arns(project: &Project) -> Vec<String> {
     project
         .services
         .iter()
-        .map(|s| format!("module.registry.repository_arns[{}]", quote(&s.names.image_repository)))
+        .map(|s| {
+            format!(
+                "module.registry.repository_arns[{}]",
+                quote(&s.names.image_repository)
+            )
+        })
         .collect()
 }
 
@@ -978,7 +1015,8 @@ fn boundary_statements(
 ) -> Vec<Statement> {
     let app = &project.app.name;
     let account_id = account.id();
-    let arn = |kind: &str, name: &str| quote(&format!("arn:aws:iam::${{{account_id}}}:{kind}/{name}"));
+    let arn =
+        |kind: &str, name: &str| quote(&format!("arn:aws:iam::${{{account_id}}}:{kind}/{name}"));
     let deny = |sid: &str, actions: &[&'static str], resources: Vec<String>| Statement {
         sid: sid.to_owned(),
         deny: true,
@@ -1038,7 +1076,7 @@ fn boundary_statements(
         ),
         Statement {
             principals: Vec::new(),
-        conditions: vec![grants::Condition {
+            conditions: vec![grants::Condition {
                 test: "StringNotEquals",
                 variable: quote("iam:PermissionsBoundary"),
                 values: vec![own_boundary.clone()],
@@ -1073,7 +1111,11 @@ fn boundary_statements(
             ],
             boundaries,
         ),
-        deny("NoChangesToBootstrapIdentities", &["iam:*"], bootstrap_roles),
+        deny(
+            "NoChangesToBootstrapIdentities",
+            &["iam:*"],
+            bootstrap_roles,
+        ),
         Statement {
             conditions: vec![
                 grants::Condition {
@@ -1194,6 +1236,7 @@ fn environment_context<'a>(
             admin_secret: &in_env.admin_secret,
             database_name: database_name(app),
             admin_username: admin_username(app),
+            rds: rds_names(&in_env.resource),
         })
         .collect();
     let scope = Scope {

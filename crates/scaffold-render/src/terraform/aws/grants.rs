@@ -221,9 +221,11 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
             // `aws-actions/amazon-ecr-login` gets a registry token (an account-wide action:
             // it takes no resource); buildx pushes, the SBOM and the scan pull back, and the
             // provenance attestation is pushed next to the image.
-            grant
-                .statements
-                .push(Statement::allow("RegistryLogin", &["ecr:GetAuthorizationToken"], vec![quote("*")]));
+            grant.statements.push(Statement::allow(
+                "RegistryLogin",
+                &["ecr:GetAuthorizationToken"],
+                vec![quote("*")],
+            ));
             grant.statements.push(Statement::allow(
                 "PushImages",
                 &[
@@ -341,19 +343,26 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
             let sid = format!("ReadSecret{}", pascal(secret));
             grant.statements.push(Statement::allow(
                 &sid,
-                &["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
                 vec![found.arn.clone()],
             ));
             grant.statements.push(
-                Statement::allow(&format!("Decrypt{}", pascal(secret)), &["kms:Decrypt"], vec![found.kms_key.clone()])
-                    .when(
-                        "StringEquals",
-                        "kms:ViaService",
-                        vec![quote(&format!(
-                            "secretsmanager.{}.amazonaws.com",
-                            get(&scope.region, "the region")
-                        ))],
-                    ),
+                Statement::allow(
+                    &format!("Decrypt{}", pascal(secret)),
+                    &["kms:Decrypt"],
+                    vec![found.kms_key.clone()],
+                )
+                .when(
+                    "StringEquals",
+                    "kms:ViaService",
+                    vec![quote(&format!(
+                        "secretsmanager.{}.amazonaws.com",
+                        get(&scope.region, "the region")
+                    ))],
+                ),
             );
         }
         Need::Addon(AddonNeed::ScaleNodeGroups) => {
@@ -420,9 +429,11 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
                 ],
                 vec![zone],
             ));
-            grant
-                .statements
-                .push(Statement::allow("FindZones", &["route53:ListHostedZones"], vec![quote("*")]));
+            grant.statements.push(Statement::allow(
+                "FindZones",
+                &["route53:ListHostedZones"],
+                vec![quote("*")],
+            ));
         }
     }
     grant

@@ -85,6 +85,15 @@ struct Rendered {
 fn text(expr: &Expression) -> String {
     match expr {
         Expression::String(s) => s.as_str().to_owned(),
+        Expression::StringTemplate(_) => {
+            let source = expr.to_string();
+            let source = source.trim();
+            source
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(source)
+                .to_owned()
+        }
         other => other.to_string().trim().to_owned(),
     }
 }
@@ -115,9 +124,12 @@ fn set(body: &Body, key: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-/// The resource name a traversal such as `aws_iam_role.deploy.id` names.
+/// The resource name a traversal such as `aws_iam_role.deploy.id` or
+/// `data.aws_iam_policy_document.deploy.json` names.
 fn resource_of(reference: &str) -> String {
-    reference.split('.').nth(1).unwrap_or_default().to_owned()
+    let reference = reference.strip_prefix("data.").unwrap_or(reference);
+    let name = reference.split('.').nth(1).unwrap_or_default();
+    name.split('[').next().unwrap_or_default().to_owned()
 }
 
 fn statements(body: &Body) -> Vec<Stmt> {
@@ -247,7 +259,11 @@ fn parse(files: &Files) -> Rendered {
                     rendered.modules.insert((dir.clone(), a), args);
                 }
                 ("terraform", _) => {
-                    for backend in block.body.blocks().filter(|b| b.ident.as_str() == "backend") {
+                    for backend in block
+                        .body
+                        .blocks()
+                        .filter(|b| b.ident.as_str() == "backend")
+                    {
                         if let Some(key) = attr(&backend.body, "key") {
                             rendered.backend_keys.insert(dir.clone(), key);
                         }
@@ -315,7 +331,12 @@ fn render(project: &Project) -> (Files, Rendered) {
 
 fn role<'a>(rendered: &'a Rendered, name: &str, example: &str) -> &'a Role {
     let found: Vec<&Role> = rendered.roles.iter().filter(|r| r.name == name).collect();
-    assert_eq!(found.len(), 1, "{example}: role {name} is rendered {} times", found.len());
+    assert_eq!(
+        found.len(),
+        1,
+        "{example}: role {name} is rendered {} times",
+        found.len()
+    );
     found[0]
 }
 
@@ -338,7 +359,10 @@ fn accepted(trust: &[Stmt], example: &str, role: &str) -> BTreeSet<(String, Stri
             let sub = s
                 .condition("token.actions.githubusercontent.com:sub")
                 .unwrap_or_else(|| panic!("{example}: {role}: no subject condition"));
-            assert_eq!(sub.0, "StringEquals", "{example}: {role}: subjects match exactly");
+            assert_eq!(
+                sub.0, "StringEquals",
+                "{example}: {role}: subjects match exactly"
+            );
             let workflow = s
                 .condition("token.actions.githubusercontent.com:job_workflow_ref")
                 .unwrap_or_else(|| panic!("{example}: {role}: no workflow condition"));
@@ -349,8 +373,16 @@ fn accepted(trust: &[Stmt], example: &str, role: &str) -> BTreeSet<(String, Stri
                 "StringEquals"
             };
             assert_eq!(workflow.0, expected_test, "{example}: {role}");
-            assert_eq!(sub.2.len(), 1, "{example}: {role}: one subject per statement");
-            assert_eq!(workflow.2.len(), 1, "{example}: {role}: one workflow per statement");
+            assert_eq!(
+                sub.2.len(),
+                1,
+                "{example}: {role}: one subject per statement"
+            );
+            assert_eq!(
+                workflow.2.len(),
+                1,
+                "{example}: {role}: one workflow per statement"
+            );
             (sub.2.iter().next().cloned().unwrap_or_default(), pattern)
         })
         .collect()
@@ -396,7 +428,11 @@ fn every_identity_trusts_exactly_its_model_tokens() {
                 .iter()
                 .map(|t| (t.subject.clone(), t.workflow.clone()))
                 .collect();
-            assert_eq!(tokens, model, "{example}: {} trusts other tokens", identity.name);
+            assert_eq!(
+                tokens, model,
+                "{example}: {} trusts other tokens",
+                identity.name
+            );
             accepted_by.push((
                 identity,
                 tokens
@@ -434,7 +470,10 @@ fn grants_and_operations_match_both_ways() {
             // Every rendered statement serves one of the identity's operations.
             for statement in &role.statements {
                 assert!(
-                    identity.operations.iter().any(|op| sid_serves(op, &statement.sid)),
+                    identity
+                        .operations
+                        .iter()
+                        .any(|op| sid_serves(op, &statement.sid)),
                     "{example}: {} holds {} ({:?}), which none of its operations {:?} needs",
                     identity.name,
                     statement.sid,
@@ -460,7 +499,11 @@ fn grants_and_operations_match_both_ways() {
                 .flat_map(|op| expected_managed(op, &identity))
                 .map(str::to_owned)
                 .collect();
-            assert_eq!(role.managed, managed, "{example}: {} managed policies", identity.name);
+            assert_eq!(
+                role.managed, managed,
+                "{example}: {} managed policies",
+                identity.name
+            );
         }
     }
 }
@@ -468,7 +511,9 @@ fn grants_and_operations_match_both_ways() {
 /// The statement ids an operation is granted through on AWS: the test's own table, so a
 /// renamed or dropped statement fails here.
 fn expected_sids(op: &Operation, identity: &Identity) -> Vec<String> {
-    let manages = identity.operations.contains(&Operation::ManageInfrastructure);
+    let manages = identity
+        .operations
+        .contains(&Operation::ManageInfrastructure);
     match op {
         Operation::PushImages => vec!["RegistryLogin".into(), "PushImages".into()],
         Operation::ReadState => vec!["ListState".into(), "ReadState".into(), "StateKey".into()],
@@ -485,7 +530,9 @@ fn expected_sids(op: &Operation, identity: &Identity) -> Vec<String> {
 }
 
 fn expected_managed(op: &Operation, identity: &Identity) -> Vec<&'static str> {
-    let manages = identity.operations.contains(&Operation::ManageInfrastructure);
+    let manages = identity
+        .operations
+        .contains(&Operation::ManageInfrastructure);
     match op {
         Operation::ReadInfrastructure if !manages => vec![grants::READ_ONLY_ACCESS],
         Operation::ManageInfrastructure => vec![grants::ADMINISTRATOR_ACCESS],
@@ -505,9 +552,12 @@ fn sid_serves(op: &Operation, sid: &str) -> bool {
         }
         Operation::GetClusterCredentials => sid == "ClusterEndpoint",
         Operation::ReadSecret { secret } => {
-            sid == format!("ReadSecret{}", pascal(secret)) || sid == format!("Decrypt{}", pascal(secret))
+            sid == format!("ReadSecret{}", pascal(secret))
+                || sid == format!("Decrypt{}", pascal(secret))
         }
-        Operation::ManageInfrastructure | Operation::AdministerCluster | Operation::UseNamespace { .. } => false,
+        Operation::ManageInfrastructure
+        | Operation::AdministerCluster
+        | Operation::UseNamespace { .. } => false,
     }
 }
 
@@ -546,10 +596,14 @@ fn cluster_access_follows_from_operations() {
                                     && e.principal == format!("aws_iam_role.{}.arn", r.resource)
                             })
                     })
-                    .unwrap_or_else(|| panic!("{example}: {} has no access entry in {dir}", identity.name));
+                    .unwrap_or_else(|| {
+                        panic!("{example}: {} has no access entry in {dir}", identity.name)
+                    });
                 let ops = &identity.operations;
                 let admin = ops.contains(&Operation::AdministerCluster);
-                let namespaced = ops.iter().any(|o| matches!(o, Operation::UseNamespace { .. }));
+                let namespaced = ops
+                    .iter()
+                    .any(|o| matches!(o, Operation::UseNamespace { .. }));
                 let reads = ops.contains(&Operation::ReadInfrastructure);
                 let mut policies = BTreeSet::new();
                 if admin {
@@ -557,20 +611,32 @@ fn cluster_access_follows_from_operations() {
                 } else if reads {
                     policies.insert(grants::EKS_VIEW.to_owned());
                 }
-                assert_eq!(entry.policies, policies, "{example}: {} access policies", identity.name);
+                assert_eq!(
+                    entry.policies, policies,
+                    "{example}: {} access policies",
+                    identity.name
+                );
                 let groups: BTreeSet<String> = if namespaced {
                     BTreeSet::from([env.names.deploy_group.clone()])
                 } else {
                     BTreeSet::new()
                 };
-                assert_eq!(entry.groups, groups, "{example}: {} Kubernetes groups", identity.name);
+                assert_eq!(
+                    entry.groups, groups,
+                    "{example}: {} Kubernetes groups",
+                    identity.name
+                );
             }
             // Nobody but the apply identity and the people in cluster_admin_arns is admin.
             let admins = entries
                 .iter()
                 .filter(|e| e.policies.contains(grants::EKS_CLUSTER_ADMIN))
                 .count();
-            assert_eq!(admins, 2, "{example}: {}: apply identity and the admin entries", env.name);
+            assert_eq!(
+                admins, 2,
+                "{example}: {}: apply identity and the admin entries",
+                env.name
+            );
         }
     }
 }
@@ -591,7 +657,8 @@ fn what_the_workflows_do_is_allowed() {
                 "{example}: the deploy workflow does not fetch {}'s kubeconfig",
                 env.name
             );
-            let cluster_module = &rendered.modules[&(env.names.terraform_dir.clone(), "cluster".to_owned())];
+            let cluster_module =
+                &rendered.modules[&(env.names.terraform_dir.clone(), "cluster".to_owned())];
             assert_eq!(cluster_module["name"], env.names.cluster, "{example}");
             assert!(
                 deployer.statements.iter().any(|s| !s.deny
@@ -604,7 +671,9 @@ fn what_the_workflows_do_is_allowed() {
             let key = &rendered.backend_keys[&env.names.terraform_dir];
             assert_eq!(key, &env.names.state_key, "{example}");
             for (purpose, writes) in [(Purpose::Plan, false), (Purpose::Apply, true)] {
-                let identity = project.identity(purpose, Some(&env.name)).expect("identity");
+                let identity = project
+                    .identity(purpose, Some(&env.name))
+                    .expect("identity");
                 let role = role(&rendered, &identity.name, &example);
                 for key in [&env.names.state_key, &env.names.platform_state_key] {
                     let object = format!("${{aws_s3_bucket.state.arn}}/{key}");
@@ -614,9 +683,21 @@ fn what_the_workflows_do_is_allowed() {
                             !s.deny && s.actions.contains(action) && s.resources.contains(resource)
                         })
                     };
-                    assert!(allowed("s3:GetObject", &object), "{example}: {} reads {key}", identity.name);
-                    assert!(allowed("s3:PutObject", &lock), "{example}: {} locks {key}", identity.name);
-                    assert!(allowed("s3:DeleteObject", &lock), "{example}: {} unlocks {key}", identity.name);
+                    assert!(
+                        allowed("s3:GetObject", &object),
+                        "{example}: {} reads {key}",
+                        identity.name
+                    );
+                    assert!(
+                        allowed("s3:PutObject", &lock),
+                        "{example}: {} locks {key}",
+                        identity.name
+                    );
+                    assert!(
+                        allowed("s3:DeleteObject", &lock),
+                        "{example}: {} unlocks {key}",
+                        identity.name
+                    );
                     assert_eq!(
                         allowed("s3:PutObject", &object),
                         writes,
@@ -630,10 +711,12 @@ fn what_the_workflows_do_is_allowed() {
             let ci = &files[".github/workflows/ci.yml"];
             assert!(ci.contains("aws-actions/amazon-ecr-login"), "{example}");
             let role = role(&rendered, &build.name, &example);
-            assert!(role
-                .statements
-                .iter()
-                .any(|s| s.actions.contains("ecr:GetAuthorizationToken") && s.resources.contains("*")));
+            assert!(
+                role.statements
+                    .iter()
+                    .any(|s| s.actions.contains("ecr:GetAuthorizationToken")
+                        && s.resources.contains("*"))
+            );
             for service in &project.services {
                 let repository = format!(
                     "module.registry.repository_arns[\"{}\"]",
@@ -649,9 +732,9 @@ fn what_the_workflows_do_is_allowed() {
                     "ecr:GetDownloadUrlForLayer",
                 ] {
                     assert!(
-                        role.statements
-                            .iter()
-                            .any(|s| s.actions.contains(action) && s.resources.contains(&repository)),
+                        role.statements.iter().any(
+                            |s| s.actions.contains(action) && s.resources.contains(&repository)
+                        ),
                         "{example}: the build identity cannot {action} on {}",
                         service.names.image_repository
                     );
@@ -665,9 +748,11 @@ fn what_the_workflows_do_is_allowed() {
 fn what_the_model_forbids_is_not_granted() {
     let writes = |action: &str| {
         let verb = action.split(':').nth(1).unwrap_or_default();
-        ["Put", "Delete", "Create", "Update", "Attach", "Detach", "Set", "Tag", "Untag"]
-            .iter()
-            .any(|w| verb.starts_with(w))
+        [
+            "Put", "Delete", "Create", "Update", "Attach", "Detach", "Set", "Tag", "Untag",
+        ]
+        .iter()
+        .any(|w| verb.starts_with(w))
             || verb == "*"
     };
     for (example, project) in projects() {
@@ -688,9 +773,8 @@ fn what_the_model_forbids_is_not_granted() {
                         if s.actions.contains("secretsmanager:GetSecretValue") {
                             // Listed with its reason, and only for this environment's secrets.
                             assert!(
-                                access::EXCEPTIONS
-                                    .iter()
-                                    .any(|e| e.purpose == Purpose::Plan && e.grant == access::AWS_PLAN_SECRET_VALUES),
+                                access::EXCEPTIONS.iter().any(|e| e.purpose == Purpose::Plan
+                                    && e.grant == access::AWS_PLAN_SECRET_VALUES),
                                 "{example}: unlisted exception"
                             );
                             let env = identity.environment.as_deref().expect("environment");
@@ -714,10 +798,18 @@ fn what_the_model_forbids_is_not_granted() {
                             identity.name
                         );
                     }
-                    assert!(role.managed.is_empty(), "{example}: {} has managed policies", identity.name);
+                    assert!(
+                        role.managed.is_empty(),
+                        "{example}: {} has managed policies",
+                        identity.name
+                    );
                 }
                 Purpose::Apply => {
-                    assert!(role.boundary.is_some(), "{example}: {} has no boundary", identity.name);
+                    assert!(
+                        role.boundary.is_some(),
+                        "{example}: {} has no boundary",
+                        identity.name
+                    );
                 }
             }
             if identity.purpose == Purpose::Workload {
@@ -735,7 +827,11 @@ fn what_the_model_forbids_is_not_granted() {
                     .filter(|s| s.actions.contains("secretsmanager:GetSecretValue"))
                     .flat_map(|s| s.resources.clone())
                     .collect();
-                assert_eq!(read, allowed, "{example}: {} reads other secrets", identity.name);
+                assert_eq!(
+                    read, allowed,
+                    "{example}: {} reads other secrets",
+                    identity.name
+                );
             }
         }
     }
@@ -747,35 +843,57 @@ fn every_role_an_environment_creates_carries_its_boundary() {
         let (_, rendered) = render(&project);
         for (dir, resource, has) in &rendered.role_boundaries {
             if dir.starts_with("infra/modules/") || dir.starts_with("infra/environments/") {
-                assert!(has, "{example}: {dir}: aws_iam_role.{resource} has no permissions boundary");
+                assert!(
+                    has,
+                    "{example}: {dir}: aws_iam_role.{resource} has no permissions boundary"
+                );
             }
         }
         for env in &project.environments {
             let dir = &env.names.terraform_dir;
             for (name, args) in rendered.modules.iter().filter(|((d, _), _)| d == dir) {
                 if let Some(boundary) = args.get("permissions_boundary") {
-                    assert_eq!(boundary, "local.permissions_boundary", "{example}: {name:?}");
+                    assert_eq!(
+                        boundary, "local.permissions_boundary",
+                        "{example}: {name:?}"
+                    );
                 }
             }
             let boundary = super::boundary_name(&project.app.name, &env.name);
-            let document = &rendered.documents
-                [&("infra/bootstrap".to_owned(), format!("boundary_{}", env.name.replace('-', "_")))];
+            let document = &rendered.documents[&(
+                "infra/bootstrap".to_owned(),
+                format!("boundary_{}", env.name.replace('-', "_")),
+            )];
             let carries = document
                 .iter()
                 .find(|s| s.sid == "RolesCarryThisBoundary")
                 .expect("the boundary condition");
             assert!(carries.deny);
-            for action in ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:AttachRolePolicy"] {
+            for action in [
+                "iam:CreateRole",
+                "iam:PutRolePermissionsBoundary",
+                "iam:PutRolePolicy",
+                "iam:AttachRolePolicy",
+            ] {
                 assert!(carries.actions.contains(action), "{example}: {action}");
             }
-            let condition = carries.condition("iam:PermissionsBoundary").expect("condition");
+            let condition = carries
+                .condition("iam:PermissionsBoundary")
+                .expect("condition");
             assert_eq!(condition.0, "StringNotEquals");
             assert!(
-                condition.2.iter().all(|v| v.ends_with(&format!(":policy/{boundary}"))),
+                condition
+                    .2
+                    .iter()
+                    .all(|v| v.ends_with(&format!(":policy/{boundary}"))),
                 "{example}: {:?}",
                 condition.2
             );
-            assert!(document.iter().any(|s| s.deny && s.actions.contains("iam:DeleteRolePermissionsBoundary")));
+            assert!(
+                document
+                    .iter()
+                    .any(|s| s.deny && s.actions.contains("iam:DeleteRolePermissionsBoundary"))
+            );
         }
     }
 }
@@ -784,7 +902,8 @@ fn every_role_an_environment_creates_carries_its_boundary() {
 fn each_environment_reaches_only_its_own_state() {
     for (example, project) in projects() {
         let (_, rendered) = render(&project);
-        let policy = &rendered.documents[&("infra/bootstrap".to_owned(), "state_bucket".to_owned())];
+        let policy =
+            &rendered.documents[&("infra/bootstrap".to_owned(), "state_bucket".to_owned())];
         for env in &project.environments {
             let own: BTreeSet<String> = [&env.names.state_key, &env.names.platform_state_key]
                 .iter()
@@ -798,8 +917,11 @@ fn each_environment_reaches_only_its_own_state() {
                 .find(|s| {
                     s.deny
                         && s.condition("aws:PrincipalArn").is_some_and(|c| {
-                            c.2.iter().any(|v| v.ends_with(&format!(":role/{}", env.names.plan_identity)))
-                                && c.2.iter().any(|v| v.ends_with(&format!(":role/{}", env.names.terraform_identity)))
+                            c.2.iter()
+                                .any(|v| v.ends_with(&format!(":role/{}", env.names.plan_identity)))
+                                && c.2.iter().any(|v| {
+                                    v.ends_with(&format!(":role/{}", env.names.terraform_identity))
+                                })
                         })
                 })
                 .unwrap_or_else(|| panic!("{example}: no state fence for {}", env.name));
@@ -817,9 +939,16 @@ fn datastore_secrets_hold_exactly_the_table_properties() {
         let (_, rendered) = render(&project);
         for ds in &project.datastores {
             let dir = format!("infra/modules/{}", super::datastore_module(ds.engine));
-            let expected: BTreeSet<String> =
-                ds.secret_properties.iter().map(|p| p.key().to_owned()).collect();
-            let resource = if ds.engine.is_database() { "app" } else { "this" };
+            let expected: BTreeSet<String> = ds
+                .secret_properties
+                .iter()
+                .map(|p| p.key().to_owned())
+                .collect();
+            let resource = if ds.engine.is_database() {
+                "app"
+            } else {
+                "this"
+            };
             assert_eq!(
                 rendered.secret_keys[&(dir.clone(), resource.to_owned())],
                 expected,
@@ -827,7 +956,11 @@ fn datastore_secrets_hold_exactly_the_table_properties() {
                 ds.name
             );
             if ds.engine.is_database() {
-                assert_eq!(rendered.secret_keys[&(dir, "admin".to_owned())], expected, "{example}");
+                assert_eq!(
+                    rendered.secret_keys[&(dir, "admin".to_owned())],
+                    expected,
+                    "{example}"
+                );
             }
         }
     }
@@ -851,17 +984,27 @@ fn separate_accounts_get_their_own_identities_and_a_way_into_the_state() {
                 .expect("role");
             let before = &bootstrap[..start];
             let block = &before[before.rfind("resource \"aws_iam_role\"").expect("block")..];
-            assert!(block.contains(&format!("provider = aws.{alias}")), "{name} is not in its account");
+            assert!(
+                block.contains(&format!("provider = aws.{alias}")),
+                "{name} is not in its account"
+            );
         }
-        let policy = &rendered.documents[&("infra/bootstrap".to_owned(), "state_bucket".to_owned())];
+        let policy =
+            &rendered.documents[&("infra/bootstrap".to_owned(), "state_bucket".to_owned())];
         assert!(policy.iter().any(|s| !s.deny
-            && s.principals.iter().any(|(_, ids)| ids.iter().any(|i| i.contains(&format!("var.{alias}_account_id"))))));
+            && s.principals.iter().any(|(_, ids)| {
+                ids.iter()
+                    .any(|i| i.contains(&format!("var.{alias}_account_id")))
+            })));
         let variables: Vec<_> = project
             .github_variables
             .iter()
             .filter(|v| v.name == "AWS_ACCOUNT_ID" && v.environment.is_some())
             .collect();
-        let in_envs: BTreeSet<&str> = variables.iter().filter_map(|v| v.environment.as_deref()).collect();
+        let in_envs: BTreeSet<&str> = variables
+            .iter()
+            .filter_map(|v| v.environment.as_deref())
+            .collect();
         assert_eq!(
             in_envs,
             BTreeSet::from([
@@ -872,7 +1015,237 @@ fn separate_accounts_get_their_own_identities_and_a_way_into_the_state() {
         );
         for v in variables {
             let output = v.output.as_ref().expect("output");
-            assert!(files["infra/bootstrap/outputs.tf"].contains(&format!("output \"{}\"", output.name)));
+            assert!(
+                files["infra/bootstrap/outputs.tf"]
+                    .contains(&format!("output \"{}\"", output.name))
+            );
+        }
+    }
+}
+
+/// Every `aws` command in the rendered docs (runbooks, task plan, handbook), one token list
+/// each, quotes removed; commands inside `$(...)` count on their own.
+fn aws_commands(files: &Files) -> Vec<(String, Vec<String>)> {
+    let mut commands = Vec::new();
+    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".md")) {
+        for line in text.lines() {
+            for (i, _) in line.match_indices("aws ") {
+                let before = line[..i].chars().last();
+                if !matches!(before, None | Some(' ' | '(' | '`' | '"')) {
+                    continue;
+                }
+                let rest = &line[i..];
+                let end = rest
+                    .find(|c| c == ')' || c == '`' || c == '|')
+                    .unwrap_or(rest.len());
+                let tokens: Vec<String> = rest[..end]
+                    .split_whitespace()
+                    .map(|t| t.trim_matches(|c| c == '"' || c == '\'').to_owned())
+                    .collect();
+                if tokens.len() > 2
+                    && tokens[1]
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '-')
+                {
+                    commands.push((path.clone(), tokens));
+                }
+            }
+        }
+    }
+    commands
+}
+
+fn flag<'a>(tokens: &'a [String], name: &str) -> Option<&'a str> {
+    tokens
+        .iter()
+        .position(|t| t == name)
+        .and_then(|i| tokens.get(i + 1))
+        .map(String::as_str)
+}
+
+#[test]
+fn every_aws_command_in_the_docs_names_what_terraform_creates() {
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        let commands = aws_commands(&files);
+        assert!(
+            !commands.is_empty(),
+            "{example}: no aws command in the docs"
+        );
+        let clusters: BTreeSet<&str> = project
+            .environments
+            .iter()
+            .map(|e| e.names.cluster.as_str())
+            .collect();
+        let mut regions = BTreeSet::from([project.cloud.region.as_str()]);
+        if let Some(dr) = &project.cloud.dr_region {
+            regions.insert(dr.as_str());
+        }
+        // The database modules' names, from the rendered environment roots.
+        let mut databases: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for ((dir, _), args) in &rendered.modules {
+            if dir.starts_with("infra/environments/")
+                && let Some(identifier) = args.get("identifier")
+            {
+                databases.insert(identifier.clone(), args.clone());
+            }
+        }
+        let secrets: BTreeSet<&str> = project
+            .environments
+            .iter()
+            .flat_map(|e| {
+                e.datastores
+                    .iter()
+                    .flat_map(|d| [d.secret.as_str(), d.admin_secret.as_str()])
+            })
+            .collect();
+        let mut restores = 0;
+        for (path, tokens) in &commands {
+            let at = format!("{example}: {path}: {}", tokens.join(" "));
+            if let Some(region) = flag(tokens, "--region") {
+                assert!(regions.contains(region), "{at}: region {region}");
+            }
+            match (tokens[1].as_str(), tokens[2].as_str()) {
+                ("eks", "update-kubeconfig") => {
+                    assert!(
+                        clusters.contains(flag(tokens, "--name").unwrap_or_default()),
+                        "{at}"
+                    );
+                }
+                ("eks", "create-access-entry" | "associate-access-policy") => {
+                    assert!(
+                        clusters.contains(flag(tokens, "--cluster-name").unwrap_or_default()),
+                        "{at}"
+                    );
+                }
+                ("secretsmanager", _) => {
+                    let secret = flag(tokens, "--secret-id").or_else(|| flag(tokens, "--name"));
+                    assert!(secrets.contains(secret.unwrap_or_default()), "{at}");
+                }
+                ("rds", "restore-db-instance-to-point-in-time") => {
+                    restores += 1;
+                    let source = flag(tokens, "--source-db-instance-identifier")
+                        .or_else(|| flag(tokens, "--target-db-instance-identifier"))
+                        .unwrap_or_default();
+                    let module = databases
+                        .get(source)
+                        .unwrap_or_else(|| panic!("{at}: no database {source} in Terraform"));
+                    assert_eq!(
+                        flag(tokens, "--db-subnet-group-name"),
+                        module.get("subnet_group_name").map(String::as_str),
+                        "{at}"
+                    );
+                    assert_eq!(
+                        flag(tokens, "--db-parameter-group-name"),
+                        module.get("parameter_group_name").map(String::as_str),
+                        "{at}"
+                    );
+                    assert_eq!(
+                        flag(tokens, "--vpc-security-group-ids"),
+                        Some("$SECURITY_GROUP"),
+                        "{at}"
+                    );
+                    assert!(
+                        tokens.iter().any(|t| t == "--no-publicly-accessible"),
+                        "{at}"
+                    );
+                }
+                ("ec2", "describe-security-groups" | "create-security-group") => {
+                    let name = flag(tokens, "--group-name").map(str::to_owned).or_else(|| {
+                        flag(tokens, "--filters")
+                            .and_then(|f| f.strip_prefix("Name=group-name,Values="))
+                            .map(str::to_owned)
+                    });
+                    let name = name.unwrap_or_default();
+                    assert!(
+                        databases
+                            .values()
+                            .any(|m| m.get("security_group_name") == Some(&name)),
+                        "{at}: security group {name}"
+                    );
+                }
+                ("rds", "create-db-subnet-group") => {
+                    let name = flag(tokens, "--db-subnet-group-name").unwrap_or_default();
+                    assert!(
+                        databases
+                            .values()
+                            .any(|m| m.get("subnet_group_name").map(String::as_str) == Some(name)),
+                        "{at}"
+                    );
+                }
+                ("rds", "create-db-parameter-group" | "modify-db-parameter-group") => {
+                    let name = flag(tokens, "--db-parameter-group-name").unwrap_or_default();
+                    let module = databases
+                        .values()
+                        .find(|m| m.get("parameter_group_name").map(String::as_str) == Some(name))
+                        .unwrap_or_else(|| panic!("{at}: parameter group {name}"));
+                    if let Some(family) = flag(tokens, "--db-parameter-group-family") {
+                        assert_eq!(
+                            module.get("parameter_group_family").map(String::as_str),
+                            Some(family),
+                            "{at}"
+                        );
+                    }
+                }
+                ("rds", _) => {
+                    if let Some(id) = flag(tokens, "--db-instance-identifier") {
+                        let id = id.strip_suffix("-restore").unwrap_or(id);
+                        assert!(databases.contains_key(id), "{at}");
+                    }
+                }
+                ("budgets", _) => {
+                    let name = flag(tokens, "--budget-name").unwrap_or_default();
+                    assert!(
+                        project.environments.iter().any(|e| e.names.budget == name),
+                        "{at}"
+                    );
+                }
+                ("s3api", _) => {
+                    assert_eq!(
+                        flag(tokens, "--bucket"),
+                        Some(project.names.state_bucket.as_str()),
+                        "{at}"
+                    );
+                }
+                _ => {}
+            }
+        }
+        let databases_in_envs = project
+            .datastores
+            .iter()
+            .filter(|d| d.engine.is_database())
+            .count()
+            * project.environments.len();
+        if databases_in_envs > 0 {
+            assert!(
+                restores >= databases_in_envs,
+                "{example}: {restores} restore commands"
+            );
+        }
+        // Terraform outputs the docs tell readers to print exist in that root.
+        for text in files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".md"))
+            .map(|(_, t)| t)
+        {
+            for (i, _) in text.match_indices("terraform -chdir=") {
+                let rest = &text[i + "terraform -chdir=".len()..];
+                let mut words = rest.split_whitespace();
+                let (Some(dir), Some("output"), Some(name)) =
+                    (words.next(), words.next(), words.next())
+                else {
+                    continue;
+                };
+                let name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+                let outputs = files
+                    .get(&format!("{dir}/outputs.tf"))
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                assert!(
+                    outputs.contains(&format!("output \"{name}\"")),
+                    "{example}: {dir} has no output {name}"
+                );
+            }
         }
     }
 }
