@@ -172,6 +172,87 @@ pub struct DocsContext<'a> {
     pub clarifications_link: &'static str,
     /// Every datastore variable a service reads, with its value inside `docker compose`, each once.
     pub local_variables: Vec<(String, String)>,
+    /// The identities GitHub Actions assumes, with the tokens each accepts, from the access model.
+    pub github_identities: Vec<IdentityRow>,
+}
+
+/// One identity GitHub Actions assumes, for the handbook's login table.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityRow {
+    /// The identity's cloud name.
+    pub name: String,
+    /// What uses it.
+    pub used_by: String,
+    /// Each accepted token as `subject` and the workflow it must come from.
+    pub tokens: Vec<(String, String)>,
+    /// The Terraform root that creates it.
+    pub created_in: String,
+    /// What it may do: its operations in words.
+    pub may: String,
+}
+
+/// An operation of the access model in the handbook's words.
+fn describe(operation: &scaffold_core::access::Operation) -> String {
+    use scaffold_core::access::Operation;
+    match operation {
+        Operation::PushImages => "push images".to_owned(),
+        Operation::ReadState => "read its state".to_owned(),
+        Operation::LockState => "lock its state".to_owned(),
+        Operation::WriteState => "write its state".to_owned(),
+        Operation::ReadInfrastructure => "read its resources".to_owned(),
+        Operation::ManageInfrastructure => {
+            "change its resources, within its permissions boundary".to_owned()
+        }
+        Operation::AdministerCluster => "administer its cluster".to_owned(),
+        Operation::GetClusterCredentials => "fetch its cluster's endpoint".to_owned(),
+        Operation::UseNamespace { namespace } => {
+            format!("use namespace `{namespace}` (Kubernetes RBAC)")
+        }
+        Operation::ReadSecret { secret } => format!("read `{secret}`"),
+    }
+}
+
+/// The identities of `project` that GitHub Actions assumes, as the handbook lists them.
+fn github_identities(project: &Project) -> Vec<IdentityRow> {
+    use scaffold_core::access::Purpose;
+    project
+        .identities()
+        .into_iter()
+        .filter(|i| !i.tokens.is_empty())
+        .map(|i| {
+            let env = i
+                .environment
+                .as_deref()
+                .and_then(|name| project.environments.iter().find(|e| e.name == name));
+            let used_by = match (i.purpose, env) {
+                (Purpose::Build, _) => "`ci.yml` build jobs (push images)".to_owned(),
+                (Purpose::Plan, Some(e)) => {
+                    format!("`infrastructure.yml` plan for `{}` (read-only)", e.name)
+                }
+                (Purpose::Apply, Some(e)) => format!("`infrastructure.yml` apply to `{}`", e.name),
+                (Purpose::Deploy, Some(e)) => format!(
+                    "`deploy.yml` for `{}` (namespace `{}` only)",
+                    e.name, e.names.namespace
+                ),
+                _ => String::new(),
+            };
+            let created_in = match (i.purpose, env) {
+                (Purpose::Deploy, Some(e)) => format!("{}/", e.names.terraform_dir),
+                _ => "infra/bootstrap/".to_owned(),
+            };
+            IdentityRow {
+                may: i.operations.iter().map(describe).collect::<Vec<_>>().join(", "),
+                name: i.name,
+                used_by,
+                tokens: i
+                    .tokens
+                    .into_iter()
+                    .map(|t| (t.subject, t.workflow))
+                    .collect(),
+                created_in,
+            }
+        })
+        .collect()
 }
 
 /// One alert's runbook page: the docs context plus the alert.
@@ -427,6 +508,7 @@ impl<'a> DocsContext<'a> {
             first_host,
             production,
             clarifications_link: "../README.md#clarifications",
+            github_identities: github_identities(project),
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
                 for connection in project.services.iter().flat_map(|s| &s.connections) {
