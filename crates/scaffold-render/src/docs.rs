@@ -241,7 +241,12 @@ fn github_identities(project: &Project) -> Vec<IdentityRow> {
                 _ => "infra/bootstrap/".to_owned(),
             };
             IdentityRow {
-                may: i.operations.iter().map(describe).collect::<Vec<_>>().join(", "),
+                may: i
+                    .operations
+                    .iter()
+                    .map(describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 name: i.name,
                 used_by,
                 tokens: i
@@ -835,14 +840,26 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
             );
         }
         for host in env.services.iter().filter_map(|s| s.host.as_ref()) {
-            add(
-                format!("DNS for `{host}`"),
-                format!(
-                    "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
-                    env.names.cluster
+            match (project.cloud.provider, env.domain.as_deref()) {
+                // The AWS environment root creates the domain's Route 53 zone and external-dns's
+                // identity; only the delegation from the parent zone is left to the reader.
+                (scaffold_core::Provider::Aws, Some(domain)) => add(
+                    format!("DNS for `{host}`"),
+                    format!(
+                        "external-dns writes the record into the Route 53 zone `{domain}` that `{}` creates; the zone's parent must delegate to it.",
+                        env.names.terraform_dir
+                    ),
+                    "The parent zone's DNS provider (task DO-050 of the task plan)".to_owned(),
                 ),
-                "Your DNS provider (task DO-050 of the task plan)".to_owned(),
-            );
+                _ => add(
+                    format!("DNS for `{host}`"),
+                    format!(
+                        "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
+                        env.names.cluster
+                    ),
+                    "Your DNS provider (task DO-050 of the task plan)".to_owned(),
+                ),
+            }
         }
     }
     if project.environments.iter().any(|e| e.approval) {

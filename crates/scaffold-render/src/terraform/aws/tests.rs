@@ -1249,3 +1249,292 @@ fn every_aws_command_in_the_docs_names_what_terraform_creates() {
         }
     }
 }
+
+/// The body of `resource "<kind>" "<name>"` in the rendered file at `path`.
+fn resource_body(files: &Files, path: &str, kind: &str, name: &str) -> Body {
+    let source = files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} is not rendered"));
+    let body: Body = source
+        .parse()
+        .unwrap_or_else(|err| panic!("{path} does not parse: {err}"));
+    body.blocks()
+        .find(|b| b.ident.as_str() == "resource" && label(b, 0) == kind && label(b, 1) == name)
+        .map(|b| b.body.clone())
+        .unwrap_or_else(|| panic!("{path}: no resource {kind}.{name}"))
+}
+
+/// The value of `name` in the `locals` blocks of `path`, if it is set there.
+fn local(files: &Files, path: &str, name: &str) -> Option<String> {
+    let body: Body = files.get(path)?.parse().ok()?;
+    body.blocks()
+        .filter(|b| b.ident.as_str() == "locals")
+        .find_map(|b| attr(&b.body, name))
+}
+
+/// A `port` argument of a module resource, with `local.port` resolved.
+fn port_of(files: &Files, path: &str, body: &Body) -> String {
+    let port = attr(body, "port").unwrap_or_default();
+    match port.strip_prefix("local.") {
+        Some(name) => local(files, path, name).unwrap_or(port),
+        None => port,
+    }
+}
+
+#[test]
+fn datastores_run_the_table_version_on_the_table_port_with_tls() {
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        for ds in &project.datastores {
+            let source = super::datastore_module(ds.engine);
+            let main = format!("infra/modules/{source}/main.tf");
+            // Each environment asks its module for the API spelling of the table's version.
+            for env in &project.environments {
+                let module = format!("datastore_{}", super::identifier(&ds.name));
+                let args = &rendered.modules[&(env.names.terraform_dir.clone(), module)];
+                let at = format!("{example} {} {}", env.name, ds.name);
+                assert_eq!(
+                    args.get("engine_version").map(String::as_str),
+                    Some(ds.cloud_version.api),
+                    "{at}"
+                );
+                if ds.engine.is_database() {
+                    assert_eq!(
+                        args.get("parameter_group_family").map(String::as_str),
+                        Some(ds.cloud_version.family),
+                        "{at}"
+                    );
+                } else {
+                    // ElastiCache: the table's engine (redis or valkey) with its major.minor.
+                    assert_eq!(
+                        args.get("engine").map(String::as_str),
+                        Some(ds.cloud_version.family),
+                        "{at}"
+                    );
+                    let (major, minor) = ds.cloud_version.api.split_once('.').unwrap_or_default();
+                    assert!(
+                        major.parse::<u32>().is_ok() && minor.parse::<u32>().is_ok(),
+                        "{at}: ElastiCache wants major.minor, not `{}`",
+                        ds.cloud_version.api
+                    );
+                }
+            }
+            // The module listens on the table's client port, and refuses plaintext.
+            if ds.engine.is_database() {
+                let instance = resource_body(&files, &main, "aws_db_instance", "this");
+                assert_eq!(
+                    port_of(&files, &main, &instance),
+                    ds.cloud_port.to_string(),
+                    "{example} {}",
+                    ds.name
+                );
+                let parameters = resource_body(&files, &main, "aws_db_parameter_group", "this");
+                let tls = parameters
+                    .blocks()
+                    .filter(|b| b.ident.as_str() == "parameter")
+                    .find(|b| {
+                        matches!(
+                            attr(&b.body, "name").as_deref(),
+                            Some("rds.force_ssl" | "require_secure_transport")
+                        )
+                    })
+                    .and_then(|b| attr(&b.body, "value"));
+                assert_eq!(
+                    tls.as_deref(),
+                    ds.offering.tls_required.then_some("1"),
+                    "{example} {}",
+                    ds.name
+                );
+            } else {
+                let group =
+                    resource_body(&files, &main, "aws_elasticache_replication_group", "this");
+                assert_eq!(
+                    port_of(&files, &main, &group),
+                    ds.cloud_port.to_string(),
+                    "{example} {}",
+                    ds.name
+                );
+                assert_eq!(
+                    attr(&group, "transit_encryption_enabled").as_deref(),
+                    Some(if ds.offering.tls_required {
+                        "true"
+                    } else {
+                        "false"
+                    }),
+                    "{example} {}",
+                    ds.name
+                );
+            }
+            // No AWS offering needs a CA of its own, so no pod gets a CA file to mount.
+            assert!(ds.ca_file.is_none(), "{example} {}", ds.name);
+        }
+    }
+}
+
+#[test]
+fn network_policies_are_enforced_by_the_vpc_cni() {
+    for (example, project) in projects() {
+        let files = crate::render(&project).expect("renders");
+        let has_policies = files
+            .iter()
+            .any(|(p, t)| p.starts_with("deploy/") && t.contains("kind: NetworkPolicy"));
+        assert!(
+            has_policies,
+            "{example}: the overlays carry NetworkPolicies"
+        );
+        let addons = resource_body(
+            &files,
+            "infra/modules/cluster/main.tf",
+            "aws_eks_addon",
+            "networking",
+        );
+        let for_each = addons
+            .get_attribute("for_each")
+            .and_then(|a| a.value.as_object())
+            .expect("the networking add-ons are a map of name to configuration");
+        let cni = for_each
+            .iter()
+            .find(|(key, _)| match key {
+                ObjectKey::Expression(expr) => text(expr) == "vpc-cni",
+                ObjectKey::Ident(ident) => ident.as_str() == "vpc-cni",
+            })
+            .map(|(_, value)| value.expr().clone())
+            .unwrap_or_else(|| panic!("{example}: no vpc-cni add-on"));
+        // configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+        let settings = cni
+            .as_func_call()
+            .filter(|call| call.name.name.as_str() == "jsonencode")
+            .and_then(|call| call.args.iter().next())
+            .and_then(Expression::as_object)
+            .unwrap_or_else(|| panic!("{example}: vpc-cni has no configuration"));
+        let enabled = settings.iter().find_map(|(key, value)| match key {
+            ObjectKey::Ident(ident) if ident.as_str() == "enableNetworkPolicy" => {
+                Some(text(value.expr()))
+            }
+            _ => None,
+        });
+        assert_eq!(enabled.as_deref(), Some("true"), "{example}");
+        assert_eq!(
+            attr(&addons, "configuration_values").as_deref(),
+            Some("each.value"),
+            "{example}"
+        );
+        // The node group waits for the CNI, so no pod starts before policies are enforced.
+        let nodes = resource_body(
+            &files,
+            "infra/modules/cluster/main.tf",
+            "aws_eks_node_group",
+            "default",
+        );
+        assert!(
+            set(&nodes, "depends_on").contains("aws_eks_addon.networking"),
+            "{example}"
+        );
+    }
+}
+
+#[test]
+fn the_node_autoscaler_can_resize_the_node_group_the_handbook_describes() {
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        let account = &project.names.cluster_addons.cluster_autoscaler;
+        let handbook = &files[crate::docs::HANDBOOK_PATH];
+        let row: Vec<&str> = handbook
+            .lines()
+            .find(|l| l.starts_with("| Nodes |"))
+            .unwrap_or_else(|| panic!("{example}: the handbook states no node sizes"))
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .skip(1)
+            .collect();
+        assert_eq!(row.len(), project.environments.len(), "{example}");
+        for (env, stated) in project.environments.iter().zip(row) {
+            let dir = &env.names.terraform_dir;
+            let at = format!("{example} {}", env.name);
+            let cluster = &rendered.modules[&(dir.clone(), "cluster".to_owned())];
+            let (min, max, node_type) = (
+                cluster["nodes_min"].parse::<u32>().expect("a number"),
+                cluster["nodes_max"].parse::<u32>().expect("a number"),
+                &cluster["node_type"],
+            );
+            assert!(min >= 1 && max > min, "{at}: {min}..{max} cannot scale");
+            assert_eq!(stated, format!("{min} to {max} × `{node_type}`"), "{at}");
+            // The autoscaler's pods are exactly the ServiceAccount the platform installs it as.
+            let identities = &files[&format!("{dir}/identities.tf")];
+            let body: Body = identities.parse().expect("parses");
+            let association = body
+                .blocks()
+                .filter(|b| {
+                    b.ident.as_str() == "resource"
+                        && label(b, 0) == "aws_eks_pod_identity_association"
+                })
+                .find(|b| {
+                    attr(&b.body, "namespace").as_deref() == Some(account.namespace.as_str())
+                        && attr(&b.body, "service_account").as_deref()
+                            == Some(account.service_account.as_str())
+                })
+                .unwrap_or_else(|| panic!("{at}: the cluster autoscaler has no identity"));
+            let role_resource =
+                resource_of(&attr(&association.body, "role_arn").unwrap_or_default());
+            let role = rendered
+                .roles
+                .iter()
+                .find(|r| r.dir == *dir && r.resource == role_resource)
+                .unwrap_or_else(|| panic!("{at}: no role {role_resource}"));
+            // It may resize only the groups EKS tagged for this cluster...
+            let resize: Vec<&Stmt> = role
+                .statements
+                .iter()
+                .filter(|s| !s.deny && s.actions.contains("autoscaling:SetDesiredCapacity"))
+                .collect();
+            assert!(!resize.is_empty(), "{at}: the autoscaler cannot resize");
+            for statement in resize {
+                assert!(
+                    statement
+                        .actions
+                        .contains("autoscaling:TerminateInstanceInAutoScalingGroup"),
+                    "{at}"
+                );
+                let (_, _, values) = statement
+                    .condition(&format!(
+                        "aws:ResourceTag/k8s.io/cluster-autoscaler/{}",
+                        env.names.cluster
+                    ))
+                    .unwrap_or_else(|| panic!("{at}: resizing is not limited to this cluster"));
+                assert!(values.contains("owned"), "{at}");
+            }
+            // ...and discovers them and the node templates.
+            let allowed: BTreeSet<&str> = role
+                .statements
+                .iter()
+                .filter(|s| !s.deny)
+                .flat_map(|s| s.actions.iter().map(String::as_str))
+                .collect();
+            for action in [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "ec2:DescribeLaunchTemplateVersions",
+                "eks:DescribeNodegroup",
+            ] {
+                assert!(allowed.contains(action), "{at}: {action}");
+            }
+            // The node group the module creates is the one EKS tags for auto-discovery:
+            // a managed node group of this cluster whose desired size Terraform leaves alone.
+            let nodes = resource_body(
+                &files,
+                "infra/modules/cluster/main.tf",
+                "aws_eks_node_group",
+                "default",
+            );
+            let lifecycle = nodes
+                .blocks()
+                .find(|b| b.ident.as_str() == "lifecycle")
+                .expect("a lifecycle block");
+            assert!(
+                set(&lifecycle.body, "ignore_changes").contains("scaling_config[0].desired_size"),
+                "{example}: Terraform would undo the autoscaler"
+            );
+        }
+    }
+}
