@@ -1036,7 +1036,7 @@ fn aws_commands(files: &Files) -> Vec<(String, Vec<String>)> {
                 }
                 let rest = &line[i..];
                 let end = rest
-                    .find(|c| c == ')' || c == '`' || c == '|')
+                    .find([')', '`', '|'])
                     .unwrap_or(rest.len());
                 let tokens: Vec<String> = rest[..end]
                     .split_whitespace()
