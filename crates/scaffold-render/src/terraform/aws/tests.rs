@@ -1035,9 +1035,7 @@ fn aws_commands(files: &Files) -> Vec<(String, Vec<String>)> {
                     continue;
                 }
                 let rest = &line[i..];
-                let end = rest
-                    .find([')', '`', '|'])
-                    .unwrap_or(rest.len());
+                let end = rest.find([')', '`', '|']).unwrap_or(rest.len());
                 let tokens: Vec<String> = rest[..end]
                     .split_whitespace()
                     .map(|t| t.trim_matches(|c| c == '"' || c == '\'').to_owned())
@@ -1536,5 +1534,61 @@ fn the_node_autoscaler_can_resize_the_node_group_the_handbook_describes() {
                 "{example}: Terraform would undo the autoscaler"
             );
         }
+    }
+}
+
+#[test]
+fn the_handbook_login_table_is_what_the_trust_policies_accept() {
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        let handbook = &files[crate::docs::HANDBOOK_PATH];
+        let start = handbook
+            .find("| Identity | Used by | Accepts | May | Created in |")
+            .unwrap_or_else(|| panic!("{example}: no login table"));
+        let mut listed = BTreeSet::new();
+        for row in handbook[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+        {
+            let cells: Vec<&str> = row
+                .split(" | ")
+                .map(|c| c.trim_matches('|').trim())
+                .collect();
+            let name = cells[0].trim_matches('`');
+            let role = role(&rendered, name, &example);
+            // `subject` from `workflow`; `subject` from `workflow`
+            let stated: BTreeSet<(String, String)> = cells[2]
+                .split("; ")
+                .map(|token| {
+                    let (subject, workflow) = token
+                        .split_once(" from ")
+                        .unwrap_or_else(|| panic!("{example}: {name}: `{token}`"));
+                    (
+                        subject.trim_matches('`').to_owned(),
+                        workflow.trim_matches('`').to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                stated,
+                accepted(&role.trust, &example, name),
+                "{example}: the handbook misstates what {name} accepts"
+            );
+            assert_eq!(
+                cells[4].trim_matches('`').trim_end_matches('/'),
+                role.dir,
+                "{example}: {name} is created elsewhere"
+            );
+            listed.insert(name.to_owned());
+        }
+        // Every identity a GitHub token can assume is listed.
+        let assumable: BTreeSet<String> = project
+            .identities()
+            .into_iter()
+            .filter(|i| !i.tokens.is_empty())
+            .map(|i| i.name)
+            .collect();
+        assert_eq!(listed, assumable, "{example}");
     }
 }
