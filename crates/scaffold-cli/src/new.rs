@@ -44,6 +44,13 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     let project = Project::from_toml(&text, &facts)
         .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
 
+    let files = sync::render(&project)?;
+    sync::check_render(&text, &project, &files, &source)?;
+    let in_git = git.is_some();
+
+    // From here on the mutex is held; `scaffold.toml` is read again under it.
+    let session = sync::Session::begin(root)?;
+    let root = &session.root;
     let existing = root.read(ANSWERS_PATH)?;
     if existing.as_deref().is_some_and(|e| e != text)
         && !args.force
@@ -55,20 +62,28 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         )));
     }
 
-    let files = sync::render(&project)?;
-    let _mutex = sync::Mutex::acquire(&root)?;
     // `new` starts a fresh lock: nothing is known about the files on disk, so
     // each is either created, already identical, or the user's. `--force`
     // asks for every file to be generated again.
     let lock = Lock::new();
-    let disk = sync::read_disk(&root, &files, &lock)?;
+    let disk = sync::read_disk(root, &files, &lock)?;
     let restore = if args.force {
         files.keys().cloned().collect()
     } else {
         BTreeSet::new()
     };
     let plan = scaffold_render::sync::plan(&files, &lock, &disk, &BTreeMap::new(), &restore);
-    sync::apply_files(&root, &plan)?;
+    // Every file, the answers and the lock are written together, or
+    // (when anything fails first) nothing is.
+    let state = sync::State {
+        git,
+        render: files,
+        lock,
+        lock_text: String::new(),
+        disk,
+        bases: BTreeMap::new(),
+    };
+    sync::apply(root, &state, &plan, Some(&text))?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {
@@ -85,8 +100,6 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             _ => {}
         }
     }
-    root.write(ANSWERS_PATH, &text)?;
-    sync::write_lock(&root, git.as_ref(), &plan, &lock)?;
 
     for path in &kept {
         println!(
@@ -102,7 +115,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             format!("; kept {} existing files", kept.len())
         }
     );
-    if git.is_none() {
+    if !in_git {
         println!(
             "note: {} is not a git repository; run `git init` so `scaffold sync` can merge your future edits",
             root.path().display()

@@ -88,14 +88,11 @@ impl TestContext {
         self.git(&["commit", "--quiet", "--allow-empty", "-m", message]);
     }
 
-    /// Whether the repository's object database has blob `id`.
-    pub fn has_blob(&self, id: &str) -> bool {
-        StdCommand::new("git")
-            .args(["cat-file", "-e", &format!("{id}^{{blob}}")])
-            .current_dir(&self.root)
-            .status()
-            .expect("git runs")
-            .success()
+    /// Whether `.scaffold/bases/` stores the merge base with blob id `id`
+    /// (a file of that name whose content has that id).
+    pub fn has_base(&self, id: &str) -> bool {
+        let path = format!(".scaffold/bases/{id}");
+        self.exists(&path) && self.git(&["hash-object", &path]).trim() == id
     }
 
     /// The text of `path` below the root, if it exists.
