@@ -46,6 +46,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
 
     let files = sync::render(&project)?;
     sync::check_render(&text, &project, &files, &source)?;
+    sync::check_folders(&root, &text, &project, &source)?;
     let in_git = git.is_some();
 
     // From here on the mutex is held; `scaffold.toml` is read again under it.

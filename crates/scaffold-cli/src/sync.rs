@@ -339,7 +339,41 @@ pub fn render_answers(
         .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
     let files = render(&project)?;
     check_render(text, &project, &files, source)?;
+    check_folders(root, text, &project, source)?;
     Ok((project, files))
+}
+
+/// Refuses answers whose service folder is a file on disk (nothing could be
+/// written below it), naming the key and line, before anything is written.
+pub fn check_folders(root: &Root, text: &str, project: &Project, source: &str) -> Result<()> {
+    let parsed = Answers::parse(text).ok();
+    let mut problems = Vec::new();
+    for (i, service) in project.services.iter().enumerate() {
+        if service.path == "." {
+            continue;
+        }
+        let full = root.resolve(&service.path)?;
+        if fs::symlink_metadata(&full).is_ok_and(|meta| !meta.is_dir()) {
+            let key = format!("services[{i}].path");
+            problems.push(Problem {
+                line: parsed.as_ref().and_then(|p| p.line_of(&key)),
+                path: key,
+                message: format!("`{}` is a file, not a folder", service.path),
+                help: "give the folder that holds the service's code".to_owned(),
+            });
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list = problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(invalid(format!(
+        "{source} has problems; nothing was written\n{list}"
+    )))
 }
 
 /// Renders every file for `project`.

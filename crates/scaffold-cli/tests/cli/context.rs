@@ -46,7 +46,12 @@ impl TestContext {
 
     /// `scaffold` in the root, with the fixture family on and no terminal.
     pub fn scaffold(&self) -> Command {
-        let mut command = Command::cargo_bin("scaffold").expect("the scaffold binary");
+        // `SCAFFOLD_TEST_BIN` runs the scenarios against another build, such
+        // as the last release, to watch a reproduction fail before a fix.
+        let mut command = match std::env::var_os("SCAFFOLD_TEST_BIN") {
+            Some(bin) => Command::new(bin),
+            None => Command::cargo_bin("scaffold").expect("the scaffold binary"),
+        };
         command
             .current_dir(&self.root)
             .env(FIXTURE_ENV, "1")
@@ -54,6 +59,22 @@ impl TestContext {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .write_stdin("");
+        command
+    }
+
+    /// [`TestContext::scaffold`] as a plain process, to spawn and wait for
+    /// (several at once, or killed midway).
+    pub fn scaffold_std(&self) -> StdCommand {
+        let bin = std::env::var_os("SCAFFOLD_TEST_BIN")
+            .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("scaffold").into_os_string());
+        let mut command = StdCommand::new(bin);
+        command
+            .current_dir(&self.root)
+            .env(FIXTURE_ENV, "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdin(std::process::Stdio::null());
         command
     }
 

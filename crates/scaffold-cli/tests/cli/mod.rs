@@ -3,3 +3,4 @@
 pub mod context;
 mod new;
 mod sync;
+mod unattended;
