@@ -911,8 +911,52 @@ mod tests {
         subsequence(vec!["dev", "staging", "qa", "production"], 1..=4)
     }
 
+    /// Answers with arbitrary Unicode in every free-text and name field.
+    fn wild_answers(
+        app: &str,
+        service: &str,
+        env: &str,
+        region: &str,
+        path: &str,
+        description: &str,
+    ) -> String {
+        let q = |s: &str| toml_edit::value(s).to_string();
+        format!(
+            "[app]\nname = {}\ndescription = {}\n\n[cloud]\nprovider = \"azure\"\nregion = {}\n\n[[services]]\nname = {}\nlanguage = \"go\"\npath = {}\n\n[[environments]]\nname = {}\n",
+            q(app),
+            q(description),
+            q(region),
+            q(service),
+            q(path),
+            q(env)
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever Unicode the user types as names, region, path and
+        /// description, answers either resolve (and then render and plan)
+        /// or are refused with problems; nothing panics.
+        #[test]
+        fn arbitrary_names_and_text_never_panic(
+            app in prop_oneof!["[a-z][a-z0-9]{0,12}", "\\PC{0,40}"],
+            service in prop_oneof!["[a-z][a-z0-9]{0,12}", "[a-zä設🦀-]{0,40}"],
+            env in prop_oneof!["[a-z][a-z0-9]{0,12}", "\\PC{0,24}"],
+            region in prop_oneof!["[a-z]{2}-[a-z]{4,9}[1-3]", "\\PC{0,50}"],
+            path in prop_oneof!["[a-z][a-z0-9/]{0,20}", "[a-zA-Z0-9ä/._ '$-]{0,40}"],
+            description in "\\PC{0,60}",
+        ) {
+            let text = wild_answers(&app, &service, &env, &region, &path, &description);
+            match Project::from_toml(&text, &Facts::default()) {
+                Ok(project) => {
+                    let files = scaffold_render::render(&project).expect("a valid project renders");
+                    let plan = plan(&files, &Lock::new(), &Disk::new(), &BTreeMap::new(), &BTreeSet::new());
+                    prop_assert_eq!(plan.steps.len(), files.len());
+                }
+                Err(err) => prop_assert!(!err.problems().is_empty() || !err.to_string().is_empty()),
+            }
+        }
 
         #[test]
         fn user_lines_survive_answer_changes(
