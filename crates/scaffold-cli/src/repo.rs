@@ -63,9 +63,22 @@ pub fn blob_id(content: &[u8]) -> String {
         .to_string()
 }
 
-/// The path of the stored base with blob id `id`.
-pub fn base_path(id: &str) -> String {
-    format!("{BASES_DIR}/{id}")
+/// The path of the stored base with blob id `id`, for a generated file at `path`.
+///
+/// The name ends with the file's own name and `.base`: git picks delta
+/// partners by the end of a path, so successive versions of, say,
+/// `compose.yaml` are stored as small deltas of each other (with names that
+/// were only the id, the same history packed 50% larger), while no tool that
+/// looks for `*.yaml` or `*.tf` files mistakes a base for a real one.
+pub fn base_path(id: &str, path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    format!("{BASES_DIR}/{id}.{name}.base")
+}
+
+/// The blob id a stored base's file name starts with.
+fn base_id(file_name: &str) -> Option<&str> {
+    let (id, rest) = file_name.split_once('.')?;
+    (scaffold_render::lock::is_blob_id(id) && rest.ends_with(".base")).then_some(id)
 }
 
 /// The content of blob `id` from git's object database, when it is there and text.
@@ -75,21 +88,21 @@ fn read_blob(git: Option<&Repository>, id: &str) -> Option<String> {
     String::from_utf8(blob.content().to_vec()).ok()
 }
 
-/// The blob ids stored in [`BASES_DIR`].
-fn stored(root: &Root) -> Result<BTreeSet<String>> {
+/// The bases stored in [`BASES_DIR`]: blob id to path (relative to the root).
+fn stored(root: &Root) -> Result<BTreeMap<String, String>> {
     let dir = root.resolve(BASES_DIR)?;
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
-        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(err) => return Err(err).with_context(|| format!("reading {}", dir.display())),
     };
-    let mut ids = BTreeSet::new();
+    let mut ids = BTreeMap::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
         if let Some(name) = entry.file_name().to_str()
-            && scaffold_render::lock::is_blob_id(name)
+            && let Some(id) = base_id(name)
         {
-            ids.insert(name.to_owned());
+            ids.insert(id.to_owned(), format!("{BASES_DIR}/{name}"));
         }
     }
     Ok(ids)
@@ -108,7 +121,7 @@ pub fn load_bases(
     disk: &Disk,
 ) -> Result<BTreeMap<String, Option<String>>> {
     let blocks: BTreeSet<&String> = lock.blocks.iter().collect();
-    let mut stored_ids: Option<BTreeSet<String>> = None;
+    let mut stored_ids: Option<BTreeMap<String, String>> = None;
     let mut bases = BTreeMap::new();
     for (path, id) in &lock.files {
         let is_block = blocks.contains(path);
@@ -135,8 +148,8 @@ pub fn load_bases(
             None => stored_ids.insert(stored(root)?),
         };
         let mut base = None;
-        if ids.contains(id)
-            && let Some(bytes) = root.read_bytes(&base_path(id))?
+        if let Some(stored) = ids.get(id)
+            && let Some(bytes) = root.read_bytes(stored)?
             && blob_id(&bytes) == *id
         {
             base = String::from_utf8(bytes).ok();
@@ -166,16 +179,16 @@ pub fn missing_bases(root: &Root, next: &Lock) -> Result<Vec<String>> {
     let wanted: BTreeSet<&String> = next.files.values().collect();
     Ok(wanted
         .into_iter()
-        .filter(|id| !stored.contains(*id))
+        .filter(|id| !stored.contains_key(*id))
         .cloned()
         .collect())
 }
 
 /// How [`BASES_DIR`] changes with the next lock.
 pub struct Bases {
-    /// Bases to add: blob id and content.
-    pub missing: BTreeMap<String, String>,
-    /// Stored bases no lock entry names any more.
+    /// Bases to add: blob id to the path to store it at and its content.
+    pub missing: BTreeMap<String, (String, String)>,
+    /// Stored bases (paths) no lock entry names any more.
     pub stale: Vec<String>,
 }
 
@@ -194,7 +207,7 @@ impl Bases {
         let wanted: BTreeSet<&String> = next.files.values().collect();
         let mut missing = BTreeMap::new();
         for (path, id) in &next.files {
-            if stored.contains(id) || missing.contains_key(id) {
+            if stored.contains_key(id) || missing.contains_key(id) {
                 continue;
             }
             let content = contents.get(id).cloned().or_else(|| {
@@ -203,13 +216,13 @@ impl Bases {
                     .flatten()
             });
             if let Some(content) = content {
-                missing.insert(id.clone(), content);
+                missing.insert(id.clone(), (base_path(id, path), content));
             }
         }
         let stale = stored
-            .iter()
-            .filter(|id| !wanted.contains(id))
-            .cloned()
+            .into_iter()
+            .filter(|(id, _)| !wanted.contains(id))
+            .map(|(_, path)| path)
             .collect();
         Ok(Bases { missing, stale })
     }

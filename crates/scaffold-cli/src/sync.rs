@@ -500,8 +500,8 @@ pub fn apply(
     let mut transaction = Transaction::new(root, durability)?;
     // The bases first: extra files are harmless if the run stops here.
     let bases = repo::Bases::plan(root, &state.lock, &next, &contents, &state.bases)?;
-    for (id, content) in &bases.missing {
-        transaction.write(&repo::base_path(id), content.as_bytes())?;
+    for (path, content) in bases.missing.values() {
+        transaction.write(path, content.as_bytes())?;
     }
     for (path, content) in [GITIGNORE, GITATTRIBUTES] {
         if root.read(path)?.as_deref() != Some(content) {
@@ -540,8 +540,8 @@ pub fn apply(
         write::checkpoint();
         root.remove(JOURNAL_PATH)?;
     }
-    for id in &bases.stale {
-        root.remove(&repo::base_path(id))?;
+    for path in &bases.stale {
+        root.remove(path)?;
     }
     Ok(Applied {
         lock_written: lock_text.is_some(),

@@ -112,8 +112,18 @@ impl TestContext {
     /// Whether `.scaffold/bases/` stores the merge base with blob id `id`
     /// (a file of that name whose content has that id).
     pub fn has_base(&self, id: &str) -> bool {
-        let path = format!(".scaffold/bases/{id}");
-        self.exists(&path) && self.git(&["hash-object", &path]).trim() == id
+        let Ok(entries) = std::fs::read_dir(self.root.join(".scaffold/bases")) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("{id}."))
+                && name.ends_with(".base")
+                && self
+                    .git(&["hash-object", &format!(".scaffold/bases/{name}")])
+                    .trim()
+                    == id
+        })
     }
 
     /// The text of `path` below the root, if it exists.
