@@ -38,10 +38,7 @@ pub fn run(args: &AddArgs) -> Result<Code> {
     let parsed = parse_answers(&text)?;
     let git = repo::open(root.path());
     let detection = detect::detect_dir(root.path());
-    let facts = Facts {
-        origin: git.as_ref().and_then(repo::origin),
-        package_managers: detection.package_managers(),
-    };
+    let facts = repo::facts(git.as_ref(), root.path());
     let ask = Asker {
         answers: &parsed.answers,
         facts: &facts,
@@ -260,12 +257,8 @@ impl Asker<'_> {
                 DatastoreAnswers {
                     name: name.clone(),
                     engine: Some(engine),
-                    version: Some(
-                        flags
-                            .version
-                            .clone()
-                            .unwrap_or_else(|| engine.default_version().to_owned()),
-                    ),
+                    // Absent means the cloud's default version from the datastore table.
+                    version: flags.version.clone(),
                 },
                 flags.used_by.clone(),
             )),
@@ -309,6 +302,7 @@ impl Asker<'_> {
                     approval: Some(flags.approval),
                     domain: flags.domain.clone(),
                     tier: None,
+                    separate_account: None,
                 },
                 index_for(name)?,
             )),

@@ -30,14 +30,12 @@ use git2::{Repository, Status, StatusOptions};
 use scaffold_core::Project;
 use scaffold_core::answers::Answers;
 use scaffold_core::error::Problem;
-use scaffold_core::project::Facts;
 use scaffold_render::lock::LOCK_PATH;
 use scaffold_render::sync::journal::{JOURNAL_PATH, Journal};
 use scaffold_render::sync::{self, Action, Disk, Plan};
 use scaffold_render::{Files, Lock};
 
 use crate::cli::{DiffArgs, SyncArgs};
-use crate::detect;
 use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
@@ -331,10 +329,7 @@ pub fn render_answers(
 ) -> Result<(Project, Files)> {
     // The same facts `new` and `add` render with, or every sync would see a
     // different render (the package managers shape the Dockerfiles).
-    let facts = Facts {
-        origin: git.and_then(repo::origin),
-        package_managers: detect::detect_dir(root.path()).package_managers(),
-    };
+    let facts = repo::facts(git, root.path());
     let project = Project::from_toml(text, &facts)
         .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
     let files = render(&project)?;

@@ -6,12 +6,16 @@
 //! that rejects unknown keys with their line and the nearest valid key (serde's
 //! own message names neither well), then serde for types.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, Item, Table};
 
+use crate::datastore::ConnectionForm;
 use crate::error::{AnswersError, Problem};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier,
 };
 
 /// The whole answers file.
@@ -55,6 +59,8 @@ pub struct AppAnswers {
     pub owners: Option<Vec<String>>,
     /// How many engineers work on the application.
     pub team_size: Option<u32>,
+    /// The repository's default branch; read from the git remote, else `main`.
+    pub default_branch: Option<String>,
 }
 
 /// `[cloud]`.
@@ -81,18 +87,40 @@ pub struct ServiceAnswers {
     pub package_manager: Option<PackageManager>,
     /// The folder holding the service, relative to the repository root.
     pub path: Option<String>,
-    /// The port the service listens on.
+    /// `web` (the default), `grpc`, `worker` or `job`.
+    pub kind: Option<ServiceKind>,
+    /// The port the service listens on (web and gRPC services only).
     pub port: Option<i64>,
-    /// The liveness endpoint.
+    /// When a job runs: a five-field cron expression (jobs only).
+    pub schedule: Option<String>,
+    /// The liveness endpoint (web services only).
     pub health_path: Option<String>,
-    /// The readiness endpoint.
+    /// The readiness endpoint (web services only).
     pub readiness_path: Option<String>,
-    /// The Prometheus metrics endpoint.
+    /// The Prometheus metrics endpoint, or `"none"` when the service exposes none.
     pub metrics_path: Option<String>,
     /// Names of datastores the service connects to.
     pub uses: Option<Vec<String>>,
+    /// How the service reads each datastore it uses, keyed by datastore name; the
+    /// language's convention for any datastore not listed.
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionAnswers>,
     /// Whether the service is reachable from outside the cluster.
     pub public: Option<bool>,
+}
+
+/// One `[services.connections]` entry: how a service reads one datastore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionAnswers {
+    /// `url`, `jdbc`, `ado-net` or `redis-config`; the language's convention when absent.
+    pub form: Option<ConnectionForm>,
+    /// The variable holding the URL, JDBC URL, connection string or Redis configuration.
+    pub variable: Option<String>,
+    /// The variable holding the username (`jdbc` only).
+    pub username_variable: Option<String>,
+    /// The variable holding the password (`jdbc` only).
+    pub password_variable: Option<String>,
 }
 
 /// One `[[datastores]]` entry.
@@ -121,6 +149,8 @@ pub struct EnvironmentAnswers {
     pub domain: Option<String>,
     /// Production or not; guessed from the name and position when absent.
     pub tier: Option<Tier>,
+    /// The environment lives in its own cloud account (AWS), project (GCP) or subscription (Azure).
+    pub separate_account: Option<bool>,
 }
 
 /// `[delivery]`.
@@ -133,6 +163,8 @@ pub struct DeliveryAnswers {
     pub registry: Option<Registry>,
     /// Argo CD syncs the cluster instead of CI applying manifests.
     pub gitops: Option<bool>,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Option<Runners>,
 }
 
 /// `[reliability]`.
@@ -154,23 +186,41 @@ const TOP_KEYS: &[&str] = &[
     "delivery",
     "reliability",
 ];
-const APP_KEYS: &[&str] = &["name", "description", "repository", "owners", "team_size"];
+const APP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "repository",
+    "owners",
+    "team_size",
+    "default_branch",
+];
 const CLOUD_KEYS: &[&str] = &["provider", "region", "dr_region"];
 const SERVICE_KEYS: &[&str] = &[
     "name",
     "language",
     "package_manager",
     "path",
+    "kind",
     "port",
+    "schedule",
     "health_path",
     "readiness_path",
     "metrics_path",
     "uses",
+    "connections",
     "public",
 ];
+const CONNECTION_KEYS: &[&str] = &["form", "variable", "username_variable", "password_variable"];
 const DATASTORE_KEYS: &[&str] = &["name", "engine", "version"];
-const ENVIRONMENT_KEYS: &[&str] = &["name", "branch", "approval", "domain", "tier"];
-const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops"];
+const ENVIRONMENT_KEYS: &[&str] = &[
+    "name",
+    "branch",
+    "approval",
+    "domain",
+    "tier",
+    "separate_account",
+];
+const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops", "runners"];
 const RELIABILITY_KEYS: &[&str] = &["availability"];
 
 /// A parsed file: the typed answers and the document, kept to find lines for later problems.
@@ -275,6 +325,25 @@ fn unknown_keys(
             continue;
         }
         let nested = match (prefix, key) {
+            (_, "connections") if is_service(prefix) => {
+                // `connections` maps datastore names (any key) to tables of CONNECTION_KEYS.
+                for (name, entry) in item.as_table_like().into_iter().flat_map(|t| t.iter()) {
+                    let entry_path = format!("{path}.{name}");
+                    match entry {
+                        Item::Table(sub) => {
+                            unknown_keys(source, sub, &entry_path, CONNECTION_KEYS, problems);
+                        }
+                        Item::Value(value) => {
+                            if let Some(inline) = value.as_inline_table() {
+                                let sub = inline.clone().into_table();
+                                unknown_keys(source, &sub, &entry_path, CONNECTION_KEYS, problems);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
             ("", "app") => Some(APP_KEYS),
             ("", "cloud") => Some(CLOUD_KEYS),
             ("", "delivery") => Some(DELIVERY_KEYS),
@@ -314,6 +383,14 @@ fn unknown_keys(
             Item::None => {}
         }
     }
+}
+
+/// Whether `prefix` is the key path of one `[[services]]` entry, such as `services[0]`.
+fn is_service(prefix: &str) -> bool {
+    prefix
+        .strip_prefix("services[")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .is_some_and(|index| index.parse::<usize>().is_ok())
 }
 
 /// "did you mean `x`?" for the closest allowed key, and the full list.

@@ -26,7 +26,8 @@ use scaffold_core::answers::{DatastoreAnswers, EnvironmentAnswers, ServiceAnswer
 use scaffold_core::project::{Facts, MAX_ENV_NAME_LEN, MAX_NAME_LEN, check_name, normalize_path};
 use scaffold_core::sizing::Sizing;
 use scaffold_core::{
-    Answers, Availability, Engine, Language, Project, Provider, Strategy, Targets, Tier,
+    Answers, Availability, Engine, Language, Project, Provider, ServiceKind, Strategy, Targets,
+    Tier,
 };
 use scaffold_render::{Engine as Templates, answers_file};
 
@@ -532,29 +533,65 @@ impl Wizard {
         })?;
         let path = normalize_path(&path).map_err(|m| anyhow!(m))?;
 
-        let default_port = match current.port {
-            Some(port) if current.language == Some(language) => port,
-            _ => i64::from(language.default_port()),
+        let kind = if language == Language::Static {
+            ServiceKind::Web
+        } else {
+            let kinds: Vec<String> = ServiceKind::ALL
+                .iter()
+                .map(|k| format!("{k:<7} {}", kind_help(*k)))
+                .collect();
+            let old = current.kind.unwrap_or(ServiceKind::Web);
+            let at = ServiceKind::ALL.iter().position(|k| *k == old).unwrap_or(0);
+            ServiceKind::ALL[self.select("Kind", &kinds, at)?]
         };
-        self.help("The port it listens on inside the container (1024 to 65535; containers run without root).")?;
-        let port = self.input("Port", &default_port.to_string(), |v| {
-            match v.parse::<u32>() {
-                Ok(p) if (1024..=65535).contains(&p) => Ok(()),
-                Ok(p) if p < 1024 => Err(format!("port {p} is privileged; containers run as a non-root user, so use 1024 to 65535, such as 8080")),
-                _ => Err(format!("`{v}` is not a port from 1024 to 65535")),
-            }
-        })?;
-        let port: i64 = port
-            .parse()
-            .map_err(|_| anyhow!("port {port} is not a number"))?;
 
-        self.help("Public services are reachable from the internet through the ingress; others only inside the cluster.")?;
-        let public = self.confirm(
-            "Public?",
-            current
-                .public
-                .unwrap_or(language == Language::Static || index.is_none()),
-        )?;
+        let port = if kind.listens() {
+            let default_port = match current.port {
+                Some(port) if current.language == Some(language) => port,
+                _ => i64::from(language.default_port()),
+            };
+            self.help("The port it listens on inside the container (1024 to 65535; containers run without root).")?;
+            let port = self.input("Port", &default_port.to_string(), |v| {
+                match v.parse::<u32>() {
+                    Ok(p) if (1024..=65535).contains(&p) => Ok(()),
+                    Ok(p) if p < 1024 => Err(format!("port {p} is privileged; containers run as a non-root user, so use 1024 to 65535, such as 8080")),
+                    _ if v == "none" => Err(format!("a {kind} service listens on a port; choose the kind `worker` for one that does not")),
+                    _ => Err(format!("`{v}` is not a port from 1024 to 65535")),
+                }
+            })?;
+            Some(
+                port.parse::<i64>()
+                    .map_err(|_| anyhow!("port {port} is not a number"))?,
+            )
+        } else {
+            None
+        };
+
+        let schedule = if kind == ServiceKind::Job {
+            self.help("When it runs, as five cron fields in UTC: minute hour day-of-month month day-of-week (`0 3 * * *` is 03:00 every day).")?;
+            let old = current
+                .schedule
+                .clone()
+                .unwrap_or_else(|| "0 3 * * *".to_owned());
+            Some(self.input("Schedule", &old, |v| {
+                scaffold_core::project::check_cron(v)
+                    .map_err(|m| format!("`{v}` is not a cron schedule: {m}"))
+            })?)
+        } else {
+            None
+        };
+
+        let public = if kind.serves_http() {
+            self.help("Public services are reachable from the internet through the ingress; others only inside the cluster.")?;
+            self.confirm(
+                "Public?",
+                current
+                    .public
+                    .unwrap_or(language == Language::Static || index.is_none()),
+            )?
+        } else {
+            false
+        };
 
         let uses = if index.is_none() && !datastores.is_empty() && language != Language::Static {
             let picked = self.multi(
@@ -567,12 +604,22 @@ impl Wizard {
             current.uses.clone()
         };
 
+        // Paths that only web services have do not survive a change of kind.
+        let http = kind.serves_http();
         Ok(ServiceAnswers {
             name,
             language: Some(language),
             package_manager: Some(package_manager),
             path: Some(path),
-            port: Some(port),
+            kind: (kind != ServiceKind::Web).then_some(kind),
+            port,
+            schedule,
+            health_path: current.health_path.clone().filter(|_| http),
+            readiness_path: current.readiness_path.clone().filter(|_| http),
+            metrics_path: current
+                .metrics_path
+                .clone()
+                .filter(|_| http || current.metrics_path.as_deref() == Some("none")),
             uses,
             public: Some(public),
             ..current
@@ -639,7 +686,15 @@ impl Wizard {
     pub fn ask_datastore(&self) -> Result<(DatastoreAnswers, Vec<String>)> {
         let engines: Vec<String> = Engine::ALL
             .iter()
-            .map(|e| format!("{e:<9} version {}", e.default_version()))
+            .map(|e| {
+                let provider = self.draft.provider;
+                match e.offering(provider) {
+                    Some(offering) => {
+                        format!("{e:<9} {} {}", offering.product, offering.default_version)
+                    }
+                    None => format!("{e:<9} (not offered on {provider})"),
+                }
+            })
             .collect();
         let engine = Engine::ALL[self.select("Engine", &engines, 0)?];
         let taken: BTreeSet<String> = self
@@ -679,7 +734,7 @@ impl Wizard {
             DatastoreAnswers {
                 name,
                 engine: Some(engine),
-                version: Some(engine.default_version().to_owned()),
+                version: None,
             },
             picked.into_iter().map(|i| services[i].clone()).collect(),
         ))
@@ -993,7 +1048,7 @@ impl Wizard {
         ))?;
         for (i, s) in project.services.iter().enumerate() {
             self.say(format!(
-                "  {}{} ({} with {}) at {}, port {}{}{}",
+                "  {}{} ({} {} with {}) at {}, {}{}{}",
                 if i == 0 {
                     "services      "
                 } else {
@@ -1001,9 +1056,11 @@ impl Wizard {
                 },
                 s.name,
                 s.language,
+                s.kind,
                 s.package_manager,
                 s.path,
-                s.port,
+                s.port
+                    .map_or_else(|| "no port".to_owned(), |p| format!("port {p}")),
                 if s.public { ", public" } else { "" },
                 if s.uses.is_empty() {
                     String::new()
@@ -1069,6 +1126,16 @@ impl Wizard {
 }
 
 /// One line about what a language's services get.
+/// One line about a service kind, shown beside it in the kind question.
+fn kind_help(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::Web => "serves HTTP on a port (health and readiness endpoints)",
+        ServiceKind::Grpc => "serves gRPC on a port (gRPC health checking protocol)",
+        ServiceKind::Worker => "consumes work from a queue or loop; listens on no port",
+        ServiceKind::Job => "runs to completion on a schedule (a Kubernetes CronJob)",
+    }
+}
+
 fn language_help(language: Language) -> &'static str {
     match language {
         Language::Node => "Node.js server (npm, pnpm or yarn)",

@@ -249,12 +249,13 @@ fn a_detected_service_can_be_edited() {
     let mut p = spawn(&repo, &["new"]);
     step(&mut p, "App name", ENTER);
     step(&mut p, "GitHub repository", ENTER);
-    // Edit a service → the second one (api) → keep name, language, path; port 9000; keep public.
+    // Edit a service → the second one (api) → keep name, language, path, kind; port 9000; keep public.
     step(&mut p, "Keep these services", &format!("{DOWN}{ENTER}"));
     step(&mut p, "Which service?", &format!("{DOWN}{ENTER}"));
     step(&mut p, "Service name", ENTER);
     step(&mut p, "Language", ENTER);
     step(&mut p, "Path", ENTER);
+    step(&mut p, "Kind", ENTER);
     step(&mut p, "Port", &format!("{}80{ENTER}", "\x7f".repeat(4)));
     p.expect("port 80 is privileged").unwrap();
     step(&mut p, "Port", &format!("{}9000{ENTER}", "\x7f".repeat(2)));
