@@ -80,8 +80,10 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         lock_text: String::new(),
         disk,
         bases: BTreeMap::new(),
+        inputs: sync::inputs(&text, &facts),
     };
     sync::apply(root, &state, &plan, Some(&text))?;
+    sync::store_cache(root, &state.inputs, &state.render)?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {

@@ -30,6 +30,7 @@ use git2::{Repository, Status, StatusOptions};
 use scaffold_core::Project;
 use scaffold_core::answers::Answers;
 use scaffold_core::error::Problem;
+use scaffold_core::project::Facts;
 use scaffold_render::lock::LOCK_PATH;
 use scaffold_render::sync::journal::{JOURNAL_PATH, Journal};
 use scaffold_render::sync::{self, Action, Disk, Plan};
@@ -47,7 +48,7 @@ pub const MUTEX_PATH: &str = ".scaffold/sync.lock";
 /// Keeps a run's temporary files out of commits.
 const GITIGNORE: (&str, &str) = (
     ".scaffold/.gitignore",
-    "# Written by scaffold: files of a run in progress, never committed.\n/tmp/\n/sync.lock\n/sync.journal\n",
+    "# Written by scaffold: files of a run in progress, and a local cache; never committed.\n/tmp/\n/sync.lock\n/sync.journal\n/cache\n",
 );
 
 /// Marks the stored merge bases as generated and not for review or merging.
@@ -63,11 +64,8 @@ const MUTEX_WAIT: Duration = Duration::from_secs(120);
 pub fn run(args: &SyncArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
     if args.check || args.dry_run {
-        let git = repo::open(root.path());
         let text = read_answers(&root)?;
-        let state = State::load(&root, git, &text, ANSWERS_PATH)?;
-        let restore = restore_paths(&args.restore, &state.render)?;
-        let plan = state.plan(&restore);
+        let (state, plan) = load_and_plan(&root, &text, &args.restore)?;
         if args.check {
             return check(&root, &state, &plan);
         }
@@ -80,10 +78,22 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
     let session = Session::begin(root)?;
     let root = &session.root;
     let text = read_answers(root)?;
-    let state = State::load(root, repo::open(root.path()), &text, ANSWERS_PATH)?;
-    let restore = restore_paths(&args.restore, &state.render)?;
-    let plan = state.plan(&restore);
+    let (state, plan) = load_and_plan(root, &text, &args.restore)?;
     run_plan(&session, &state, &plan, None)
+}
+
+/// The state and plan for `text`: without rendering when the cache allows
+/// it (no `--restore`), else in full.
+fn load_and_plan(root: &Root, text: &str, restore: &[String]) -> Result<(State, Plan)> {
+    if restore.is_empty()
+        && let Some(found) = State::load_unchanged(root, repo::open(root.path()), text)?
+    {
+        return Ok(found);
+    }
+    let state = State::load(root, repo::open(root.path()), text, ANSWERS_PATH)?;
+    let restore = restore_paths(restore, &state.render)?;
+    let plan = state.plan(&restore);
+    Ok((state, plan))
 }
 
 /// Syncs under a held session, rendering from `text`, which is also
@@ -110,6 +120,9 @@ fn run_plan(
     let root = &session.root;
     print_plan(plan, &uncommitted(state.git.as_ref(), root, plan), false);
     let applied = apply(root, state, plan, new_answers)?;
+    if !state.render.is_empty() {
+        store_cache(root, &state.inputs, &state.render)?;
+    }
     summarize(plan, applied.lock_written, "");
     if applied.bases_stored > 0 {
         println!(
@@ -154,8 +167,7 @@ fn report_unresolved(plan: &Plan) {
 pub fn diff(args: &DiffArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
     let text = read_answers(&root)?;
-    let state = State::load(&root, repo::open(root.path()), &text, ANSWERS_PATH)?;
-    let plan = state.plan(&BTreeSet::new());
+    let (_, plan) = load_and_plan(&root, &text, &[])?;
     for step in plan.changes() {
         print!("{}", step.diff());
     }
@@ -241,6 +253,8 @@ pub struct State {
     pub disk: Disk,
     /// The bases of the locked paths the plan needs them for.
     pub bases: BTreeMap<String, Option<String>>,
+    /// The fingerprint of what the render is made from (see [`Cache`]).
+    pub inputs: String,
 }
 
 impl State {
@@ -250,7 +264,11 @@ impl State {
     /// A missing or empty lock is an error: without it every generated file
     /// would look like the user's, and sync would silently stop updating them.
     fn load(root: &Root, git: Option<Repository>, text: &str, source: &str) -> Result<State> {
-        let (_, render) = render_answers(root, git.as_ref(), text, source)?;
+        // The same facts `new` and `add` render with, or every sync would see
+        // a different render (the package managers shape the Dockerfiles).
+        let facts = repo::facts(git.as_ref(), root.path());
+        let inputs = Cache::inputs(text, &facts);
+        let (_, render) = render_answers(root, &facts, text, source)?;
         let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
         let lock = if lock_text.trim().is_empty() {
             Lock::new()
@@ -280,7 +298,49 @@ impl State {
             lock_text,
             disk,
             bases,
+            inputs,
         })
+    }
+
+    /// The state and plan of a sync with nothing to do, found without
+    /// rendering: when the [`Cache`] says the render is the one the lock
+    /// records and the planner needs no render to decide. `None` otherwise.
+    fn load_unchanged(
+        root: &Root,
+        git: Option<Repository>,
+        text: &str,
+    ) -> Result<Option<(State, Plan)>> {
+        let Some(cache) = Cache::read(root)? else {
+            return Ok(None);
+        };
+        let facts = repo::facts(git.as_ref(), root.path());
+        let inputs = Cache::inputs(text, &facts);
+        let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
+        if cache.inputs != inputs || cache.lock != repo::blob_id(lock_text.as_bytes()) {
+            return Ok(None);
+        }
+        let Ok(lock) = Lock::parse(&lock_text) else {
+            return Ok(None);
+        };
+        let disk = read_disk(root, &Files::new(), &lock)?;
+        let Some(plan) = sync::plan_known_render(&lock, &disk, &cache.others, |content| {
+            repo::blob_id(content.as_bytes())
+        }) else {
+            return Ok(None);
+        };
+        if !repo::missing_bases(root, &lock)?.is_empty() {
+            return Ok(None);
+        }
+        let state = State {
+            git,
+            render: Files::new(),
+            lock,
+            lock_text,
+            disk,
+            bases: BTreeMap::new(),
+            inputs,
+        };
+        Ok(Some((state, plan)))
     }
 
     /// The plan for these inputs.
@@ -323,14 +383,11 @@ fn next_lock_and_contents(plan: &Plan, previous: &Lock) -> (Lock, BTreeMap<Strin
 /// can be written (no service folder where a generated file goes).
 pub fn render_answers(
     root: &Root,
-    git: Option<&Repository>,
+    facts: &Facts,
     text: &str,
     source: &str,
 ) -> Result<(Project, Files)> {
-    // The same facts `new` and `add` render with, or every sync would see a
-    // different render (the package managers shape the Dockerfiles).
-    let facts = repo::facts(git, root.path());
-    let project = Project::from_toml(text, &facts)
+    let project = Project::from_toml(text, facts)
         .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
     let files = render(&project)?;
     check_render(text, &project, &files, source)?;
@@ -474,6 +531,113 @@ pub struct Applied {
     pub bases_stored: usize,
 }
 
+/// A local record (never committed) that lets a sync with nothing to do
+/// skip rendering, which is most of its cost.
+///
+/// The render is a pure function of the answers, the facts read from the
+/// repository and scaffold itself, so their fingerprint (`inputs`) names it.
+/// After a run whose lock records exactly that render (every rendered path
+/// in the lock, every recorded id the render's), the cache stores the
+/// fingerprint, the id of the lock's text, and the render's id at paths the
+/// lock records as deleted or the user's. A later sync whose fingerprint and
+/// lock are the same plans with [`sync::plan_known_render`], which gives
+/// the full planner's answer or declines (property-tested against it).
+pub struct Cache {
+    /// The fingerprint of the render's inputs.
+    inputs: String,
+    /// The blob id of the lock's text.
+    lock: String,
+    /// The render's blob id at each deleted or user-owned path (`None`: a block).
+    others: sync::KnownRender,
+}
+
+/// Where the cache lives (listed in `.scaffold/.gitignore`).
+const CACHE_PATH: &str = ".scaffold/cache";
+
+impl Cache {
+    /// The fingerprint of what a render is made from.
+    fn inputs(text: &str, facts: &Facts) -> String {
+        // Debug builds render the tests' fixture family when asked to.
+        let fixture =
+            cfg!(debug_assertions) && std::env::var_os("SCAFFOLD_TEST_FIXTURE_FAMILY").is_some();
+        repo::blob_id(
+            format!(
+                "scaffold {}\nfixture {fixture}\n{facts:?}\n{text}",
+                scaffold_render::VERSION
+            )
+            .as_bytes(),
+        )
+    }
+
+    /// The cache, when there is a readable one.
+    fn read(root: &Root) -> Result<Option<Cache>> {
+        let Some(text) = root.read_bytes(CACHE_PATH)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&text);
+        let mut lines = text.lines();
+        let mut field = |name: &str| {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(name))
+                .map(str::to_owned)
+        };
+        let (Some(inputs), Some(lock)) = (field("inputs "), field("lock ")) else {
+            return Ok(None);
+        };
+        let mut others = sync::KnownRender::new();
+        for line in lines {
+            let Some((id, path)) = line.strip_prefix("other ").and_then(|l| l.split_once(' '))
+            else {
+                return Ok(None);
+            };
+            others.insert(path.to_owned(), (id != "block").then(|| id.to_owned()));
+        }
+        Ok(Some(Cache {
+            inputs,
+            lock,
+            others,
+        }))
+    }
+
+    /// Records that the lock in `root` (with text `lock_text`) records the
+    /// render `render` of `inputs`, when it does.
+    fn store(root: &Root, inputs: &str, render: &Files, lock_text: &str) -> Result<()> {
+        let Ok(lock) = Lock::parse(lock_text) else {
+            return Ok(());
+        };
+        let render_paths: BTreeSet<&String> = render.keys().collect();
+        if render_paths != lock.paths() {
+            return Ok(());
+        }
+        let blocks: BTreeSet<&String> = lock.blocks.iter().collect();
+        for (path, id) in &lock.files {
+            let view = if blocks.contains(path) {
+                sync::block::extract(&render[path])
+            } else {
+                Some(render[path].as_str())
+            };
+            if view.map(|v| repo::blob_id(v.as_bytes())).as_ref() != Some(id) {
+                return Ok(());
+            }
+        }
+        let mut text = format!(
+            "inputs {inputs}\nlock {}\n",
+            repo::blob_id(lock_text.as_bytes())
+        );
+        for path in lock.deleted.iter().chain(&lock.user_owned) {
+            let rendered = &render[path];
+            let id = if sync::block::extract(rendered).is_some() {
+                "block".to_owned()
+            } else {
+                repo::blob_id(rendered.as_bytes())
+            };
+            text.push_str(&format!("other {id} {path}\n"));
+        }
+        root.write_durable(CACHE_PATH, &text, Durability::None)
+    }
+}
+
 /// Applies `plan`: stages every changed file, every merge base the next lock
 /// needs and (for `new` and `add`) the answers, journals what is about to
 /// change, renames it all into place, then writes the lock, drops the
@@ -508,7 +672,15 @@ pub fn apply(
         match &step.content {
             Some(content) => {
                 transaction.write(&step.path, content.as_bytes())?;
-                written.insert(step.path.clone(), repo::blob_id(content.as_bytes()));
+                // Usually what is written is what the lock records: its id
+                // is known already.
+                let id = match (&step.record, next.files.get(&step.path)) {
+                    (sync::Record::Generated(recorded), Some(id)) if recorded == content => {
+                        id.clone()
+                    }
+                    _ => repo::blob_id(content.as_bytes()),
+                };
+                written.insert(step.path.clone(), id);
             }
             None => {
                 transaction.remove(&step.path)?;
@@ -542,6 +714,17 @@ pub fn apply(
         lock_written: lock_text.is_some(),
         bases_stored: bases.missing.len(),
     })
+}
+
+/// Records in the cache that the lock now on disk records `render`, when it does.
+pub fn store_cache(root: &Root, inputs: &str, render: &Files) -> Result<()> {
+    let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
+    Cache::store(root, inputs, render, &lock_text)
+}
+
+/// The fingerprint of `text` rendered with `facts`, for the cache.
+pub fn inputs(text: &str, facts: &Facts) -> String {
+    Cache::inputs(text, facts)
 }
 
 /// A run that may write: it holds the [`Mutex`], has cleaned up what an

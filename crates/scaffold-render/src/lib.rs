@@ -88,7 +88,7 @@ pub const FAMILIES: &[Family] = &[
 /// The compiled templates, built once per process.
 pub fn engine() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(Engine::new)
+    ENGINE.get_or_init(Engine::lazy)
 }
 
 /// Renders every file `project` implies.

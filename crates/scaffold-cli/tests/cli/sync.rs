@@ -585,3 +585,46 @@ fn a_block_the_user_removed_stays_removed_until_restored() {
     assert!(notes.starts_with("# Our notes, without scaffold's part\n\n<!-- scaffold:begin -->\n## shop on eu-west-1\n"), "{notes}");
     assert_second_sync_does_nothing(&context);
 }
+
+#[test]
+fn a_sync_with_nothing_to_do_reports_the_same_with_or_without_its_cache() {
+    let context = TestContext::new();
+    context.write(NOTES, "# Our notes\n");
+    context.generate(TWO);
+    assert!(context.exists(".scaffold/cache"), "new leaves the cache");
+    // An edit, a deleted file, a file of the user's and a block in the user's file.
+    context.edit(
+        STAGING,
+        "environment staging\n",
+        "environment staging\nmy note\n",
+    );
+    context.remove(PRODUCTION);
+    context.set_answers(THREE, "us-east-1", 3000);
+    context.write("fixture/env/qa.txt", "my qa notes\n");
+    run(&context, &["sync"], 0);
+    context.commit_all("state");
+    let cached = stdout(&run(&context, &["sync"], 0));
+    let check = stdout(&run(&context, &["sync", "--check"], 0));
+    std::fs::remove_file(context.root.join(".scaffold/cache")).unwrap();
+    let full = stdout(&run(&context, &["sync"], 0));
+    assert_eq!(cached, full);
+    assert!(
+        cached.contains("keep      fixture/env/staging.txt (your edits are kept"),
+        "{cached}"
+    );
+    assert!(
+        cached.contains("keep      fixture/env/production.txt (you deleted it"),
+        "{cached}"
+    );
+    assert!(
+        cached.contains("keep      fixture/env/qa.txt (your own file is there"),
+        "{cached}"
+    );
+    assert_eq!(
+        check,
+        "scaffold: generated files are up to date with scaffold.toml\n"
+    );
+    // The cache never outlives the answers it was made from.
+    context.set_answers(THREE, "us-east-1", 8080);
+    assert!(stdout(&run(&context, &["sync"], 0)).contains("update    fixture/services/api.txt"));
+}

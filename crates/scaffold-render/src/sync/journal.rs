@@ -21,6 +21,9 @@ use crate::Lock;
 /// The journal's path, relative to the repository root.
 pub const JOURNAL_PATH: &str = ".scaffold/sync.journal";
 
+/// The blob id of empty content.
+const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+
 /// What an applying run is about to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +68,12 @@ impl Journal {
             let done = match self.written.get(path) {
                 None => true,
                 Some(id) if id.is_empty() => disk_id(path).is_none(),
-                Some(id) => disk_id(path).as_deref() == Some(id.as_str()),
+                // An empty file is a write whose content did not reach the
+                // disk before a power failure: recorded as written, it is
+                // one the planner writes again.
+                Some(id) => {
+                    disk_id(path).is_some_and(|on_disk| on_disk == *id || on_disk == EMPTY_BLOB)
+                }
             };
             let from = if done { &self.next } else { previous };
             recovered.copy_entry(from, path);

@@ -321,6 +321,92 @@ pub fn plan(
     Plan { steps }
 }
 
+/// What a cache knows about a path the lock records as deleted or the
+/// user's: the blob id of the render there, or `None` when the render has a
+/// delimited block there (which the full planner may insert).
+pub type KnownRender = BTreeMap<String, Option<String>>;
+
+/// Plans a sync without the render, when the render is known to be exactly
+/// the one the lock records (the same answers, facts and scaffold as the
+/// sync that wrote the lock, and every path of that render in the lock).
+///
+/// `others` gives the render's blob id at each path the lock records as
+/// deleted or the user's, and `blob_id` hashes content. The plan has the
+/// actions and reasons [`plan`] would give, with [`Record::Keep`] for every
+/// path, since the lock does not change. `None` means the full planner is
+/// needed: a file would be written, a record would change, or a file holds
+/// conflict markers or is not text.
+pub fn plan_known_render(
+    lock: &Lock,
+    disk: &Disk,
+    others: &KnownRender,
+    blob_id: impl Fn(&str) -> String,
+) -> Option<Plan> {
+    let blocks: BTreeSet<&String> = lock.blocks.iter().collect();
+    let deleted: BTreeSet<&String> = lock.deleted.iter().collect();
+    let mut steps = Vec::new();
+    for path in lock.paths() {
+        let text = match disk.get(path) {
+            Some(OnDisk::Text(text)) => Some(to_lf(text).0),
+            Some(OnDisk::NotText) => return None,
+            None => None,
+        };
+        let (action, reason) = if let Some(id) = lock.files.get(path) {
+            let ours = match (&text, blocks.contains(path)) {
+                (Some(text), true) => block::extract(text)?,
+                (Some(text), false) => text.as_ref(),
+                (None, _) => return None,
+            };
+            if ours.is_empty() || merge::has_conflict_markers(ours) {
+                return None;
+            }
+            if blob_id(ours) == *id {
+                (Action::Unchanged, UP_TO_DATE.to_owned())
+            } else {
+                (Action::Keep, EDITS_KEPT.to_owned())
+            }
+        } else {
+            let render_id = others.get(path)?.as_ref()?;
+            match &text {
+                Some(text) if blob_id(text) == *render_id => return None,
+                Some(_) if deleted.contains(path) => (
+                    Action::Keep,
+                    deleted_reason(path, "you deleted scaffold's version"),
+                ),
+                Some(_) => (Action::Keep, owned_reason(path, "your own file is there")),
+                None if deleted.contains(path) => {
+                    (Action::Keep, deleted_reason(path, "you deleted it"))
+                }
+                None => return None,
+            }
+        };
+        steps.push(Step {
+            path: path.clone(),
+            action,
+            reason,
+            content: None,
+            record: Record::Keep,
+            before: None,
+        });
+    }
+    Some(Plan { steps })
+}
+
+/// The reason of an unchanged file.
+const UP_TO_DATE: &str = "up to date";
+/// The reason of an edited file whose render did not change.
+const EDITS_KEPT: &str = "your edits are kept; scaffold's version has not changed";
+
+/// Why a path the user deleted stays deleted.
+fn deleted_reason(path: &str, what: &str) -> String {
+    format!("{what}, so it stays that way; `scaffold sync --restore {path}` brings it back")
+}
+
+/// Why the user's own file is kept.
+fn owned_reason(path: &str, why: &str) -> String {
+    format!("{why}; scaffold never overwrites it (`scaffold sync --restore {path}` replaces it)")
+}
+
 /// A unified diff from `old` to `new`, with git-style `a/` and `b/` headers
 /// (`/dev/null` for a side that does not exist).
 pub fn unified_diff(path: &str, old: Option<&str>, new: Option<&str>) -> String {
@@ -359,6 +445,9 @@ pub fn path_clashes(files: &Files) -> Vec<(&str, &str)> {
 /// Only a file whose every line break is `\r\n` counts as a `\r\n` file; in
 /// a file that mixes both, a `\r` is content, as git sees it.
 pub fn to_lf(text: &str) -> (Cow<'_, str>, bool) {
+    if !text.contains('\r') {
+        return (Cow::Borrowed(text), false);
+    }
     let breaks = text.matches('\n').count();
     if breaks == 0 || text.matches("\r\n").count() != breaks {
         return (Cow::Borrowed(text), false);
@@ -406,7 +495,7 @@ fn three_way(base: Option<&str>, ours: &str, theirs: &str) -> Outcome {
         return Outcome::Update;
     }
     if theirs == base {
-        return Outcome::Keep("your edits are kept; scaffold's version has not changed");
+        return Outcome::Keep(EDITS_KEPT);
     }
     match merge::merge3(base, ours, theirs) {
         merge::Merged::Clean(merged) if merged == ours => {
@@ -481,7 +570,7 @@ fn plan_rendered(
             (action, reason.to_owned(), Some(content), record())
         }
     };
-    let unchanged = || (Action::Unchanged, "up to date".to_owned(), None, record());
+    let unchanged = || (Action::Unchanged, UP_TO_DATE.to_owned(), None, record());
     let user_deleted = || {
         let what = if disk.is_none() {
             "you deleted it"
@@ -492,9 +581,7 @@ fn plan_rendered(
         };
         (
             Action::Keep,
-            format!(
-                "{what}, so it stays that way; `scaffold sync --restore {path}` brings it back"
-            ),
+            deleted_reason(path, what),
             None,
             Record::Deleted,
         )
@@ -502,9 +589,7 @@ fn plan_rendered(
     let user_owned = |why: &str| {
         (
             Action::Keep,
-            format!(
-                "{why}; scaffold never overwrites it (`scaffold sync --restore {path}` replaces it)"
-            ),
+            owned_reason(path, why),
             None,
             Record::UserOwned,
         )
@@ -545,6 +630,17 @@ fn plan_rendered(
     let Some(ours) = ours else {
         return user_deleted();
     };
+    if !block_mode && ours.is_empty() && !theirs.is_empty() {
+        // A generated file is never empty, but one that was being created
+        // when the machine lost power can be (the CLI does not flush new
+        // files; see its durability note). It was never written, so it is
+        // written now; to get rid of a generated file, delete it.
+        return write(
+            Action::Update,
+            "it is empty, as a file left half-written by a power failure is; written again",
+            theirs,
+        );
+    }
     if ours != theirs_view && merge::has_conflict_markers(ours) {
         return unmerged_markers();
     }
@@ -589,18 +685,14 @@ fn plan_not_text_rendered(
     if known.deleted {
         return keep(
             Action::Keep,
-            format!(
-                "you deleted scaffold's version, so it stays that way; `scaffold sync --restore {path}` brings it back"
-            ),
+            deleted_reason(path, "you deleted scaffold's version"),
             Record::Deleted,
         );
     }
     let Some(base) = base else {
         return keep(
             Action::Keep,
-            format!(
-                "a file of yours is already there; scaffold never overwrites it (`scaffold sync --restore {path}` replaces it)"
-            ),
+            owned_reason(path, "a file of yours is already there"),
             Record::UserOwned,
         );
     };
@@ -610,11 +702,7 @@ fn plan_not_text_rendered(
         theirs
     };
     if base == Some(theirs_view) {
-        return keep(
-            Action::Keep,
-            "your edits are kept; scaffold's version has not changed".to_owned(),
-            Record::Keep,
-        );
+        return keep(Action::Keep, EDITS_KEPT.to_owned(), Record::Keep);
     }
     keep(
         Action::Unmerged,

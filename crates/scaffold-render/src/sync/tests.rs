@@ -274,6 +274,24 @@ fn unresolved_markers_are_reported_while_the_render_is_unchanged() {
 }
 
 #[test]
+fn an_empty_generated_file_is_written_again() {
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some(""),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    };
+    check(case, Action::Update, Some("new\n"), generated("new\n"));
+    // An empty file that is not scaffold's stays the user's.
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some(""),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::UserOwned);
+}
+
+#[test]
 fn resolved_conflicts_are_the_users_edits() {
     let case = Case {
         render: Some("a\nnew\nc\n"),
@@ -772,5 +790,74 @@ proptest! {
         let second = plan(&files, &next, &on_disk, &bases, &BTreeSet::new());
         prop_assert_eq!(second.changes().count(), 0, "{:?}", second.steps);
         prop_assert_eq!(second.next_lock(&next, |c| Ok::<_, ()>(c.to_owned())).unwrap(), next);
+    }
+}
+
+proptest! {
+    /// After a sync, with the same render, the planner that does without
+    /// the render agrees with the full one whenever it answers: same
+    /// actions, same reasons, and a lock that does not change.
+    #[test]
+    fn planning_without_the_render_agrees_with_planning_with_it(
+        render in proptest::option::of(text()),
+        disk in proptest::option::of(text()),
+        status in status(),
+        edit in proptest::option::of(proptest::option::of(text())),
+    ) {
+        let files: Files = render.map(|r| (PATH.to_owned(), r.to_owned())).into_iter().collect();
+        let mut lock = Lock::new();
+        let mut bases = BTreeMap::new();
+        match &status {
+            Status::Untracked => {}
+            Status::Tracked(base) | Status::TrackedBlock(base) => {
+                lock.files.insert(PATH.into(), "id".into());
+                bases.insert(PATH.to_owned(), base.map(str::to_owned));
+                if matches!(status, Status::TrackedBlock(_)) {
+                    lock.blocks.push(PATH.into());
+                }
+            }
+            Status::Deleted => lock.deleted.push(PATH.into()),
+            Status::Owned => lock.user_owned.push(PATH.into()),
+        }
+        let mut on_disk = texts([(PATH, disk)]);
+        let first = plan(&files, &lock, &on_disk, &bases, &BTreeSet::new());
+        apply(&first, &mut on_disk);
+        let lock = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap();
+        // The cache is written only when the lock records this very render.
+        let render_paths: BTreeSet<&String> = files.keys().collect();
+        let recorded = lock.files.iter().all(|(p, id)| {
+            let view = if lock.blocks.contains(p) {
+                block::extract(&files[p])
+            } else {
+                Some(files[p].as_str())
+            };
+            view == Some(id.as_str())
+        });
+        prop_assume!(render_paths == lock.paths() && recorded);
+        let others: KnownRender = lock
+            .deleted
+            .iter()
+            .chain(&lock.user_owned)
+            .map(|p| (p.clone(), block::extract(&files[p]).is_none().then(|| files[p].clone())))
+            .collect();
+        // The user may change the file afterwards.
+        if let Some(edit) = edit {
+            on_disk = texts([(PATH, edit)]);
+        }
+        let bases: BTreeMap<String, Option<String>> =
+            lock.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+        let full = plan(&files, &lock, &on_disk, &bases, &BTreeSet::new());
+        if let Some(fast) = plan_known_render(&lock, &on_disk, &others, str::to_owned) {
+            let summary = |p: &Plan| {
+                p.steps
+                    .iter()
+                    .map(|s| (s.path.clone(), s.action, s.reason.clone()))
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(summary(&fast), summary(&full));
+            prop_assert_eq!(full.changes().count(), 0);
+            prop_assert_eq!(full.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap(), lock.clone());
+            prop_assert_eq!(fast.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap(), lock);
+        }
     }
 }
