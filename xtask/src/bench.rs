@@ -57,9 +57,10 @@ pub fn run(options: &Options) -> Result<bool> {
         callgrind: !options.no_callgrind && has("valgrind"),
     };
     std::fs::create_dir_all(&bench.work)?;
+    let version = Command::new(&bench.bin).arg("--version").output()?;
     println!(
-        "scaffold {} on {} cores; wall times are medians of {} runs",
-        env!("CARGO_PKG_VERSION"),
+        "{} on {} cores; wall times are medians of {} runs",
+        String::from_utf8_lossy(&version.stdout).trim(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         bench.runs
     );
