@@ -4,12 +4,18 @@
 //! runs real third-party validators over the output. It owns its validators:
 //! it installs pinned versions into a venv under `target/` from PyPI, so a
 //! fresh clone needs nothing but Python.
+//!
+//! `e2e` builds every image scaffold generates for the fixture apps in
+//! `tests/fixtures/apps/` (and the starters of empty repositories), runs and
+//! probes them, brings their compose stacks up, and runs their generated CI
+//! commands; see `e2e/mod.rs`.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
 mod conformance;
+mod e2e;
 mod tidy;
 
 fn main() -> std::process::ExitCode {
@@ -24,11 +30,18 @@ fn main() -> std::process::ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only VALIDATOR]... [--shared DIR] [--venv DIR]
+       cargo xtask e2e [--case NAME]... [--no-images] [--no-ci] [--no-starters] [--keep]
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
   --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or ../shared)
-  --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)";
+  --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)
+
+  --case NAME      e2e: only this fixture (folder in tests/fixtures/apps/) or starter-<language>; repeatable
+  --no-images      e2e: render, check statically and run CI commands, but build no image
+  --no-ci          e2e: do not run the generated CI commands
+  --no-starters    e2e: skip the empty-repository starter cases
+  --keep           e2e: keep the built images";
 
 fn run() -> Result<bool> {
     let mut args = std::env::args().skip(1);
@@ -63,6 +76,30 @@ fn run() -> Result<bool> {
                 }
             }
             conformance::run(&options)
+        }
+        "e2e" => {
+            let mut options = e2e::Options {
+                root: workspace_root(),
+                cases: Vec::new(),
+                images: true,
+                ci: true,
+                starters: true,
+                keep: false,
+            };
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--case" => options.cases.push(
+                        args.next()
+                            .with_context(|| format!("--case needs a value\n{USAGE}"))?,
+                    ),
+                    "--no-images" => options.images = false,
+                    "--no-ci" => options.ci = false,
+                    "--no-starters" => options.starters = false,
+                    "--keep" => options.keep = true,
+                    other => bail!("unknown argument `{other}`\n{USAGE}"),
+                }
+            }
+            e2e::run(&options)
         }
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }
