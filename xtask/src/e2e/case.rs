@@ -293,39 +293,43 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
         );
         return vec![row];
     }
+    let started = Instant::now();
     let mut rows = Vec::new();
     let mut built: BTreeMap<String, bool> = BTreeMap::new();
     let mut images = Vec::new();
-    for service in &rendered.services {
-        let mut row = Row::new(name, &service.name);
-        row.set(Column::Render, Cell::Ok);
-        let started = Instant::now();
-        check_static(rendered, service, &mut row);
-        let ok = check_image(rendered, service, ctx, &mut row, &mut images);
-        built.insert(service.name.clone(), ok);
-        row.time += started.elapsed();
-        rows.push(row);
-    }
-    if let Some(first) = rows.first_mut() {
-        first.time += rendered.render_time;
-    }
-
-    let started = Instant::now();
-    check_compose(rendered, ctx, &built, &mut rows);
-    let compose_time = started.elapsed();
-    if let Some(first) = rows.first_mut() {
-        first.time += compose_time;
-    }
-
-    for (service, row) in rendered.services.iter().zip(rows.iter_mut()) {
-        let started = Instant::now();
-        let cell = if ctx.ci {
-            check_ci(rendered, service, ctx)
-        } else {
-            Cell::Skip("--no-ci".into())
-        };
+    // The CI jobs run on the host while the images build in the engine: they wait on different
+    // things. Compose waits for both, since CI's service containers publish the same ports.
+    let ci_cells: Vec<Cell> = std::thread::scope(|scope| {
+        let ci = scope.spawn(|| {
+            rendered
+                .services
+                .iter()
+                .map(|service| {
+                    if ctx.ci {
+                        check_ci(rendered, service, ctx)
+                    } else {
+                        Cell::Skip("--no-ci".into())
+                    }
+                })
+                .collect::<Vec<Cell>>()
+        });
+        for service in &rendered.services {
+            let mut row = Row::new(name, &service.name);
+            row.set(Column::Render, Cell::Ok);
+            check_static(rendered, service, &mut row);
+            let ok = check_image(rendered, service, ctx, &mut row, &mut images);
+            built.insert(service.name.clone(), ok);
+            rows.push(row);
+        }
+        ci.join().expect("the CI thread panicked")
+    });
+    for (row, cell) in rows.iter_mut().zip(ci_cells) {
         row.set(Column::Ci, cell);
-        row.time += started.elapsed();
+    }
+    check_compose(rendered, ctx, &built, &mut rows);
+    // The case's wall time, on its first row (its services' checks overlap).
+    if let Some(first) = rows.first_mut() {
+        first.time = rendered.render_time + started.elapsed();
     }
 
     if let Ok(engine) = ctx.engine {
@@ -779,7 +783,26 @@ fn check_ci(rendered: &Rendered, service: &Service, ctx: &Context) -> Cell {
         engine,
         &rendered.log(&format!("ci-{}", service.name)),
     ) {
-        Ok((JobResult::Passed, _)) => Cell::Ok,
+        Ok((JobResult::Passed(annotations), _)) => {
+            // A CI that skips the app's tests is green and proves nothing.
+            let skipped: Vec<String> = annotations
+                .iter()
+                .filter(|(_, a)| {
+                    a.to_ascii_lowercase().contains("skip")
+                        && a.to_ascii_lowercase().contains("test")
+                })
+                .map(|(step, a)| format!("step `{step}`: {a}"))
+                .collect();
+            if rendered.case.manifest.tests && !skipped.is_empty() {
+                Cell::Fail(format!(
+                    "job {} runs none of the app's tests: {}",
+                    job.id,
+                    skipped.join("; ")
+                ))
+            } else {
+                Cell::Ok
+            }
+        }
         Ok((JobResult::Failed(why), _)) => Cell::Fail(format!("job {}: {why}", job.id)),
         Ok((JobResult::NotRunnable(why), _)) => Cell::Skip(format!("not runnable here: {why}")),
         Err(err) => Cell::Fail(format!("job {}: {err:#}", job.id)),

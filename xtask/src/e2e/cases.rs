@@ -21,6 +21,9 @@ pub struct Manifest {
     /// registry is unreachable); the static check treats them as present.
     #[serde(default)]
     pub absent: Vec<String>,
+    /// Whether the app has tests, so a generated CI that runs none of them is a failure.
+    #[serde(default)]
+    pub tests: bool,
     /// The deployable services.
     #[serde(default)]
     pub services: Vec<Truth>,
@@ -126,7 +129,11 @@ pub fn starters(languages: &[String]) -> Vec<Case> {
         .map(|language| Case {
             name: format!("starter-{language}"),
             source: Source::Starter(language.clone()),
-            manifest: Manifest::default(),
+            // A starter comes with one passing test (issue #14, item 6), which CI must run.
+            manifest: Manifest {
+                tests: true,
+                ..Manifest::default()
+            },
             answers: None,
         })
         .collect()
@@ -270,6 +277,7 @@ mod tests {
             manifest: Manifest {
                 about: "x".into(),
                 absent: Vec::new(),
+                tests: false,
                 services: vec![
                     Truth {
                         path: ".".into(),

@@ -27,8 +27,8 @@ use super::workflow::{Step, TestJob, split_options};
 /// How a job went.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobResult {
-    /// Every step passed.
-    Passed,
+    /// Every step passed; the annotations steps printed (`::notice::...`), by step name.
+    Passed(Vec<(String, String)>),
     /// A step failed: its name and the line that says why.
     Failed(String),
     /// The job cannot run on this machine; why.
@@ -359,6 +359,7 @@ fn run_steps(
     let mut path = setup.path.clone();
     let host_path = std::env::var_os("PATH").unwrap_or_default();
     let mut extra_env: BTreeMap<String, String> = BTreeMap::new();
+    let mut annotations = Vec::new();
     for step in &job.steps {
         let Step::Run {
             name,
@@ -453,7 +454,14 @@ fn run_steps(
                 outcome.error_line
             )));
         }
-        // What the step asked the runner to add to later steps' PATH and environment.
+        annotations.extend(
+            outcome
+                .annotations
+                .iter()
+                .map(|a| (name.clone(), a.clone())),
+        );
+        // What the step asked the runner to add to later steps' PATH and environment; the
+        // files are emptied so the next step's additions are read once.
         for line in fs::read_to_string(&files["GITHUB_PATH"])
             .unwrap_or_default()
             .lines()
@@ -470,8 +478,10 @@ fn run_steps(
                 extra_env.insert(key.to_owned(), value.to_owned());
             }
         }
+        fs::write(&files["GITHUB_PATH"], "")?;
+        fs::write(&files["GITHUB_ENV"], "")?;
     }
-    Ok(JobResult::Passed)
+    Ok(JobResult::Passed(annotations))
 }
 
 #[cfg(test)]
@@ -526,7 +536,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             result,
-            JobResult::Passed,
+            JobResult::Passed(Vec::new()),
             "{}",
             fs::read_to_string(dir.join("log")).unwrap_or_default()
         );
@@ -556,6 +566,29 @@ mod tests {
             !fs::read_to_string(dir.join("log"))
                 .unwrap()
                 .contains("never\n")
+        );
+    }
+
+    #[test]
+    fn annotations_are_kept_by_step() {
+        let dir = tmp("notice");
+        let job = job(vec![run_step(
+            "echo '::notice::pytest is not installed, so testing is skipped'",
+        )]);
+        let result = run_steps(
+            &job,
+            &dir.join("repo"),
+            &dir,
+            &Setup::default(),
+            &dir.join("log"),
+        )
+        .unwrap();
+        assert_eq!(
+            result,
+            JobResult::Passed(vec![(
+                "echo '::notice::pytest is not installed, so testing is skipped'".into(),
+                "::notice::pytest is not installed, so testing is skipped".into()
+            )])
         );
     }
 
@@ -618,7 +651,10 @@ mod tests {
         )
         .unwrap();
         if on_path("go") {
-            assert!(matches!(result, JobResult::Failed(_) | JobResult::Passed));
+            assert!(matches!(
+                result,
+                JobResult::Failed(_) | JobResult::Passed(_)
+            ));
         } else {
             assert!(
                 matches!(result, JobResult::NotRunnable(ref why) if why.contains("Go")),

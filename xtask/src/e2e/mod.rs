@@ -128,7 +128,10 @@ pub fn run(options: &Options) -> Result<bool> {
 
     // Render every case first, so the base images they all need are stood in for together.
     println!("e2e: rendering {} cases", cases.len());
-    let case_dir = work.join("cases");
+    // Outside the repository: a case's `cargo` or `npm` must not find this workspace's manifests
+    // in a parent folder.
+    let case_dir = std::env::var_os("SCAFFOLD_E2E_WORK")
+        .map_or_else(|| std::env::temp_dir().join("scaffold-e2e"), PathBuf::from);
     let mut rendered = Vec::new();
     for case in &cases {
         let r = case::render(case, &scaffold, &case_dir)?;
@@ -165,6 +168,9 @@ pub fn run(options: &Options) -> Result<bool> {
         ci: options.ci,
         keep: options.keep,
     };
+    if let Ok(engine) = &engine {
+        remove_leftovers(engine);
+    }
     let mut rows = Vec::new();
     for r in &rendered {
         let case_started = Instant::now();
@@ -202,6 +208,29 @@ pub fn run(options: &Options) -> Result<bool> {
         started.elapsed().as_secs()
     );
     Ok(verdict.ok())
+}
+
+/// Removes containers an interrupted earlier run left behind (all named `e2e-...`).
+fn remove_leftovers(engine: &Engine) {
+    let out = engine
+        .command()
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "name=^e2e-",
+            "--format",
+            "{{.Names}}",
+        ])
+        .output();
+    if let Ok(out) = out {
+        let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|n| n.starts_with("e2e-"))
+            .map(str::to_owned)
+            .collect();
+        engine.remove(&names);
+    }
 }
 
 fn read_known_failures(root: &Path) -> Result<table::Expected> {

@@ -17,6 +17,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The line that best explains a failure (empty on success).
     pub error_line: String,
+    /// GitHub workflow commands the command printed (`::notice::...`, `::warning::...`).
+    pub annotations: Vec<String>,
 }
 
 /// Runs `command` with stdout and stderr appended to `log`, killing it after `timeout`.
@@ -56,20 +58,28 @@ pub fn run_logged(command: &mut Command, log: &Path, timeout: Duration) -> Resul
     };
     let elapsed = started.elapsed();
     let success = status.is_some_and(|s| s.success());
+    let bytes = fs::read(log).unwrap_or_default();
+    let output = String::from_utf8_lossy(bytes.get(offset..).unwrap_or_default()).into_owned();
     let error_line = if success {
         String::new()
     } else if status.is_none() {
         format!("timed out after {}s", timeout.as_secs())
     } else {
-        let bytes = fs::read(log).unwrap_or_default();
-        error_line(&String::from_utf8_lossy(
-            bytes.get(offset..).unwrap_or_default(),
-        ))
+        error_line(&output)
     };
+    let annotations = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("::notice") || l.starts_with("::warning") || l.starts_with("::error")
+        })
+        .map(str::to_owned)
+        .collect();
     Ok(Outcome {
         success,
         elapsed,
         error_line,
+        annotations,
     })
 }
 

@@ -105,7 +105,7 @@ pub struct Row {
     pub service: String,
     /// The cells, by column.
     pub cells: BTreeMap<Column, Cell>,
-    /// Time spent on this row's checks.
+    /// Wall time of the case's checks, on its first row (zero on the others).
     pub time: Duration,
 }
 
@@ -227,7 +227,11 @@ pub fn format(rows: &[Row]) -> String {
         for column in Column::ALL {
             let _ = write!(out, "  {:>7}", row.get(column).symbol());
         }
-        let _ = writeln!(out, "  {:>6}s", row.time.as_secs());
+        if row.time.is_zero() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "  {:>6}s", row.time.as_secs());
+        }
     }
     out.push_str("\nok passed · FAIL failed · skip could not be checked here (never a pass) · - does not apply · . not reached\n");
     let mut notes = String::new();
@@ -301,7 +305,7 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            "node-express  svc           ok        .     FAIL        .        .        .        .        .       0s"
+            "node-express  svc           ok        .     FAIL        .        .        .        .        ."
         );
         assert!(lines[2].starts_with("go-service    svc            .        .     skip"));
         assert!(text.contains("  node-express svc build FAIL: line 3: COPY package-lock.json\n"));
