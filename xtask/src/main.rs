@@ -96,6 +96,10 @@ fn run() -> Result<bool> {
                     "--no-ci" => options.ci = false,
                     "--no-starters" => options.starters = false,
                     "--keep" => options.keep = true,
+                    "--help" | "-h" => {
+                        println!("{USAGE}");
+                        return Ok(true);
+                    }
                     other => bail!("unknown argument `{other}`\n{USAGE}"),
                 }
             }

@@ -54,8 +54,11 @@ pub struct Rendered {
     pub case: Case,
     /// `target/e2e/cases/<case>`.
     pub dir: PathBuf,
-    /// The repository scaffold rendered into.
+    /// The repository scaffold rendered into (the working tree, as `scaffold new` left it).
     pub repo: PathBuf,
+    /// A fresh clone of it after committing everything, as CI and a teammate see it: images,
+    /// compose and CI jobs use this.
+    pub checkout: PathBuf,
     /// The render result.
     pub render: Cell,
     /// How long rendering took.
@@ -72,14 +75,14 @@ impl Rendered {
     pub fn images(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for service in &self.services {
-            if let Ok(text) = fs::read_to_string(self.repo.join(&service.build.file)) {
+            if let Ok(text) = fs::read_to_string(self.checkout.join(&service.build.file)) {
                 out.extend(dockerfile::base_images(&text));
             }
             if let Some(job) = &service.test_job {
                 out.extend(job.services.iter().map(|s| s.image.clone()));
             }
         }
-        if let Ok(text) = fs::read_to_string(self.repo.join("compose.yaml")) {
+        if let Ok(text) = fs::read_to_string(self.checkout.join("compose.yaml")) {
             out.extend(compose::images(&text));
         }
         out
@@ -115,7 +118,22 @@ fn git(repo: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// Copies the case into a fresh git repository and runs `scaffold new` on it.
+/// Clones `repo` into `to` (which must not exist).
+fn clone(repo: &Path, to: &Path) -> Result<()> {
+    let out = Command::new("git")
+        .args(["clone", "-q", "--no-hardlinks"])
+        .arg(repo)
+        .arg(to)
+        .output()
+        .context("running git clone")?;
+    if !out.status.success() {
+        anyhow::bail!("git clone: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
+}
+
+/// Copies the case into a fresh git repository, runs `scaffold new` on it, commits the result
+/// and clones it.
 pub fn render(case: &Case, scaffold: &Path, work: &Path) -> Result<Rendered> {
     let dir = work.join(&case.name);
     if dir.exists() {
@@ -145,6 +163,7 @@ pub fn render(case: &Case, scaffold: &Path, work: &Path) -> Result<Rendered> {
         case: case.clone(),
         dir: dir.clone(),
         repo: repo.clone(),
+        checkout: dir.join("checkout"),
         render: Cell::Ok,
         render_time: Duration::ZERO,
         services: Vec::new(),
@@ -184,6 +203,14 @@ pub fn render(case: &Case, scaffold: &Path, work: &Path) -> Result<Rendered> {
         }
         Err(err) => rendered.render = Cell::Fail(format!("{err:#}")),
     }
+    // What the user commits and pushes is what CI builds: a clone has git's file modes, not
+    // the ones scaffold wrote.
+    git(&repo, &["add", "-A"])?;
+    git(
+        &repo,
+        &["commit", "-q", "--allow-empty", "-m", "scaffold new"],
+    )?;
+    clone(&repo, &rendered.checkout)?;
     Ok(rendered)
 }
 
@@ -350,7 +377,7 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
 }
 
 fn check_static(rendered: &Rendered, service: &Service, row: &mut Row) {
-    let file = rendered.repo.join(&service.build.file);
+    let file = rendered.checkout.join(&service.build.file);
     let Ok(text) = fs::read_to_string(&file) else {
         row.set(
             Column::Static,
@@ -358,11 +385,21 @@ fn check_static(rendered: &Rendered, service: &Service, row: &mut Row) {
         );
         return;
     };
-    let context = rendered.repo.join(&service.build.context);
+    let context = rendered.checkout.join(&service.build.context);
     let ignore =
         Ignore::parse(&fs::read_to_string(context.join(".dockerignore")).unwrap_or_default());
     let paths = dockerfile::context_paths(&context);
-    let problems = dockerfile::check_copies(&text, &paths, &ignore, &rendered.case.manifest.absent);
+    let mut problems =
+        dockerfile::check_copies(&text, &paths, &ignore, &rendered.case.manifest.absent);
+    // In the working tree scaffold wrote: a file only its owner can read keeps that mode when
+    // copied into an image, so the image's non-root user cannot read it there.
+    let unreadable = unreadable_files(&rendered.repo.join(&service.build.context), &paths, &ignore);
+    if !unreadable.is_empty() {
+        problems.push(format!(
+            "files in the build context that only their owner can read, as scaffold left them in the working tree (a local `docker compose up --build` copies them into the image unreadable for its non-root user): {}",
+            unreadable.join(", ")
+        ));
+    }
     row.set(
         Column::Static,
         if problems.is_empty() {
@@ -376,6 +413,26 @@ fn check_static(rendered: &Rendered, service: &Service, row: &mut Row) {
             ))
         },
     );
+}
+
+/// Files of the context (not ignored) whose mode grants no read to group and others.
+fn unreadable_files(context: &Path, paths: &[String], ignore: &Ignore) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut out: Vec<String> = paths
+        .iter()
+        .filter(|p| !ignore.excludes(p))
+        .filter(|p| {
+            fs::symlink_metadata(context.join(p))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o044 == 0)
+        })
+        .cloned()
+        .collect();
+    if out.len() > 6 {
+        let more = out.len() - 6;
+        out.truncate(6);
+        out.push(format!("and {more} more"));
+    }
+    out
 }
 
 /// Builds, runs and probes one service's image. Returns whether the image built.
@@ -403,7 +460,7 @@ fn check_image(
             return false;
         }
     };
-    let file = rendered.repo.join(&service.build.file);
+    let file = rendered.checkout.join(&service.build.file);
     let Ok(text) = fs::read_to_string(&file) else {
         row.set(
             Column::Build,
@@ -432,7 +489,7 @@ fn check_image(
     );
     images.push(tag.clone());
     let log = rendered.log(&format!("build-{}", service.name));
-    let context = rendered.repo.join(&service.build.context);
+    let context = rendered.checkout.join(&service.build.context);
     let outcome = match engine.build(&context, &file, &tag, &log) {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -490,7 +547,7 @@ fn check_image(
     } else if !engine.running(&container) {
         let mut why = format!("the container exited: {}", error_line(&logs));
         if let Some(hint) = kind_hint(truth, service) {
-            why.push_str(&hint);
+            why.push_str(&format!(" ({hint})"));
         }
         row.set(Column::Run, Cell::Fail(why));
     } else {
@@ -648,7 +705,7 @@ fn kind_hint(truth: Option<&super::cases::Truth>, service: &Service) -> Option<S
     let truth = truth?;
     (truth.kind == "worker" && service.port.is_some()).then(|| {
         format!(
-            " (the app is a worker with no HTTP port; the contract treats it as web on {})",
+            "the app is a worker with no HTTP port; the contract treats it as web on {}",
             service.port.unwrap_or_default()
         )
     })
@@ -674,7 +731,7 @@ fn check_compose(
         Ok(engine) => engine,
         Err(why) => return set_all(rows, Cell::Skip(why.to_owned())),
     };
-    if !rendered.repo.join("compose.yaml").is_file() {
+    if !rendered.checkout.join("compose.yaml").is_file() {
         return set_all(
             rows,
             Cell::NotApplicable("no compose.yaml was generated".into()),
@@ -686,7 +743,7 @@ fn check_compose(
             Cell::Skip("no compose front end (docker compose or podman-compose)".into()),
         );
     }
-    let text = fs::read_to_string(rendered.repo.join("compose.yaml")).unwrap_or_default();
+    let text = fs::read_to_string(rendered.checkout.join("compose.yaml")).unwrap_or_default();
     let missing: Vec<String> = compose::images(&text)
         .into_iter()
         .filter_map(|image| {
@@ -729,7 +786,7 @@ fn check_compose(
     let started = Instant::now();
     let result = compose::check(
         engine,
-        &rendered.repo,
+        &rendered.checkout,
         &project_name(&rendered.case.name),
         &apps,
         &rendered.log("compose"),
@@ -767,13 +824,15 @@ fn check_ci(rendered: &Rendered, service: &Service, ctx: &Context) -> Cell {
         ));
     };
     let work = rendered.dir.join(format!("ci-{}", service.name));
-    // Each job starts from a clean checkout of what scaffold rendered, as a runner would.
+    // Each job starts from its own clone of what was pushed, as a runner's checkout does.
     let checkout = work.join("checkout");
     let _ = fs::remove_dir_all(&work);
-    if let Err(err) = copy_fixture(&rendered.repo, &checkout) {
-        return Cell::Fail(format!("copying the checkout: {err:#}"));
+    if let Err(err) = fs::create_dir_all(&work)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| clone(&rendered.repo, &checkout))
+    {
+        return Cell::Fail(format!("checking out: {err:#}"));
     }
-    let _ = fs::remove_dir_all(checkout.join(".git"));
     let engine = ctx.engine.as_ref().ok().copied();
     match ci::run(
         job,

@@ -122,7 +122,21 @@ pub fn error_line(output: &str) -> String {
         .or_else(|| lines.last())
         .copied()
         .unwrap_or("no output");
-    shorten(pick, 220)
+    shorten(&without_build_paths(pick), 220)
+}
+
+/// Drops the build root buildah names in COPY errors (`checking on sources under "/var/lib/...
+/// /merged": `), which hides the path that matters past the cut.
+fn without_build_paths(line: &str) -> String {
+    const MARK: &str = "checking on sources under \"";
+    let Some(start) = line.find(MARK) else {
+        return line.to_owned();
+    };
+    let rest = &line[start + MARK.len()..];
+    match rest.find("\": ") {
+        Some(end) => format!("{}{}", &line[..start], &rest[end + 3..]),
+        None => line.to_owned(),
+    }
 }
 
 /// Cuts `text` to `max` characters, marking the cut.
@@ -146,7 +160,7 @@ mod tests {
     fn picks_the_last_error_like_line() {
         check(
             "STEP 3/9: COPY package-lock.json ./\nError: building at STEP \"COPY package-lock.json ./\": checking on sources under \"/ctx\": copier: stat: \"/package-lock.json\": no such file or directory\n",
-            "Error: building at STEP \"COPY package-lock.json ./\": checking on sources under \"/ctx\": copier: stat: \"/package-lock.json\": no such file or directory",
+            "Error: building at STEP \"COPY package-lock.json ./\": copier: stat: \"/package-lock.json\": no such file or directory",
         );
         check(
             "npm error Missing script: \"build\"\nnpm error A complete log of this run can be found in: /root/.npm/_logs/x.log\n",
@@ -159,6 +173,14 @@ mod tests {
         check(
             "collecting\nModuleNotFoundError: No module named 'app'\n",
             "ModuleNotFoundError: No module named 'app'",
+        );
+    }
+
+    #[test]
+    fn build_roots_are_dropped_from_copy_errors() {
+        check(
+            "Error: building at STEP \"COPY --from=build /app/dist /usr/share/nginx/html\": checking on sources under \"/var/lib/containers/storage/overlay/e6f2/merged\": copier: stat: \"/app/dist\": no such file or directory",
+            "Error: building at STEP \"COPY --from=build /app/dist /usr/share/nginx/html\": copier: stat: \"/app/dist\": no such file or directory",
         );
     }
 
