@@ -5,6 +5,9 @@
 //! it installs pinned versions into a venv under `target/` from PyPI, so a
 //! fresh clone needs nothing but Python.
 //!
+//! `man` writes the man pages from the CLI's clap definitions (`--check`
+//! only compares them with `docs/man/`).
+//!
 //! `e2e` builds every image scaffold generates for the fixture apps in
 //! `tests/fixtures/apps/` (and the starters of empty repositories), runs and
 //! probes them, brings their compose stacks up, and runs their generated CI
@@ -14,8 +17,22 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+#[allow(
+    dead_code,
+    reason = "the binary's clap definitions, shared by path for the man pages; only they are used here"
+)]
+#[path = "../../crates/scaffold-cli/src/cli.rs"]
+mod cli;
 mod conformance;
 mod e2e;
+#[allow(
+    dead_code,
+    reason = "the binary's exit codes, which its clap definitions list in every --help"
+)]
+#[path = "../../crates/scaffold-cli/src/exit.rs"]
+mod exit;
+mod man;
+mod own;
 mod tidy;
 
 fn main() -> std::process::ExitCode {
@@ -30,11 +47,13 @@ fn main() -> std::process::ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only VALIDATOR]... [--shared DIR] [--venv DIR]
+       cargo xtask man [--check]
        cargo xtask e2e [--case NAME]... [--no-images] [--no-ci] [--no-starters] [--keep]
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
-  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or ../shared)
+  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or the copies
+                   vendored in xtask/vendor, see its README)
   --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)
 
   --case NAME      e2e: only this fixture (folder in tests/fixtures/apps/) or starter-<language>; repeatable
@@ -54,7 +73,7 @@ fn run() -> Result<bool> {
             let mut options = conformance::Options {
                 shared: std::env::var_os("SCAFFOLD_SHARED")
                     .map(PathBuf::from)
-                    .unwrap_or_else(|| root.join("../shared")),
+                    .unwrap_or_else(|| root.join(conformance::VENDOR_DIR)),
                 venv: std::env::var_os("SCAFFOLD_VALIDATORS_VENV")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| root.join("target/validators")),
@@ -104,6 +123,15 @@ fn run() -> Result<bool> {
                 }
             }
             e2e::run(&options)
+        }
+        "man" => {
+            let check = match args.next().as_deref() {
+                None => false,
+                Some("--check") => true,
+                Some(other) => bail!("unknown argument `{other}`\n{USAGE}"),
+            };
+            man::run(&workspace_root(), check)?;
+            Ok(true)
         }
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }

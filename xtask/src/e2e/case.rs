@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
+use scaffold_core::vocabulary::ServiceKind;
 
 use super::cases::{Case, Source, copy_fixture};
 use super::ci::{self, JobResult, Toolchains};
@@ -32,12 +33,14 @@ pub struct Service {
     pub name: String,
     /// Its folder.
     pub path: String,
+    /// Web, gRPC, worker or job.
+    pub kind: ServiceKind,
     /// The port it listens on; `None` for a worker or job.
     pub port: Option<u16>,
-    /// The liveness path.
-    pub health: String,
-    /// The readiness path.
-    pub readiness: String,
+    /// The HTTP liveness path (web services only).
+    pub health: Option<String>,
+    /// The HTTP readiness path (web services only).
+    pub readiness: Option<String>,
     /// Datastores it uses.
     pub uses: Vec<String>,
     /// The engines of those datastores (`postgres`, `redis`).
@@ -221,25 +224,6 @@ fn services(repo: &Path) -> Result<(Vec<Service>, Vec<String>)> {
         .context("reading the generated scaffold.toml")?;
     let project = Project::from_toml(&text, &Facts::default())
         .map_err(|err| anyhow::anyhow!("the generated scaffold.toml does not load: {err}"))?;
-    // The service kind, read loosely so the harness works before and after scaffold has kinds.
-    let raw: toml::Value = toml::from_str(&text).context("parsing scaffold.toml")?;
-    let kinds: BTreeMap<String, String> = raw
-        .get("services")
-        .and_then(toml::Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| {
-                    Some((
-                        s.get("name")?.as_str()?.to_owned(),
-                        s.get("kind")
-                            .and_then(toml::Value::as_str)
-                            .unwrap_or("web")
-                            .to_owned(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let workflow_text = fs::read_to_string(repo.join(".github/workflows/ci.yml"));
     let workflow = match &workflow_text {
         Ok(text) => Some(Workflow::parse(text)?),
@@ -268,11 +252,11 @@ fn services(repo: &Path) -> Result<(Vec<Service>, Vec<String>)> {
                 }
             });
         let test_job = workflow.as_ref().and_then(|w| w.test_job_for(&build.job));
-        let kind = kinds.get(&service.name).map_or("web", String::as_str);
         out.push(Service {
             name: service.name.clone(),
             path: service.path.clone(),
-            port: matches!(kind, "web" | "grpc").then_some(service.port),
+            kind: service.kind,
+            port: service.port,
             health: service.health_path.clone(),
             readiness: service.readiness_path.clone(),
             uses: service.uses.clone(),
@@ -513,7 +497,7 @@ fn check_image(
     let container = format!("e2e-{}-{}", rendered.case.name, service.name);
     engine.remove(std::slice::from_ref(&container));
     let Some(port) = service.port else {
-        check_worker(engine, service, &tag, &container, row);
+        check_without_port(engine, service, &tag, &container, row);
         engine.remove(std::slice::from_ref(&container));
         return true;
     };
@@ -536,14 +520,26 @@ fn check_image(
             return true;
         }
     }
-    let answer = probe::wait_for(host, &service.health, Duration::from_secs(60), || {
-        engine.running(&container)
-    });
+    let alive = || engine.running(&container);
+    let answer = match &service.health {
+        Some(path) => probe::wait_for(host, path, Duration::from_secs(60), alive),
+        // gRPC: the harness does not speak the gRPC health protocol; it waits for the port.
+        None => probe::wait_for_port(host, Duration::from_secs(60), alive),
+    };
     let logs = engine.logs(&container, 40);
     fs::write(rendered.log(&format!("run-{}", service.name)), &logs).ok();
     if answer.passes() {
         row.set(Column::Run, Cell::Ok);
-        row.set(Column::Health, Cell::Ok);
+        row.set(
+            Column::Health,
+            match &service.health {
+                Some(_) => Cell::Ok,
+                None => Cell::NotApplicable(format!(
+                    "a {} service has no HTTP health path; its port accepts connections",
+                    service.kind
+                )),
+            },
+        );
     } else if !engine.running(&container) {
         let mut why = format!("the container exited: {}", error_line(&logs));
         if let Some(hint) = kind_hint(truth, service) {
@@ -552,7 +548,10 @@ fn check_image(
         row.set(Column::Run, Cell::Fail(why));
     } else {
         row.set(Column::Run, Cell::Ok);
-        let mut why = format!("GET {} on :{port}: {}", service.health, answer.describe());
+        let mut why = match &service.health {
+            Some(path) => format!("GET {path} on :{port}: {}", answer.describe()),
+            None => format!("nothing accepts connections on :{port}"),
+        };
         why.push_str(&contract_hints(truth, service));
         row.set(Column::Health, Cell::Fail(why));
     }
@@ -610,17 +609,26 @@ fn last_health_log(json: &str) -> String {
     }
 }
 
-fn check_worker(engine: &Engine, service: &Service, tag: &str, container: &str, row: &mut Row) {
+/// A worker must stay up; a job must run to completion. Either needs its datastores when it
+/// has any, and is then checked in compose only.
+fn check_without_port(
+    engine: &Engine,
+    service: &Service,
+    tag: &str,
+    container: &str,
+    row: &mut Row,
+) {
     row.set(
         Column::Health,
-        Cell::NotApplicable("a worker serves no HTTP".into()),
+        Cell::NotApplicable(format!("a {} serves no HTTP", service.kind)),
     );
     if !service.uses.is_empty() {
         row.set(
             Column::Run,
-            Cell::NotApplicable(
-                "a worker needs its datastores; it runs in the compose check".into(),
-            ),
+            Cell::NotApplicable(format!(
+                "a {} needs its datastores; it runs in the compose check",
+                service.kind
+            )),
         );
         row.set(
             Column::Healthcheck,
@@ -641,6 +649,33 @@ fn check_worker(engine: &Engine, service: &Service, tag: &str, container: &str, 
             row.set(Column::Run, Cell::Fail(format!("{err:#}")));
             return;
         }
+    }
+    if service.kind == ServiceKind::Job {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while engine.running(container) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        let code = engine
+            .inspect(container, "{{.State.ExitCode}}")
+            .unwrap_or_default();
+        row.set(
+            Column::Run,
+            if engine.running(container) {
+                Cell::Fail("the job was still running after 120s".into())
+            } else if code == "0" {
+                Cell::Ok
+            } else {
+                Cell::Fail(format!(
+                    "the job exited with {code}: {}",
+                    error_line(&engine.logs(container, 30))
+                ))
+            },
+        );
+        row.set(
+            Column::Healthcheck,
+            Cell::NotApplicable("a job runs to completion".into()),
+        );
+        return;
     }
     std::thread::sleep(Duration::from_secs(8));
     if engine.running(container) {
@@ -664,18 +699,18 @@ fn contract_hints(truth: Option<&super::cases::Truth>, service: &Service) -> Str
     };
     let mut hints = Vec::new();
     if let Some(health) = &truth.health {
-        if health != &service.health {
+        if Some(health) != service.health.as_ref() {
             hints.push(format!(
                 "the app serves {health}; the contract says {}",
-                service.health
+                service.health.as_deref().unwrap_or("none")
             ));
         }
     }
     if let Some(readiness) = &truth.readiness {
-        if readiness != &service.readiness {
+        if Some(readiness) != service.readiness.as_ref() {
             hints.push(format!(
                 "the app's readiness path is {readiness}; the contract says {}",
-                service.readiness
+                service.readiness.as_deref().unwrap_or("none")
             ));
         }
     }
@@ -776,11 +811,14 @@ fn check_compose(
         .map(|s| AppProbe {
             service: s.name.clone(),
             port: s.port,
-            paths: if s.readiness == s.health {
-                vec![s.health.clone()]
-            } else {
-                vec![s.health.clone(), s.readiness.clone()]
-            },
+            // Liveness, then readiness (which proves compose hands the app working datastore URLs).
+            paths: s
+                .health
+                .iter()
+                .chain(s.readiness.iter().filter(|r| Some(*r) != s.health.as_ref()))
+                .cloned()
+                .collect(),
+            optional: s.kind == ServiceKind::Job,
         })
         .collect();
     let started = Instant::now();

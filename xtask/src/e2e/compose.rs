@@ -103,8 +103,11 @@ pub struct AppProbe {
     pub service: String,
     /// The container port it listens on (None for a worker).
     pub port: Option<u16>,
-    /// Paths that must answer 2xx/3xx once the datastores are up (liveness, readiness).
+    /// Paths that must answer 2xx/3xx once the datastores are up (liveness, readiness); with a
+    /// port and no paths (gRPC), the port must accept connections.
     pub paths: Vec<String>,
+    /// Whether compose may leave the service out (a scheduled job).
+    pub optional: bool,
 }
 
 /// Brings the stack in `dir` up, probes `apps`, and takes it down again (volumes too).
@@ -209,11 +212,13 @@ fn up_and_probe(
             .iter()
             .find(|(_, service, _)| service == &app.service)
             .map(|(id, _, _)| id.clone());
-        let outcome = match (&container, declared.iter().find(|s| s.name == app.service)) {
-            (None, _) | (_, None) => Err(format!(
-                "compose has no container for service {}",
-                app.service
-            )),
+        let declared_service = declared.iter().find(|s| s.name == app.service);
+        if declared_service.is_none() && app.optional {
+            continue;
+        }
+        let outcome = match (&container, declared_service) {
+            (_, None) => Err(format!("compose.yaml has no service {}", app.service)),
+            (None, _) => Err(format!("compose started no container for {}", app.service)),
             (Some(id), Some(service)) => probe_app(engine, id, service, app),
         };
         if let (Err(_), Some(id)) = (&outcome, &container) {
@@ -259,6 +264,13 @@ fn probe_app(
             service.ports
         ));
     };
+    if app.paths.is_empty() {
+        let answer =
+            super::probe::wait_for_port(host, Duration::from_secs(90), || engine.running(id));
+        if !answer.passes() {
+            return Err(format!("nothing accepts connections on :{host}"));
+        }
+    }
     for path in &app.paths {
         let answer =
             super::probe::wait_for(host, path, Duration::from_secs(90), || engine.running(id));

@@ -98,6 +98,34 @@ pub fn wait_for(port: u16, path: &str, timeout: Duration, alive: impl Fn() -> bo
     }
 }
 
+/// Waits until something accepts TCP connections on `port` (a gRPC server), as
+/// [`wait_for`] does for HTTP; a connection counts as a passing answer.
+pub fn wait_for_port(port: u16, timeout: Duration, alive: impl Fn() -> bool) -> Answer {
+    let deadline = Instant::now() + timeout;
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        match TcpStream::connect_timeout(&address, Duration::from_secs(2)) {
+            // A published port of a container whose server is not up yet accepts and closes at
+            // once; a real server keeps the connection open until the request.
+            Ok(mut stream) => {
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut byte = [0u8; 1];
+                if !matches!(stream.read(&mut byte), Ok(0)) {
+                    return Answer::Status(200, "accepts connections".into());
+                }
+            }
+            Err(_) if Instant::now() >= deadline || !alive() => {
+                return Answer::Nothing(format!("nothing accepts connections on :{port}"));
+            }
+            Err(_) => {}
+        }
+        if Instant::now() >= deadline || !alive() {
+            return Answer::Nothing(format!("nothing accepts connections on :{port}"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
