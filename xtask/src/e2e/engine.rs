@@ -220,22 +220,30 @@ impl Engine {
 
     /// Runs a container's own HEALTHCHECK until it passes or `timeout` ends.
     ///
-    /// podman has no scheduler here (no systemd), so the harness runs the check itself;
-    /// Docker runs it on its interval and the harness watches the status.
+    /// podman has no scheduler here (no systemd), so the harness runs the check itself with
+    /// `podman healthcheck run`; for Docker, whose scheduler would first run it only after the
+    /// image's interval, it runs the check's command the same way with `docker exec`.
     pub fn healthcheck(&self, name: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        loop {
-            let healthy = match self.kind {
-                Kind::Podman => self
-                    .command()
-                    .args(["healthcheck", "run", name])
-                    .output()
-                    .is_ok_and(|o| o.status.success()),
-                Kind::Docker => {
-                    self.inspect(name, "{{.State.Health.Status}}").as_deref() == Some("healthy")
+        let exec = match self.kind {
+            Kind::Podman => None,
+            Kind::Docker => {
+                let test = self
+                    .inspect(name, "{{json .Config.Healthcheck.Test}}")
+                    .unwrap_or_default();
+                match healthcheck_command(&test) {
+                    Some(command) => Some(command),
+                    None => return false,
                 }
+            }
+        };
+        loop {
+            let mut command = self.command();
+            match &exec {
+                None => command.args(["healthcheck", "run", name]),
+                Some(args) => command.arg("exec").arg(name).args(args),
             };
-            if healthy {
+            if command.output().is_ok_and(|o| o.status.success()) {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -303,6 +311,19 @@ impl Engine {
     }
 }
 
+/// The command a HEALTHCHECK's `Test` (JSON, as `inspect` prints it) runs: `["CMD", args...]`
+/// as is, `["CMD-SHELL", script]` through `/bin/sh -c`; `None` for no check.
+pub fn healthcheck_command(test: &str) -> Option<Vec<String>> {
+    let test: Vec<String> = serde_yaml_ng::from_str(test.trim()).ok()?;
+    match test.split_first()? {
+        (kind, args) if kind == "CMD" && !args.is_empty() => Some(args.to_vec()),
+        (kind, [script]) if kind == "CMD-SHELL" => {
+            Some(vec!["/bin/sh".into(), "-c".into(), script.clone()])
+        }
+        _ => None,
+    }
+}
+
 /// Finds the compose front end: `docker compose` for Docker; for podman the pinned
 /// `podman-compose` the harness installed under `tools`, or one on PATH.
 pub fn compose_command(kind: Kind, tools: &Path) -> Option<Vec<String>> {
@@ -329,6 +350,24 @@ pub fn compose_command(kind: Kind, tools: &Path) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn healthcheck_tests_become_commands() {
+        assert_eq!(
+            healthcheck_command(r#"["CMD","pg_isready","-U","app"]"#),
+            Some(vec!["pg_isready".into(), "-U".into(), "app".into()])
+        );
+        assert_eq!(
+            healthcheck_command(r#"["CMD-SHELL","redis-cli ping | grep PONG"]"#),
+            Some(vec![
+                "/bin/sh".into(),
+                "-c".into(),
+                "redis-cli ping | grep PONG".into()
+            ])
+        );
+        assert_eq!(healthcheck_command(r#"["NONE"]"#), None);
+        assert_eq!(healthcheck_command("null"), None);
+    }
 
     #[test]
     fn docker_wins_when_it_works() {
