@@ -55,7 +55,7 @@ pub struct Service {
 pub struct Rendered {
     /// The case.
     pub case: Case,
-    /// `target/e2e/cases/<case>`.
+    /// `$TMPDIR/scaffold-e2e/<case>` (or under `$SCAFFOLD_E2E_WORK`).
     pub dir: PathBuf,
     /// The repository scaffold rendered into (the working tree, as `scaffold new` left it).
     pub repo: PathBuf,
@@ -861,6 +861,21 @@ fn check_ci(rendered: &Rendered, service: &Service, ctx: &Context) -> Cell {
             service.build.job
         ));
     };
+    let missing: Vec<String> = job
+        .services
+        .iter()
+        .filter_map(|s| {
+            ctx.unavailable
+                .get(&s.image)
+                .map(|why| format!("{}: {why}", s.image))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Cell::Skip(format!(
+            "not runnable here: its service containers: {}",
+            missing.join("; ")
+        ));
+    }
     let work = rendered.dir.join(format!("ci-{}", service.name));
     // Each job starts from its own clone of what was pushed, as a runner's checkout does.
     let checkout = work.join("checkout");
