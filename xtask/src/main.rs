@@ -48,7 +48,7 @@ fn main() -> std::process::ExitCode {
 
 const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only VALIDATOR]... [--shared DIR] [--venv DIR]
        cargo xtask man [--check]
-       cargo xtask e2e [--case NAME]... [--no-images] [--no-ci] [--no-starters] [--keep]
+       cargo xtask e2e [--all | --case NAME...] [--no-images] [--no-ci] [--no-starters] [--keep]
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
@@ -56,6 +56,7 @@ const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only 
                    vendored in xtask/vendor, see its README)
   --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)
 
+  --all            e2e: every fixture and starter (default: the subset CI runs, xtask/src/e2e/mod.rs CI_CASES)
   --case NAME      e2e: only this fixture (folder in tests/fixtures/apps/) or starter-<language>; repeatable
   --no-images      e2e: render, check statically and run CI commands, but build no image
   --no-ci          e2e: do not run the generated CI commands
@@ -103,6 +104,7 @@ fn run() -> Result<bool> {
                 images: true,
                 ci: true,
                 starters: true,
+                all: false,
                 keep: false,
             };
             while let Some(arg) = args.next() {
@@ -114,6 +116,7 @@ fn run() -> Result<bool> {
                     "--no-images" => options.images = false,
                     "--no-ci" => options.ci = false,
                     "--no-starters" => options.starters = false,
+                    "--all" => options.all = true,
                     "--keep" => options.keep = true,
                     "--help" | "-h" => {
                         println!("{USAGE}");

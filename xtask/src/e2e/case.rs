@@ -33,6 +33,8 @@ pub struct Service {
     pub name: String,
     /// Its folder.
     pub path: String,
+    /// Its language (stack), as `scaffold.toml` spells it.
+    pub language: String,
     /// Web, gRPC, worker or job.
     pub kind: ServiceKind,
     /// The port it listens on; `None` for a worker or job.
@@ -255,6 +257,7 @@ fn services(repo: &Path) -> Result<(Vec<Service>, Vec<String>)> {
         out.push(Service {
             name: service.name.clone(),
             path: service.path.clone(),
+            language: service.language.to_string(),
             kind: service.kind,
             port: service.port,
             health: service.health_path.clone(),
@@ -327,6 +330,7 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
         for service in &rendered.services {
             let mut row = Row::new(name, &service.name);
             row.set(Column::Render, Cell::Ok);
+            row.set(Column::Detect, detect(&rendered.case, service));
             check_static(rendered, service, &mut row);
             let ok = check_image(rendered, service, ctx, &mut row, &mut images);
             built.insert(service.name.clone(), ok);
@@ -336,6 +340,16 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
     });
     for (row, cell) in rows.iter_mut().zip(ci_cells) {
         row.set(Column::Ci, cell);
+    }
+    let missed = missed_services(&rendered.case, &rendered.services);
+    if !missed.is_empty() {
+        if let Some(first) = rows.first_mut() {
+            let why = match first.get(Column::Detect) {
+                Cell::Fail(why) => format!("{why}; {}", missed.join("; ")),
+                _ => missed.join("; "),
+            };
+            first.set(Column::Detect, Cell::Fail(why));
+        }
     }
     check_compose(rendered, ctx, &built, &mut rows);
     // The case's wall time, on its first row (its services' checks overlap).
@@ -692,6 +706,109 @@ fn check_without_port(
     }
 }
 
+/// Whether what scaffold detected for `service` (the contract in the generated `scaffold.toml`)
+/// is the fixture's truth: language, kind, port, health and readiness paths, datastores.
+fn detect(case: &Case, service: &Service) -> Cell {
+    if case.manifest.services.is_empty() {
+        return Cell::NotApplicable("an empty repository has no truth to detect".into());
+    }
+    let Some(truth) = case.truth(&service.path) else {
+        let known: Vec<&str> = case
+            .manifest
+            .services
+            .iter()
+            .map(|t| t.path.as_str())
+            .collect();
+        return Cell::Fail(format!(
+            "scaffold made a service of {}, which is not one (the app's services: {})",
+            service.path,
+            known.join(", ")
+        ));
+    };
+    let mut wrong = Vec::new();
+    if truth.language != service.language {
+        wrong.push(format!(
+            "language {} (the app is {})",
+            service.language, truth.language
+        ));
+    }
+    if truth.kind.contract() != service.kind {
+        wrong.push(format!(
+            "kind {} (the app is a {})",
+            service.kind,
+            truth.kind.contract()
+        ));
+    }
+    // A static site's port is its web server's, which the recipe chooses.
+    if truth.kind != super::cases::Kind::Static && truth.port != service.port {
+        let show = |p: Option<u16>| p.map_or_else(|| "none".to_owned(), |p| p.to_string());
+        wrong.push(format!(
+            "port {} (the app listens on {})",
+            show(service.port),
+            show(truth.port)
+        ));
+    }
+    for (what, real, detected) in [
+        ("health path", &truth.health, &service.health),
+        ("readiness path", &truth.readiness, &service.readiness),
+    ] {
+        // The truth names a path where the app has one; without it, any working default will do
+        // (and the probes decide).
+        if let Some(real) = real {
+            if Some(real) != detected.as_ref() {
+                wrong.push(format!(
+                    "{what} {} (the app serves {real})",
+                    detected.as_deref().unwrap_or("none")
+                ));
+            }
+        }
+    }
+    let mut real: Vec<&str> = truth.uses.iter().map(String::as_str).collect();
+    let mut detected: Vec<&str> = service.engines.iter().map(String::as_str).collect();
+    real.sort_unstable();
+    detected.sort_unstable();
+    if real != detected {
+        let show = |v: &[&str]| {
+            if v.is_empty() {
+                "none".to_owned()
+            } else {
+                v.join(", ")
+            }
+        };
+        wrong.push(format!(
+            "datastores {} (the app uses {})",
+            show(&detected),
+            show(&real)
+        ));
+    }
+    if wrong.is_empty() {
+        Cell::Ok
+    } else {
+        Cell::Fail(format!("scaffold.toml says {}", wrong.join("; ")))
+    }
+}
+
+/// The app's services scaffold made no service of.
+fn missed_services(case: &Case, services: &[Service]) -> Vec<String> {
+    case.manifest
+        .services
+        .iter()
+        .filter(|truth| {
+            !services
+                .iter()
+                .any(|s| case.truth(&s.path).is_some_and(|t| t.path == truth.path))
+        })
+        .map(|truth| {
+            format!(
+                "scaffold made no service of {} (a {} {} service)",
+                truth.path,
+                truth.language,
+                truth.kind.contract()
+            )
+        })
+        .collect()
+}
+
 /// Where the contract differs from the fixture's truth, said after a failed probe.
 fn contract_hints(truth: Option<&super::cases::Truth>, service: &Service) -> String {
     let Some(truth) = truth else {
@@ -738,7 +855,7 @@ fn contract_hints(truth: Option<&super::cases::Truth>, service: &Service) -> Str
 
 fn kind_hint(truth: Option<&super::cases::Truth>, service: &Service) -> Option<String> {
     let truth = truth?;
-    (truth.kind == "worker" && service.port.is_some()).then(|| {
+    (truth.kind == super::cases::Kind::Worker && service.port.is_some()).then(|| {
         format!(
             "the app is a worker with no HTTP port; the contract treats it as web on {}",
             service.port.unwrap_or_default()
@@ -918,5 +1035,135 @@ fn check_ci(rendered: &Rendered, service: &Service, ctx: &Context) -> Cell {
         Ok((JobResult::Failed(why), _)) => Cell::Fail(format!("job {}: {why}", job.id)),
         Ok((JobResult::NotRunnable(why), _)) => Cell::Skip(format!("not runnable here: {why}")),
         Err(err) => Cell::Fail(format!("job {}: {err:#}", job.id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cases::{Kind, Manifest, Source, Truth};
+    use super::*;
+
+    fn case(truths: Vec<Truth>) -> Case {
+        Case {
+            name: "app".into(),
+            source: Source::Starter("node".into()),
+            manifest: Manifest {
+                about: "an app".into(),
+                services: truths,
+                ..Manifest::default()
+            },
+            answers: None,
+        }
+    }
+
+    fn express() -> Truth {
+        Truth {
+            path: ".".into(),
+            language: "node".into(),
+            kind: Kind::Web,
+            port: Some(3000),
+            health: Some("/healthz".into()),
+            readiness: None,
+            uses: vec!["postgres".into()],
+        }
+    }
+
+    fn detected() -> Service {
+        Service {
+            name: "app".into(),
+            path: ".".into(),
+            language: "node".into(),
+            kind: ServiceKind::Web,
+            port: Some(3000),
+            health: Some("/healthz".into()),
+            readiness: Some("/readyz".into()),
+            uses: vec!["db".into()],
+            engines: vec!["postgres".into()],
+            build: Build {
+                job: "build-app".into(),
+                context: ".".into(),
+                file: "Dockerfile".into(),
+            },
+            test_job: None,
+        }
+    }
+
+    #[test]
+    fn detection_matching_the_truth_passes() {
+        // The truth names no readiness path, so any is fine.
+        assert_eq!(detect(&case(vec![express()]), &detected()), Cell::Ok);
+    }
+
+    #[test]
+    fn every_difference_from_the_truth_is_named() {
+        let service = Service {
+            language: "python".into(),
+            kind: ServiceKind::Worker,
+            port: None,
+            health: None,
+            engines: vec!["redis".into()],
+            ..detected()
+        };
+        let Cell::Fail(why) = detect(&case(vec![express()]), &service) else {
+            panic!("a wrong detection passed");
+        };
+        assert_eq!(
+            why,
+            "scaffold.toml says language python (the app is node); kind worker (the app is a web); \
+             port none (the app listens on 3000); health path none (the app serves /healthz); \
+             datastores redis (the app uses postgres)"
+        );
+    }
+
+    #[test]
+    fn a_static_site_is_web_in_the_static_language_on_any_port() {
+        let truth = Truth {
+            language: "static".into(),
+            kind: Kind::Static,
+            port: None,
+            health: None,
+            uses: Vec::new(),
+            ..express()
+        };
+        let service = Service {
+            language: "static".into(),
+            port: Some(8080),
+            engines: Vec::new(),
+            ..detected()
+        };
+        assert_eq!(detect(&case(vec![truth.clone()]), &service), Cell::Ok);
+        let node = Service {
+            language: "node".into(),
+            ..service
+        };
+        assert!(matches!(detect(&case(vec![truth]), &node), Cell::Fail(_)));
+    }
+
+    #[test]
+    fn services_made_of_the_wrong_folders_and_missed_ones_fail() {
+        let api = Truth {
+            path: "apps/api".into(),
+            ..express()
+        };
+        let c = case(vec![api]);
+        let root = detected();
+        assert!(matches!(detect(&c, &root), Cell::Fail(why) if why.contains("not one")));
+        assert_eq!(
+            missed_services(&c, &[root]),
+            ["scaffold made no service of apps/api (a node web service)"]
+        );
+        let found = Service {
+            path: "apps/api/".into(),
+            ..detected()
+        };
+        assert!(missed_services(&c, &[found]).is_empty());
+    }
+
+    #[test]
+    fn starters_have_no_truth() {
+        assert!(matches!(
+            detect(&case(Vec::new()), &detected()),
+            Cell::NotApplicable(_)
+        ));
     }
 }

@@ -8,7 +8,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
+use scaffold_core::vocabulary::ServiceKind;
 use serde::Deserialize;
 
 /// The fixture's truth, from its `e2e.toml`.
@@ -29,14 +30,46 @@ pub struct Manifest {
     pub services: Vec<Truth>,
 }
 
+/// What a service really is, in the words of the service contract plus `static` (a site
+/// served by a web server: the contract calls it `web`, in the `static` language).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Serves HTTP on its port.
+    #[default]
+    Web,
+    /// Serves gRPC on its port.
+    Grpc,
+    /// Listens on no port.
+    Worker,
+    /// Runs to completion on a schedule.
+    Job,
+    /// A built site served as files.
+    Static,
+}
+
+impl Kind {
+    /// The contract's kind for it.
+    pub fn contract(self) -> ServiceKind {
+        match self {
+            Kind::Web | Kind::Static => ServiceKind::Web,
+            Kind::Grpc => ServiceKind::Grpc,
+            Kind::Worker => ServiceKind::Worker,
+            Kind::Job => ServiceKind::Job,
+        }
+    }
+}
+
 /// One service as it really is.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Truth {
     /// Folder relative to the repository root.
     pub path: String,
-    /// `web`, `worker` or `static`.
-    pub kind: String,
+    /// The language (stack) a correct detection names, in `scaffold.toml`'s spelling.
+    pub language: String,
+    /// What it is.
+    pub kind: Kind,
     /// The port it listens on.
     pub port: Option<u16>,
     /// Its liveness path.
@@ -100,15 +133,6 @@ pub fn fixtures(dir: &Path) -> Result<Vec<Case>> {
             .with_context(|| format!("fixture {name} needs an e2e.toml saying what it is"))?;
         let manifest: Manifest = toml::from_str(&text)
             .with_context(|| format!("reading {}", manifest_path.display()))?;
-        for truth in &manifest.services {
-            if !matches!(truth.kind.as_str(), "web" | "worker" | "static") {
-                bail!(
-                    "{}: kind = {:?}; allowed: web, worker, static",
-                    manifest_path.display(),
-                    truth.kind
-                );
-            }
-        }
         let answers = path.join("scaffold-answers.toml");
         out.push(Case {
             name,
@@ -232,7 +256,7 @@ mod tests {
         assert!(
             truths
                 .iter()
-                .any(|t| t.kind == "worker" && t.port.is_none())
+                .any(|t| t.kind == Kind::Worker && t.port.is_none())
         );
     }
 
@@ -281,19 +305,19 @@ mod tests {
                 services: vec![
                     Truth {
                         path: ".".into(),
-                        kind: "web".into(),
+                        kind: Kind::Web,
                         ..Truth::default()
                     },
                     Truth {
                         path: "apps/api".into(),
-                        kind: "worker".into(),
+                        kind: Kind::Worker,
                         ..Truth::default()
                     },
                 ],
             },
         };
-        assert_eq!(case.truth(".").unwrap().kind, "web");
-        assert_eq!(case.truth("apps/api/").unwrap().kind, "worker");
+        assert_eq!(case.truth(".").unwrap().kind, Kind::Web);
+        assert_eq!(case.truth("apps/api/").unwrap().kind, Kind::Worker);
         assert!(case.truth("apps/web").is_none());
     }
 }

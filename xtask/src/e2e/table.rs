@@ -10,6 +10,8 @@ use std::time::Duration;
 pub enum Column {
     /// `scaffold new` rendered the repository.
     Render,
+    /// What scaffold detected (the contract in `scaffold.toml`) matches the fixture's truth.
+    Detect,
     /// Every COPY source of the Dockerfile is in the build context.
     Static,
     /// The image builds as CI builds it.
@@ -28,8 +30,9 @@ pub enum Column {
 
 impl Column {
     /// Every column, in order.
-    pub const ALL: [Column; 8] = [
+    pub const ALL: [Column; 9] = [
         Column::Render,
+        Column::Detect,
         Column::Static,
         Column::Build,
         Column::Run,
@@ -43,6 +46,7 @@ impl Column {
     pub fn name(self) -> &'static str {
         match self {
             Column::Render => "render",
+            Column::Detect => "detect",
             Column::Static => "static",
             Column::Build => "build",
             Column::Run => "run",
@@ -301,13 +305,13 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "case          service   render   static    build      run   health       hc  compose       ci     time"
+            "case          service   render   detect   static    build      run   health       hc  compose       ci     time"
         );
         assert_eq!(
             lines[1],
-            "node-express  svc           ok        .     FAIL        .        .        .        .        ."
+            "node-express  svc           ok        .        .     FAIL        .        .        .        .        ."
         );
-        assert!(lines[2].starts_with("go-service    svc            .        .     skip"));
+        assert!(lines[2].starts_with("go-service    svc            .        .        .     skip"));
         assert!(text.contains("  node-express svc build FAIL: line 3: COPY package-lock.json\n"));
         assert!(text.contains("  go-service svc build skip: no Go image\n"));
     }
