@@ -77,6 +77,17 @@ impl Root {
             .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
         temp.write_all(content.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
+        // A temporary file is created owner-only (0600); the file it replaces keeps its mode (a
+        // user's chmod survives), a new one gets the usual 0644, so a `COPY` into an image
+        // stays readable for the image's non-root user (found by `cargo xtask e2e`).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+            temp.as_file()
+                .set_permissions(fs::Permissions::from_mode(mode))
+                .with_context(|| format!("setting the mode of {}", path.display()))?;
+        }
         temp.as_file()
             .sync_all()
             .with_context(|| format!("flushing {}", path.display()))?;
@@ -123,6 +134,30 @@ mod tests {
         assert_eq!(root.read("a/b.txt").unwrap().as_deref(), Some("hi\n"));
         root.remove("a/b.txt").unwrap();
         assert!(!dir.path().join("a").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_readable_and_replaced_ones_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let mode = |f: &str| {
+            fs::metadata(dir.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        root.write("nginx.conf", "x").unwrap();
+        assert_eq!(mode("nginx.conf"), 0o644);
+        fs::set_permissions(
+            dir.path().join("nginx.conf"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        root.write("nginx.conf", "y").unwrap();
+        assert_eq!(mode("nginx.conf"), 0o755);
     }
 
     #[cfg(unix)]
