@@ -7,6 +7,11 @@
 //!
 //! `man` writes the man pages from the CLI's clap definitions (`--check`
 //! only compares them with `docs/man/`).
+//!
+//! `e2e` builds every image scaffold generates for the fixture apps in
+//! `tests/fixtures/apps/` (and the starters of empty repositories), runs and
+//! probes them, brings their compose stacks up, and runs their generated CI
+//! commands; see `e2e/mod.rs`.
 
 use std::path::PathBuf;
 
@@ -20,6 +25,7 @@ mod bench;
 #[path = "../../crates/scaffold-cli/src/cli.rs"]
 mod cli;
 mod conformance;
+mod e2e;
 #[allow(
     dead_code,
     reason = "the binary's exit codes, which its clap definitions list in every --help"
@@ -43,12 +49,20 @@ fn main() -> std::process::ExitCode {
 
 const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only VALIDATOR]... [--shared DIR] [--venv DIR]
        cargo xtask man [--check]
+       cargo xtask e2e [--all | --case NAME...] [--no-images] [--no-ci] [--no-starters] [--keep]
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
   --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or the copies
                    vendored in xtask/vendor, see its README)
   --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)
+
+  --all            e2e: every fixture and starter (default: the subset CI runs, xtask/src/e2e/mod.rs CI_CASES)
+  --case NAME      e2e: only this fixture (folder in tests/fixtures/apps/) or starter-<language>; repeatable
+  --no-images      e2e: render, check statically and run CI commands, but build no image
+  --no-ci          e2e: do not run the generated CI commands
+  --no-starters    e2e: skip the empty-repository starter cases
+  --keep           e2e: keep the built images
 
 usage: cargo xtask bench [--runs N] [--scale-to N] [--no-copier] [--no-callgrind]
 
@@ -90,6 +104,36 @@ fn run() -> Result<bool> {
                 }
             }
             conformance::run(&options)
+        }
+        "e2e" => {
+            let mut options = e2e::Options {
+                root: workspace_root(),
+                cases: Vec::new(),
+                images: true,
+                ci: true,
+                starters: true,
+                all: false,
+                keep: false,
+            };
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--case" => options.cases.push(
+                        args.next()
+                            .with_context(|| format!("--case needs a value\n{USAGE}"))?,
+                    ),
+                    "--no-images" => options.images = false,
+                    "--no-ci" => options.ci = false,
+                    "--no-starters" => options.starters = false,
+                    "--all" => options.all = true,
+                    "--keep" => options.keep = true,
+                    "--help" | "-h" => {
+                        println!("{USAGE}");
+                        return Ok(true);
+                    }
+                    other => bail!("unknown argument `{other}`\n{USAGE}"),
+                }
+            }
+            e2e::run(&options)
         }
         "man" => {
             let check = match args.next().as_deref() {
