@@ -1077,10 +1077,9 @@ impl Project {
         let github_variables = names::github_variables(
             provider,
             answers.delivery.runners.unwrap_or(Runners::GithubHosted),
-            &environments
-                .iter()
-                .map(|e| e.name.as_str())
-                .collect::<Vec<_>>(),
+            registry,
+            &environments,
+            &services,
         );
         Ok(Project {
             deploy_branches,

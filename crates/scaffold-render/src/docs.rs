@@ -685,7 +685,9 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "The GitHub variables below; Terraform reads them as `TF_VAR_...` in the infrastructure workflow".to_owned(),
     );
     for var in &project.github_variables {
-        let set_in = if var.scope == "environment" {
+        let set_in = if let Some(environment) = &var.environment {
+            format!("GitHub: Settings → Environments → `{environment}` → Environment variables")
+        } else if var.scope == "environment" {
             "GitHub: Settings → Environments → each environment → Environment variables".to_owned()
         } else {
             "GitHub: Settings → Secrets and variables → Actions → Variables".to_owned()

@@ -1,0 +1,1 @@
+//! Tests of the Azure Terraform: trust and grants computed from the rendered HCL.
