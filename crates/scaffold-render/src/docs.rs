@@ -202,6 +202,8 @@ pub struct EnvDoc<'a> {
     pub restores: Vec<RestoreDoc>,
     /// Cross-region failover commands per relational database, when a DR region is set.
     pub failovers: Vec<RestoreDoc>,
+    /// How a cluster administrator gets in when the normal path fails (Azure; empty elsewhere).
+    pub break_glass: Vec<String>,
 }
 
 /// Where one datastore connection URL of one service lives in one environment.
@@ -259,6 +261,9 @@ pub struct RestoreDoc {
     pub scheme: &'static str,
     /// The engine's port.
     pub port: u16,
+    /// Commands that put the restored database in the damaged one's place without touching
+    /// the secret, where the cloud restores next to the original (Azure SQL Database).
+    pub swap: Option<Vec<String>>,
 }
 
 /// One service as the docs describe it.
@@ -502,10 +507,12 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
             port: ds.cloud_port,
+            swap: None,
         };
     let restores = databases()
-        .map(|(ds, entry)| {
-            restore_doc(
+        .map(|(ds, entry)| RestoreDoc {
+            swap: cloud::swap_restored_database(project, env, ds.engine, &entry.resource),
+            ..restore_doc(
                 ds,
                 &entry.resource,
                 &entry.secret,
@@ -552,6 +559,11 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         hosts,
         restores,
         failovers,
+        break_glass: if project.cloud.provider == scaffold_core::Provider::Azure {
+            cloud::azure_break_glass(env)
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -1057,6 +1057,8 @@ struct BootstrapContext<'a> {
     delegable_roles: Vec<grants::DelegableRole>,
     /// AcrPull, the role the registry condition admits.
     acr_pull: grants::DelegableRole,
+    /// The one delegable role an apply identity may also give to groups (the cluster admins).
+    group_role: grants::DelegableRole,
     /// The outputs GitHub variables are recorded from.
     outputs: Vec<OutputView>,
     /// The `gh variable set` commands of the README, in the model's order.
@@ -1422,6 +1424,7 @@ impl<'a> BootstrapContext<'a> {
             custom_roles,
             delegable_roles: grants::DELEGABLE_ROLES.to_vec(),
             acr_pull: grants::ACR_PULL,
+            group_role: grants::GROUP_DELEGABLE_ROLE,
             outputs,
             variable_commands,
             github_environments,

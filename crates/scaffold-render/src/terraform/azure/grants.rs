@@ -209,12 +209,16 @@ pub(crate) const DELEGABLE_ROLES: &[DelegableRole] = &[
         id: "4633458b-17de-408a-b874-0445c86b69e6",
         for_what: "each workload identity on its datastores' secrets",
     },
-    DelegableRole {
-        name: "Azure Kubernetes Service Cluster User Role",
-        id: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
-        for_what: "the deploy identity on the cluster",
-    },
+    GROUP_DELEGABLE_ROLE,
 ];
+
+/// The one delegable role an apply identity may give to Entra ID groups as well: the cluster
+/// administrators' groups fetch their kubeconfig with it.
+pub(crate) const GROUP_DELEGABLE_ROLE: DelegableRole = DelegableRole {
+    name: "Azure Kubernetes Service Cluster User Role",
+    id: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    for_what: "the deploy identity and the cluster administrators' groups on the cluster",
+};
 
 /// AcrPull, the one role an apply identity may assign on the shared registry (to its nodes).
 pub(crate) const ACR_PULL: DelegableRole = DelegableRole {

@@ -474,6 +474,19 @@ fn apply_identities_cannot_grant_themselves_more_or_reach_other_environments() {
                     text.contains("PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}"),
                     "{name}: {key} may assign roles to people"
                 );
+                // Groups only get the cluster user role (the cluster administrators' groups).
+                let group = text
+                    .split("StringEqualsIgnoreCase {'Group'}")
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{name}: {key}: no group clause"));
+                assert!(
+                    group.trim_start().trim_start_matches("AND").trim_start().starts_with(&format!(
+                        "@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{}}}",
+                        grants::GROUP_DELEGABLE_ROLE.id
+                    )),
+                    "{name}: {key} may give groups other roles: {group}"
+                );
+                assert_eq!(text.matches("'Group'").count(), 1, "{name}: {key}");
                 assert_eq!(
                     text.matches("local.delegable_role_ids").count(),
                     2,
@@ -1007,5 +1020,371 @@ fn apply_identities_may_assign_exactly_the_roles_their_roots_assign() {
             assigned, delegable,
             "{name}: the roles the environment roots assign and the roles apply identities may assign differ"
         );
+    }
+}
+
+/// Splits a shell command line into words (quotes removed), stopping at the end of the
+/// command: `|`, `&&`, `)` or a backtick outside quotes.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q && depth == 0 => quote = None,
+            (Some(_), '$') if chars.peek() == Some(&'(') => {
+                depth += 1;
+                word.push(c);
+            }
+            (Some(_), ')') if depth > 0 => {
+                depth -= 1;
+                word.push(c);
+            }
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => quote = Some(c),
+            (None, ' ' | '\t') => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, '|' | ')' | '`') => break,
+            (None, '&') if chars.peek() == Some(&'&') => break,
+            (None, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Every command starting with `program ` in the text: at a line's start, after `$(`, `&& `
+/// or a backtick.
+fn commands(text: &str, program: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let needle = format!("{program} ");
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(at) = rest.find(&needle) {
+            let before = rest[..at].trim_end();
+            let starts = before.is_empty()
+                || before.ends_with("$(")
+                || before.ends_with("&&")
+                || before.ends_with('`')
+                || before.ends_with("- ")
+                || before == "-";
+            if starts {
+                out.push(shell_words(&rest[at..]));
+            }
+            rest = &rest[at + needle.len()..];
+        }
+    }
+    out
+}
+
+/// The flags each `az` command in the docs may use, from the Azure CLI reference
+/// (learn.microsoft.com/cli/azure/<group>): a misspelt or invented flag fails the test.
+fn az_flags(subcommand: &str) -> Option<&'static [&'static str]> {
+    Some(match subcommand {
+        "login" => &[],
+        "account show" => &["--query", "--output"],
+        "aks get-credentials" => &[
+            "--resource-group",
+            "--name",
+            "--overwrite-existing",
+            "--admin",
+        ],
+        "aks update" => &[
+            "--resource-group",
+            "--name",
+            "--enable-local-accounts",
+            "--disable-local-accounts",
+        ],
+        "keyvault secret show" => &["--vault-name", "--name", "--query", "--output"],
+        "keyvault secret set" => &["--vault-name", "--name", "--value", "--content-type"],
+        "postgres flexible-server backup list" | "mysql flexible-server backup list" => {
+            &["--resource-group", "--name", "--output"]
+        }
+        "postgres flexible-server restore" | "mysql flexible-server restore" => &[
+            "--resource-group",
+            "--name",
+            "--source-server",
+            "--restore-time",
+        ],
+        "postgres flexible-server show" | "mysql flexible-server show" => {
+            &["--resource-group", "--name", "--query", "--output"]
+        }
+        "postgres flexible-server geo-restore" | "mysql flexible-server geo-restore" => &[
+            "--resource-group",
+            "--name",
+            "--source-server",
+            "--location",
+        ],
+        "sql db show" => &[
+            "--resource-group",
+            "--server",
+            "--name",
+            "--query",
+            "--output",
+        ],
+        "sql db restore" => &[
+            "--resource-group",
+            "--server",
+            "--name",
+            "--dest-name",
+            "--time",
+        ],
+        "sql db rename" => &["--resource-group", "--server", "--name", "--new-name"],
+        "sql server show" => &["--resource-group", "--name", "--query", "--output"],
+        "sql server create" => &[
+            "--resource-group",
+            "--name",
+            "--location",
+            "--admin-user",
+            "--admin-password",
+        ],
+        "sql db geo-backup show" => &[
+            "--resource-group",
+            "--server",
+            "--database",
+            "--query",
+            "--output",
+        ],
+        "sql db geo-backup restore" => &[
+            "--resource-group",
+            "--dest-server",
+            "--dest-database",
+            "--geo-backup-id",
+        ],
+        "consumption budget show" => &["--budget-name", "--resource-group"],
+        "storage account show" => &["--name", "--resource-group", "--query"],
+        "network watcher configure" => &[
+            "--locations",
+            "--enabled",
+            "--resource-group",
+            "--subscription",
+        ],
+        "feature show" => &["--namespace", "--name", "--query", "--output"],
+        "vm list-usage" => &["--location", "--output"],
+        "ad group create" => &["--display-name", "--mail-nickname", "--query", "--output"],
+        _ => return None,
+    })
+}
+
+/// Flags that take no value.
+const SWITCHES: &[&str] = &[
+    "--overwrite-existing",
+    "--admin",
+    "--enable-local-accounts",
+    "--disable-local-accounts",
+];
+
+#[test]
+fn every_azure_command_in_the_docs_names_what_the_model_names() {
+    for (name, project, files) in azure_examples() {
+        let docs: Vec<(&String, &String)> = files
+            .iter()
+            .filter(|(p, _)| {
+                (p.starts_with("docs/devops/") || p.starts_with("infra/")) && p.ends_with(".md")
+            })
+            .collect();
+        let mut groups: BTreeSet<String> = project
+            .environments
+            .iter()
+            .map(|e| e.names.resource_group.clone())
+            .collect();
+        groups.insert(project.names.state_resource_group.clone());
+        groups.insert(project.names.shared_resource_group.clone());
+        groups.insert("NetworkWatcherRG".to_owned());
+        let mut locations: BTreeSet<String> = [project.cloud.region.clone()].into();
+        locations.extend(project.cloud.dr_region.clone());
+        let database = crate::docs::cloud::azure_database_name(&project);
+        let mut checked = 0;
+        for (path, text) in &docs {
+            for words in commands(text, "az") {
+                let flag_at = words
+                    .iter()
+                    .position(|w| w.starts_with("--"))
+                    .unwrap_or(words.len());
+                let subcommand = words[1..flag_at].join(" ");
+                let allowed = az_flags(&subcommand)
+                    .unwrap_or_else(|| panic!("{name}: {path}: unknown command az {subcommand}"));
+                let mut flags: BTreeMap<String, String> = BTreeMap::new();
+                let mut i = flag_at;
+                while i < words.len() {
+                    let flag = &words[i];
+                    assert!(
+                        flag.starts_with("--"),
+                        "{name}: {path}: stray word {flag} in {words:?}"
+                    );
+                    assert!(
+                        allowed.contains(&flag.as_str()),
+                        "{name}: {path}: az {subcommand} has no flag {flag}"
+                    );
+                    if SWITCHES.contains(&flag.as_str()) {
+                        flags.insert(flag.clone(), String::new());
+                        i += 1;
+                    } else {
+                        let value = words
+                            .get(i + 1)
+                            .unwrap_or_else(|| panic!("{name}: {path}: {flag} has no value"));
+                        flags.insert(flag.clone(), value.clone());
+                        i += 2;
+                    }
+                }
+                // A command named in prose, such as `az aks get-credentials`, has no arguments.
+                if flags.is_empty() {
+                    continue;
+                }
+                // Every name is one the model (and so the Terraform) uses.
+                let env = flags.get("--resource-group").map(|rg| {
+                    assert!(
+                        groups.contains(rg),
+                        "{name}: {path}: unknown resource group {rg}"
+                    );
+                    project
+                        .environments
+                        .iter()
+                        .find(|e| &e.names.resource_group == rg)
+                });
+                let env = env.flatten();
+                if let Some(location) = flags.get("--location").or(flags.get("--locations")) {
+                    assert!(
+                        locations.contains(location),
+                        "{name}: {path}: location {location}"
+                    );
+                }
+                let resources = |engine: scaffold_core::Engine| -> Vec<String> {
+                    let env = env.unwrap_or_else(|| {
+                        panic!("{name}: {path}: {words:?} names no environment")
+                    });
+                    project
+                        .datastores
+                        .iter()
+                        .zip(&env.datastores)
+                        .filter(|(d, _)| d.engine == engine)
+                        .flat_map(|(_, e)| {
+                            [
+                                e.resource.clone(),
+                                format!("{}-restore", e.resource),
+                                format!("{}-dr", e.resource),
+                            ]
+                        })
+                        .collect()
+                };
+                match subcommand.as_str() {
+                    "aks get-credentials" | "aks update" => {
+                        let env = env.expect("cluster command names its resource group");
+                        assert_eq!(flags["--name"], env.names.cluster, "{name}: {path}");
+                    }
+                    "keyvault secret show" | "keyvault secret set" => {
+                        let vault = &flags["--vault-name"];
+                        let env = project
+                            .environments
+                            .iter()
+                            .find(|e| &e.key_vault == vault)
+                            .unwrap_or_else(|| panic!("{name}: {path}: unknown vault {vault}"));
+                        let secret = &flags["--name"];
+                        assert!(
+                            env.datastores
+                                .iter()
+                                .any(|d| &d.secret == secret || &d.admin_secret == secret),
+                            "{name}: {path}: {vault} holds no secret {secret}"
+                        );
+                    }
+                    s if s.starts_with("postgres ") || s.starts_with("mysql ") => {
+                        let engine = if s.starts_with("postgres") {
+                            scaffold_core::Engine::Postgres
+                        } else {
+                            scaffold_core::Engine::Mysql
+                        };
+                        let known = resources(engine);
+                        for flag in ["--name", "--source-server"] {
+                            if let Some(server) = flags.get(flag) {
+                                assert!(known.contains(server), "{name}: {path}: {s}: {server}");
+                            }
+                        }
+                    }
+                    s if s.starts_with("sql ") => {
+                        let known = resources(scaffold_core::Engine::Sqlserver);
+                        for flag in ["--server", "--dest-server"] {
+                            if let Some(server) = flags.get(flag) {
+                                assert!(known.contains(server), "{name}: {path}: {s}: {server}");
+                            }
+                        }
+                        if s == "sql server show" || s == "sql server create" {
+                            assert!(known.contains(&flags["--name"]), "{name}: {path}: {s}");
+                        }
+                        for flag in ["--dest-database", "--database"] {
+                            if let Some(db) = flags.get(flag) {
+                                assert_eq!(db, &database, "{name}: {path}: {s}");
+                            }
+                        }
+                        if s.starts_with("sql db ") && s != "sql db geo-backup restore" {
+                            if let Some(db) = flags.get("--name") {
+                                assert!(db.starts_with(&database), "{name}: {path}: {s}: {db}");
+                            }
+                        }
+                    }
+                    "consumption budget show" => {
+                        let env = env.expect("budget command names its resource group");
+                        assert_eq!(flags["--budget-name"], env.names.budget, "{name}: {path}");
+                    }
+                    "storage account show" => {
+                        assert_eq!(flags["--name"], project.names.state_storage_account);
+                    }
+                    _ => {}
+                }
+                checked += 1;
+            }
+            // Terraform outputs and GitHub variables the docs read exist.
+            for words in commands(text, "terraform") {
+                let Some(dir) = words.iter().find_map(|w| w.strip_prefix("-chdir=")) else {
+                    continue;
+                };
+                if let Some(at) = words.iter().position(|w| w == "output") {
+                    let output = words[at + 1..]
+                        .iter()
+                        .find(|w| !w.starts_with('-'))
+                        .unwrap_or_else(|| panic!("{name}: {path}: {words:?}"));
+                    if output.starts_with('<') {
+                        continue;
+                    }
+                    let outputs = files
+                        .get(&format!("{dir}/outputs.tf"))
+                        .unwrap_or_else(|| panic!("{name}: {path}: no root {dir}"));
+                    assert!(
+                        outputs.contains(&format!("output \"{output}\" {{")),
+                        "{name}: {path}: {dir} has no output {output}"
+                    );
+                }
+            }
+            for words in commands(text, "gh") {
+                if words.get(1).map(String::as_str) != Some("variable")
+                    || !matches!(words.get(2).map(String::as_str), Some("set" | "get"))
+                {
+                    continue;
+                }
+                let variable = &words[3];
+                if variable.starts_with('<') {
+                    continue;
+                }
+                let env = words
+                    .iter()
+                    .position(|w| w == "--env")
+                    .map(|at| words[at + 1].clone());
+                assert!(
+                    project.github_variables.iter().any(|v| &v.name == variable
+                        && (v.environment == env
+                            || (v.environment.is_none()
+                                && env.is_some()
+                                && v.scope == "environment"))),
+                    "{name}: {path}: no GitHub variable {variable} in {env:?}"
+                );
+            }
+        }
+        assert!(checked > 10, "{name}: only {checked} az commands found");
     }
 }
