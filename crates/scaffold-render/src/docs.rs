@@ -197,6 +197,8 @@ pub struct EnvDoc<'a> {
     pub credentials: String,
     /// The command that shows this environment's budget.
     pub budget_check: String,
+    /// The system node pool beside the workloads' pool ("1 to 2"), where the cluster has one.
+    pub system_pool: Option<String>,
     /// One row per service and datastore it uses: where the connection URL lives.
     pub secrets: Vec<SecretRow>,
     /// The public hosts of this environment, one per public service with a host.
@@ -595,6 +597,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         },
         credentials: cloud::credentials(project, env),
         budget_check: cloud::budget_check(project, env),
+        system_pool: cloud::system_pool(project, env),
         secrets,
         hosts,
         restores,

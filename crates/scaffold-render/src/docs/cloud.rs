@@ -445,6 +445,22 @@ pub fn failover_database(
     }
 }
 
+/// The node pool cluster add-ons run on beside the workloads' pool, as "fewest to most"
+/// nodes, where the cloud's Terraform creates one: AKS keeps a system pool of the same VM
+/// size (`system_node_min_count` / `system_node_max_count` of the cluster module), tainted
+/// with `only_critical_addons_enabled` so it hosts critical system pods such as CoreDNS and
+/// metrics-server (learn.microsoft.com/azure/aks/use-system-pools). `None` where the
+/// workloads' pool is the only one.
+pub fn system_pool(project: &Project, env: &Environment) -> Option<String> {
+    match project.cloud.provider {
+        Provider::Azure => {
+            let (min, max) = crate::terraform::azure::system_nodes(env);
+            Some(format!("{min} to {max}"))
+        }
+        Provider::Aws | Provider::Gcp => None,
+    }
+}
+
 /// The commands that show this month's spend against the budget of `env`.
 pub fn budget_check(project: &Project, env: &Environment) -> String {
     match project.cloud.provider {

@@ -1388,3 +1388,98 @@ fn every_azure_command_in_the_docs_names_what_the_model_names() {
         assert!(checked > 10, "{name}: only {checked} az commands found");
     }
 }
+
+/// The node counts the handbook, the scale runbook and the infrastructure facts state are the
+/// counts the rendered Terraform gives each of the cluster's two pools.
+#[test]
+fn the_docs_state_the_node_counts_terraform_renders() {
+    let number = |value: Value| -> u32 {
+        value
+            .expr()
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {value:?}"))
+    };
+    for (name, project, files) in azure_examples() {
+        // The cluster module: the system pool and the workloads pool read their own inputs.
+        let module = parse(&files, "infra/modules/cluster/main.tf");
+        let cluster = blocks(&module, "resource", &["azurerm_kubernetes_cluster", "this"]);
+        let system = cluster[0]
+            .body
+            .get_blocks("default_node_pool")
+            .next()
+            .expect("a system pool");
+        assert_eq!(
+            attribute(system, "min_count").expr(),
+            "var.system_node_min_count"
+        );
+        assert_eq!(
+            attribute(system, "max_count").expr(),
+            "var.system_node_max_count"
+        );
+        let pool = blocks(
+            &module,
+            "resource",
+            &["azurerm_kubernetes_cluster_node_pool", "workloads"],
+        );
+        assert_eq!(attribute(pool[0], "min_count").expr(), "var.node_min_count");
+        assert_eq!(attribute(pool[0], "max_count").expr(), "var.node_max_count");
+
+        let handbook = &files[crate::docs::HANDBOOK_PATH];
+        let scale = &files["docs/devops/runbooks/scale.md"];
+        // The infrastructure facts are a section of the handbook.
+        let facts = handbook;
+        for env in &project.environments {
+            let dir = &env.names.terraform_dir;
+            let main = parse(&files, &format!("{dir}/main.tf"));
+            let module = blocks(&main, "module", &["cluster"]);
+            assert_eq!(
+                attribute(module[0], "node_min_count").expr(),
+                "var.node_min_count"
+            );
+            assert_eq!(
+                attribute(module[0], "node_max_count").expr(),
+                "var.node_max_count"
+            );
+            let tfvars = parse(&files, &format!("{dir}/terraform.tfvars"));
+            let value = |key: &str| {
+                number(Value::of(
+                    &tfvars
+                        .get_attribute(key)
+                        .unwrap_or_else(|| panic!("{name}: {dir} sets no {key}"))
+                        .value,
+                ))
+            };
+            let (nodes_min, nodes_max) = (value("node_min_count"), value("node_max_count"));
+            let system_min = number(attribute(module[0], "system_node_min_count"));
+            let system_max = number(attribute(module[0], "system_node_max_count"));
+            assert!(system_min >= 1 && system_min <= system_max, "{name}: {dir}");
+            let vm_size = Value::of(&tfvars.get_attribute("node_vm_size").unwrap().value);
+            let vm_size = vm_size.str();
+
+            let stated = format!(
+                "`{}` runs {nodes_min} to {nodes_max} nodes for workloads plus {system_min} to {system_max} system nodes for the cluster's own components (CoreDNS, metrics-server)",
+                env.name
+            );
+            assert!(
+                handbook.contains(&stated),
+                "{name}: the handbook lacks {stated}"
+            );
+            let row = format!(
+                "| {nodes_min} to {nodes_max} (plus {system_min} to {system_max} system nodes) | `{vm_size}` |"
+            );
+            assert!(
+                scale
+                    .lines()
+                    .any(|l| l.starts_with(&format!("| `{}` |", env.name)) && l.contains(&row)),
+                "{name}: the scale runbook lacks {row}"
+            );
+            let cell = format!(
+                "{nodes_min} to {nodes_max} × `{vm_size}`, plus {system_min} to {system_max} system nodes"
+            );
+            assert!(
+                facts.contains(&cell),
+                "{name}: the infrastructure facts lack {cell}"
+            );
+        }
+    }
+}
