@@ -184,7 +184,7 @@ fn rendered_identities(project: &Project, files: &Files) -> Vec<Rendered> {
             });
         }
         if !project.services.is_empty() {
-            for (_, service) in local(&main, "services").map() {
+            for service in local(&main, "services").map().values() {
                 out.push(Rendered {
                     purpose: Purpose::Workload,
                     environment: Some(env.name.clone()),
