@@ -156,6 +156,12 @@ pub struct Exception {
 /// AWS: the plan identity's `secretsmanager:GetSecretValue` on its environment's datastore secrets.
 pub const AWS_PLAN_SECRET_VALUES: &str =
     "AWS: secretsmanager:GetSecretValue on the environment's datastore secrets";
+/// Azure: the plan identity's Key Vault Secrets User on its environment's resource group.
+pub const AZURE_PLAN_KEY_VAULT_SECRETS: &str =
+    "Azure: Key Vault Secrets User on the environment's resource group";
+/// Azure: the plan identity's custom role that lists Azure Cache for Redis access keys.
+pub const AZURE_PLAN_REDIS_KEYS: &str =
+    "Azure: list the access keys of the environment's Azure Cache for Redis";
 
 /// Grants held deliberately without a rendered step that uses them.
 pub const EXCEPTIONS: &[Exception] = &[
@@ -168,6 +174,16 @@ pub const EXCEPTIONS: &[Exception] = &[
         purpose: Purpose::Plan,
         grant: AWS_PLAN_SECRET_VALUES,
         reason: "the AWS provider refreshes a Secrets Manager secret version with GetSecretValue even when its value is write-only (internal/service/secretsmanager/secret_version.go, resourceSecretVersionRead), so a plan without it fails; Terraform writes the values write-only, so they are not in state or plan, but the plan identity can read them in Secrets Manager. Production's plan identity accepts only the default branch, so a pull request never reads production's secrets",
+    },
+    Exception {
+        purpose: Purpose::Plan,
+        grant: AZURE_PLAN_KEY_VAULT_SECRETS,
+        reason: "azurerm refreshes a Key Vault secret with Get Secret, the only Key Vault call that returns a secret's version, and it returns the value too; Terraform writes the values write-only (`value_wo`), so they are not in state or plan, but the plan identity can read them in Key Vault. Production's plan identity accepts only the default branch, so a pull request never reads production's secrets",
+    },
+    Exception {
+        purpose: Purpose::Plan,
+        grant: AZURE_PLAN_REDIS_KEYS,
+        reason: "azurerm refreshes Azure Cache for Redis with List Keys (hashicorp/terraform-provider-azurerm#31991) and keeps the access key in state: Azure Cache for Redis has no password Terraform could write without reading it back. Production's plan identity accepts only the default branch",
     },
 ];
 
@@ -255,11 +271,7 @@ impl Project {
                     workflow: self.workflow_ref(workflows::INFRASTRUCTURE, plan_ref),
                 }],
                 github_environment: Some(plan_env),
-                operations: vec![
-                    Operation::ReadState,
-                    Operation::LockState,
-                    Operation::ReadInfrastructure,
-                ],
+                operations: self.plan_operations(),
             },
             Identity {
                 purpose: Purpose::Apply,
@@ -328,6 +340,24 @@ impl Project {
             });
         }
         identities
+    }
+
+    /// What a plan identity does: read the state, take the state lock where the cloud can
+    /// grant that without the right to write the state, and read the infrastructure.
+    ///
+    /// Azure Blob Storage has no lock-only permission: the state lock is a lease on the
+    /// state blob, and Lease Blob needs `blobs/write`, the data action that also
+    /// overwrites the blob (learn.microsoft.com/rest/api/storageservices/lease-blob,
+    /// "Authorization"). Azure plans therefore run with `-lock=false`; reading state
+    /// while an apply holds the lock is safe (a blob is replaced whole), and the apply
+    /// job plans again under the lock before it applies.
+    fn plan_operations(&self) -> Vec<Operation> {
+        let mut operations = vec![Operation::ReadState];
+        if self.cloud.provider != Provider::Azure {
+            operations.push(Operation::LockState);
+        }
+        operations.push(Operation::ReadInfrastructure);
+        operations
     }
 
     /// The identity of `purpose` in environment `env` (the build identity ignores `env`).

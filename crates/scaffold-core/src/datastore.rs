@@ -22,9 +22,11 @@
 //!   `transit_encryption_mode = SERVER_AUTHENTICATION` it listens on 6378 and serves a
 //!   certificate signed by a per-instance CA (`server_ca_certs`) that clients must trust
 //!   (cloud.google.com/memorystore/docs/redis/about-in-transit-encryption).
-//! - Azure Database for PostgreSQL flexible server: azurerm 4.x validates `version`
-//!   against 11–16 (17 is rejected up to at least 4.39, hashicorp/terraform-provider-azurerm#29998);
-//!   MySQL flexible server takes `5.7` or `8.0.21`; both require TLS by default.
+//! - Azure Database for PostgreSQL flexible server: azurerm validated `version` against
+//!   11–16 up to at least 4.39 (hashicorp/terraform-provider-azurerm#29998); 4.55.0 moved the
+//!   resource to API version 2025-08-01, whose version enum has 17 and 18, and added 18
+//!   (CHANGELOG, #31162); the pin's floor (4.67) accepts 17. MySQL flexible server takes
+//!   `8.0.21`, and `8.4` since 4.55.0 (#31099). Both require TLS by default.
 //! - Azure Cache for Redis runs Redis 6 (`redis_version = "6"`) with TLS on port 6380
 //!   and a DigiCert certificate (public roots).
 //! - Azure SQL Database listens on 1433 and requires encryption; AWS and GCP are not offered
@@ -849,6 +851,7 @@ pub const OFFERINGS: &[Offering] = &[
             v("14", "14", "14", ""),
             v("15", "15", "15", ""),
             v("16", "16", "16", ""),
+            v("17", "17", "17", ""),
         ],
         default_version: "16",
         port: 5432,
@@ -859,7 +862,7 @@ pub const OFFERINGS: &[Offering] = &[
         provider: Provider::Azure,
         engine: Engine::Mysql,
         product: "Azure Database for MySQL flexible server",
-        versions: &[v("8.0", "8.0.21", "8.0", "")],
+        versions: &[v("8.0", "8.0.21", "8.0", ""), v("8.4", "8.4", "8.4", "")],
         default_version: "8.0",
         port: 3306,
         tls_required: true,

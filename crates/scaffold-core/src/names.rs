@@ -230,6 +230,11 @@ pub struct EnvNames {
     pub deploy_group: String,
     /// Monthly budget name.
     pub budget: String,
+    /// The static public address the ingress controller's load balancer takes (on Azure a
+    /// public IP in the environment's resource group, which the ingress-nginx Service names
+    /// with `service.beta.kubernetes.io/azure-pip-name`), so DNS records point at an address
+    /// Terraform owns.
+    pub ingress_address: String,
 }
 
 /// The Kubernetes manifests' root directory.
@@ -278,6 +283,7 @@ impl EnvNames {
             argocd_application: bounded(&format!("{app}-{env}"), 63),
             deploy_group: bounded(&format!("{app}-{env}-deploy"), 63),
             budget: format!("{app}-{env}-monthly"),
+            ingress_address: bounded(&format!("{app}-{env}-ingress"), 80),
         }
     }
 }
@@ -410,19 +416,55 @@ pub struct TerraformOutput {
     pub name: String,
 }
 
-/// The repository variable holding the client id of environment `env`'s Azure plan identity.
-///
-/// Plan jobs run on pull requests, outside any GitHub environment, so they can
-/// only read repository variables; each environment's plan identity gets its own.
-pub fn azure_plan_client_id_variable(env: &str) -> String {
-    format!("AZURE_PLAN_CLIENT_ID_{}", env_var_prefix(env))
+/// The Terraform root every cloud applies once by hand before the pipelines run.
+pub const BOOTSTRAP_DIR: &str = "infra/bootstrap";
+
+/// Azure: the GitHub variable holding the client id of an environment's deploy identity,
+/// set in the environment's deploy GitHub environment (`<env>`).
+pub const AZURE_DEPLOY_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+/// Azure: the GitHub variable holding the client id of an environment's Terraform apply
+/// identity, set in its GitHub environment `<env>-infra`.
+pub const AZURE_APPLY_CLIENT_ID: &str = "AZURE_TERRAFORM_CLIENT_ID";
+/// Azure: the GitHub variable holding the client id of an environment's read-only Terraform
+/// plan identity, set in its GitHub environment `<env>-plan`.
+pub const AZURE_PLAN_CLIENT_ID: &str = "AZURE_PLAN_CLIENT_ID";
+/// Azure: the repository variable holding the client id of the identity that pushes to ACR.
+pub const AZURE_BUILD_CLIENT_ID: &str = "AZURE_BUILD_CLIENT_ID";
+/// Azure: the repository variable holding the resource id of the shared container registry,
+/// which the environment roots read as `TF_VAR_registry_id` to let their nodes pull from it
+/// (an environment in its own subscription cannot look the registry up by name).
+pub const AZURE_REGISTRY_ID: &str = "AZURE_REGISTRY_ID";
+
+/// Azure: the GitHub variable holding the client id of `service`'s workload identity, set in
+/// each deploy GitHub environment; the deploy job writes it into the ServiceAccount annotation
+/// `azure.workload.identity/client-id`.
+pub fn azure_workload_client_id_variable(service: &str) -> String {
+    format!("AZURE_WORKLOAD_CLIENT_ID_{}", env_var_prefix(service))
 }
 
-/// The GitHub variables the workflows need on `provider`, for environments `envs`.
+/// Azure: the name of a Terraform output that holds one value of `env` (`None`: of the
+/// whole application), such as `staging_plan_client_id`. Terraform names allow `-`, but
+/// `_` keeps them valid shell words in the setup script.
+pub fn azure_output(env: Option<&str>, what: &str) -> String {
+    match env {
+        Some(env) => format!("{}_{what}", env.replace('-', "_")),
+        None => what.to_owned(),
+    }
+}
+
+/// Azure: the output of an environment root holding the client id of `service`'s workload identity.
+pub fn azure_workload_client_id_output(service: &str) -> String {
+    format!("workload_client_id_{}", service.replace('-', "_"))
+}
+
+/// The GitHub variables the workflows need on `provider`.
 ///
 /// Ids of the cloud account, project or subscription are repository variables:
-/// CI build jobs and pull-request plans run outside GitHub environments and
-/// read them too, and the bootstrap places every environment in one account.
+/// CI build jobs read them too. On Azure, every client id a job logs in with is an
+/// environment variable of the GitHub environment that job runs in (`<env>`,
+/// `<env>-plan`, `<env>-infra`), because a federated credential matches the token's
+/// subject only: the GitHub environment is what keeps the plan, apply and deploy
+/// identities apart, and its variables hold the matching client id.
 pub fn github_variables(
     provider: Provider,
     runners: Runners,
@@ -453,47 +495,7 @@ pub fn github_variables(
                 "the numeric project number of that project (workload identity federation needs it)",
             ),
         ],
-        Provider::Azure => {
-            let mut vars = vec![
-                var(
-                    "AZURE_SUBSCRIPTION_ID",
-                    "repository",
-                    "the subscription every environment is deployed to",
-                ),
-                var(
-                    "AZURE_TENANT_ID",
-                    "repository",
-                    "the Microsoft Entra tenant id",
-                ),
-                var(
-                    "AZURE_CLIENT_ID",
-                    "environment",
-                    "the client id of the environment's GitHub deploy identity (Terraform output `ci_client_id`)",
-                ),
-                var(
-                    "AZURE_TERRAFORM_CLIENT_ID",
-                    "environment",
-                    "the client id of the environment's Terraform apply identity (bootstrap output)",
-                ),
-            ];
-            for env in &envs {
-                vars.push(GithubVariable {
-                    name: azure_plan_client_id_variable(env),
-                    scope: "repository".to_owned(),
-                    description: format!(
-                        "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
-                    ),
-                    output: None,
-                    environment: None,
-                });
-            }
-            vars.push(var(
-                "AZURE_BUILD_CLIENT_ID",
-                "repository",
-                "the client id of the identity that pushes images to ACR (bootstrap output; only with `registry = \"acr\"`)",
-            ));
-            vars
-        }
+        Provider::Azure => azure_variables(registry, environments, services),
     };
     if runners == Runners::SelfHosted {
         vars.push(var(
@@ -509,9 +511,6 @@ pub fn github_variables(
     }
     vars
 }
-
-/// The Terraform root every cloud applies once by hand before the pipelines run.
-pub const BOOTSTRAP_DIR: &str = "infra/bootstrap";
 
 /// AWS: the GitHub variable holding the account id the workflows build role ARNs and the
 /// registry host from.
@@ -562,6 +561,122 @@ fn aws_variables(environments: &[crate::project::Environment]) -> Vec<GithubVari
                 output: output(Some(env)),
                 environment: Some(github_environment.clone()),
             });
+        }
+    }
+    vars
+}
+
+/// The Azure arm of [`github_variables`]: every value comes from a Terraform output.
+fn azure_variables(
+    registry: Registry,
+    environments: &[crate::project::Environment],
+    services: &[crate::project::Service],
+) -> Vec<GithubVariable> {
+    let output = |root: &str, name: String| {
+        Some(TerraformOutput {
+            root: root.to_owned(),
+            name,
+        })
+    };
+    let repository = |name: &str, description: &str, what: &str| GithubVariable {
+        name: name.to_owned(),
+        scope: "repository".to_owned(),
+        description: description.to_owned(),
+        output: output(BOOTSTRAP_DIR, azure_output(None, what)),
+        environment: None,
+    };
+    let mut vars = vec![
+        repository(
+            "AZURE_SUBSCRIPTION_ID",
+            "the subscription of the Terraform state, the GitHub identities, the registry and every environment without `separate_account`",
+            "subscription_id",
+        ),
+        repository(
+            "AZURE_TENANT_ID",
+            "the Microsoft Entra tenant id",
+            "tenant_id",
+        ),
+    ];
+    if registry == Registry::Acr {
+        vars.push(repository(
+            AZURE_BUILD_CLIENT_ID,
+            "the client id of the identity that pushes images to ACR",
+            "build_client_id",
+        ));
+        vars.push(repository(
+            AZURE_REGISTRY_ID,
+            "the resource id of the container registry, which every environment's nodes pull from",
+            "registry_id",
+        ));
+    }
+    for env in environments {
+        let in_env = |name: &str,
+                      github_environment: &str,
+                      description: String,
+                      root: &str,
+                      what: String| {
+            GithubVariable {
+                name: name.to_owned(),
+                scope: "environment".to_owned(),
+                description,
+                output: output(root, what),
+                environment: Some(github_environment.to_owned()),
+            }
+        };
+        let names = &env.names;
+        if env.separate_account {
+            for github_environment in [
+                &names.github_environment,
+                &names.plan_environment,
+                &names.infra_environment,
+            ] {
+                vars.push(in_env(
+                    "AZURE_SUBSCRIPTION_ID",
+                    github_environment,
+                    format!(
+                        "the subscription of the `{}` environment, which has its own (`separate_account`); it overrides the repository value in this GitHub environment",
+                        env.name
+                    ),
+                    BOOTSTRAP_DIR,
+                    azure_output(Some(&env.name), "subscription_id"),
+                ));
+            }
+        }
+        vars.push(in_env(
+            AZURE_PLAN_CLIENT_ID,
+            &names.plan_environment,
+            format!(
+                "the client id of `{}`'s read-only Terraform plan identity",
+                env.name
+            ),
+            BOOTSTRAP_DIR,
+            azure_output(Some(&env.name), "plan_client_id"),
+        ));
+        vars.push(in_env(
+            AZURE_APPLY_CLIENT_ID,
+            &names.infra_environment,
+            format!("the client id of `{}`'s Terraform apply identity", env.name),
+            BOOTSTRAP_DIR,
+            azure_output(Some(&env.name), "terraform_client_id"),
+        ));
+        vars.push(in_env(
+            AZURE_DEPLOY_CLIENT_ID,
+            &names.github_environment,
+            format!("the client id of `{}`'s deploy identity", env.name),
+            &names.terraform_dir,
+            "deploy_client_id".to_owned(),
+        ));
+        for service in services {
+            vars.push(in_env(
+                &azure_workload_client_id_variable(&service.name),
+                &names.github_environment,
+                format!(
+                    "the client id of the workload identity of `{}` in `{}` (the ServiceAccount annotation `azure.workload.identity/client-id`)",
+                    service.name, env.name
+                ),
+                &names.terraform_dir,
+                azure_workload_client_id_output(&service.name),
+            ));
         }
     }
     vars

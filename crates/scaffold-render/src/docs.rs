@@ -283,6 +283,8 @@ pub struct EnvDoc<'a> {
     pub credentials: String,
     /// The command that shows this environment's budget.
     pub budget_check: String,
+    /// The system node pool beside the workloads' pool ("1 to 2"), where the cluster has one.
+    pub system_pool: Option<String>,
     /// One row per service and datastore it uses: where the connection URL lives.
     pub secrets: Vec<SecretRow>,
     /// The public hosts of this environment, one per public service with a host.
@@ -293,6 +295,8 @@ pub struct EnvDoc<'a> {
     pub restores: Vec<RestoreDoc>,
     /// Cross-region failover commands per relational database, when a DR region is set.
     pub failovers: Vec<RestoreDoc>,
+    /// How a cluster administrator gets in when the normal path fails (Azure; empty elsewhere).
+    pub break_glass: Vec<String>,
 }
 
 /// Where one datastore connection URL of one service lives in one environment.
@@ -350,6 +354,9 @@ pub struct RestoreDoc {
     pub scheme: &'static str,
     /// The engine's port.
     pub port: u16,
+    /// Commands that put the restored database in the damaged one's place without touching
+    /// the secret, where the cloud restores next to the original (Azure SQL Database).
+    pub swap: Option<Vec<String>>,
 }
 
 /// One service as the docs describe it.
@@ -629,10 +636,12 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
             port: ds.cloud_port,
+            swap: None,
         };
     let restores = databases()
-        .map(|(ds, entry)| {
-            restore_doc(
+        .map(|(ds, entry)| RestoreDoc {
+            swap: cloud::swap_restored_database(project, env, ds.engine, &entry.resource),
+            ..restore_doc(
                 ds,
                 &entry.resource,
                 &entry.secret,
@@ -675,10 +684,16 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         },
         credentials: cloud::credentials(project, env),
         budget_check: cloud::budget_check(project, env),
+        system_pool: cloud::system_pool(project, env),
         secrets,
         hosts,
         restores,
         failovers,
+        break_glass: if project.cloud.provider == scaffold_core::Provider::Azure {
+            cloud::azure_break_glass(env)
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -812,7 +827,9 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "The GitHub variables below; Terraform reads them as `TF_VAR_...` in the infrastructure workflow".to_owned(),
     );
     for var in &project.github_variables {
-        let set_in = if var.scope == "environment" {
+        let set_in = if let Some(environment) = &var.environment {
+            format!("GitHub: Settings → Environments → `{environment}` → Environment variables")
+        } else if var.scope == "environment" {
             "GitHub: Settings → Environments → each environment → Environment variables".to_owned()
         } else {
             "GitHub: Settings → Secrets and variables → Actions → Variables".to_owned()

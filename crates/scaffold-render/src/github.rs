@@ -494,10 +494,12 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
                 environment: e.name.clone(),
                 directory: e.names.terraform_dir.clone(),
                 identity: e.names.plan_identity.clone(),
+                // The plan identity's client id is a variable of the GitHub environment
+                // `<env>-plan` the plan job runs in.
                 client_id: (project.cloud.provider == Provider::Azure).then(|| {
                     format!(
                         "${{{{ vars.{} }}}}",
-                        scaffold_core::names::azure_plan_client_id_variable(&e.name)
+                        scaffold_core::names::AZURE_PLAN_CLIENT_ID
                     )
                 }),
             })

@@ -171,11 +171,109 @@ fn workflows_assume_only_identities_terraform_creates() {
                     "{name}: no plan identity trusts {subject}"
                 );
             }
+        } else if project.cloud.provider == scaffold_core::Provider::Azure {
+            // Azure follows the access model: every identity trusts exactly its tokens
+            // (plan identities the subject of `<env>-plan`, never pull requests as such).
+            for identity in project.identities() {
+                for token in &identity.tokens {
+                    assert!(
+                        terraform.contains(&format!("\"{}\"", token.subject)),
+                        "{name}: Terraform never trusts {} for {}",
+                        token.subject,
+                        identity.name
+                    );
+                }
+            }
+            assert!(
+                !terraform.contains(&project.oidc_pull_request_subject),
+                "{name}: an identity trusts every pull request"
+            );
         } else {
             assert!(
                 terraform.contains(&project.oidc_pull_request_subject),
                 "{name}: no plan identity trusts pull requests"
             );
+        }
+    }
+}
+
+/// The JSON keys of every `jsonencode({...})` a `azurerm_key_vault_secret` block writes, by
+/// the block's label.
+fn azure_secret_keys(text: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    use hcl_edit::structure::{BlockLabel, Body};
+    let body: Body = text.parse().expect("the datastores module parses");
+    let mut out = std::collections::BTreeMap::new();
+    for block in body.blocks().filter(|b| {
+        b.ident.as_str() == "resource"
+            && matches!(b.labels.first(), Some(BlockLabel::String(t)) if t.as_str() == "azurerm_key_vault_secret")
+    }) {
+        let Some(BlockLabel::String(label)) = block.labels.get(1) else {
+            continue;
+        };
+        for attribute in block.body.attributes() {
+            if let Expression::FuncCall(call) = &attribute.value
+                && let Some(Expression::Object(object)) = call.args.iter().next()
+            {
+                let keys = object
+                    .iter()
+                    .map(|(key, _)| match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(other) => other.to_string(),
+                    })
+                    .collect();
+                out.insert(label.as_str().to_owned(), keys);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn external_secrets_read_only_keys_that_azure_terraform_writes() {
+    for (name, project, files) in examples() {
+        if project.cloud.provider != scaffold_core::Provider::Azure || project.datastores.is_empty()
+        {
+            continue;
+        }
+        let written = azure_secret_keys(&files["infra/modules/datastores/main.tf"]);
+        for (path, doc) in documents(&files, "deploy/kubernetes/") {
+            if doc["kind"] != "ExternalSecret" {
+                continue;
+            }
+            for item in doc["spec"]["data"].as_sequence().into_iter().flatten() {
+                let key = item["remoteRef"]["key"].as_str().expect("remoteRef.key");
+                let Some(property) = item["remoteRef"]["property"].as_str() else {
+                    continue;
+                };
+                // The secret belongs to a datastore; Terraform writes it from that engine's block.
+                let (ds, admin) = project
+                    .environments
+                    .iter()
+                    .flat_map(|e| &e.datastores)
+                    .find_map(|d| {
+                        if d.secret == key {
+                            Some((d.datastore.clone(), false))
+                        } else if d.admin_secret == key {
+                            Some((d.datastore.clone(), true))
+                        } else {
+                            None
+                        }
+                    })
+                    .unwrap_or_else(|| panic!("{name}: {path}: {key} is no datastore secret"));
+                let engine = project.datastore(&ds).expect("datastore").engine;
+                let label = if admin {
+                    format!("{}_admin", engine.as_str())
+                } else {
+                    engine.as_str().to_owned()
+                };
+                assert!(
+                    written
+                        .get(&label)
+                        .is_some_and(|keys| keys.contains(property)),
+                    "{name}: {path} reads {property} of {key}, which Terraform's {label} secret does not write"
+                );
+            }
         }
     }
 }

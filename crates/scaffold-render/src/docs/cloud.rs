@@ -7,6 +7,7 @@
 //! workflows read, and the runbooks say where to find them. One function per
 //! fact keeps each cloud's spelling in one place.
 
+use scaffold_core::names;
 use scaffold_core::vocabulary::{Engine, Provider, Registry};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
@@ -155,7 +156,17 @@ pub fn facts(project: &Project) -> CloudFacts {
             kubernetes: "Azure Kubernetes Service (AKS)",
             secret_manager: "Azure Key Vault",
             workload_identity: "Microsoft Entra Workload ID",
-            ci_login: "`azure/login` signs in as a user-assigned managed identity through a federated credential; its client id comes from `vars.AZURE_CLIENT_ID` (deploy), `vars.AZURE_TERRAFORM_CLIENT_ID` (apply), `vars.AZURE_PLAN_CLIENT_ID_<ENVIRONMENT>` (plan, one repository variable per environment, because pull-request plans run outside GitHub environments) or `vars.AZURE_BUILD_CLIENT_ID` (push to ACR)".to_owned(),
+            ci_login: format!(
+                "`azure/login` signs in as a user-assigned managed identity through a federated credential, which matches the token's subject only: each job runs in the GitHub environment of its identity and reads that identity's client id from the environment's variables, `vars.{}` in `<env>` (deploy), `vars.{}` in `<env>-plan` (plan) and `vars.{}` in `<env>-infra` (apply){}",
+                names::AZURE_DEPLOY_CLIENT_ID,
+                names::AZURE_PLAN_CLIENT_ID,
+                names::AZURE_APPLY_CLIENT_ID,
+                if project.delivery.registry == Registry::Acr {
+                    format!(", or the repository variable `vars.{}` (push to ACR)", names::AZURE_BUILD_CLIENT_ID)
+                } else {
+                    String::new()
+                }
+            ),
             cli: "az",
             cli_login: "az login",
             shell_variables: vec![
@@ -196,11 +207,31 @@ pub fn credentials(project: &Project, env: &Environment) -> String {
         Provider::Gcp => format!(
             "gcloud container clusters get-credentials {cluster} --region {region} --project \"$GCP_PROJECT_ID\""
         ),
+        // AKS with Entra ID only: the kubeconfig runs kubelogin, switched to the Azure CLI's
+        // login (github.com/Azure/kubelogin, `convert-kubeconfig --login azurecli`).
         Provider::Azure => format!(
-            "az aks get-credentials --resource-group {} --name {cluster}",
+            "az aks get-credentials --resource-group {} --name {cluster} --overwrite-existing && kubelogin convert-kubeconfig --login azurecli",
             env.names.resource_group
         ),
     }
+}
+
+/// Azure: how a cluster administrator gets in when the normal path fails, as commands.
+///
+/// Normal access is `credentials` as a member of the environment's admin group. When Entra
+/// ID or that group is broken, an Owner of the subscription turns local accounts on for the
+/// incident, takes the static admin kubeconfig, and turns them off again; the next Terraform
+/// apply would turn them off too (`local_account_disabled = true`).
+pub fn azure_break_glass(env: &Environment) -> Vec<String> {
+    let rg = &env.names.resource_group;
+    let cluster = &env.names.cluster;
+    vec![
+        format!("az aks update --resource-group {rg} --name {cluster} --enable-local-accounts"),
+        format!(
+            "az aks get-credentials --resource-group {rg} --name {cluster} --admin --overwrite-existing"
+        ),
+        format!("az aks update --resource-group {rg} --name {cluster} --disable-local-accounts"),
+    ]
 }
 
 /// The command that writes a new value (read from `$NEW_URL`) into a secret-manager entry.
@@ -213,8 +244,10 @@ pub fn put_secret(project: &Project, env: &Environment, secret: &str) -> String 
         Provider::Gcp => format!(
             "printf '%s' \"$NEW_URL\" | gcloud secrets versions add {secret} --data-file=- --project \"$GCP_PROJECT_ID\""
         ),
+        // The secret is the JSON object of the datastore's connection forms: `NEW_URL` holds
+        // the whole object (the restore runbook edits the host in every form).
         Provider::Azure => format!(
-            "az keyvault secret set --vault-name {} --name {secret} --value \"$NEW_URL\"",
+            "az keyvault secret set --vault-name {} --name {secret} --content-type application/json --value \"$NEW_URL\"",
             env.key_vault
         ),
     }
@@ -281,25 +314,75 @@ pub fn restore_database(
                 "gcloud sql instances describe {resource}-restore --project \"$GCP_PROJECT_ID\" --format='value(ipAddresses[0].ipAddress)'"
             ),
         ],
-        Provider::Azure => {
-            let kind = if engine == Engine::Mysql {
-                "mysql"
-            } else {
-                "postgres"
-            };
-            vec![
-                format!(
-                    "az {kind} flexible-server backup list --resource-group {rg} --name {resource} --output table"
-                ),
-                format!(
-                    "az {kind} flexible-server restore --resource-group {rg} --name {resource}-restore --source-server {resource} --restore-time \"$RESTORE_TIME\""
-                ),
-                format!(
-                    "az {kind} flexible-server show --resource-group {rg} --name {resource}-restore --query fullyQualifiedDomainName --output tsv"
-                ),
-            ]
-        }
+        Provider::Azure => match engine {
+            // A database restores onto its own logical server (`az sql db restore`), next to
+            // the damaged one; the runbook swaps the names so the connection secret stays valid.
+            Engine::Sqlserver => {
+                let database = azure_database_name(project);
+                vec![
+                    format!(
+                        "az sql db show --resource-group {rg} --server {resource} --name {database} --query earliestRestoreDate --output tsv"
+                    ),
+                    format!(
+                        "az sql db restore --resource-group {rg} --server {resource} --name {database} --dest-name {database}_restore --time \"$RESTORE_TIME\""
+                    ),
+                    format!(
+                        "az sql server show --resource-group {rg} --name {resource} --query fullyQualifiedDomainName --output tsv"
+                    ),
+                ]
+            }
+            _ => {
+                // A restored flexible server keeps its source's network (the delegated subnet
+                // and private DNS zone), so the nodes reach it as they reach the source.
+                let kind = if engine == Engine::Mysql {
+                    "mysql"
+                } else {
+                    "postgres"
+                };
+                vec![
+                    format!(
+                        "az {kind} flexible-server backup list --resource-group {rg} --name {resource} --output table"
+                    ),
+                    format!(
+                        "az {kind} flexible-server restore --resource-group {rg} --name {resource}-restore --source-server {resource} --restore-time \"$RESTORE_TIME\""
+                    ),
+                    format!(
+                        "az {kind} flexible-server show --resource-group {rg} --name {resource}-restore --query fullyQualifiedDomainName --output tsv"
+                    ),
+                ]
+            }
+        },
     }
+}
+
+/// Azure: the database Terraform creates on every SQL server of the app (the app's name with
+/// `_` for `-`).
+pub fn azure_database_name(project: &Project) -> String {
+    project.app.name.replace('-', "_")
+}
+
+/// The commands that point the services at a restored database without touching its
+/// connection secret, where the cloud restores next to the original under another name
+/// (Azure SQL Database): `None` where the runbook rewrites the secret instead.
+pub fn swap_restored_database(
+    project: &Project,
+    env: &Environment,
+    engine: Engine,
+    resource: &str,
+) -> Option<Vec<String>> {
+    if project.cloud.provider != Provider::Azure || engine != Engine::Sqlserver {
+        return None;
+    }
+    let rg = &env.names.resource_group;
+    let database = azure_database_name(project);
+    Some(vec![
+        format!(
+            "az sql db rename --resource-group {rg} --server {resource} --name {database} --new-name {database}_damaged"
+        ),
+        format!(
+            "az sql db rename --resource-group {rg} --server {resource} --name {database}_restore --new-name {database}"
+        ),
+    ])
 }
 
 /// The commands that bring a database of `engine` back in `dr_region` from its cross-region backups.
@@ -376,16 +459,58 @@ pub fn failover_database(
                 "gcloud sql backups restore \"$BACKUP_ID\" --restore-instance {resource}-dr --backup-instance {resource} --project \"$GCP_PROJECT_ID\""
             ),
         ],
+        Provider::Azure => match engine {
+            // Geo-redundant backups of a database restore onto a server in the recovery region,
+            // created first with the same administrator.
+            Engine::Sqlserver => {
+                let database = azure_database_name(project);
+                // The administrator's password is in the datastore's admin secret (JSON).
+                let admin_secret = env
+                    .datastores
+                    .iter()
+                    .find(|d| d.resource == resource)
+                    .map_or(String::new(), |d| d.admin_secret.clone());
+                vec![
+                    format!(
+                        "az sql server create --resource-group {rg} --name {resource}-dr --location {dr_region} --admin-user \"$(az sql server show --resource-group {rg} --name {resource} --query administratorLogin --output tsv)\" --admin-password \"$(az keyvault secret show --vault-name {} --name {admin_secret} --query value --output tsv | jq -r .password)\"",
+                        env.key_vault
+                    ),
+                    // azure-cli: `sql db geo-backup show` gives the recoverable database's id.
+                    format!(
+                        "az sql db geo-backup restore --resource-group {rg} --dest-server {resource}-dr --dest-database {database} --geo-backup-id \"$(az sql db geo-backup show --resource-group {rg} --server {resource} --database {database} --query id --output tsv)\""
+                    ),
+                    format!(
+                        "az sql server show --resource-group {rg} --name {resource}-dr --query fullyQualifiedDomainName --output tsv"
+                    ),
+                ]
+            }
+            _ => {
+                let kind = if engine == Engine::Mysql {
+                    "mysql"
+                } else {
+                    "postgres"
+                };
+                vec![format!(
+                    "az {kind} flexible-server geo-restore --resource-group {rg} --name {resource}-dr --source-server {resource} --location {dr_region}"
+                )]
+            }
+        },
+    }
+}
+
+/// The node pool cluster add-ons run on beside the workloads' pool, as "fewest to most"
+/// nodes, where the cloud's Terraform creates one: AKS keeps a system pool of the same VM
+/// size (`system_node_min_count` / `system_node_max_count` of the cluster module), tainted
+/// with `only_critical_addons_enabled` so it hosts critical system pods such as CoreDNS and
+/// metrics-server (learn.microsoft.com/azure/aks/use-system-pools). `None` where the
+/// workloads' pool is the only one.
+pub fn system_pool(project: &Project, env: &Environment) -> Option<String> {
+    match project.cloud.provider {
         Provider::Azure => {
-            let kind = if engine == Engine::Mysql {
-                "mysql"
-            } else {
-                "postgres"
-            };
-            vec![format!(
-                "az {kind} flexible-server geo-restore --resource-group {rg} --name {resource}-dr --source-server {resource} --location {dr_region}"
-            )]
+            let (min, max) = crate::terraform::azure::system_nodes(env);
+            Some(format!("{min} to {max}"))
         }
+        Provider::Aws | Provider::Gcp => None,
     }
 }
 
@@ -424,9 +549,18 @@ pub fn annotate_service_account(
         Provider::Gcp => format!(
             "iam.gke.io/gcp-service-account=\"{identity}@${{GCP_PROJECT_ID}}.iam.gserviceaccount.com\""
         ),
+        // The client id is the GitHub variable the environment root's output was recorded as.
         Provider::Azure => format!(
-            "azure.workload.identity/client-id=\"$(az identity show --resource-group {} --name {identity} --query clientId --output tsv)\"",
-            env.names.resource_group
+            "azure.workload.identity/client-id=\"$(gh variable get {} --env {})\"",
+            names::azure_workload_client_id_variable(
+                project
+                    .services
+                    .iter()
+                    .zip(&env.services)
+                    .find(|(_, s)| s.workload_identity == identity)
+                    .map_or(identity, |(svc, _)| svc.name.as_str())
+            ),
+            env.names.github_environment
         ),
     };
     format!(

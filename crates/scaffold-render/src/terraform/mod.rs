@@ -28,7 +28,7 @@ const ENVIRONMENT_FILES: &[&str] = &[
 ];
 
 pub(crate) mod aws;
-mod azure;
+pub(crate) mod azure;
 mod gcp;
 #[cfg(test)]
 mod references;

@@ -1228,9 +1228,10 @@ fn every_aws_command_in_the_docs_names_what_terraform_creates() {
         {
             for (i, _) in text.match_indices("terraform -chdir=") {
                 let rest = &text[i + "terraform -chdir=".len()..];
-                let mut words = rest.split_whitespace();
+                // `terraform -chdir=DIR output [-raw|-json] NAME`: flags are skipped.
+                let mut words = rest.split_whitespace().filter(|w| !w.starts_with('-'));
                 let (Some(dir), Some("output"), Some(name)) =
-                    (words.next(), words.next(), words.next())
+                    (rest.split_whitespace().next(), words.nth(1), words.next())
                 else {
                     continue;
                 };
