@@ -373,15 +373,32 @@ pub fn azure_plan_client_id_variable(env: &str) -> String {
     format!("AZURE_PLAN_CLIENT_ID_{}", env_var_prefix(env))
 }
 
-/// The GitHub variables the workflows need on `provider`, for environments `envs`.
+/// The repository variable holding the id of the Google Cloud project environment `env`
+/// lives in: `GCP_PROJECT_ID`, the shared project that also holds the Terraform state and
+/// the GitHub workload identity pool, or `GCP_PROJECT_ID_<ENV>` for an environment with
+/// `separate_account = true`.
+///
+/// A repository variable, not an environment one: the environment's plan, apply and
+/// deploy jobs run in three different GitHub environments and all need it.
+pub fn gcp_project_id_variable(env: &str, separate_account: bool) -> String {
+    if separate_account {
+        format!("GCP_PROJECT_ID_{}", env_var_prefix(env))
+    } else {
+        "GCP_PROJECT_ID".to_owned()
+    }
+}
+
+/// The GitHub variables the workflows need on `provider`, for environments `envs`, of
+/// which those in `separate` live in their own account, project or subscription.
 ///
 /// Ids of the cloud account, project or subscription are repository variables:
 /// CI build jobs and pull-request plans run outside GitHub environments and
-/// read them too, and the bootstrap places every environment in one account.
+/// read them too.
 pub fn github_variables(
     provider: Provider,
     runners: Runners,
     envs: &[&str],
+    separate: &[&str],
 ) -> Vec<GithubVariable> {
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
@@ -395,18 +412,31 @@ pub fn github_variables(
             "repository",
             "the 12-digit AWS account id every environment is deployed to",
         )],
-        Provider::Gcp => vec![
-            var(
-                "GCP_PROJECT_ID",
-                "repository",
-                "the id of the Google Cloud project every environment is deployed to",
-            ),
-            var(
-                "GCP_PROJECT_NUMBER",
-                "repository",
-                "the numeric project number of that project (workload identity federation needs it)",
-            ),
-        ],
+        Provider::Gcp => {
+            let mut vars = vec![
+                var(
+                    "GCP_PROJECT_ID",
+                    "repository",
+                    "the id of the Google Cloud project holding the Terraform state, the GitHub workload identity pool and every environment without a project of its own",
+                ),
+                var(
+                    "GCP_PROJECT_NUMBER",
+                    "repository",
+                    "the numeric project number of that project (the workload identity provider's name contains it)",
+                ),
+            ];
+            for env in separate {
+                vars.push(GithubVariable {
+                    name: gcp_project_id_variable(env, true),
+                    scope: "repository".to_owned(),
+                    description: format!(
+                        "the id of the Google Cloud project of the `{env}` environment (`separate_account = true`)"
+                    ),
+                    output: None,
+                });
+            }
+            vars
+        }
         Provider::Azure => {
             let mut vars = vec![
                 var(

@@ -1081,6 +1081,11 @@ impl Project {
                 .iter()
                 .map(|e| e.name.as_str())
                 .collect::<Vec<_>>(),
+            &environments
+                .iter()
+                .filter(|e| e.separate_account)
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>(),
         );
         Ok(Project {
             deploy_branches,

@@ -316,6 +316,8 @@ struct RemoteKey {
     secret_key: String,
     /// The secret manager entry.
     remote: String,
+    /// The key inside the entry's JSON object (`url`), where the entry holds one.
+    property: Option<String>,
 }
 
 /// One alert rule of the PrometheusRule of an environment.
@@ -511,6 +513,9 @@ fn overlay_context<'a>(
         .zip(&env.services)
         .map(|(service, names)| {
             let host = names.host.clone();
+            // On GCP each datastore's secret holds a JSON object of its secret properties
+            // (MODEL.md, datastore facts): the URL, and the instance CA where clients need it.
+            let json = project.cloud.provider == scaffold_core::Provider::Gcp;
             let remote_keys = project
                 .service(&service.name)
                 .map(|s| {
@@ -520,11 +525,29 @@ fn overlay_context<'a>(
                             env.datastores
                                 .iter()
                                 .find(|d| d.datastore == ds.name)
-                                .map(|d| RemoteKey {
-                                    secret_key: ds.env_var.clone(),
-                                    remote: d.secret.clone(),
+                                .map(|d| {
+                                    let mut keys = vec![RemoteKey {
+                                        secret_key: ds.env_var.clone(),
+                                        remote: d.secret.clone(),
+                                        property: json.then(|| {
+                                            scaffold_core::datastore::Property::Url.key().to_owned()
+                                        }),
+                                    }];
+                                    if let (true, Some(ca)) = (json, &ds.ca_file) {
+                                        keys.push(RemoteKey {
+                                            secret_key: ca.secret_key.clone(),
+                                            remote: d.secret.clone(),
+                                            property: Some(
+                                                scaffold_core::datastore::Property::Ca
+                                                    .key()
+                                                    .to_owned(),
+                                            ),
+                                        });
+                                    }
+                                    keys
                                 })
                         })
+                        .flatten()
                         .collect()
                 })
                 .unwrap_or_default();

@@ -162,10 +162,25 @@ fn workflows_assume_only_identities_terraform_creates() {
                 );
             }
         }
-        assert!(
-            terraform.contains(&project.oidc_pull_request_subject),
-            "{name}: no plan identity trusts pull requests"
-        );
+        if project.cloud.provider == scaffold_core::Provider::Gcp {
+            // GCP trusts exactly the access model's tokens (plans from `<env>-plan`
+            // environments); terraform::gcp::tests evaluates the rendered trust claim by claim.
+            for identity in project.identities() {
+                for token in &identity.tokens {
+                    assert!(
+                        terraform.contains(&token.subject),
+                        "{name}: {} does not trust {}",
+                        identity.name,
+                        token.subject
+                    );
+                }
+            }
+        } else {
+            assert!(
+                terraform.contains(&project.oidc_pull_request_subject),
+                "{name}: no plan identity trusts pull requests"
+            );
+        }
     }
 }
 
