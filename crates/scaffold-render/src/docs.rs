@@ -259,6 +259,10 @@ pub struct RestoreDoc {
     pub scheme: &'static str,
     /// The engine's port.
     pub port: u16,
+    /// What the repoint step does, in words (after "Point the services at the restored instance: ").
+    pub repoint_sentence: String,
+    /// The commands that point the datastore's secrets at `$NEW_HOST`, the restored instance.
+    pub repoint: Vec<String>,
 }
 
 /// One service as the docs describe it.
@@ -490,8 +494,15 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
                 Some((ds, entry))
             })
     };
-    let restore_doc =
-        |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
+    let restore_doc = |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| {
+        let admin_secret = env
+            .datastores
+            .iter()
+            .find(|d| d.datastore == ds.name)
+            .map(|d| d.admin_secret.as_str());
+        let (repoint_sentence, repoint) =
+            cloud::repoint_secrets(project, env, resource, secret, admin_secret);
+        RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
             product: ds.offering.product,
@@ -502,7 +513,10 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
             port: ds.cloud_port,
-        };
+            repoint_sentence,
+            repoint,
+        }
+    };
     let restores = databases()
         .map(|(ds, entry)| {
             restore_doc(
@@ -783,5 +797,7 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     list
 }
 
+#[cfg(test)]
+mod gcp_tests;
 #[cfg(test)]
 mod tests;

@@ -540,6 +540,20 @@ struct BootstrapContext<'a> {
     redis_auth_role_id: &'static str,
     /// Its permissions.
     redis_auth_permissions: &'static [&'static str],
+    /// Per environment, the commands a project owner runs to reach its clusters when no
+    /// cluster administrator can.
+    break_glass: Vec<BreakGlass>,
+}
+
+/// The break-glass commands of one environment.
+#[derive(Serialize, Debug)]
+struct BreakGlass {
+    /// The environment.
+    environment: String,
+    /// The shell variable holding its project id (`$GCP_PROJECT_ID`).
+    project: String,
+    /// The command that writes its cluster's credentials (the runbooks' command).
+    credentials: String,
 }
 
 /// The Terraform variable holding the project id of a separate environment.
@@ -756,6 +770,15 @@ fn bootstrap_context(project: &Project, kinds: Kinds) -> BootstrapContext<'_> {
         attribute_condition: access::attribute_condition(project),
         redis_auth_role_id: access::REDIS_AUTH_READER_ROLE_ID,
         redis_auth_permissions: access::REDIS_AUTH_READER_PERMISSIONS,
+        break_glass: project
+            .environments
+            .iter()
+            .map(|e| BreakGlass {
+                environment: e.name.clone(),
+                project: format!("${}", gcp_project_id_variable(&e.name, e.separate_account)),
+                credentials: crate::docs::cloud::credentials(project, e),
+            })
+            .collect(),
     }
 }
 
