@@ -69,6 +69,9 @@ pub struct CloudFacts {
     pub dr_backup_phrase: String,
     /// The same as a sentence (empty without a disaster-recovery region).
     pub dr_backup_sentence: String,
+    /// What enforces NetworkPolicies in the cluster the Terraform creates, where the
+    /// cloud's engineer has stated it (`None` prints nothing).
+    pub network_policy_engine: Option<&'static str>,
 }
 
 /// Whether some datastore is a relational database.
@@ -140,6 +143,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             restore_terraform_note: format!("Terraform still manages the original instance and writes its URL into the {} entry, so the next `apply` of that environment would point the services back at the damaged data.", "AWS Secrets Manager"),
             dr_backup_phrase: copied_phrase.clone(),
             dr_backup_sentence: copied_sentence.clone(),
+            network_policy_engine: None,
         },
         Provider::Gcp => CloudFacts {
             display: "Google Cloud",
@@ -180,6 +184,7 @@ pub fn facts(project: &Project) -> CloudFacts {
                     format!("No database is declared, so no backup is kept in `{dr}`; the rest is rebuilt there from Git.")
                 }
             }),
+            network_policy_engine: Some("GKE Dataplane V2 (eBPF, `datapath_provider = \"ADVANCED_DATAPATH\"` in the cluster module)"),
         },
         Provider::Azure => CloudFacts {
             display: "Azure",
@@ -218,6 +223,8 @@ pub fn facts(project: &Project) -> CloudFacts {
             restore_terraform_note: format!("Terraform still manages the original instance and writes its URL into the {} entry, so the next `apply` of that environment would point the services back at the damaged data.", "Azure Key Vault"),
             dr_backup_phrase: copied_phrase,
             dr_backup_sentence: copied_sentence,
+            // The cluster module's `network_policy = "cilium"`.
+            network_policy_engine: Some("Cilium (Azure CNI powered by Cilium, `network_policy = \"cilium\"` in the cluster module)"),
         },
     }
 }

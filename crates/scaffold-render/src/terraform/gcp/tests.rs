@@ -1034,6 +1034,23 @@ fn clusters_have_the_sizes_and_locations_the_model_states() {
                 "{name}: the DNS endpoint is reachable from GitHub-hosted runners only when they are used"
             );
         }
+        // The handbook states the sizes that are rendered.
+        let docs = render_family(&project, "docs").expect("docs render");
+        let handbook = &docs[crate::docs::HANDBOOK_PATH];
+        let row: String = project
+            .environments
+            .iter()
+            .map(|e| {
+                format!(
+                    " {} to {} × `{}` |",
+                    e.sizing.nodes_min, e.sizing.nodes_max, e.sizing.node_type
+                )
+            })
+            .collect();
+        assert!(
+            handbook.contains(&format!("| Nodes |{row}")),
+            "{name}: the handbook's node sizes are not the rendered ones"
+        );
         let module = &files["infra/modules/cluster/main.tf"];
         for port in super::WEBHOOK_PORTS {
             assert!(
