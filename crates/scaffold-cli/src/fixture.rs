@@ -50,7 +50,10 @@ pub fn add(project: &Project, files: &mut Files) {
             format!("fixture/services/{}.txt", service.name),
             format!(
                 "# {HEADER}\nservice {}\nport {}\n",
-                service.name, service.port
+                service.name,
+                service
+                    .port
+                    .map_or_else(|| "none".to_owned(), |p| p.to_string())
             ),
         );
     }

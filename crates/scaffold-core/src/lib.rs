@@ -12,18 +12,24 @@
 pub mod access;
 pub mod alerts;
 pub mod answers;
+pub mod connection;
 pub mod datastore;
 pub mod defaults;
 pub mod error;
 pub mod names;
 pub mod project;
+pub mod regions;
+pub mod schema;
 pub mod sizing;
 pub mod vocabulary;
 
 pub use answers::Answers;
+pub use connection::{Connection, ConnectionVariables};
+pub use datastore::ConnectionForm;
 pub use error::{AnswersError, Problem};
 pub use project::{Datastore, Environment, Project, Repository, Service};
 pub use sizing::{Sizing, Targets};
 pub use vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier, WorkloadKind,
 };

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::alerts::{Alert, alerts};
-use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers};
+use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers, ServiceAnswers};
+use crate::connection::{Connection, ConnectionVariables, conventional_variables, valid_variable};
 use crate::datastore::{
-    CaFile, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust, Version,
+    CaFile, ConnectionForm, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust,
+    Version,
 };
 use crate::error::{AnswersError, Problem};
 use crate::names::{
@@ -21,7 +23,8 @@ use crate::names::{
 };
 use crate::sizing::{Sizing, Targets};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier, WorkloadKind,
 };
 
 /// What the CLI learned from the repository, handed to the pure model.
@@ -117,7 +120,7 @@ pub struct Cloud {
     pub region_assumed: bool,
 }
 
-/// One service, resolved.
+/// One service, resolved: what the platform assumes of the app (its contract).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Service {
     /// The service's name.
@@ -130,24 +133,51 @@ pub struct Service {
     pub path: String,
     /// `path` with a trailing `/`, or empty for the root: prefix it to a file name.
     pub dir: String,
-    /// The port.
-    pub port: u16,
-    /// The liveness endpoint.
-    pub health_path: String,
-    /// The readiness endpoint.
-    pub readiness_path: String,
-    /// The metrics endpoint, or `None` when the runtime exposes none.
+    /// Web, gRPC, worker or job.
+    pub kind: ServiceKind,
+    /// The Kubernetes object that runs it (from the kind and the delivery strategy).
+    pub workload: WorkloadKind,
+    /// The port it listens on: `Some` exactly for web and gRPC services.
+    pub port: Option<u16>,
+    /// When it runs: a five-field cron expression, `Some` exactly for jobs.
+    pub schedule: Option<String>,
+    /// The HTTP liveness endpoint: `Some` exactly for web services (gRPC services
+    /// answer the gRPC health protocol; workers and jobs have none).
+    pub health_path: Option<String>,
+    /// The HTTP readiness endpoint: `Some` exactly for web services.
+    pub readiness_path: Option<String>,
+    /// The Prometheus metrics endpoint on `port`, or `None` when it exposes none.
     pub metrics_path: Option<String>,
     /// Datastores the service connects to, in the order given.
     pub uses: Vec<String>,
-    /// Reachable from outside the cluster.
+    /// How it reads each datastore in `uses`, in `uses` order.
+    pub connections: Vec<Connection>,
+    /// Reachable from outside the cluster (web services only).
     pub public: bool,
     /// The numeric user the image runs as.
     pub uid: u32,
-    /// Whether the Dockerfile can declare a `HEALTHCHECK`.
+    /// Whether the runtime image has a shell (for `preStop` hooks and `exec` probes).
+    pub shell: bool,
+    /// Whether the Dockerfile can declare an HTTP `HEALTHCHECK` (a web service whose
+    /// image has the tools to run one).
     pub image_healthcheck: bool,
     /// Derived names.
     pub names: ServiceNames,
+}
+
+impl Service {
+    /// Whether the service listens on a port (web and gRPC), and so gets a Kubernetes `Service`.
+    pub fn listens(&self) -> bool {
+        self.port.is_some()
+    }
+
+    /// The environment variable names the service reads its datastores from, in `uses` order.
+    pub fn connection_variables(&self) -> Vec<&str> {
+        self.connections
+            .iter()
+            .flat_map(|c| c.variables.parts().into_iter().map(|(_, name)| name))
+            .collect()
+    }
 }
 
 /// One datastore, resolved.
@@ -172,8 +202,6 @@ pub struct Datastore {
     pub local_port: u16,
     /// The local container image with its tag, such as `postgres:16`.
     pub local_image: String,
-    /// The environment variable holding the connection URL, such as `DB_URL`.
-    pub env_var: String,
     /// The connection URL for local development (host = the compose service name).
     pub local_url: String,
     /// The throwaway credentials of the local container.
@@ -418,6 +446,268 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     })
 }
 
+/// Whether `path` is an absolute HTTP path without whitespace or quoting characters.
+fn valid_http_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.contains(char::is_whitespace)
+        && !path.contains(['"', '\'', '\\', '`', '$'])
+}
+
+/// The service's kind: the answer, else `web`.
+fn resolve_kind(
+    svc: &ServiceAnswers,
+    i: usize,
+    language: Language,
+    p: &mut Problems<'_>,
+) -> ServiceKind {
+    let kind = svc.kind.unwrap_or(ServiceKind::Web);
+    if language == Language::Static && kind != ServiceKind::Web {
+        p.push(
+            format!("services[{i}].kind"),
+            format!("a static site is served over HTTP, so it cannot be a {kind} service"),
+            "remove `kind`, or choose the language the service is written in",
+        );
+        return ServiceKind::Web;
+    }
+    kind
+}
+
+/// The port: the answer or the language's default for listening services, `None` for the others.
+fn resolve_port(
+    svc: &ServiceAnswers,
+    i: usize,
+    language: Language,
+    kind: ServiceKind,
+    p: &mut Problems<'_>,
+) -> Option<u16> {
+    let at = format!("services[{i}].port");
+    if !kind.listens() {
+        if svc.port.is_some() {
+            p.push(
+                at,
+                format!("a {kind} service listens on no port"),
+                format!("remove `port`, or set `kind = \"web\"` (or `\"grpc\"`) if `{}` serves requests", svc.name),
+            );
+        }
+        return None;
+    }
+    Some(match svc.port {
+        None => language.default_port(),
+        Some(port) if (1024..=65535).contains(&port) => port as u16,
+        Some(port) if (1..1024).contains(&port) => {
+            p.push(at, format!("port {port} is privileged"), "containers run as a non-root user without capabilities, so use a port from 1024 to 65535, such as 8080");
+            language.default_port()
+        }
+        Some(port) => {
+            p.push(
+                at,
+                format!("port {port} is out of range"),
+                "use a port from 1024 to 65535",
+            );
+            language.default_port()
+        }
+    })
+}
+
+/// Checks a Kubernetes `CronJob` schedule: five fields or a macro such as `@daily`.
+pub fn check_cron(expression: &str) -> Result<(), String> {
+    const MACROS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    if expression.starts_with('@') {
+        return if MACROS.contains(&expression) {
+            Ok(())
+        } else {
+            Err(format!("the macros are {}", MACROS.join(", ")))
+        };
+    }
+    const MONTHS: &[&str] = &[
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!("it has {} fields, not 5", fields.len()));
+    }
+    let specs: [(&str, u32, u32, &[&str], u32); 5] = [
+        ("minute", 0, 59, &[], 0),
+        ("hour", 0, 23, &[], 0),
+        ("day of month", 1, 31, &[], 0),
+        ("month", 1, 12, MONTHS, 1),
+        ("day of week", 0, 6, DAYS, 0),
+    ];
+    for (field, (what, min, max, names, first)) in fields.iter().zip(specs) {
+        let value = |text: &str| -> Result<u32, String> {
+            if let Some(index) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+                return Ok(index as u32 + first);
+            }
+            match text.parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(format!("the {what} `{text}` is not from {min} to {max}")),
+            }
+        };
+        for item in field.split(',') {
+            let (range, step) = match item.split_once('/') {
+                Some((range, step)) => (range, Some(step)),
+                None => (item, None),
+            };
+            if let Some(step) = step
+                && !step.parse::<u32>().is_ok_and(|s| s >= 1 && s <= max)
+            {
+                return Err(format!("the {what} step `{step}` is not from 1 to {max}"));
+            }
+            if range == "*" || range == "?" {
+                continue;
+            }
+            match range.split_once('-') {
+                Some((low, high)) => {
+                    if value(low)? > value(high)? {
+                        return Err(format!("the {what} range `{range}` runs backwards"));
+                    }
+                }
+                None => {
+                    value(range)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How the service reads each datastore in `uses`: the answered form and variables, else the
+/// language's convention; checked against the engines and each other.
+fn resolve_connections(
+    svc: &ServiceAnswers,
+    i: usize,
+    language: Language,
+    uses: &[String],
+    engines: &BTreeMap<&str, Engine>,
+    p: &mut Problems<'_>,
+) -> Vec<Connection> {
+    for name in svc.connections.keys() {
+        if !uses.contains(name) {
+            p.push(
+                format!("services[{i}].connections.{name}"),
+                format!("`{}` does not use `{name}`", svc.name),
+                format!("add `{name}` to `uses`, or remove this connection"),
+            );
+        }
+    }
+    let mut connections = Vec::new();
+    let mut first_database = true;
+    let mut first_cache = true;
+    for name in uses {
+        let Some(&engine) = engines.get(name.as_str()) else {
+            continue;
+        };
+        let first = if engine.is_database() {
+            std::mem::replace(&mut first_database, false)
+        } else {
+            std::mem::replace(&mut first_cache, false)
+        };
+        let answer = svc.connections.get(name).cloned().unwrap_or_default();
+        let at = |key: &str| format!("services[{i}].connections.{name}.{key}");
+        let default_form = language.connection_form(engine);
+        let form = match answer.form {
+            Some(form) if !form.fits(engine) => {
+                p.push(
+                    at("form"),
+                    format!("a {engine} client does not read the `{form}` form"),
+                    format!("use one of {}", ConnectionForm::allowed_for(engine)),
+                );
+                default_form
+            }
+            Some(form) => form,
+            None => default_form,
+        };
+        let conventional =
+            conventional_variables(form, engine, name, first, &language.connection_names());
+        if !form.separate_credentials() {
+            for (key, value) in [
+                ("username_variable", &answer.username_variable),
+                ("password_variable", &answer.password_variable),
+            ] {
+                if value.is_some() {
+                    p.push(
+                        at(key),
+                        format!("the `{form}` form carries the credentials inside the connection"),
+                        format!(
+                            "remove `{key}`; only the `jdbc` form has separate credential variables"
+                        ),
+                    );
+                }
+            }
+        }
+        let assumed = answer.variable.is_none();
+        let variables = ConnectionVariables {
+            connection: answer.variable.clone().unwrap_or(conventional.connection),
+            username: form
+                .separate_credentials()
+                .then(|| answer.username_variable.clone().or(conventional.username))
+                .flatten(),
+            password: form
+                .separate_credentials()
+                .then(|| answer.password_variable.clone().or(conventional.password))
+                .flatten(),
+        };
+        for (key, value) in [
+            ("variable", Some(&variables.connection)),
+            ("username_variable", variables.username.as_ref()),
+            ("password_variable", variables.password.as_ref()),
+        ] {
+            if let Some(value) = value
+                && !valid_variable(value)
+            {
+                p.push(
+                    at(key),
+                    format!("`{value}` is not an environment variable name"),
+                    "use letters, digits and `_`, not starting with a digit, such as `DATABASE_URL`",
+                );
+            }
+        }
+        connections.push(Connection {
+            datastore: name.clone(),
+            engine,
+            form,
+            variables,
+            assumed,
+        });
+    }
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for connection in &connections {
+        for (_, variable) in connection.variables.parts() {
+            let reserved = RESERVED_VARIABLES.contains(&variable);
+            let clash = seen.insert(variable, &connection.datastore);
+            if reserved || clash.is_some() {
+                let with = clash.map_or_else(
+                    || "scaffold sets it for every service".to_owned(),
+                    |other| format!("the connection to `{other}` uses it too"),
+                );
+                p.push(
+                    format!("services[{i}].connections.{}", connection.datastore),
+                    format!("`{}` reads `{variable}` twice", svc.name),
+                    format!("{with}; name another variable with `variable = \"...\"`"),
+                );
+            }
+        }
+    }
+    connections
+}
+
+/// Variables scaffold sets on every service, which no connection may reuse.
+const RESERVED_VARIABLES: &[&str] = &[
+    "PORT",
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_SDK_DISABLED",
+];
+
 fn valid_hostname(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 253
@@ -496,8 +786,16 @@ impl Problems<'_> {
 impl Project {
     /// Parses and resolves `scaffold.toml` text in one step.
     pub fn from_toml(source: &str, facts: &Facts) -> Result<Project, AnswersError> {
-        let parsed = Answers::parse(source)?;
-        Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed))
+        // Type problems and the semantic problems of the values that passed, in one list.
+        let parsed = Answers::read(source)?;
+        let resolved = Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed));
+        if parsed.problems.is_empty() {
+            return resolved;
+        }
+        let semantic = resolved.err().map(|e| e.problems().to_vec());
+        Err(AnswersError::Invalid {
+            problems: parsed.combine(&semantic.unwrap_or_default()),
+        })
     }
 
     /// Validates `answers` and fills in defaults and derived values.
@@ -726,6 +1024,12 @@ impl Project {
             }
         }
 
+        let engines: BTreeMap<&str, Engine> = answers
+            .datastores
+            .iter()
+            .filter_map(|ds| Some((ds.name.as_str(), ds.engine?)))
+            .collect();
+
         // [[services]]
         if answers.services.is_empty() {
             p.push(
@@ -804,32 +1108,41 @@ impl Project {
                     format!("use one of {allowed}"),
                 );
             }
-            let port = match svc.port {
-                None => language.default_port(),
-                Some(port) if (1024..=65535).contains(&port) => port as u16,
-                Some(port) if (1..1024).contains(&port) => {
-                    p.push(at("port"), format!("port {port} is privileged"), "containers run as a non-root user without capabilities, so use a port from 1024 to 65535, such as 8080");
-                    language.default_port()
+            let kind = resolve_kind(svc, i, language, p);
+            let port = resolve_port(svc, i, language, kind, p);
+            let schedule = match (&svc.schedule, kind) {
+                (Some(expression), ServiceKind::Job) => {
+                    if let Err(message) = check_cron(expression) {
+                        p.push(at("schedule"), format!("`{expression}` is not a cron schedule: {message}"), "write five fields `minute hour day-of-month month day-of-week`, such as `\"0 3 * * *\"` for 03:00 every day, or a macro such as `@hourly`");
+                    }
+                    Some(expression.clone())
                 }
-                Some(port) => {
+                (None, ServiceKind::Job) => {
                     p.push(
-                        at("port"),
-                        format!("port {port} is out of range"),
-                        "use a port from 1024 to 65535",
+                        format!("services[{i}]"),
+                        format!("job `{}` has no `schedule`", svc.name),
+                        "add `schedule = \"0 3 * * *\"` (five cron fields: minute hour day-of-month month day-of-week)",
                     );
-                    language.default_port()
+                    Some("0 3 * * *".to_owned())
                 }
+                (Some(_), _) => {
+                    p.push(
+                        at("schedule"),
+                        format!("a {kind} service does not run on a schedule"),
+                        "remove `schedule`, or set `kind = \"job\"`",
+                    );
+                    None
+                }
+                (None, _) => None,
             };
-            let mut http_path = |key: &str, value: &Option<String>, default: &str| -> String {
+            let http_path = |p: &mut Problems<'_>,
+                             key: &str,
+                             value: &Option<String>,
+                             default: &str|
+             -> String {
                 match value {
                     None => default.to_owned(),
-                    Some(v)
-                        if v.starts_with('/')
-                            && !v.contains(char::is_whitespace)
-                            && !v.contains(['"', '\'', '\\', '`', '$']) =>
-                    {
-                        v.clone()
-                    }
+                    Some(v) if valid_http_path(v) => v.clone(),
                     Some(v) => {
                         p.push(
                             at(key),
@@ -845,11 +1158,64 @@ impl Project {
             } else {
                 ("/health", "/ready")
             };
-            let health_path = http_path("health_path", &svc.health_path, default_health);
-            let readiness_path = http_path("readiness_path", &svc.readiness_path, default_ready);
-            let metrics_path = language
-                .has_metrics()
-                .then(|| http_path("metrics_path", &svc.metrics_path, "/metrics"));
+            let (health_path, readiness_path) = if kind.serves_http() {
+                (
+                    Some(http_path(
+                        p,
+                        "health_path",
+                        &svc.health_path,
+                        default_health,
+                    )),
+                    Some(http_path(
+                        p,
+                        "readiness_path",
+                        &svc.readiness_path,
+                        default_ready,
+                    )),
+                )
+            } else {
+                for (key, value) in [
+                    ("health_path", &svc.health_path),
+                    ("readiness_path", &svc.readiness_path),
+                ] {
+                    if value.is_some() {
+                        let why = if kind == ServiceKind::Grpc {
+                            "gRPC services are probed with the gRPC health protocol (`grpc.health.v1.Health`)"
+                        } else {
+                            "workers and jobs answer no HTTP requests, so they have no HTTP probes"
+                        };
+                        p.push(
+                            at(key),
+                            format!("a {kind} service has no HTTP {}", key.replace('_', " ")),
+                            format!("remove `{key}`: {why}"),
+                        );
+                    }
+                }
+                (None, None)
+            };
+            let metrics_path = match svc.metrics_path.as_deref() {
+                Some("none") => None,
+                Some(_) if !kind.serves_http() => {
+                    p.push(
+                        at("metrics_path"),
+                        format!(
+                            "a {kind} service serves no HTTP metrics endpoint scaffold can scrape"
+                        ),
+                        "remove `metrics_path`, or write `metrics_path = \"none\"`",
+                    );
+                    None
+                }
+                Some(_) if !language.has_metrics() => {
+                    p.push(
+                        at("metrics_path"),
+                        format!("a {language} service is served by nginx, which has no application metrics"),
+                        "remove `metrics_path`, or write `metrics_path = \"none\"`",
+                    );
+                    None
+                }
+                value => (kind.serves_http() && language.has_metrics())
+                    .then(|| http_path(p, "metrics_path", &value.map(str::to_owned), "/metrics")),
+            };
             let uses = svc.uses.clone().unwrap_or_default();
             let mut seen = BTreeSet::new();
             for (j, name) in uses.iter().enumerate() {
@@ -879,6 +1245,21 @@ impl Project {
                     );
                 }
             }
+            let connections = resolve_connections(svc, i, language, &uses, &engines, p);
+            let public = svc.public.unwrap_or(false);
+            if public && !kind.serves_http() {
+                let why = if kind == ServiceKind::Grpc {
+                    "scaffold's ingress serves HTTP; gRPC services are reached inside the cluster through their Service"
+                } else {
+                    "only web services receive traffic through the ingress"
+                };
+                p.push(
+                    at("public"),
+                    format!("a {kind} service cannot be public"),
+                    format!("remove `public` or set it to false: {why}"),
+                );
+            }
+            let shell = language.image_can_healthcheck();
             services.push(Service {
                 name: svc.name.clone(),
                 language,
@@ -889,14 +1270,19 @@ impl Project {
                     format!("{path}/")
                 },
                 path,
+                kind,
+                workload: WorkloadKind::of(kind, strategy),
                 port,
+                schedule,
                 health_path,
                 readiness_path,
                 metrics_path,
                 uses,
-                public: svc.public.unwrap_or(false),
+                connections,
+                public: public && kind.serves_http(),
                 uid: language.runtime_uid(),
-                image_healthcheck: language.image_can_healthcheck(),
+                shell,
+                image_healthcheck: shell && kind.serves_http(),
                 names: ServiceNames::derive(&app_name, &svc.name, &repository.owner, registry),
             });
         }
@@ -1045,7 +1431,6 @@ impl Project {
                     cloud_port: offering.port,
                     local_port: facts.local_port,
                     local_image: format!("{}:{}", facts.local_image, cloud_version.local_tag),
-                    env_var: format!("{prefix}_URL"),
                     local_url,
                     local_credentials,
                     secret_properties: engine.secret_properties(provider),
@@ -1154,6 +1539,37 @@ impl Project {
     /// The service named `name`.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The variables of `connection` with values reaching a local or CI container of its
+    /// datastore at `host:port`, with the local container's throwaway credentials from the
+    /// datastore table (the app's name as database, user and password; no password on a
+    /// local Redis; `sa` on SQL Server).
+    pub fn local_connection_values(
+        &self,
+        connection: &Connection,
+        host: &str,
+        port: u16,
+    ) -> Vec<(String, String)> {
+        let credentials = match self.datastore(&connection.datastore) {
+            Some(ds) => ds.local_credentials.clone(),
+            None => connection.engine.facts().local.credentials(&self.app.name),
+        };
+        let port = port.to_string();
+        connection.values(&Endpoint {
+            host,
+            port: &port,
+            database: &credentials.database,
+            username: &credentials.user,
+            password: &credentials.password,
+            password_in_url: &credentials.password,
+            tls: false,
+        })
+    }
+
+    /// The services that listen on a port (web and gRPC), in file order.
+    pub fn services_with_port(&self) -> impl Iterator<Item = &Service> {
+        self.services.iter().filter(|s| s.listens())
     }
 
     /// The datastore named `name`.

@@ -5,8 +5,7 @@
 //! error messages use one spelling. Per-value defaults (a language's port, an
 //! engine's version, a cloud's region) live here, next to the value they belong to.
 
-use std::fmt;
-
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::datastore::Engine;
@@ -39,8 +38,8 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
@@ -48,7 +47,7 @@ macro_rules! vocabulary {
 }
 
 /// The language a service is written in, which decides its Dockerfile, CI steps and runtime user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Node.js (npm, pnpm or yarn).
@@ -135,6 +134,33 @@ impl Language {
         !matches!(self, Language::Static)
     }
 
+    /// The form in which this language's frameworks read a connection to `engine`.
+    ///
+    /// Spring Boot reads a JDBC URL with separate credentials
+    /// (`spring.datasource.url`, `.username`, `.password`) and Redis as a URL
+    /// (`spring.data.redis.url`); the other stacks read URLs.
+    pub fn connection_form(self, engine: Engine) -> crate::datastore::ConnectionForm {
+        use crate::datastore::ConnectionForm;
+        match self {
+            Language::Java if engine.is_database() => ConnectionForm::Jdbc,
+            _ => ConnectionForm::Url,
+        }
+    }
+
+    /// The variable names this language's frameworks read by convention.
+    pub fn connection_names(self) -> crate::connection::ConventionalNames {
+        use crate::connection::ConventionalNames;
+        match self {
+            // Spring Boot binds SPRING_DATASOURCE_URL to spring.datasource.url and
+            // SPRING_DATA_REDIS_URL to spring.data.redis.url (relaxed binding).
+            Language::Java => ConventionalNames {
+                cache_url: "SPRING_DATA_REDIS_URL",
+                ..ConventionalNames::COMMON
+            },
+            _ => ConventionalNames::COMMON,
+        }
+    }
+
     /// The CodeQL language that analyses this service.
     pub fn codeql_language(self) -> &'static str {
         match self {
@@ -147,8 +173,94 @@ impl Language {
     }
 }
 
-/// The tool that installs a service's dependencies from its lockfile.
+/// What a service is to the platform, which decides whether it gets a port, a
+/// `Service`, probes, an ingress, or a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// Serves HTTP on its port: a `Service`, HTTP probes, optionally public.
+    Web,
+    /// Serves gRPC on its port: a `Service` and gRPC health probes.
+    Grpc,
+    /// Consumes work (a queue, a stream, a loop) and listens on no port.
+    Worker,
+    /// Runs to completion on a schedule (a Kubernetes `CronJob`).
+    Job,
+}
+vocabulary!(ServiceKind { Web => "web", Grpc => "grpc", Worker => "worker", Job => "job" });
+
+impl ServiceKind {
+    /// Whether services of this kind listen on a port (and so get a Kubernetes `Service`).
+    pub fn listens(self) -> bool {
+        matches!(self, ServiceKind::Web | ServiceKind::Grpc)
+    }
+
+    /// Whether services of this kind answer HTTP health and readiness requests.
+    pub fn serves_http(self) -> bool {
+        matches!(self, ServiceKind::Web)
+    }
+}
+
+/// The Kubernetes object that runs a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    /// `apps/v1` `Deployment`: rolling updates, and every worker whatever the strategy
+    /// (a worker takes no traffic, so there is nothing to shift or preview).
+    Deployment,
+    /// `argoproj.io/v1alpha1` `Rollout`: listening services under blue-green or canary.
+    Rollout,
+    /// `batch/v1` `CronJob`: scheduled jobs.
+    CronJob,
+}
+vocabulary!(WorkloadKind { Deployment => "Deployment", Rollout => "Rollout", CronJob => "CronJob" });
+
+impl WorkloadKind {
+    /// The workload for a service of `kind` delivered with `strategy`.
+    pub fn of(kind: ServiceKind, strategy: Strategy) -> Self {
+        match kind {
+            ServiceKind::Job => WorkloadKind::CronJob,
+            ServiceKind::Worker => WorkloadKind::Deployment,
+            ServiceKind::Web | ServiceKind::Grpc if strategy.uses_rollouts() => {
+                WorkloadKind::Rollout
+            }
+            ServiceKind::Web | ServiceKind::Grpc => WorkloadKind::Deployment,
+        }
+    }
+
+    /// The object's `apiVersion`.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "apps/v1",
+            WorkloadKind::Rollout => "argoproj.io/v1alpha1",
+            WorkloadKind::CronJob => "batch/v1",
+        }
+    }
+
+    /// The API group (empty for none), as kustomize patch targets name it.
+    pub fn group(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "apps",
+            WorkloadKind::Rollout => "argoproj.io",
+            WorkloadKind::CronJob => "batch",
+        }
+    }
+
+    /// The API version without the group, as kustomize patch targets name it.
+    pub fn version(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment | WorkloadKind::CronJob => "v1",
+            WorkloadKind::Rollout => "v1alpha1",
+        }
+    }
+
+    /// Whether the workload runs pods all the time (a `CronJob` runs them only on schedule).
+    pub fn long_running(self) -> bool {
+        !matches!(self, WorkloadKind::CronJob)
+    }
+}
+
+/// The tool that installs a service's dependencies from its lockfile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageManager {
     /// npm with `package-lock.json`.
@@ -210,7 +322,7 @@ impl PackageManager {
 }
 
 /// The cloud the infrastructure runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Amazon Web Services.
@@ -252,7 +364,7 @@ impl Provider {
 }
 
 /// Where container images are pushed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Registry {
     /// GitHub Container Registry.
@@ -279,7 +391,7 @@ impl Registry {
 }
 
 /// How a new version replaces the running one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// A Kubernetes `Deployment` rolling update.
@@ -299,7 +411,9 @@ impl Strategy {
 }
 
 /// The availability target, which drives replicas, zones, backups and alert thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Availability {
     /// 99%: about 7 hours of downtime a month.
     #[serde(rename = "99")]
@@ -322,7 +436,7 @@ vocabulary!(Availability {
 });
 
 /// Whether an environment is production, which decides its size and safety settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
     /// Serves real users: sized for the availability target, deletion-protected.
@@ -334,7 +448,7 @@ vocabulary!(Tier { Production => "production", NonProduction => "non-production"
 
 /// Where the jobs that reach the cluster API and other private endpoints run, which
 /// decides whether those endpoints can be private.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runners {
     /// GitHub-hosted runners: their addresses are not fixed, so the cluster API and the

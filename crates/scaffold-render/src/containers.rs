@@ -11,8 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use scaffold_core::datastore::Property;
-use scaffold_core::{Datastore, Language, PackageManager, Project, Service};
+use scaffold_core::{Datastore, Language, PackageManager, Project, Service, ServiceKind};
 use serde::Serialize;
 
 use crate::{Engine as Templates, Files, RenderError};
@@ -91,6 +90,8 @@ struct DockerfileContext<'a> {
     poetry_version: &'static str,
     /// The Python module `python -m` runs: the service name with `_` for `-`.
     python_module: String,
+    /// Why the image has no `HEALTHCHECK`, written as a checkov exception; `None` when it has one.
+    no_healthcheck: Option<String>,
 }
 
 /// A datastore as compose runs it.
@@ -110,8 +111,9 @@ struct ComposeDatastore<'a> {
     environment: BTreeMap<String, String>,
     /// The healthcheck command, exec form, as a YAML flow sequence.
     healthcheck: String,
-    /// The connection URL from the developer's machine (localhost and the host port).
-    host_url: String,
+    /// The variables the services read it from, with values reaching it from the developer's
+    /// machine (localhost and the host port), each variable once.
+    host_variables: Vec<(String, String)>,
 }
 
 /// A service as compose runs it.
@@ -119,8 +121,9 @@ struct ComposeDatastore<'a> {
 struct ComposeService<'a> {
     /// The service.
     service: &'a Service,
-    /// Port on 127.0.0.1 of the developer's machine (unique across services and datastores).
-    host_port: u16,
+    /// Port on 127.0.0.1 of the developer's machine (unique across services and datastores);
+    /// `None` for services that listen on no port.
+    host_port: Option<u16>,
     /// The build context, `./` plus the path (or `.`).
     context: String,
     /// Environment variables, sorted.
@@ -138,6 +141,10 @@ struct ComposeContext<'a> {
     services: Vec<ComposeService<'a>>,
     /// Datastores.
     datastores: Vec<ComposeDatastore<'a>>,
+    /// The port of the first service that listens on one, for `.env.example`.
+    first_port: Option<u16>,
+    /// The listening services and their ports, such as `api 3000, web 8080`.
+    port_list: String,
 }
 
 /// Adds the container files for `project`.
@@ -190,7 +197,26 @@ fn dockerfile_context(service: &Service) -> DockerfileContext<'_> {
         uv_image: IMAGES.uv,
         poetry_version: IMAGES.poetry,
         python_module: service.name.replace('-', "_"),
+        no_healthcheck: no_healthcheck(service),
     }
+}
+
+/// Why `service`'s image declares no `HEALTHCHECK`, or `None` when it does.
+fn no_healthcheck(service: &Service) -> Option<String> {
+    if service.image_healthcheck {
+        return None;
+    }
+    Some(match (service.kind, &service.health_path) {
+        (ServiceKind::Grpc, _) => "a gRPC service answers no HTTP health request; Kubernetes probes it with the gRPC health protocol instead".to_owned(),
+        (ServiceKind::Worker | ServiceKind::Job, _) => format!(
+            "a {} serves no health endpoint; Kubernetes restarts it when its process exits",
+            service.kind
+        ),
+        (ServiceKind::Web, Some(path)) => format!(
+            "the runtime image has no shell or HTTP client to run a HEALTHCHECK; Kubernetes probes {path} instead"
+        ),
+        (ServiceKind::Web, None) => "the runtime image has no shell or HTTP client to run a HEALTHCHECK".to_owned(),
+    })
 }
 
 fn compose_context(project: &Project) -> ComposeContext<'_> {
@@ -225,9 +251,25 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
                 healthcheck: flow_sequence(
                     &healthcheck.iter().map(String::as_str).collect::<Vec<_>>(),
                 ),
-                host_url: ds
-                    .local_value(Property::Url, "localhost", host_port)
-                    .expect("every engine has a URL form"),
+                host_variables: {
+                    let mut variables: Vec<(String, String)> = Vec::new();
+                    for connection in project
+                        .services
+                        .iter()
+                        .flat_map(|s| &s.connections)
+                        .filter(|c| c.datastore == ds.name)
+                    {
+                        for pair in
+                            project.local_connection_values(connection, "localhost", host_port)
+                        {
+                            let pair = (pair.0, dotenv_value(&pair.1));
+                            if !variables.contains(&pair) {
+                                variables.push(pair);
+                            }
+                        }
+                    }
+                    variables
+                },
             }
         })
         .collect();
@@ -236,16 +278,25 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
         .iter()
         .map(|service| {
             let mut environment = BTreeMap::new();
-            environment.insert("PORT".to_owned(), service.port.to_string());
+            if let Some(port) = service.port {
+                environment.insert("PORT".to_owned(), port.to_string());
+            }
             environment.insert("OTEL_SERVICE_NAME".to_owned(), service.name.clone());
             environment.insert("OTEL_SDK_DISABLED".to_owned(), "true".to_owned());
             let mut depends_on = Vec::new();
-            for ds in project.datastores_of(service) {
-                environment.insert(ds.env_var.clone(), ds.local_url.clone());
+            for connection in &service.connections {
+                let Some(ds) = project.datastore(&connection.datastore) else {
+                    continue;
+                };
+                environment.extend(project.local_connection_values(
+                    connection,
+                    &ds.name,
+                    ds.local_port,
+                ));
                 depends_on.push(ds.name.clone());
             }
             ComposeService {
-                host_port: host_port_for(service.port),
+                host_port: service.port.map(&mut host_port_for),
                 service,
                 context: if service.path == "." {
                     ".".to_owned()
@@ -259,8 +310,27 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
         .collect();
     ComposeContext {
         project,
+        first_port: project.services_with_port().find_map(|s| s.port),
+        port_list: project
+            .services_with_port()
+            .filter_map(|s| Some(format!("{} {}", s.name, s.port?)))
+            .collect::<Vec<_>>()
+            .join(", "),
         services,
         datastores,
+    }
+}
+
+/// `value` as a `.env` file reads it: bare when it is one plain word, double-quoted otherwise
+/// (ADO.NET connection strings hold spaces and `;`).
+fn dotenv_value(value: &str) -> String {
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/:@._-,=?&+%".contains(c))
+    {
+        value.to_owned()
+    } else {
+        serde_json::to_string(value).expect("strings serialize")
     }
 }
 

@@ -151,6 +151,9 @@ pub struct DocsContext<'a> {
     pub codeql_languages: Vec<&'static str>,
     /// The DORA targets and why.
     pub dora: Vec<DoraTarget>,
+    /// The first steps after `scaffold new`, which the task plan opens with
+    /// (the same list `scaffold new` prints).
+    pub next_steps: Vec<crate::next_steps::NextStep>,
     /// What scaffold assumed or could not know, and where to set it.
     pub clarifications: Vec<Clarification>,
     /// The last production environment, or the last environment when none is production.
@@ -167,6 +170,8 @@ pub struct DocsContext<'a> {
     pub production_failovers: Vec<RestoreDoc>,
     /// Links from the runbooks folder to the handbook's Clarifications section.
     pub clarifications_link: &'static str,
+    /// Every datastore variable a service reads, with its value inside `docker compose`, each once.
+    pub local_variables: Vec<(String, String)>,
 }
 
 /// One alert's runbook page: the docs context plus the alert.
@@ -215,7 +220,7 @@ pub struct SecretRow {
     pub secret: String,
     /// The Kubernetes Secret the `ExternalSecret` writes.
     pub kubernetes_secret: String,
-    /// The environment variable and Secret key.
+    /// The environment variables and Secret keys, joined by `` `, ` `` to sit in one code span.
     pub env_var: String,
     /// The cloud identity allowed to read the entry.
     pub identity: String,
@@ -322,9 +327,18 @@ impl<'a> DocsContext<'a> {
             .map(|svc| ServiceDoc {
                 svc,
                 image: format!("{}/{}", facts.registry_host, svc.names.image_repository),
-                uses: project
-                    .datastores_of(svc)
-                    .map(|ds| format!("{} (`{}`)", ds.name, ds.env_var))
+                uses: svc
+                    .connections
+                    .iter()
+                    .map(|c| {
+                        let variables: Vec<String> = c
+                            .variables
+                            .parts()
+                            .into_iter()
+                            .map(|(_, name)| format!("`{name}`"))
+                            .collect();
+                        format!("{} ({})", c.datastore, variables.join(", "))
+                    })
                     .collect(),
                 test_command: test_command(svc),
             })
@@ -408,6 +422,7 @@ impl<'a> DocsContext<'a> {
                 Strategy::Canary => "canary",
             },
             dora: dora(project),
+            next_steps: crate::next_steps::next_steps(project),
             clarifications: clarifications(project),
             production_credentials: production_doc.credentials,
             production_annotations: production_doc.annotations,
@@ -416,6 +431,21 @@ impl<'a> DocsContext<'a> {
             first_host,
             production,
             clarifications_link: "../README.md#clarifications",
+            local_variables: {
+                let mut list: Vec<(String, String)> = Vec::new();
+                for connection in project.services.iter().flat_map(|s| &s.connections) {
+                    let Some(ds) = project.datastore(&connection.datastore) else {
+                        continue;
+                    };
+                    for pair in project.local_connection_values(connection, &ds.name, ds.local_port)
+                    {
+                        if !list.contains(&pair) {
+                            list.push(pair);
+                        }
+                    }
+                }
+                list
+            },
         }
     }
 }
@@ -456,16 +486,26 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             .find(|s| s.service == svc.name)
             .map(|s| s.workload_identity.clone())
             .unwrap_or_default();
-        for ds in project.datastores_of(svc) {
-            let Some(entry) = env.datastores.iter().find(|d| d.datastore == ds.name) else {
+        for connection in &svc.connections {
+            let Some(entry) = env
+                .datastores
+                .iter()
+                .find(|d| d.datastore == connection.datastore)
+            else {
                 continue;
             };
             secrets.push(SecretRow {
                 service: svc.name.clone(),
-                datastore: ds.name.clone(),
+                datastore: connection.datastore.clone(),
                 secret: entry.secret.clone(),
                 kubernetes_secret: svc.names.secret.clone(),
-                env_var: ds.env_var.clone(),
+                env_var: connection
+                    .variables
+                    .parts()
+                    .into_iter()
+                    .map(|(_, name)| name)
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
                 identity: identity.clone(),
                 read: cloud::read_secret(project, env, &entry.secret),
                 write: cloud::put_secret(project, env, &entry.secret),
@@ -480,7 +520,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             Some(HostRow {
                 service: s.service.clone(),
                 host: s.host.clone()?,
-                health_path: svc.health_path.clone(),
+                health_path: svc.health_path.clone()?,
             })
         })
         .collect();

@@ -15,13 +15,12 @@ pub mod pins;
 
 use std::collections::BTreeMap;
 
-use scaffold_core::datastore::Property;
 use scaffold_core::names::TERRAFORM_DIR;
-use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
+use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry, WorkloadKind};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-use crate::{Engine, Files, RenderError, VERSION};
+use crate::{Engine, Files, RenderError};
 
 /// The CI workflow template.
 pub const TEMPLATE_CI: &str = "github/ci.yml.tera";
@@ -122,10 +121,9 @@ pub struct CiDatastore {
     pub env: Vec<(String, String)>,
     /// The container health command, so the job starts only when the datastore is ready.
     pub health_cmd: String,
-    /// The variable the app reads, such as `DB_URL`.
-    pub env_var: String,
-    /// The connection URL through the mapped port on `localhost`.
-    pub url: String,
+    /// The variables the service reads (such as `DATABASE_URL`), with values reaching the
+    /// container through the mapped port on `localhost`.
+    pub variables: Vec<(String, String)>,
 }
 
 /// One service as CI builds it.
@@ -180,8 +178,8 @@ pub struct CiContext<'a> {
     pub services: Vec<CiService>,
     /// The registry.
     pub registry: RegistryCi,
-    /// The scaffold release the drift check installs (`v` + version).
-    pub scaffold_tag: String,
+    /// The scaffold release the drift check installs: the version that rendered this file.
+    pub scaffold: crate::release::Release,
     /// The versions CI sets up.
     pub versions: Versions,
 }
@@ -214,8 +212,14 @@ pub struct DeployService {
     pub has_secret_store: bool,
     /// The Kubernetes `ServiceAccount`.
     pub service_account: String,
-    /// The liveness path the smoke check requests.
-    pub health_path: String,
+    /// The liveness path the smoke check requests; `None` for services that answer no HTTP.
+    pub health_path: Option<String>,
+    /// The Kubernetes object that runs it: `Deployment`, `Rollout` or `CronJob`.
+    pub workload_kind: &'static str,
+    /// Its kubectl resource name: `deployment`, `rollout` or `cronjob`.
+    pub resource: &'static str,
+    /// The JSONPath of its container image.
+    pub image_path: &'static str,
     /// The local port the smoke check forwards to (unique per service).
     pub local_port: u16,
 }
@@ -408,7 +412,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             .map(|s| ci_service(project, s))
             .collect(),
         registry: registry_ci(project),
-        scaffold_tag: format!("v{VERSION}"),
+        scaffold: crate::release::this_release(),
         versions: versions.clone(),
     };
     files.insert(
@@ -432,12 +436,26 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
                 has_secret_store: !s.uses.is_empty(),
                 service_account: s.names.service_account.clone(),
                 health_path: s.health_path.clone(),
+                workload_kind: s.workload.as_str(),
+                resource: match s.workload {
+                    WorkloadKind::Deployment => "deployment",
+                    WorkloadKind::Rollout => "rollout",
+                    WorkloadKind::CronJob => "cronjob",
+                },
+                image_path: if s.workload == WorkloadKind::CronJob {
+                    "{.spec.jobTemplate.spec.template.spec.containers[0].image}"
+                } else {
+                    "{.spec.template.spec.containers[0].image}"
+                },
                 local_port: 18080 + u16::try_from(i).unwrap_or(0),
             })
             .collect(),
         environments: environments.clone(),
         versions,
-        rollouts: project.delivery.strategy.uses_rollouts(),
+        rollouts: project
+            .services
+            .iter()
+            .any(|s| s.workload == WorkloadKind::Rollout),
         blue_green: project.delivery.strategy == scaffold_core::vocabulary::Strategy::BlueGreen,
         environment_names: project
             .environments
@@ -672,15 +690,17 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
         },
     };
     let mut used_ports: Vec<u16> = Vec::new();
-    let datastores = project
-        .datastores_of(service)
-        .map(|ds| {
+    let datastores = service
+        .connections
+        .iter()
+        .filter_map(|connection| {
+            let ds = project.datastore(&connection.datastore)?;
             let mut host_port = ds.local_port;
             while used_ports.contains(&host_port) {
                 host_port += 1;
             }
             used_ports.push(host_port);
-            ci_datastore(ds, host_port)
+            Some(ci_datastore(project, ds, connection, host_port))
         })
         .collect();
     let lockfile = match pm {
@@ -710,18 +730,21 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
     }
 }
 
-fn ci_datastore(ds: &scaffold_core::Datastore, host_port: u16) -> CiDatastore {
+fn ci_datastore(
+    project: &Project,
+    ds: &scaffold_core::Datastore,
+    connection: &scaffold_core::Connection,
+    host_port: u16,
+) -> CiDatastore {
     CiDatastore {
         name: ds.name.clone(),
         image: ds.local_image.clone(),
         host_port,
         port: ds.local_port,
         env: ds.local_environment().into_iter().collect(),
+        // The exec form without its leading `CMD`, as `--health-cmd` takes it.
         health_cmd: ds.local_healthcheck()[1..].join(" "),
-        env_var: ds.env_var.clone(),
-        url: ds
-            .local_value(Property::Url, "localhost", host_port)
-            .expect("every engine has a URL form"),
+        variables: project.local_connection_values(connection, "localhost", host_port),
     }
 }
 

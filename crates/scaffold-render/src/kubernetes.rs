@@ -21,10 +21,11 @@
 
 use serde::Serialize;
 
-use scaffold_core::Project;
+use scaffold_core::datastore::Property;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
-use scaffold_core::vocabulary::{Provider, Strategy};
+use scaffold_core::vocabulary::{Provider, ServiceKind, Strategy, WorkloadKind};
+use scaffold_core::{ConnectionForm, Project};
 
 use crate::{Engine, Files, RenderError};
 
@@ -81,8 +82,8 @@ fn skips(list: &[(&str, &str)]) -> Vec<Skip> {
 struct DatastoreView {
     /// The datastore's name.
     name: String,
-    /// The environment variable (and Secret key) holding its connection URL.
-    env_var: String,
+    /// The environment variables (and Secret keys) the service reads it from.
+    variables: Vec<String>,
     /// The engine's port, opened for egress.
     port: u16,
 }
@@ -92,14 +93,38 @@ struct DatastoreView {
 struct ServiceView {
     /// The service's name: workload, container, `Service` and `SecretStore` name.
     name: String,
-    /// The container port, named `http`.
-    port: u16,
+    /// `web`, `grpc`, `worker` or `job`.
+    kind: String,
+    /// The workload's kind: `Deployment`, `Rollout` or `CronJob`.
+    workload_kind: String,
+    /// The workload's `apiVersion`.
+    workload_api_version: String,
+    /// The workload's API group, for kustomize patch targets.
+    workload_group: String,
+    /// The workload's API version without group, for kustomize patch targets.
+    workload_version: String,
+    /// The workload is an Argo Rollouts `Rollout`.
+    rollout: bool,
+    /// The workload is a `CronJob`.
+    cronjob: bool,
+    /// The `CronJob` schedule.
+    schedule: Option<String>,
+    /// The container port, named after its protocol (`http` or `grpc`); `None` when the
+    /// service listens on none (workers, jobs), which then get no `Service`.
+    port: Option<u16>,
+    /// The name of the container port: `http` or `grpc`.
+    port_name: &'static str,
     /// The numeric user and group of the image.
     uid: u32,
-    /// Startup and liveness probe path.
-    health_path: String,
-    /// Readiness probe path.
-    readiness_path: String,
+    /// Startup and liveness probe path (web services).
+    health_path: Option<String>,
+    /// Readiness probe path (web services).
+    readiness_path: Option<String>,
+    /// Probed with the gRPC health protocol (`grpc:` probes).
+    grpc_probes: bool,
+    /// The label each revision's pods carry (`pod-template-hash`, or
+    /// `rollouts-pod-template-hash` under Argo Rollouts): topology spread balances each revision.
+    pod_template_hash: &'static str,
     /// The metrics path when the service exposes Prometheus metrics.
     metrics_path: Option<String>,
     /// Reachable through the ingress controller.
@@ -138,21 +163,15 @@ struct AppView {
     part_of: String,
     /// `rolling`, `canary` or `blue-green`.
     strategy: String,
-    /// True for canary and blue-green: workloads are Argo Rollouts.
+    /// True when some workload is an Argo Rollouts `Rollout` (canary and blue-green
+    /// releases of listening services).
     rollouts: bool,
-    /// The workload kind: `Deployment` or `Rollout`.
-    workload_kind: String,
-    /// The workload apiVersion: `apps/v1` or `argoproj.io/v1alpha1`.
-    workload_api_version: String,
     /// `aws`, `gcp` or `azure`.
     provider: String,
     /// Azure pods carry the workload identity label.
     azure: bool,
     /// GKE pods need the metadata server for workload identity.
     gcp: bool,
-    /// The label each revision's pods carry (`pod-template-hash`, or
-    /// `rollouts-pod-template-hash` under Argo Rollouts): topology spread balances each revision.
-    pod_template_hash: String,
     /// The AnalysisTemplate name (rollouts only).
     analysis_template: String,
     /// The cluster add-ons and their namespaces, issuer and endpoints.
@@ -167,29 +186,19 @@ struct AppView {
 
 impl AppView {
     fn new(project: &Project) -> Self {
-        let rollouts = project.delivery.strategy.uses_rollouts();
+        let rollouts = project
+            .services
+            .iter()
+            .any(|s| s.workload == WorkloadKind::Rollout);
         AppView {
             name: project.app.name.clone(),
             base_namespace: project.app.name.clone(),
             part_of: project.names.part_of.clone(),
             strategy: project.delivery.strategy.as_str().to_owned(),
             rollouts,
-            workload_kind: if rollouts { "Rollout" } else { "Deployment" }.to_owned(),
-            workload_api_version: if rollouts {
-                "argoproj.io/v1alpha1"
-            } else {
-                "apps/v1"
-            }
-            .to_owned(),
             provider: project.cloud.provider.as_str().to_owned(),
             azure: project.cloud.provider == Provider::Azure,
             gcp: project.cloud.provider == Provider::Gcp,
-            pod_template_hash: if rollouts {
-                "rollouts-pod-template-hash"
-            } else {
-                "pod-template-hash"
-            }
-            .to_owned(),
             analysis_template: format!("{}-analysis", project.app.name),
             addons: project.names.cluster_addons.clone(),
             success_rate: project.targets.analysis_success_rate,
@@ -201,13 +210,22 @@ impl AppView {
 
 impl ServiceView {
     fn new(project: &Project, service: &Service) -> Self {
-        let datastores: Vec<DatastoreView> = project
-            .datastores_of(service)
-            .map(|ds| DatastoreView {
-                name: ds.name.clone(),
-                env_var: ds.env_var.clone(),
-                // The port clients use in the cloud (Memorystore with TLS: 6378), from the datastore table.
-                port: ds.cloud_port,
+        let datastores: Vec<DatastoreView> = service
+            .connections
+            .iter()
+            .filter_map(|c| {
+                let ds = project.datastore(&c.datastore)?;
+                Some(DatastoreView {
+                    name: ds.name.clone(),
+                    variables: c
+                        .variables
+                        .parts()
+                        .into_iter()
+                        .map(|(_, name)| name.to_owned())
+                        .collect(),
+                    // The port clients use in the cloud (Memorystore with TLS: 6378), from the datastore table.
+                    port: ds.cloud_port,
+                })
             })
             .collect();
         let mut datastore_ports: Vec<u16> = datastores.iter().map(|d| d.port).collect();
@@ -235,15 +253,44 @@ impl ServiceView {
                 "the UID must match the non-root user baked into the runtime image",
             ));
         }
+        if matches!(service.kind, ServiceKind::Worker | ServiceKind::Job) {
+            let what = if service.kind == ServiceKind::Job {
+                "a scheduled job runs to completion and serves no endpoint to probe"
+            } else {
+                "a worker serves no endpoint to probe; Kubernetes restarts it when its process exits"
+            };
+            exceptions.push(("CKV_K8S_8", what));
+            exceptions.push(("CKV_K8S_9", what));
+        }
+        let workload = service.workload;
         ServiceView {
             name: service.name.clone(),
+            kind: service.kind.as_str().to_owned(),
+            workload_kind: workload.as_str().to_owned(),
+            workload_api_version: workload.api_version().to_owned(),
+            workload_group: workload.group().to_owned(),
+            workload_version: workload.version().to_owned(),
+            rollout: workload == WorkloadKind::Rollout,
+            cronjob: workload == WorkloadKind::CronJob,
+            schedule: service.schedule.clone(),
             port: service.port,
+            port_name: if service.kind == ServiceKind::Grpc {
+                "grpc"
+            } else {
+                "http"
+            },
             uid: service.uid,
             health_path: service.health_path.clone(),
             readiness_path: service.readiness_path.clone(),
+            grpc_probes: service.kind == ServiceKind::Grpc,
+            pod_template_hash: if workload == WorkloadKind::Rollout {
+                "rollouts-pod-template-hash"
+            } else {
+                "pod-template-hash"
+            },
             metrics_path: service.metrics_path.clone(),
             public: service.public,
-            prestop_sleep: service.image_healthcheck,
+            prestop_sleep: service.shell && service.listens(),
             image: service.names.kustomize_image.clone(),
             service_account: service.names.service_account.clone(),
             config_map: service.names.config_map.clone(),
@@ -307,12 +354,16 @@ struct ServiceInEnv {
     secret_store: String,
     /// Remote secret names, one per used datastore, in `uses` order.
     remote_keys: Vec<RemoteKey>,
+    /// When some connection is not a plain URL: each variable of the Secret computed from
+    /// the fetched URLs (External Secrets template engine v2), as (variable, template).
+    secret_templates: Vec<(String, String)>,
 }
 
 /// One `ExternalSecret` data entry.
 #[derive(Debug, Clone, Serialize)]
 struct RemoteKey {
-    /// The Secret key (`DB_URL`).
+    /// The Secret key: the variable the service reads (`DATABASE_URL`), or, when the Secret
+    /// is templated, the source key the templates read (`source_db`).
     secret_key: String,
     /// The secret manager entry.
     remote: String,
@@ -388,6 +439,8 @@ struct ArgoContext<'a> {
     environments: &'a [Environment],
     /// The environment of an Application template, when rendering one.
     env: Option<&'a Environment>,
+    /// The (group, kind) of every workload an autoscaler sizes, each once.
+    scaled_kinds: Vec<(String, String)>,
 }
 
 /// Adds the family's files for `project`.
@@ -446,7 +499,9 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         };
         add("serviceaccount.yaml", template::SERVICE_ACCOUNT)?;
         add("configmap.yaml", template::SERVICE_CONFIG)?;
-        add("service.yaml", template::SERVICE_SERVICES)?;
+        if service.port.is_some() {
+            add("service.yaml", template::SERVICE_SERVICES)?;
+        }
         add("workload.yaml", template::SERVICE_WORKLOAD)?;
         add("networkpolicy.yaml", template::SERVICE_NETWORK_POLICY)?;
         if service.metrics_path.is_some() {
@@ -481,6 +536,19 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             target_revision: project.default_branch.clone(),
             environments: &project.environments,
             env: None,
+            scaled_kinds: {
+                let mut kinds: Vec<(String, String)> = Vec::new();
+                for service in services.iter().filter(|s| !s.cronjob) {
+                    let pair = (
+                        service.workload_group.clone(),
+                        service.workload_kind.clone(),
+                    );
+                    if !kinds.contains(&pair) {
+                        kinds.push(pair);
+                    }
+                }
+                kinds
+            },
         };
         files.insert(
             format!("{ARGO_DIR}/kustomization.yaml"),
@@ -513,50 +581,65 @@ fn overlay_context<'a>(
         .zip(&env.services)
         .map(|(service, names)| {
             let host = names.host.clone();
-            // On GCP each datastore's secret holds a JSON object of its secret properties
-            // (MODEL.md, datastore facts): the URL, and the instance CA where clients need it.
-            let json = project.cloud.provider == scaffold_core::Provider::Gcp;
-            let remote_keys = project
+            let connections = project
                 .service(&service.name)
-                .map(|s| {
-                    project
-                        .datastores_of(s)
-                        .filter_map(|ds| {
-                            env.datastores
-                                .iter()
-                                .find(|d| d.datastore == ds.name)
-                                .map(|d| {
-                                    let mut keys = vec![RemoteKey {
-                                        secret_key: ds.env_var.clone(),
-                                        remote: d.secret.clone(),
-                                        property: json.then(|| {
-                                            scaffold_core::datastore::Property::Url.key().to_owned()
-                                        }),
-                                    }];
-                                    if let (true, Some(ca)) = (json, &ds.ca_file) {
-                                        keys.push(RemoteKey {
-                                            secret_key: ca.secret_key.clone(),
-                                            remote: d.secret.clone(),
-                                            property: Some(
-                                                scaffold_core::datastore::Property::Ca
-                                                    .key()
-                                                    .to_owned(),
-                                            ),
-                                        });
-                                    }
-                                    keys
-                                })
-                        })
-                        .flatten()
-                        .collect()
-                })
+                .map(|s| s.connections.as_slice())
                 .unwrap_or_default();
+            // Plain URLs map one to one; any other form is computed from the URL by a template.
+            let templated = connections.iter().any(|c| c.form != ConnectionForm::Url);
+            // On GCP each datastore's secret holds a JSON object of its secret properties
+            // (MODEL.md, datastore facts): the URL is its `url` property, and an instance
+            // CA its `ca` property, which the Secret carries for the pods to mount.
+            let json = project.cloud.provider == Provider::Gcp;
+            let url_property = || json.then(|| Property::Url.key().to_owned());
+            let source_key = |datastore: &str| format!("source_{}", datastore.replace('-', "_"));
+            let mut remote_keys = Vec::new();
+            let mut secret_templates = Vec::new();
+            for connection in connections {
+                let Some(entry) = env
+                    .datastores
+                    .iter()
+                    .find(|d| d.datastore == connection.datastore)
+                else {
+                    continue;
+                };
+                if templated {
+                    let source = source_key(&connection.datastore);
+                    secret_templates.extend(connection.secret_templates(&source));
+                    remote_keys.push(RemoteKey {
+                        secret_key: source,
+                        remote: entry.secret.clone(),
+                        property: url_property(),
+                    });
+                } else {
+                    remote_keys.push(RemoteKey {
+                        secret_key: connection.variables.connection.clone(),
+                        remote: entry.secret.clone(),
+                        property: url_property(),
+                    });
+                }
+                if let (true, Some(ca)) = (
+                    json,
+                    project
+                        .datastore(&connection.datastore)
+                        .and_then(|d| d.ca_file.as_ref()),
+                ) {
+                    remote_keys.push(RemoteKey {
+                        secret_key: ca.secret_key.clone(),
+                        remote: entry.secret.clone(),
+                        property: Some(Property::Ca.key().to_owned()),
+                    });
+                }
+            }
             ServiceInEnv {
-                traffic_routing: project.delivery.strategy == Strategy::Canary && host.is_some(),
+                traffic_routing: project.delivery.strategy == Strategy::Canary
+                    && host.is_some()
+                    && service.rollout,
                 tls_secret: format!("{}-tls", service.name),
                 host,
                 secret_store: service.name.clone(),
                 remote_keys,
+                secret_templates,
                 service: service.clone(),
             }
         })
@@ -621,8 +704,9 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
                 "PodCrashLooping" => format!(
                     "increase(kube_pod_container_status_restarts_total{{namespace=\"{ns}\",container=\"{svc}\"}}[15m]) > 3"
                 ),
+                "PodsNotReady" if service.cronjob => return None,
                 "PodsNotReady" => {
-                    if app.rollouts {
+                    if service.rollout {
                         format!(
                             "rollout_info_replicas_available{{namespace=\"{ns}\",name=\"{svc}\"}}\n<\nrollout_info_replicas_desired{{namespace=\"{ns}\",name=\"{svc}\"}}"
                         )

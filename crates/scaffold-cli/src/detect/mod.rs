@@ -22,7 +22,7 @@ use std::path::Path;
 
 use scaffold_core::answers::{DatastoreAnswers, ServiceAnswers};
 use scaffold_core::defaults::{app_name_from_dir, default_answers};
-use scaffold_core::{Answers, Engine, Language, PackageManager};
+use scaffold_core::{Answers, Engine, Language, PackageManager, ServiceKind};
 
 use manifest::{Context, Finding, Folder, MANIFESTS};
 #[cfg(test)]
@@ -85,6 +85,8 @@ pub struct DetectedService {
     pub language: Language,
     /// The package manager.
     pub package_manager: PackageManager,
+    /// Web, gRPC, worker or job.
+    pub kind: ServiceKind,
     /// A port from the code or the framework, when one was found.
     pub port: Option<u16>,
     /// Whether it should be reachable from outside the cluster.
@@ -208,6 +210,11 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
                 ));
             }
             let public = f.language == Language::Static || !f.worker;
+            let kind = if f.worker && f.language != Language::Static {
+                ServiceKind::Worker
+            } else {
+                ServiceKind::Web
+            };
             DetectedService {
                 uses: f
                     .engines
@@ -223,7 +230,8 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
                 path,
                 language: f.language,
                 package_manager: f.package_manager,
-                port: f.port,
+                kind,
+                port: f.port.filter(|_| kind.listens()),
                 public,
                 dockerfile,
                 evidence,
@@ -318,9 +326,11 @@ impl Detection {
                 language: Some(s.language),
                 package_manager: Some(s.package_manager),
                 path: Some(s.path.clone()),
-                port: Some(i64::from(
-                    s.port.unwrap_or_else(|| s.language.default_port()),
-                )),
+                kind: (s.kind != ServiceKind::Web).then_some(s.kind),
+                port: s
+                    .kind
+                    .listens()
+                    .then(|| i64::from(s.port.unwrap_or_else(|| s.language.default_port()))),
                 uses: Some(s.uses.clone()),
                 public: Some(s.public),
                 ..ServiceAnswers::default()

@@ -52,7 +52,7 @@ fn minimal_answers_get_every_default() {
     let api = &project.services[0];
     assert_eq!(
         (api.port, api.path.as_str(), api.dir.as_str()),
-        (3000, ".", "")
+        (Some(3000), ".", "")
     );
     assert_eq!(api.uid, 1000);
     assert!(project.repository.assumed);
@@ -269,7 +269,7 @@ fn datastores_get_urls_and_users() {
     )
     .unwrap();
     let ds = &project.datastores[0];
-    assert_eq!(ds.env_var, "USER_DB_URL");
+    assert_eq!(project.services[0].connection_variables(), ["DATABASE_URL"]);
     assert_eq!(ds.local_url, "mysql://shop:shop@user-db:3306/shop");
     assert_eq!(ds.used_by, ["api"]);
     assert_eq!(ds.version, "8.0");
@@ -407,6 +407,52 @@ fn every_environment_has_a_trigger() {
 }
 
 #[test]
+fn web_services_get_a_port_and_http_probes() {
+    let project = resolve(MINIMAL).unwrap();
+    let api = &project.services[0];
+    assert_eq!(api.kind, ServiceKind::Web);
+    assert_eq!(api.workload, WorkloadKind::Deployment);
+    assert_eq!(api.health_path.as_deref(), Some("/health"));
+    assert_eq!(api.readiness_path.as_deref(), Some("/ready"));
+    assert_eq!(api.metrics_path.as_deref(), Some("/metrics"));
+    assert!(api.listens() && api.image_healthcheck);
+    assert_eq!(project.services_with_port().count(), 1);
+}
+
+#[test]
+fn workers_have_no_port_probes_or_metrics() {
+    let project = resolve(&with(
+        "kind = \"worker\"\n[delivery]\nstrategy = \"canary\"\n",
+    ))
+    .unwrap();
+    let worker = &project.services[0];
+    assert_eq!(
+        (worker.port, &worker.health_path, &worker.metrics_path),
+        (None, &None, &None)
+    );
+    // A worker takes no traffic, so it rolls out as a Deployment under canary too.
+    assert_eq!(worker.workload, WorkloadKind::Deployment);
+    assert!(!worker.image_healthcheck);
+    assert_eq!(project.services_with_port().count(), 0);
+    check_err(
+        &with("kind = \"worker\"\nport = 8080\n"),
+        &[
+            "`services[0].port`",
+            "a worker service listens on no port",
+            "remove `port`",
+        ],
+    );
+    check_err(
+        &with("kind = \"worker\"\nhealth_path = \"/h\"\n"),
+        &["`services[0].health_path`", "no HTTP probes"],
+    );
+    check_err(
+        &with("kind = \"worker\"\npublic = true\n"),
+        &["`services[0].public`", "cannot be public"],
+    );
+}
+
+#[test]
 fn the_default_branch_comes_from_the_answers_then_the_remote() {
     let facts = Facts {
         default_branch: Some("trunk".to_owned()),
@@ -452,5 +498,219 @@ fn gcp_environments_with_their_own_project_get_their_own_variable() {
             "GCP_PROJECT_NUMBER",
             "GCP_PROJECT_ID_PROD_EU"
         ]
+    );
+}
+
+#[test]
+fn grpc_services_listen_without_http_probes() {
+    let project = resolve(&with(
+        "kind = \"grpc\"\nport = 50051\n[delivery]\nstrategy = \"blue-green\"\n",
+    ))
+    .unwrap();
+    let grpc = &project.services[0];
+    assert_eq!(grpc.port, Some(50051));
+    assert_eq!((&grpc.health_path, &grpc.metrics_path), (&None, &None));
+    assert_eq!(grpc.workload, WorkloadKind::Rollout);
+    check_err(
+        &with("kind = \"grpc\"\nreadiness_path = \"/ready\"\n"),
+        &["gRPC health protocol"],
+    );
+}
+
+#[test]
+fn jobs_need_a_valid_schedule() {
+    let project = resolve(&with(
+        "kind = \"job\"\nschedule = \"*/15 2-4 * JAN-MAR mon,fri\"\n",
+    ))
+    .unwrap();
+    assert_eq!(project.services[0].workload, WorkloadKind::CronJob);
+    assert_eq!(
+        project.services[0].schedule.as_deref(),
+        Some("*/15 2-4 * JAN-MAR mon,fri")
+    );
+    check_err(
+        &with("kind = \"job\"\n"),
+        &["`services[0]`", "has no `schedule`"],
+    );
+    check_err(
+        &with("kind = \"job\"\nschedule = \"0 25 * * *\"\n"),
+        &[
+            "line 9",
+            "`services[0].schedule`",
+            "the hour `25` is not from 0 to 23",
+        ],
+    );
+    check_err(
+        &with("kind = \"job\"\nschedule = \"0 3 * *\"\n"),
+        &["4 fields"],
+    );
+    check_err(
+        &with("schedule = \"@daily\"\n"),
+        &["a web service does not run on a schedule"],
+    );
+    check_err(
+        &with("kind = \"cron\"\n"),
+        &["line", "web", "grpc", "worker", "job"],
+    );
+    assert!(check_cron("@hourly").is_ok());
+    assert!(check_cron("0 0 31 12 6").is_ok());
+    assert!(check_cron("5-1 * * * *").is_err());
+    assert!(check_cron("*/0 * * * *").is_err());
+}
+
+#[test]
+fn metrics_can_be_turned_off() {
+    let project = resolve(&with("metrics_path = \"none\"\n")).unwrap();
+    assert_eq!(project.services[0].metrics_path, None);
+}
+
+const WITH_DATASTORES: &str = r#"
+[app]
+name = "shop"
+
+[[services]]
+name = "api"
+language = "java"
+uses = ["db", "cache", "events"]
+
+[[datastores]]
+name = "db"
+engine = "postgres"
+
+[[datastores]]
+name = "cache"
+engine = "redis"
+
+[[datastores]]
+name = "events"
+engine = "mysql"
+"#;
+
+fn variables(source: &str) -> Vec<(String, String, Vec<String>)> {
+    resolve(source).unwrap().services[0]
+        .connections
+        .iter()
+        .map(|c| {
+            (
+                c.datastore.clone(),
+                c.form.to_string(),
+                c.variables
+                    .parts()
+                    .iter()
+                    .map(|(_, n)| (*n).to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn connections_follow_the_language_convention() {
+    let got = variables(WITH_DATASTORES);
+    let expect = [
+        (
+            "db",
+            "jdbc",
+            vec![
+                "SPRING_DATASOURCE_URL",
+                "SPRING_DATASOURCE_USERNAME",
+                "SPRING_DATASOURCE_PASSWORD",
+            ],
+        ),
+        ("cache", "url", vec!["SPRING_DATA_REDIS_URL"]),
+        (
+            "events",
+            "jdbc",
+            vec!["EVENTS_JDBC_URL", "EVENTS_USERNAME", "EVENTS_PASSWORD"],
+        ),
+    ];
+    let expect: Vec<(String, String, Vec<String>)> = expect
+        .into_iter()
+        .map(|(d, f, v)| {
+            (
+                d.to_owned(),
+                f.to_owned(),
+                v.into_iter().map(str::to_owned).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expect);
+    let node = variables(&WITH_DATASTORES.replace("\"java\"", "\"node\""));
+    assert_eq!(node[0].2, ["DATABASE_URL"]);
+    assert_eq!(node[1].2, ["REDIS_URL"]);
+    assert_eq!(node[2].2, ["EVENTS_URL"]);
+}
+
+#[test]
+fn connections_can_be_named_in_the_answers() {
+    let source = format!(
+        "{WITH_DATASTORES}\n[services.connections]\ndb = {{ form = \"url\", variable = \"PG_DSN\" }}\nevents = {{ variable = \"EVENTS_DB\", username_variable = \"EVENTS_USER\" }}\n"
+    );
+    // `[services.connections]` after `[[datastores]]` would belong to no service: put it first.
+    let source = source.replace(
+        "uses = [\"db\", \"cache\", \"events\"]\n",
+        "uses = [\"db\", \"cache\", \"events\"]\nconnections.db = { form = \"url\", variable = \"PG_DSN\" }\nconnections.events = { variable = \"EVENTS_DB\", username_variable = \"EVENTS_USER\" }\n",
+    );
+    let source = source[..source.find("\n[services.connections]").unwrap()].to_owned();
+    let got = variables(&source);
+    assert_eq!(got[0].1, "url");
+    assert_eq!(got[0].2, ["PG_DSN"]);
+    assert_eq!(got[2].2, ["EVENTS_DB", "EVENTS_USER", "EVENTS_PASSWORD"]);
+    let connection = &resolve(&source).unwrap().services[0].connections[0];
+    assert!(!connection.assumed);
+}
+
+#[test]
+fn connection_mistakes_name_the_key() {
+    let service = "[app]\nname = \"shop\"\n[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n[[datastores]]\nname = \"cache\"\nengine = \"redis\"\n[[services]]\nname = \"api\"\nlanguage = \"node\"\nuses = [\"db\", \"cache\"]\n";
+    check_err(
+        &format!("{service}connections.db = {{ form = \"redis-config\" }}\n"),
+        &[
+            "line 13",
+            "`services[0].connections.db.form`",
+            "a postgres client does not read the `redis-config` form",
+            "`url`, `jdbc`, `ado-net`",
+        ],
+    );
+    check_err(
+        &format!("{service}connections.db = {{ variable = \"DB-URL\" }}\n"),
+        &[
+            "`services[0].connections.db.variable`",
+            "`DB-URL` is not an environment variable name",
+        ],
+    );
+    check_err(
+        &format!("{service}connections.db = {{ username_variable = \"U\" }}\n"),
+        &[
+            "`services[0].connections.db.username_variable`",
+            "only the `jdbc` form",
+        ],
+    );
+    check_err(
+        &format!("{service}connections.queue = {{ variable = \"Q\" }}\n"),
+        &[
+            "`services[0].connections.queue`",
+            "`api` does not use `queue`",
+        ],
+    );
+    check_err(
+        &format!("{service}connections.cache = {{ variable = \"DATABASE_URL\" }}\n"),
+        &[
+            "`services[0].connections.cache`",
+            "reads `DATABASE_URL` twice",
+            "the connection to `db` uses it too",
+        ],
+    );
+    check_err(
+        &format!("{service}connections.db = {{ variable = \"PORT\" }}\n"),
+        &["reads `PORT` twice", "scaffold sets it for every service"],
+    );
+    check_err(
+        &format!("{service}connections.db = {{ varable = \"X\" }}\n"),
+        &[
+            "line 13",
+            "`services[0].connections.db.varable`",
+            "did you mean `variable`?",
+        ],
     );
 }

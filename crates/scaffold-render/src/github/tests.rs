@@ -322,16 +322,17 @@ fn ci_datastores_are_reached_on_localhost() {
     let urls: Vec<(&str, &str)> = service
         .datastores
         .iter()
-        .map(|d| (d.env_var.as_str(), d.url.as_str()))
+        .flat_map(|d| &d.variables)
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     check(
         urls,
         vec![
             (
-                "DB_URL",
+                "DATABASE_URL",
                 "postgresql://connectkit:connectkit@localhost:5432/connectkit",
             ),
-            ("CACHE_URL", "redis://localhost:6379/0"),
+            ("REDIS_URL", "redis://localhost:6379/0"),
         ],
     );
 }

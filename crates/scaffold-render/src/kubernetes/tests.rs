@@ -5,8 +5,8 @@
 //! settings of every container, and that the pieces of a release (Rollout,
 //! Services, Ingress, analysis, network policies, alerts) refer to each other.
 
-use scaffold_core::Project;
 use scaffold_core::project::Facts;
+use scaffold_core::{Project, ServiceKind, WorkloadKind};
 use serde::Deserialize as _;
 use serde_yaml_ng::Value;
 
@@ -68,15 +68,17 @@ fn every_container_is_restricted() {
     for (example, project) in examples() {
         let files = render(&project);
         for (path, doc) in documents(&files, "deploy/kubernetes/base/") {
-            if !matches!(kind(&doc), "Deployment" | "Rollout") {
-                continue;
-            }
+            let pod = match kind(&doc) {
+                "Deployment" | "Rollout" => at(&doc, "spec/template/spec"),
+                "CronJob" => at(&doc, "spec/jobTemplate/spec/template/spec"),
+                _ => continue,
+            };
             workloads += 1;
             let service = project
                 .service(name(&doc))
                 .unwrap_or_else(|| panic!("{example} {path}: workload of no service"));
+            assert_eq!(kind(&doc), service.workload.as_str(), "{example} {path}");
             let uid = u64::from(service.uid);
-            let pod = at(&doc, "spec/template/spec");
             let here = |what: &str| format!("{example} {path}: {what}");
             check(
                 &here("pod runAsNonRoot"),
@@ -138,21 +140,46 @@ fn every_container_is_restricted() {
                     "/tmp",
                 );
                 for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+                    // Web services answer HTTP probes on their named port, gRPC services the
+                    // gRPC health protocol on theirs; workers and jobs have nothing to probe.
+                    let (http, grpc) = match service.kind {
+                        ServiceKind::Web => (Value::from("http"), Value::Null),
+                        ServiceKind::Grpc => {
+                            (Value::Null, Value::from(u64::from(service.port.unwrap())))
+                        }
+                        ServiceKind::Worker | ServiceKind::Job => (Value::Null, Value::Null),
+                    };
                     check(
                         &here(probe),
                         at(container, &format!("{probe}/httpGet/port")),
-                        "http",
+                        http,
+                    );
+                    check(
+                        &here(probe),
+                        at(container, &format!("{probe}/grpc/port")),
+                        grpc,
                     );
                 }
+                // The container port is declared exactly when the service listens.
+                check(
+                    &here("container port"),
+                    at(&at(container, "ports")[0], "containerPort"),
+                    service
+                        .port
+                        .map_or(Value::Null, |p| Value::from(u64::from(p))),
+                );
                 check(
                     &here("readiness path"),
                     at(container, "readinessProbe/httpGet/path"),
-                    service.readiness_path.as_str(),
+                    service
+                        .readiness_path
+                        .as_deref()
+                        .map_or(Value::Null, Value::from),
                 );
                 // Distroless images have no shell: an exec preStop would fail.
                 assert_eq!(
                     !at(container, "lifecycle/preStop/exec").is_null(),
-                    service.image_healthcheck,
+                    service.shell && service.listens(),
                     "{}",
                     here("preStop exec only with a shell")
                 );
@@ -281,6 +308,10 @@ fn alert_rules_are_exactly_the_catalogue() {
                     .alerts
                     .iter()
                     .filter(|a| !a.needs_metrics || service.metrics_path.is_some())
+                    // A CronJob has no replica count to fall short of.
+                    .filter(|a| {
+                        a.name != "PodsNotReady" || service.workload != WorkloadKind::CronJob
+                    })
                     .map(|a| a.name.as_str())
                     .collect();
                 assert_eq!(names, expected, "{example} {path} {}", service.name);
