@@ -457,6 +457,21 @@ pub fn azure_workload_client_id_output(service: &str) -> String {
     format!("workload_client_id_{}", service.replace('-', "_"))
 }
 
+/// The repository variable holding the id of the Google Cloud project environment `env`
+/// lives in: `GCP_PROJECT_ID`, the shared project that also holds the Terraform state and
+/// the GitHub workload identity pool, or `GCP_PROJECT_ID_<ENV>` for an environment with
+/// `separate_account = true`.
+///
+/// A repository variable, not an environment one: the environment's plan, apply and
+/// deploy jobs run in three different GitHub environments and all need it.
+pub fn gcp_project_id_variable(env: &str, separate_account: bool) -> String {
+    if separate_account {
+        format!("GCP_PROJECT_ID_{}", env_var_prefix(env))
+    } else {
+        "GCP_PROJECT_ID".to_owned()
+    }
+}
+
 /// The GitHub variables the workflows need on `provider`.
 ///
 /// Ids of the cloud account, project or subscription are repository variables:
@@ -483,18 +498,33 @@ pub fn github_variables(
     };
     let mut vars = match provider {
         Provider::Aws => aws_variables(environments),
-        Provider::Gcp => vec![
-            var(
-                "GCP_PROJECT_ID",
-                "repository",
-                "the id of the Google Cloud project every environment is deployed to",
-            ),
-            var(
-                "GCP_PROJECT_NUMBER",
-                "repository",
-                "the numeric project number of that project (workload identity federation needs it)",
-            ),
-        ],
+        Provider::Gcp => {
+            let mut vars = vec![
+                var(
+                    "GCP_PROJECT_ID",
+                    "repository",
+                    "the id of the Google Cloud project holding the Terraform state, the GitHub workload identity pool and every environment without a project of its own",
+                ),
+                var(
+                    "GCP_PROJECT_NUMBER",
+                    "repository",
+                    "the numeric project number of that project (the workload identity provider's name contains it)",
+                ),
+            ];
+            for env in environments.iter().filter(|e| e.separate_account) {
+                let env = env.name.as_str();
+                vars.push(GithubVariable {
+                    name: gcp_project_id_variable(env, true),
+                    scope: "repository".to_owned(),
+                    description: format!(
+                        "the id of the Google Cloud project of the `{env}` environment (`separate_account = true`)"
+                    ),
+                    output: None,
+                    environment: None,
+                });
+            }
+            vars
+        }
         Provider::Azure => azure_variables(registry, environments, services),
     };
     if runners == Runners::SelfHosted {

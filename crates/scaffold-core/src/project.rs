@@ -302,7 +302,9 @@ pub struct Environment {
     /// `get-gke-credentials` expect it: the region for regional clusters (every EKS and
     /// AKS cluster, and production GKE clusters), a zone (`<region>-b`) for non-production
     /// GKE clusters, which are zonal to save the cost of a replicated control plane.
-    /// Every GCP region has a `b` zone.
+    /// Every region `gcloud compute regions list` returned in August 2026 (42) has a `b`
+    /// zone (some have no `a`: `us-east1`, `europe-west1`); the GCP cluster module checks
+    /// the zone at plan time and names the region's zones if it is missing.
     pub cluster_location: String,
 }
 
@@ -1405,6 +1407,29 @@ impl Project {
                     region.clone()
                 },
             });
+        }
+
+        // Each environment also gets `<env>-plan` and `<env>-infra` GitHub environments,
+        // whose OIDC subjects its plan and apply identities trust: an environment named
+        // like one of them would share its subject, and so its identity.
+        for (i, env) in env_answers.iter().enumerate() {
+            for other in &env_answers {
+                for (suffix, what) in [
+                    ("-plan", "Terraform plans"),
+                    ("-infra", "Terraform applies"),
+                ] {
+                    if env.name == format!("{}{suffix}", other.name) {
+                        p.push(
+                            format!("environments[{i}].name"),
+                            format!(
+                                "`{}` is also the GitHub environment of `{}`'s {what}",
+                                env.name, other.name
+                            ),
+                            format!("rename it: names ending in `-plan` or `-infra` after another environment's name would share that environment's {what} identity"),
+                        );
+                    }
+                }
+            }
         }
 
         if !problems.list.is_empty() {

@@ -357,6 +357,10 @@ pub struct RestoreDoc {
     /// Commands that put the restored database in the damaged one's place without touching
     /// the secret, where the cloud restores next to the original (Azure SQL Database).
     pub swap: Option<Vec<String>>,
+    /// What the repoint step does, in words (after "Point the services at the restored instance: ").
+    pub repoint_sentence: String,
+    /// The commands that point the datastore's secrets at `$NEW_HOST`, the restored instance.
+    pub repoint: Vec<String>,
 }
 
 /// One service as the docs describe it.
@@ -624,8 +628,15 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
                 Some((ds, entry))
             })
     };
-    let restore_doc =
-        |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
+    let restore_doc = |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| {
+        let admin_secret = env
+            .datastores
+            .iter()
+            .find(|d| d.datastore == ds.name)
+            .map(|d| d.admin_secret.as_str());
+        let (repoint_sentence, repoint) =
+            cloud::repoint_secrets(project, env, resource, secret, admin_secret);
+        RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
             product: ds.offering.product,
@@ -637,7 +648,10 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
             scheme: ds.engine.url_scheme(),
             port: ds.cloud_port,
             swap: None,
-        };
+            repoint_sentence,
+            repoint,
+        }
+    };
     let restores = databases()
         .map(|(ds, entry)| RestoreDoc {
             swap: cloud::swap_restored_database(project, env, ds.engine, &entry.resource),
@@ -939,5 +953,7 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     list
 }
 
+#[cfg(test)]
+mod gcp_tests;
 #[cfg(test)]
 mod tests;

@@ -21,6 +21,7 @@
 
 use serde::Serialize;
 
+use scaffold_core::datastore::Property;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Provider, ServiceKind, Strategy, WorkloadKind};
@@ -366,6 +367,8 @@ struct RemoteKey {
     secret_key: String,
     /// The secret manager entry.
     remote: String,
+    /// The key inside the entry's JSON object (`url`), where the entry holds one.
+    property: Option<String>,
 }
 
 /// One alert rule of the PrometheusRule of an environment.
@@ -584,6 +587,11 @@ fn overlay_context<'a>(
                 .unwrap_or_default();
             // Plain URLs map one to one; any other form is computed from the URL by a template.
             let templated = connections.iter().any(|c| c.form != ConnectionForm::Url);
+            // On GCP each datastore's secret holds a JSON object of its secret properties
+            // (MODEL.md, datastore facts): the URL is its `url` property, and an instance
+            // CA its `ca` property, which the Secret carries for the pods to mount.
+            let json = project.cloud.provider == Provider::Gcp;
+            let url_property = || json.then(|| Property::Url.key().to_owned());
             let source_key = |datastore: &str| format!("source_{}", datastore.replace('-', "_"));
             let mut remote_keys = Vec::new();
             let mut secret_templates = Vec::new();
@@ -601,11 +609,25 @@ fn overlay_context<'a>(
                     remote_keys.push(RemoteKey {
                         secret_key: source,
                         remote: entry.secret.clone(),
+                        property: url_property(),
                     });
                 } else {
                     remote_keys.push(RemoteKey {
                         secret_key: connection.variables.connection.clone(),
                         remote: entry.secret.clone(),
+                        property: url_property(),
+                    });
+                }
+                if let (true, Some(ca)) = (
+                    json,
+                    project
+                        .datastore(&connection.datastore)
+                        .and_then(|d| d.ca_file.as_ref()),
+                ) {
+                    remote_keys.push(RemoteKey {
+                        secret_key: ca.secret_key.clone(),
+                        remote: entry.secret.clone(),
+                        property: Some(Property::Ca.key().to_owned()),
                     });
                 }
             }

@@ -503,6 +503,42 @@ fn the_default_branch_comes_from_the_answers_then_the_remote() {
 }
 
 #[test]
+fn environments_named_like_another_ones_plan_or_apply_environment_are_rejected() {
+    check_err(
+        &with("[[environments]]\nname = \"staging\"\n[[environments]]\nname = \"staging-infra\"\n"),
+        &[
+            "environments[1].name",
+            "`staging-infra` is also the GitHub environment of `staging`'s Terraform applies",
+        ],
+    );
+    check_err(
+        &with("[[environments]]\nname = \"dev\"\n[[environments]]\nname = \"dev-plan\"\n"),
+        &["`dev-plan` is also the GitHub environment of `dev`'s Terraform plans"],
+    );
+}
+
+#[test]
+fn gcp_environments_with_their_own_project_get_their_own_variable() {
+    let project = resolve(&with(
+        "[cloud]\nprovider = \"gcp\"\n[[environments]]\nname = \"staging\"\n[[environments]]\nname = \"prod-eu\"\nseparate_account = true\n",
+    ))
+    .unwrap();
+    let names: Vec<&str> = project
+        .github_variables
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "GCP_PROJECT_ID",
+            "GCP_PROJECT_NUMBER",
+            "GCP_PROJECT_ID_PROD_EU"
+        ]
+    );
+}
+
+#[test]
 fn grpc_services_listen_without_http_probes() {
     let project = resolve(&with(
         "kind = \"grpc\"\nport = 50051\n[delivery]\nstrategy = \"blue-green\"\n",

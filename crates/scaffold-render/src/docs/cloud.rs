@@ -7,8 +7,8 @@
 //! workflows read, and the runbooks say where to find them. One function per
 //! fact keeps each cloud's spelling in one place.
 
-use scaffold_core::names;
-use scaffold_core::vocabulary::{Engine, Provider, Registry};
+use scaffold_core::names::{self, gcp_project_id_variable};
+use scaffold_core::vocabulary::{Engine, Provider, Registry, Runners};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
@@ -61,7 +61,26 @@ pub struct CloudFacts {
     pub budget_product: &'static str,
     /// The cloud's record of API calls, on by default.
     pub audit_log: &'static str,
+    /// How to rotate a datastore credential, one sentence (the handbook links the restore runbook after it).
+    pub rotate_credentials: String,
+    /// Why Terraform must be brought back in line after a restore, one sentence.
+    pub restore_terraform_note: String,
+    /// Where backups go in the disaster-recovery region, as a phrase after "with" (empty without one).
+    pub dr_backup_phrase: String,
+    /// The same as a sentence (empty without a disaster-recovery region).
+    pub dr_backup_sentence: String,
+    /// What enforces NetworkPolicies in the cluster the Terraform creates, where the
+    /// cloud's engineer has stated it (`None` prints nothing).
+    pub network_policy_engine: Option<&'static str>,
 }
+
+/// Whether some datastore is a relational database.
+fn has_sql(project: &Project) -> bool {
+    project.datastores.iter().any(|d| d.engine.is_database())
+}
+
+/// How a credential is rotated where the secret holds a connection URL.
+const URL_ROTATION: &str = "To rotate a credential, change it in the datastore, write the new URL into the entry and let the `ExternalSecret` refresh (or restart the service).";
 
 /// Facts about the chosen cloud for `project`.
 pub fn facts(project: &Project) -> CloudFacts {
@@ -84,6 +103,13 @@ pub fn facts(project: &Project) -> CloudFacts {
     };
     let registry_is_cloud = project.delivery.registry != Registry::Ghcr;
     let names = &project.names;
+    let dr = project.cloud.dr_region.as_deref();
+    let (copied_phrase, copied_sentence) = dr.map_or_else(Default::default, |dr| {
+        (
+            format!("backups copied to `{dr}` for disaster recovery"),
+            format!("Backups are also copied to `{dr}`, so a lost region is recovered there."),
+        )
+    });
     match provider {
         Provider::Aws => CloudFacts {
             display: "AWS",
@@ -113,6 +139,11 @@ pub fn facts(project: &Project) -> CloudFacts {
             service_account_annotation: "`eks.amazonaws.com/role-arn` with the ARN of the service's IAM role",
             budget_product: "AWS Budgets",
             audit_log: "AWS CloudTrail",
+            rotate_credentials: URL_ROTATION.to_owned(),
+            restore_terraform_note: format!("Terraform still manages the original instance, and writes its address into the {} entry again whenever it rewrites the entry (a rotation of the credentials, a replaced instance), which would point the services back at the damaged data.", "AWS Secrets Manager"),
+            dr_backup_phrase: copied_phrase.clone(),
+            dr_backup_sentence: copied_sentence.clone(),
+            network_policy_engine: None,
         },
         Provider::Gcp => CloudFacts {
             display: "Google Cloud",
@@ -125,16 +156,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             ),
             cli: "gcloud",
             cli_login: "gcloud auth login && gcloud auth application-default login",
-            shell_variables: vec![
-                ShellVariable {
-                    name: "GCP_PROJECT_ID".to_owned(),
-                    lookup: "gcloud config get-value project".to_owned(),
-                },
-                ShellVariable {
-                    name: "GCP_PROJECT_NUMBER".to_owned(),
-                    lookup: "gcloud projects describe \"$GCP_PROJECT_ID\" --format='value(projectNumber)'".to_owned(),
-                },
-            ],
+            shell_variables: gcp_shell_variables(project),
             state_backend: format!(
                 "GCS bucket `{}` (object versioning on), one prefix per environment (the environment's name); GCS locks state natively",
                 names.state_bucket
@@ -150,6 +172,19 @@ pub fn facts(project: &Project) -> CloudFacts {
             service_account_annotation: "`iam.gke.io/gcp-service-account` with the e-mail of the service's Google service account",
             budget_product: "Cloud Billing",
             audit_log: "Cloud Audit Logs",
+            rotate_credentials: "To rotate the credentials Terraform generates, raise `credentials_version` in the environment's root and apply: the Cloud SQL users get new passwords and the Secret Manager entries new versions in the same apply, and each `ExternalSecret` picks them up at its next refresh (or restart the services).".to_owned(),
+            restore_terraform_note: "Terraform still manages the original instance, and rewrites the Google Secret Manager entries with its address whenever it rotates the credentials (`credentials_version`) or replaces the instance, which would point the services back at the damaged data.".to_owned(),
+            // The datastores module sets each Cloud SQL instance's backup location to the
+            // DR region: the backups are stored there, not copied.
+            dr_backup_phrase: dr.filter(|_| has_sql(project)).map_or_else(String::new, |dr| format!("Cloud SQL backups stored in `{dr}` for disaster recovery")),
+            dr_backup_sentence: dr.map_or_else(String::new, |dr| {
+                if has_sql(project) {
+                    format!("Cloud SQL stores the databases' backups in `{dr}`, away from the instances, so a lost region is recovered there.")
+                } else {
+                    format!("No database is declared, so no backup is kept in `{dr}`; the rest is rebuilt there from Git.")
+                }
+            }),
+            network_policy_engine: Some("GKE Dataplane V2 (eBPF, `datapath_provider = \"ADVANCED_DATAPATH\"` in the cluster module)"),
         },
         Provider::Azure => CloudFacts {
             display: "Azure",
@@ -194,8 +229,47 @@ pub fn facts(project: &Project) -> CloudFacts {
             service_account_annotation: "`azure.workload.identity/client-id` with the client id of the service's managed identity",
             budget_product: "Azure Cost Management",
             audit_log: "the Azure Activity Log",
+            rotate_credentials: URL_ROTATION.to_owned(),
+            restore_terraform_note: format!("Terraform still manages the original instance, and writes its address into the {} entry again whenever it rewrites the entry (a rotation of the credentials, a replaced instance), which would point the services back at the damaged data.", "Azure Key Vault"),
+            dr_backup_phrase: copied_phrase,
+            dr_backup_sentence: copied_sentence,
+            // The cluster module's `network_policy = "cilium"`.
+            network_policy_engine: Some("Cilium (Azure CNI powered by Cilium, `network_policy = \"cilium\"` in the cluster module)"),
         },
     }
+}
+
+/// The shell variables GCP commands use: the shared project's id and number, and the
+/// project of each environment that has its own (read from the GitHub variable the
+/// workflows use, with `gh variable get`).
+fn gcp_shell_variables(project: &Project) -> Vec<ShellVariable> {
+    let mut variables = vec![
+        ShellVariable {
+            name: "GCP_PROJECT_ID".to_owned(),
+            lookup: "gcloud config get-value project".to_owned(),
+        },
+        ShellVariable {
+            name: "GCP_PROJECT_NUMBER".to_owned(),
+            lookup: "gcloud projects describe \"$GCP_PROJECT_ID\" --format='value(projectNumber)'"
+                .to_owned(),
+        },
+    ];
+    for env in project.environments.iter().filter(|e| e.separate_account) {
+        let name = gcp_project_id_variable(&env.name, true);
+        variables.push(ShellVariable {
+            lookup: format!("gh variable get {name}"),
+            name,
+        });
+    }
+    variables
+}
+
+/// `"$GCP_PROJECT_ID"` or the variable of `env`'s own project, quoted for a shell.
+fn gcp_project(env: &Environment) -> String {
+    format!(
+        "\"${}\"",
+        gcp_project_id_variable(&env.name, env.separate_account)
+    )
 }
 
 /// The command that writes cluster credentials for `env` into the kubeconfig.
@@ -204,9 +278,21 @@ pub fn credentials(project: &Project, env: &Environment) -> String {
     let cluster = &env.names.cluster;
     match project.cloud.provider {
         Provider::Aws => format!("aws eks update-kubeconfig --region {region} --name {cluster}"),
-        Provider::Gcp => format!(
-            "gcloud container clusters get-credentials {cluster} --region {region} --project \"$GCP_PROJECT_ID\""
-        ),
+        // A zonal (non-production) cluster is found only with its zone as the location.
+        // The control plane's IP endpoint is private: from outside the network the
+        // DNS-based endpoint, authorised by IAM; with self-hosted runners that endpoint
+        // takes no outside traffic, so operators connect from inside the network.
+        Provider::Gcp => {
+            let endpoint = match project.delivery.runners {
+                Runners::GithubHosted => "--dns-endpoint",
+                Runners::SelfHosted => "--internal-ip",
+            };
+            format!(
+                "gcloud container clusters get-credentials {cluster} --location {} {endpoint} --project {}",
+                env.cluster_location,
+                gcp_project(env)
+            )
+        }
         // AKS with Entra ID only: the kubeconfig runs kubelogin, switched to the Azure CLI's
         // login (github.com/Azure/kubelogin, `convert-kubeconfig --login azurecli`).
         Provider::Azure => format!(
@@ -242,7 +328,8 @@ pub fn put_secret(project: &Project, env: &Environment, secret: &str) -> String 
             project.cloud.region
         ),
         Provider::Gcp => format!(
-            "printf '%s' \"$NEW_URL\" | gcloud secrets versions add {secret} --data-file=- --project \"$GCP_PROJECT_ID\""
+            "printf '%s' \"$NEW_URL\" | gcloud secrets versions add {secret} --data-file=- --project {}",
+            gcp_project(env)
         ),
         // The secret is the JSON object of the datastore's connection forms: `NEW_URL` holds
         // the whole object (the restore runbook edits the host in every form).
@@ -261,11 +348,57 @@ pub fn read_secret(project: &Project, env: &Environment, secret: &str) -> String
             project.cloud.region
         ),
         Provider::Gcp => format!(
-            "gcloud secrets versions access latest --secret {secret} --project \"$GCP_PROJECT_ID\""
+            "gcloud secrets versions access latest --secret {secret} --project {}",
+            gcp_project(env)
         ),
         Provider::Azure => format!(
             "az keyvault secret show --vault-name {} --name {secret} --query value --output tsv",
             env.key_vault
+        ),
+    }
+}
+
+/// How the restore runbook points a database's secrets at the restored instance, whose
+/// address is in `$NEW_HOST`: a sentence, and the commands.
+///
+/// On GCP each secret holds a JSON object whose values embed the address (the URL, the
+/// JDBC URL, the ADO.NET string, `host`), in the application's and the administrator's
+/// secrets alike, so every value of both is rewritten.
+pub fn repoint_secrets(
+    project: &Project,
+    env: &Environment,
+    resource: &str,
+    secret: &str,
+    admin_secret: Option<&str>,
+) -> (String, Vec<String>) {
+    match project.cloud.provider {
+        Provider::Gcp => {
+            let p = gcp_project(env);
+            let secrets = std::iter::once(secret)
+                .chain(admin_secret)
+                .collect::<Vec<_>>()
+                .join(" ");
+            (
+                "replace the old instance's address with the new one in every value of its secrets (credentials are restored with the data)".to_owned(),
+                vec![
+                    format!(
+                        "OLD_HOST=\"$(gcloud sql instances describe {resource} --project {p} --format='value(ipAddresses[0].ipAddress)')\""
+                    ),
+                    format!(
+                        "for secret in {secrets}; do gcloud secrets versions access latest --secret \"$secret\" --project {p} | jq --arg old \"$OLD_HOST\" --arg new \"$NEW_HOST\" 'map_values(if type == \"string\" then split($old) | join($new) else . end)' | gcloud secrets versions add \"$secret\" --data-file=- --project {p}; done"
+                    ),
+                ],
+            )
+        }
+        // AWS and Azure keep each datastore's connection settings as one JSON object.
+        Provider::Aws | Provider::Azure => (
+            "read the current connection settings (a JSON object), replace the old host with the new address in every value (credentials are restored with the data) and write them back".to_owned(),
+            vec![
+                format!("OLD=\"$({})\"", read_secret(project, env, secret)),
+                "OLD_HOST=\"$(printf '%s' \"$OLD\" | jq -r .host)\"".to_owned(),
+                "export NEW_URL=\"$(printf '%s' \"$OLD\" | jq -c --arg old \"$OLD_HOST\" --arg new \"$NEW_HOST\" 'map_values(if type == \"string\" then (split($old) | join($new)) else . end)')\"".to_owned(),
+                put_secret(project, env, secret),
+            ],
         ),
     }
 }
@@ -305,15 +438,19 @@ pub fn restore_database(
                 ),
             ]
         }
-        Provider::Gcp => vec![
-            format!("gcloud sql backups list --instance {resource} --project \"$GCP_PROJECT_ID\""),
-            format!(
-                "gcloud sql instances clone {resource} {resource}-restore --point-in-time \"$RESTORE_TIME\" --project \"$GCP_PROJECT_ID\""
-            ),
-            format!(
-                "gcloud sql instances describe {resource}-restore --project \"$GCP_PROJECT_ID\" --format='value(ipAddresses[0].ipAddress)'"
-            ),
-        ],
+        // A clone keeps the source's settings, its private network among them.
+        Provider::Gcp => {
+            let p = gcp_project(env);
+            vec![
+                format!("gcloud sql backups list --instance {resource} --project {p}"),
+                format!(
+                    "gcloud sql instances clone {resource} {resource}-restore --point-in-time \"$RESTORE_TIME\" --project {p}"
+                ),
+                format!(
+                    "gcloud sql instances describe {resource}-restore --project {p} --format='value(ipAddresses[0].ipAddress)'"
+                ),
+            ]
+        }
         Provider::Azure => match engine {
             // A database restores onto its own logical server (`az sql db restore`), next to
             // the damaged one; the runbook swaps the names so the connection secret stays valid.
@@ -448,17 +585,24 @@ pub fn failover_database(
                 ),
             ]
         }
-        Provider::Gcp => vec![
-            format!(
-                "BACKUP_ID=\"$(gcloud sql backups list --instance {resource} --project \"$GCP_PROJECT_ID\" --limit 1 --format='value(id)')\""
-            ),
-            format!(
-                "gcloud sql instances create {resource}-dr --region {dr_region} --database-version \"$(gcloud sql instances describe {resource} --project \"$GCP_PROJECT_ID\" --format='value(databaseVersion)')\" --tier \"$(gcloud sql instances describe {resource} --project \"$GCP_PROJECT_ID\" --format='value(settings.tier)')\" --project \"$GCP_PROJECT_ID\""
-            ),
-            format!(
-                "gcloud sql backups restore \"$BACKUP_ID\" --restore-instance {resource}-dr --backup-instance {resource} --project \"$GCP_PROJECT_ID\""
-            ),
-        ],
+        // The VPC and its private services range are global, so the new instance joins
+        // them from the DR region; `--edition` keeps the tier valid (newer PostgreSQL
+        // versions default to Enterprise Plus, whose tiers differ).
+        Provider::Gcp => {
+            let p = gcp_project(env);
+            let network = &env.names.cluster;
+            vec![
+                format!(
+                    "BACKUP_ID=\"$(gcloud sql backups list --instance {resource} --project {p} --limit 1 --format='value(id)')\""
+                ),
+                format!(
+                    "gcloud sql instances create {resource}-dr --region {dr_region} --edition enterprise --database-version \"$(gcloud sql instances describe {resource} --project {p} --format='value(databaseVersion)')\" --tier \"$(gcloud sql instances describe {resource} --project {p} --format='value(settings.tier)')\" --network {network} --allocated-ip-range-name {network}-private-services --no-assign-ip --project {p}"
+                ),
+                format!(
+                    "gcloud sql backups restore \"$BACKUP_ID\" --restore-instance {resource}-dr --backup-instance {resource} --project {p}"
+                ),
+            ]
+        }
         Provider::Azure => match engine {
             // Geo-redundant backups of a database restore onto a server in the recovery region,
             // created first with the same administrator.
@@ -547,7 +691,8 @@ pub fn annotate_service_account(
             "eks.amazonaws.com/role-arn=\"arn:aws:iam::${{AWS_ACCOUNT_ID}}:role/{identity}\""
         ),
         Provider::Gcp => format!(
-            "iam.gke.io/gcp-service-account=\"{identity}@${{GCP_PROJECT_ID}}.iam.gserviceaccount.com\""
+            "iam.gke.io/gcp-service-account=\"{identity}@${{{}}}.iam.gserviceaccount.com\"",
+            gcp_project_id_variable(&env.name, env.separate_account)
         ),
         // The client id is the GitHub variable the environment root's output was recorded as.
         Provider::Azure => format!(
