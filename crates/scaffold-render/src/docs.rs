@@ -135,6 +135,10 @@ pub struct DocsContext<'a> {
     pub has_public: bool,
     /// Whether the strategy runs on Argo Rollouts.
     pub rollouts: bool,
+    /// The cluster add-ons some environment's platform root installs, in installation order.
+    pub addons: Vec<&'static scaffold_core::platform::Addon>,
+    /// Release analysis: the fewest requests per two-minute window it judges.
+    pub min_analysis_requests: u32,
     /// The Kubernetes kind each service runs as: `Rollout` or `Deployment`.
     pub workload_kind: &'static str,
     /// The strategy in words, such as `canary`.
@@ -409,6 +413,17 @@ impl<'a> DocsContext<'a> {
                 .map(|d| format!("`{}`", d.ds.name))
                 .collect(),
             has_public: project.services.iter().any(|s| s.public),
+            addons: scaffold_core::platform::ADDONS
+                .iter()
+                .copied()
+                .filter(|addon| {
+                    project
+                        .environments
+                        .iter()
+                        .any(|env| project.addons(env).contains(addon))
+                })
+                .collect(),
+            min_analysis_requests: crate::kubernetes::MIN_ANALYSIS_REQUESTS,
             datastores,
             rollouts,
             workload_kind: if rollouts { "Rollout" } else { "Deployment" },

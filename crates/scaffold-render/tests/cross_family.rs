@@ -212,3 +212,91 @@ fn every_environment_is_in_the_handbook_strategy_table() {
         }
     }
 }
+
+/// The keys of every object literal passed to `jsonencode(...)` as the value of a secret
+/// (`secret_string`, `secret_data`, `value`, their write-only `_wo` forms), in every
+/// Terraform file under `infra/`: what the cloud's secret manager entries hold.
+fn secret_json_keys(files: &Files) -> BTreeSet<String> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    use hcl_edit::structure::Body;
+
+    fn visit(body: &Body, keys: &mut BTreeSet<String>) {
+        for attribute in body.attributes() {
+            let name = attribute.key.as_str().trim_end_matches("_wo");
+            if !["secret_string", "secret_data", "value"].contains(&name) {
+                continue;
+            }
+            if let Expression::FuncCall(call) = &attribute.value
+                && call.name.name.as_str() == "jsonencode"
+                && let Some(Expression::Object(object)) = call.args.iter().next()
+            {
+                for (key, _) in object.iter() {
+                    match key {
+                        ObjectKey::Ident(ident) => keys.insert(ident.as_str().to_owned()),
+                        ObjectKey::Expression(Expression::String(s)) => {
+                            keys.insert(s.value().clone())
+                        }
+                        ObjectKey::Expression(_) => false,
+                    };
+                }
+            }
+        }
+        for block in body.blocks() {
+            visit(&block.body, keys);
+        }
+    }
+
+    let mut keys = BTreeSet::new();
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| p.starts_with("infra/") && p.ends_with(".tf"))
+    {
+        let body: Body = text
+            .parse()
+            .unwrap_or_else(|err| panic!("{path} parses: {err}"));
+        visit(&body, &mut keys);
+    }
+    keys
+}
+
+#[test]
+fn every_external_secret_property_is_written_by_terraform() {
+    for (name, project, files) in examples() {
+        let written = secret_json_keys(&files);
+        for env in &project.environments {
+            let secrets: Vec<(&str, &scaffold_core::Datastore)> = project
+                .datastores
+                .iter()
+                .zip(&env.datastores)
+                .flat_map(|(ds, in_env)| {
+                    [(in_env.secret.as_str(), ds), (in_env.admin_secret.as_str(), ds)]
+                })
+                .collect();
+            for (path, doc) in documents(&files, &format!("{}/", env.names.overlay_dir)) {
+                if doc["kind"] != "ExternalSecret" {
+                    continue;
+                }
+                for datum in doc["spec"]["data"].as_sequence().unwrap() {
+                    let remote = datum["remoteRef"]["key"].as_str().unwrap();
+                    let property = datum["remoteRef"]["property"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{name} {path}: {remote} read whole"));
+                    let (_, ds) = secrets
+                        .iter()
+                        .find(|(secret, _)| *secret == remote)
+                        .unwrap_or_else(|| panic!("{name} {path}: {remote} is no datastore's secret"));
+                    assert!(
+                        ds.secret_properties.iter().any(|p| p.key() == property),
+                        "{name} {path}: `{property}` is not among {}'s secret properties",
+                        ds.name
+                    );
+                    assert!(
+                        written.contains(property),
+                        "{name} {path}: no Terraform secret of {} writes `{property}` (written: {written:?})",
+                        project.cloud.provider
+                    );
+                }
+            }
+        }
+    }
+}
