@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Vendored unchanged (but for these two comment lines) from the workplace validators folder
-# (shared/validators/tfschema_check.py) so the conformance harness runs on a fresh clone.
+# Vendored from the workplace validators folder (shared/validators/tfschema_check.py) so the
+# conformance harness runs on a fresh clone; unchanged but for these comment lines and
+# PACKAGE_SETS, which follows the provider pins scaffold renders (helm added for the platform roots).
 """Offline Terraform schema checker: the closest thing to `terraform validate` without `terraform init`.
 
 Provider schemas come from prebuilt CDK-for-Terraform provider packages: HashiCorp's cdktf
@@ -338,7 +339,7 @@ def extract_provider(pkgdir, log=lambda *a: None):
 
 
 # Provider packages per set. "latest": recent releases inside the scaffold's pins (aws ~> 6.0, google ~> 7.0,
-# azurerm ~> 4.57, kubernetes ~> 3.0, random ~> 3.7): what `terraform init` would pick today. "min": the
+# azurerm ~> 4.57, kubernetes ~> 3.0, random ~> 3.7, helm ~> 3.1): what `terraform init` would pick today. "min": the
 # oldest releases inside those pins that a cdktf/cdktn package exists for (aws 6.0.0, google 7.31.0,
 # azurerm 4.59.0, kubernetes 3.1.0, random 3.7.2): a type or argument newer than the pin's floor shows here.
 # cdktf (hashicorp, deprecated, last release Dec 2025) stops at aws 6.25, google 6.50, azurerm 4.55,
@@ -349,12 +350,14 @@ PACKAGE_SETS = {
                ("npm", "@cdktn/provider-azurerm", "16.1.0"),      # azurerm 4.73.0
                ("npm", "@cdktn/provider-random", "15.0.1"),       # random 3.9.1
                ("pypi", "cdktn-provider-google", "20.3.1"),        # google 7.46.1 (21.x is google 8)
-               ("pypi", "cdktn-provider-kubernetes", "17.1.0")],   # kubernetes 3.4.0
+               ("pypi", "cdktn-provider-kubernetes", "17.1.0"),    # kubernetes 3.4.0
+               ("pypi", "cdktn-provider-helm", "15.1.0")],         # helm 3.3.0
     "min": [("npm", "@cdktf/provider-aws", "21.0.0"),              # aws 6.0.0
             ("pypi", "cdktn-provider-azurerm", "14.24.0"),         # azurerm 4.59.0 (no 4.57/4.58 package)
             ("npm", "@cdktf/provider-random", "12.0.1"),           # random 3.7.2
             ("pypi", "cdktn-provider-google", "19.0.0"),           # google 7.31.0 (earliest 7.x package)
-            ("pypi", "cdktn-provider-kubernetes", "15.0.0")],      # kubernetes 3.1.0
+            ("pypi", "cdktn-provider-kubernetes", "15.0.0"),       # kubernetes 3.1.0
+            ("pypi", "cdktn-provider-helm", "12.2.0")],            # helm 3.1.1 (no 3.1.0 package; ~> 3.1 admits 3.1.x)
 }
 
 

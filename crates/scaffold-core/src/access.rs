@@ -31,7 +31,7 @@
 use serde::Serialize;
 
 use crate::project::{Environment, Project};
-use crate::vocabulary::{Provider, Strategy, WorkloadKind};
+use crate::vocabulary::{Provider, WorkloadKind};
 
 /// What an identity is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -452,7 +452,15 @@ impl Project {
                 api_group: "batch",
                 resources,
                 verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay: CronJobs of scheduled services, the Jobs that create the datastores' application users",
+                reason: match (cronjobs, setup) {
+                    (true, true) => {
+                        "kubectl apply of the overlay: CronJobs of scheduled services, the Jobs that create the datastores' application users"
+                    }
+                    (true, false) => "kubectl apply of the overlay: CronJobs of scheduled services",
+                    _ => {
+                        "kubectl apply of the overlay: the Jobs that create the datastores' application users"
+                    }
+                },
             });
         }
         if scaled {
@@ -475,9 +483,13 @@ impl Project {
         }
         rules.push(KubeRule {
             api_group: "networking.k8s.io",
+            reason: if ingress {
+                "kubectl apply of the overlay: NetworkPolicies and Ingresses"
+            } else {
+                "kubectl apply of the overlay: NetworkPolicies"
+            },
             resources: networking,
             verbs: APPLY.to_vec(),
-            reason: "kubectl apply of the overlay: NetworkPolicies and Ingresses",
         });
         if secrets {
             rules.push(KubeRule {
@@ -493,22 +505,20 @@ impl Project {
         }
         rules.push(KubeRule {
             api_group: "monitoring.coreos.com",
+            reason: if metrics {
+                "kubectl apply of the overlay: ServiceMonitors and PrometheusRules"
+            } else {
+                "kubectl apply of the overlay: PrometheusRules"
+            },
             resources: monitoring,
             verbs: APPLY.to_vec(),
-            reason: "kubectl apply of the overlay: ServiceMonitors and PrometheusRules",
         });
         if has(WorkloadKind::Rollout) {
-            let mut resources = vec!["rollouts", "rollouts/status", "analysistemplates"];
-            let mut reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout";
-            if self.delivery.strategy == Strategy::Canary {
-                resources.push("analysisruns");
-                reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout; the job reads AnalysisRuns to report a failed canary";
-            }
             rules.push(KubeRule {
                 api_group: "argoproj.io",
-                resources,
+                resources: vec!["rollouts", "rollouts/status", "analysistemplates"],
                 verbs: APPLY.to_vec(),
-                reason,
+                reason: "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout and its status",
             });
         }
         rules

@@ -43,7 +43,19 @@ pub struct Addon {
     pub source: &'static str,
     /// The custom resources it serves, as `(API group, kind)`.
     pub kinds: &'static [(&'static str, &'static str)],
+    /// The pod port the API server calls (admission webhook or aggregated API), if any:
+    /// it must be one of [`CONTROL_PLANE_PORTS`].
+    pub webhook_port: Option<u16>,
 }
+
+/// The pod ports a cluster's control plane can always reach on the nodes: 443 and the
+/// kubelet's 10250. A private GKE cluster's own firewall rule allows exactly these from the
+/// control plane ("By default, firewall rules restrict your cluster control plane to only
+/// initiate TCP connections to your nodes and Pods on ports 443 (HTTPS) and 10250 (kubelet)",
+/// cloud.google.com/kubernetes-engine/docs/how-to/private-clusters, "Adding firewall rules
+/// for specific use cases"); EKS's cluster security group and AKS allow them too. So every
+/// add-on's webhook listens on one of them and no cloud needs an extra firewall rule.
+pub const CONTROL_PLANE_PORTS: &[u16] = &[443, 10250];
 
 /// The namespace of ingress-nginx.
 pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
@@ -78,6 +90,8 @@ pub const INGRESS_NGINX: Addon = Addon {
     purpose: "serves the public hosts (ingress class `nginx`) and shifts canary traffic by weight",
     source: "github.com/kubernetes/ingress-nginx charts/ingress-nginx/Chart.yaml and values.yaml at tag helm-chart-4.15.1",
     kinds: &[],
+    // `controller.admissionWebhooks.port`, 8443 by default: moved to 10250 (see the constant).
+    webhook_port: Some(10250),
 };
 
 /// cert-manager, with the ACME `ClusterIssuer` the Ingresses name.
@@ -99,6 +113,8 @@ pub const CERT_MANAGER: Addon = Addon {
         ("acme.cert-manager.io", "Challenge"),
         ("acme.cert-manager.io", "Order"),
     ],
+    // `webhook.securePort`, 10250 by default.
+    webhook_port: Some(10250),
 };
 
 /// The External Secrets Operator: copies datastore credentials from the cloud's secret manager.
@@ -118,6 +134,8 @@ pub const EXTERNAL_SECRETS: Addon = Addon {
         ("external-secrets.io", "ClusterSecretStore"),
         ("external-secrets.io", "ClusterExternalSecret"),
     ],
+    // `webhook.port`, 10250 by default.
+    webhook_port: Some(10250),
 };
 
 /// Argo Rollouts: canary and blue-green releases with analysis.
@@ -138,6 +156,7 @@ pub const ARGO_ROLLOUTS: Addon = Addon {
         ("argoproj.io", "AnalysisRun"),
         ("argoproj.io", "Experiment"),
     ],
+    webhook_port: None,
 };
 
 /// kube-prometheus-stack: Prometheus, Alertmanager, Grafana, kube-state-metrics.
@@ -160,6 +179,8 @@ pub const KUBE_PROMETHEUS_STACK: Addon = Addon {
         ("monitoring.coreos.com", "Prometheus"),
         ("monitoring.coreos.com", "Alertmanager"),
     ],
+    // The operator's admission webhook, `prometheusOperator.tls.internalPort`, 10250 by default.
+    webhook_port: Some(10250),
 };
 
 /// metrics-server, which HorizontalPodAutoscalers read; GKE and AKS run their own.
@@ -174,6 +195,8 @@ pub const METRICS_SERVER: Addon = Addon {
     purpose: "serves the CPU metrics the HorizontalPodAutoscalers scale on (EKS has none by default)",
     source: "github.com/kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1, charts/metrics-server/Chart.yaml",
     kinds: &[],
+    // The aggregated metrics API, `containerPort`, 10250 by default.
+    webhook_port: Some(10250),
 };
 
 /// Argo CD, syncing the environment's overlay from the desired-state branch.
@@ -192,6 +215,7 @@ pub const ARGO_CD: Addon = Addon {
         ("argoproj.io", "AppProject"),
         ("argoproj.io", "ApplicationSet"),
     ],
+    webhook_port: None,
 };
 
 /// Argo CD's `AppProject` and `Application`, declared through the argocd-apps chart so they
@@ -207,6 +231,7 @@ pub const ARGOCD_APPS: Addon = Addon {
     purpose: "declares the environment's Argo CD project and application",
     source: "github.com/argoproj/argo-helm tag argocd-apps-2.0.5, charts/argocd-apps/values.yaml",
     kinds: &[],
+    webhook_port: None,
 };
 
 /// Every add-on scaffold knows, in installation order.
@@ -277,7 +302,24 @@ mod tests {
                 addon.release,
                 addon.version
             );
-            assert!(addon.repository.starts_with("https://"), "{}", addon.release);
+            assert!(
+                addon.repository.starts_with("https://"),
+                "{}",
+                addon.release
+            );
+        }
+    }
+
+    #[test]
+    fn the_control_plane_reaches_every_webhook() {
+        for addon in ADDONS {
+            if let Some(port) = addon.webhook_port {
+                assert!(
+                    CONTROL_PLANE_PORTS.contains(&port),
+                    "{}: the API server cannot reach port {port} on a private GKE cluster",
+                    addon.release
+                );
+            }
         }
     }
 

@@ -25,11 +25,11 @@
 
 use serde::Serialize;
 
+use scaffold_core::Project;
 use scaffold_core::datastore::Property;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Language, Provider, ServiceKind, Strategy, WorkloadKind};
-use scaffold_core::Project;
 
 use crate::{Engine, Files, RenderError};
 
@@ -544,8 +544,8 @@ struct DashboardView {
     service: String,
     /// The file name inside the ConfigMap.
     file: String,
-    /// The dashboard JSON, one line.
-    json: String,
+    /// The dashboard JSON, line by line.
+    json: Vec<String>,
 }
 
 /// Context of every overlay template of one environment.
@@ -794,7 +794,10 @@ fn overlay_context<'a>(
             config_map: format!("{}-dashboard", view.name),
             service: view.name.clone(),
             file: format!("{}-{}.json", env.names.namespace, view.name),
-            json: dashboard::json(project, env, service),
+            json: dashboard::json(project, env, service)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
         })
         .collect();
     OverlayContext {

@@ -46,7 +46,11 @@ pub(crate) fn kustomize(files: &crate::Files, dir: &str) -> Vec<serde_yaml_ng::V
     )
     .expect("kustomization.yaml is YAML");
     let mut docs: Vec<Value> = Vec::new();
-    for resource in kustomization["resources"].as_sequence().into_iter().flatten() {
+    for resource in kustomization["resources"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
         let path = normalize(&format!("{dir}/{}", resource.as_str().expect("a path")));
         if files.contains_key(&format!("{path}/kustomization.yaml")) {
             docs.extend(kustomize(files, &path));
@@ -67,9 +71,10 @@ pub(crate) fn kustomize(files: &crate::Files, dir: &str) -> Vec<serde_yaml_ng::V
         let ops: Value = serde_yaml_ng::from_str(patch["patch"].as_str().expect("an inline patch"))
             .expect("the patch is YAML");
         let mut matched = false;
-        for doc in docs.iter_mut().filter(|d| {
-            d["kind"] == target["kind"] && d["metadata"]["name"] == target["name"]
-        }) {
+        for doc in docs
+            .iter_mut()
+            .filter(|d| d["kind"] == target["kind"] && d["metadata"]["name"] == target["name"])
+        {
             matched = true;
             for op in ops.as_sequence().expect("a JSON 6902 patch is a list") {
                 apply(doc, op);

@@ -11,10 +11,10 @@
 
 use serde_json::{Value, json};
 
+use scaffold_core::Project;
 use scaffold_core::names::short_hash;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::WorkloadKind;
-use scaffold_core::Project;
 
 use super::requests_selector;
 
@@ -78,7 +78,7 @@ impl Panel {
     }
 }
 
-/// The dashboard of `service` in `env`, as one line of JSON.
+/// The dashboard of `service` in `env`, as indented JSON.
 pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> String {
     let ns = &env.names.namespace;
     let svc = &service.name;
@@ -114,7 +114,8 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
             steps: vec![(None, "red"), (Some(0.0), "orange"), (Some(0.25), "green")],
             description: format!(
                 "The share of the month's error budget ({} failed requests in {}) not yet spent.",
-                targets.error_budget, 1.0 / targets.error_budget
+                targets.error_budget,
+                1.0 / targets.error_budget
             ),
         });
         let burn = |window: &str| {
@@ -123,8 +124,11 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
                 targets.error_budget
             )
         };
-        let fast = targets.fast_burn_error_ratio / targets.error_budget;
-        let slow = targets.slow_burn_error_ratio / targets.error_budget;
+        // Burn-rate multiples (14.4, 6) as the alert rules print them: the division of two
+        // ratios leaves floating-point noise (5.999999999999999) a reader should not see.
+        let multiple = |ratio: f64| (ratio / targets.error_budget * 1000.0).round() / 1000.0;
+        let fast = multiple(targets.fast_burn_error_ratio);
+        let slow = multiple(targets.slow_burn_error_ratio);
         panels.push(Panel {
             title: "Error budget burn rate".to_owned(),
             kind: "timeseries",
@@ -207,7 +211,8 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
                 "failed".to_owned(),
             )],
             steps: vec![(None, "green"), (Some(1.0), "red")],
-            description: "Jobs of the CronJob that failed and are still kept in its history.".to_owned(),
+            description: "Jobs of the CronJob that failed and are still kept in its history."
+                .to_owned(),
         });
     } else {
         let hpa = format!("namespace=\"{ns}\",horizontalpodautoscaler=\"{svc}\"");
@@ -229,7 +234,9 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
                 ),
             ],
             steps: vec![(None, "green")],
-            description: "At the maximum, the autoscaler cannot add capacity: raise it or the pods' size.".to_owned(),
+            description:
+                "At the maximum, the autoscaler cannot add capacity: raise it or the pods' size."
+                    .to_owned(),
         });
     }
     panels.push(Panel {
@@ -265,5 +272,5 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
         "templating": { "list": [] },
         "annotations": { "list": [] },
     });
-    serde_json::to_string(&dashboard).expect("a JSON value serialises")
+    serde_json::to_string_pretty(&dashboard).expect("a JSON value serialises")
 }

@@ -87,10 +87,18 @@ pub(super) fn views(project: &Project, env: &Environment) -> Vec<SetupView> {
             let data = admin
                 .iter()
                 .map(|(variable, property)| {
-                    ((*variable).to_owned(), in_env.admin_secret.clone(), property.key())
+                    (
+                        (*variable).to_owned(),
+                        in_env.admin_secret.clone(),
+                        property.key(),
+                    )
                 })
                 .chain(app.iter().map(|(variable, property)| {
-                    ((*variable).to_owned(), in_env.secret.clone(), property.key())
+                    (
+                        (*variable).to_owned(),
+                        in_env.secret.clone(),
+                        property.key(),
+                    )
                 }))
                 .collect();
             Some(SetupView {

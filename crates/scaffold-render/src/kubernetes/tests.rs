@@ -235,17 +235,23 @@ fn canary_rollouts_shift_real_traffic() {
                         name(ingress),
                     );
                     for key in ["stableService", "canaryService"] {
-                        let service = at(canary, key).as_str().unwrap_or_else(|| {
-                            panic!("{here}: a routed canary names its {key}")
-                        });
-                        assert!(find(&docs, "Service", service).is_some(), "{here}: {service}");
+                        let service = at(canary, key)
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{here}: a routed canary names its {key}"));
+                        assert!(
+                            find(&docs, "Service", service).is_some(),
+                            "{here}: {service}"
+                        );
                     }
                     routed += 1;
                 } else {
                     // No router: one Service reaches old and new pods, so the replica share
                     // is the traffic share. Naming a canary Service would starve the canary.
                     for key in ["trafficRouting", "stableService", "canaryService"] {
-                        assert!(at(canary, key).is_null(), "{here}: {key} without an Ingress");
+                        assert!(
+                            at(canary, key).is_null(),
+                            "{here}: {key} without an Ingress"
+                        );
                     }
                     split += 1;
                 }
@@ -291,13 +297,18 @@ fn analysis_never_counts_silence_as_success() {
         };
         for template in documents(&files, "deploy/kubernetes/base/analysistemplate.yaml") {
             let template = template.1;
-            for metric in at(&template, "spec/metrics").as_sequence().expect("metrics") {
+            for metric in at(&template, "spec/metrics")
+                .as_sequence()
+                .expect("metrics")
+            {
                 let here = format!("{example} {}", name(&template));
                 if !at(metric, "provider/job").is_null() {
                     // A probe Job: success is the Job's, never a missing measurement.
                     continue;
                 }
-                let query = at(metric, "provider/prometheus/query").as_str().expect("a query");
+                let query = at(metric, "provider/prometheus/query")
+                    .as_str()
+                    .expect("a query");
                 assert!(
                     query.contains(&format!(">= {}", super::MIN_ANALYSIS_REQUESTS)),
                     "{here}: the query answers only with enough requests"
@@ -331,7 +342,9 @@ fn blue_green_probes_the_preview_before_promotion() {
                     continue;
                 }
                 let here = format!("{example} {} {}", env.name, name(rollout));
-                let preview = at(blue_green, "previewService").as_str().expect("a preview");
+                let preview = at(blue_green, "previewService")
+                    .as_str()
+                    .expect("a preview");
                 assert!(find(&docs, "Service", preview).is_some(), "{here}");
                 let pre = at(blue_green, "prePromotionAnalysis");
                 let template_name = at(&at(pre, "templates")[0], "templateName")
@@ -375,7 +388,9 @@ fn instance_ca_datastores_are_mounted_with_their_variable() {
                     let workload = find(&docs, service.workload.as_str(), &service.name)
                         .expect("the workload");
                     let pod = match service.workload {
-                        WorkloadKind::CronJob => at(workload, "spec/jobTemplate/spec/template/spec"),
+                        WorkloadKind::CronJob => {
+                            at(workload, "spec/jobTemplate/spec/template/spec")
+                        }
                         _ => at(workload, "spec/template/spec"),
                     };
                     let container = &at(pod, "containers")[0];
@@ -398,7 +413,11 @@ fn instance_ca_datastores_are_mounted_with_their_variable() {
                         .iter()
                         .find(|v| v["name"] == mount["name"])
                         .expect("the mounted volume");
-                    check(&here, at(volume, "secret/secretName"), service.names.secret.as_str());
+                    check(
+                        &here,
+                        at(volume, "secret/secretName"),
+                        service.names.secret.as_str(),
+                    );
                     let item = &at(volume, "secret/items")[0];
                     check(&here, &item["key"], ca.secret_key.as_str());
                     check(
@@ -448,7 +467,11 @@ fn non_production_alerts_do_not_page() {
                     } else {
                         "warning"
                     };
-                    assert_eq!(severity, expected, "{example} {} {:?}", env.name, r["alert"]);
+                    assert_eq!(
+                        severity, expected,
+                        "{example} {} {:?}",
+                        env.name, r["alert"]
+                    );
                 }
             }
         }
@@ -465,7 +488,11 @@ fn every_service_has_a_dashboard_of_what_its_alerts_watch() {
             for service in &project.services {
                 let map = find(&docs, "ConfigMap", &format!("{}-dashboard", service.name))
                     .unwrap_or_else(|| panic!("{example} {}: dashboard", service.name));
-                check("sidecar label", &map["metadata"]["labels"][label.as_str()], value.as_str());
+                check(
+                    "sidecar label",
+                    &map["metadata"]["labels"][label.as_str()],
+                    value.as_str(),
+                );
                 let data = at(map, "data").as_mapping().expect("data");
                 let (_, json) = data.iter().next().expect("one file");
                 let dashboard: serde_json::Value =

@@ -97,6 +97,8 @@ struct Chart {
     namespace: &'static str,
     /// Where the version and values were checked.
     source: &'static str,
+    /// The port its webhook listens on, where the module sets it.
+    webhook_port: Option<u16>,
 }
 
 impl From<&Addon> for Chart {
@@ -108,6 +110,7 @@ impl From<&Addon> for Chart {
             version: addon.version,
             namespace: addon.namespace,
             source: addon.source,
+            webhook_port: addon.webhook_port,
         }
     }
 }
@@ -193,8 +196,8 @@ struct Subject {
 /// A module variable the root sets.
 #[derive(Serialize)]
 struct Toggle {
-    /// The variable.
-    name: &'static str,
+    /// The variable, padded so the `=` align as `terraform fmt` aligns them.
+    name: String,
     /// `true` or `false`.
     value: bool,
 }
@@ -295,10 +298,12 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
 
 /// Whether some environment installs `addon`.
 fn anywhere(project: &Project, addon: &Addon) -> bool {
-    project
-        .environments
-        .iter()
-        .any(|env| project.addons(env).iter().any(|a| a.release == addon.release))
+    project.environments.iter().any(|env| {
+        project
+            .addons(env)
+            .iter()
+            .any(|a| a.release == addon.release)
+    })
 }
 
 fn module_context(project: &Project) -> ModuleContext<'_> {
@@ -354,7 +359,11 @@ fn root_context<'a>(project: &'a Project, env: &'a Environment) -> RootContext<'
         bucket: &names.state_bucket,
         key: match provider {
             // A GCS backend takes a prefix and stores `<prefix>/default.tfstate`.
-            Provider::Gcp => env.names.platform_state_key.trim_end_matches(".tfstate").to_owned(),
+            Provider::Gcp => env
+                .names
+                .platform_state_key
+                .trim_end_matches(".tfstate")
+                .to_owned(),
             Provider::Aws | Provider::Azure => env.names.platform_state_key.clone(),
         },
         region: &project.cloud.region,
@@ -368,7 +377,8 @@ fn root_context<'a>(project: &'a Project, env: &'a Environment) -> RootContext<'
                 kind: "Group",
                 name: format!("\"{}\"", env.names.deploy_group),
             },
-            "The Kubernetes group the cloud root's EKS access entry maps the deploy role to.".to_owned(),
+            "The Kubernetes group the cloud root's EKS access entry maps the deploy role to."
+                .to_owned(),
             format!("group {}", env.names.deploy_group),
         ),
         Provider::Gcp => (
@@ -401,10 +411,14 @@ fn root_context<'a>(project: &'a Project, env: &'a Environment) -> RootContext<'
     ] {
         if module_has(addon) {
             toggles.push(Toggle {
-                name,
+                name: name.to_owned(),
                 value: installs(addon),
             });
         }
+    }
+    let width = toggles.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    for toggle in &mut toggles {
+        toggle.name = format!("{:<width$}", toggle.name);
     }
     let ingress_annotations = if installs(&platform::INGRESS_NGINX) {
         ingress_annotations(provider)

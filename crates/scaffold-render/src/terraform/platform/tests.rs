@@ -49,11 +49,9 @@ fn literal(expr: &Expression) -> Json {
                 .collect(),
         ),
         Expression::Parenthesis(inner) => literal(inner.inner()),
-        Expression::FuncCall(call) if call.name.name.as_str() == "yamlencode" => call
-            .args
-            .iter()
-            .next()
-            .map_or(Json::Null, literal),
+        Expression::FuncCall(call) if call.name.name.as_str() == "yamlencode" => {
+            call.args.iter().next().map_or(Json::Null, literal)
+        }
         _ => Json::Null,
     }
 }
@@ -131,9 +129,7 @@ fn overlay_documents(files: &Files, env: &Environment) -> Vec<Value> {
         })
         .flat_map(|(path, text)| {
             serde_yaml_ng::Deserializer::from_str(text)
-                .map(|doc| {
-                    Value::deserialize(doc).unwrap_or_else(|err| panic!("{path}: {err}"))
-                })
+                .map(|doc| Value::deserialize(doc).unwrap_or_else(|err| panic!("{path}: {err}")))
                 .filter(|v| !v.is_null())
                 .collect::<Vec<_>>()
         })
@@ -189,8 +185,10 @@ fn every_kind_of_every_overlay_is_covered_by_the_deploy_role() {
         let files = crate::render(&project).expect("renders");
         for env in &project.environments {
             let inputs = module_inputs(&files, env);
-            let kinds: BTreeSet<(String, String)> =
-                overlay_documents(&files, env).iter().map(group_kind).collect();
+            let kinds: BTreeSet<(String, String)> = overlay_documents(&files, env)
+                .iter()
+                .map(group_kind)
+                .collect();
             assert!(
                 !kinds.contains(&(String::new(), "Namespace".to_owned())),
                 "{example} {}: the namespace is the platform root's",
@@ -375,13 +373,17 @@ fn every_custom_kind_is_served_by_an_installed_add_on_at_an_exact_version() {
         }
         let addons = &project.names.cluster_addons;
         assert!(
-            addons
-                .prometheus_url
-                .contains(&format!(".{}.svc", platform::KUBE_PROMETHEUS_STACK.namespace)),
+            addons.prometheus_url.contains(&format!(
+                ".{}.svc",
+                platform::KUBE_PROMETHEUS_STACK.namespace
+            )),
             "{example}: analysis reads the installed Prometheus"
         );
         let sidecar = &prometheus["grafana"]["sidecar"]["dashboards"];
-        assert_eq!(sidecar["label"].as_str(), Some(addons.grafana_dashboard_label.0.as_str()));
+        assert_eq!(
+            sidecar["label"].as_str(),
+            Some(addons.grafana_dashboard_label.0.as_str())
+        );
         assert_eq!(sidecar["searchNamespace"].as_str(), Some("ALL"));
     }
 }
@@ -404,9 +406,14 @@ fn roots_keep_their_state_beside_the_cloud_roots() {
                 env.name
             );
             for line in cloud.lines().filter(|l| {
-                ["bucket", "resource_group_name", "storage_account_name", "container_name"]
-                    .iter()
-                    .any(|k| l.trim_start().starts_with(k))
+                [
+                    "bucket",
+                    "resource_group_name",
+                    "storage_account_name",
+                    "container_name",
+                ]
+                .iter()
+                .any(|k| l.trim_start().starts_with(k))
             }) {
                 assert!(
                     backend.contains(line.trim()),
@@ -427,7 +434,9 @@ fn roots_pin_the_cloud_provider_as_the_cloud_roots_do() {
                 let text = &files[path];
                 let start = text.find(&format!("{provider} = {{"))?;
                 let block = &text[start..];
-                let line = block.lines().find(|l| l.trim_start().starts_with("version"))?;
+                let line = block
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("version"))?;
                 Some(line.split('"').nth(1)?.to_owned())
             };
             let provider = match project.cloud.provider {
@@ -435,12 +444,137 @@ fn roots_pin_the_cloud_provider_as_the_cloud_roots_do() {
                 Provider::Gcp => "google",
                 Provider::Azure => "azurerm",
             };
-            let cloud = constraint(&format!("{}/versions.tf", env.names.terraform_dir), provider);
-            let platform =
-                constraint(&format!("{}/versions.tf", env.names.platform_dir), provider);
-            assert!(platform.is_some(), "{example}: the platform root pins {provider}");
+            let cloud = constraint(
+                &format!("{}/versions.tf", env.names.terraform_dir),
+                provider,
+            );
+            let platform = constraint(&format!("{}/versions.tf", env.names.platform_dir), provider);
+            assert!(
+                platform.is_some(),
+                "{example}: the platform root pins {provider}"
+            );
             if cloud.is_some() {
                 assert_eq!(platform, cloud, "{example} {}: {provider}", env.name);
+            }
+        }
+    }
+}
+
+/// Every webhook or aggregated API an installed add-on serves listens on a port a private
+/// control plane can reach: the chart default where scaffold sets nothing, else the value the
+/// module sets (ingress-nginx's 8443 default is moved).
+#[test]
+fn the_control_plane_reaches_every_add_on_webhook() {
+    for (example, project) in examples() {
+        let files = crate::render(&project).expect("renders");
+        let releases = releases(&files);
+        for addon in platform::ADDONS {
+            let Some((_, values, _)) = releases.get(addon.release) else {
+                continue;
+            };
+            let set = match addon.release {
+                "ingress-nginx" => &values["controller"]["admissionWebhooks"]["port"],
+                "cert-manager" => &values["webhook"]["securePort"],
+                "external-secrets" => &values["webhook"]["port"],
+                "kube-prometheus-stack" => &values["prometheusOperator"]["tls"]["internalPort"],
+                "metrics-server" => &values["containerPort"],
+                _ => &Json::Null,
+            };
+            // Unset means the chart's default, which `webhook_port` records.
+            let port = set
+                .as_f64()
+                .map(|p| p as u16)
+                .or(if addon.release == "ingress-nginx" {
+                    Some(8443)
+                } else {
+                    addon.webhook_port
+                });
+            assert_eq!(port, addon.webhook_port, "{example}: {}", addon.release);
+            if let Some(port) = port {
+                assert!(
+                    platform::CONTROL_PLANE_PORTS.contains(&port),
+                    "{example}: {} listens on {port}, which a private control plane cannot reach",
+                    addon.release
+                );
+            }
+        }
+    }
+}
+
+/// The cloud root turns on the engine that enforces the overlays' NetworkPolicies: the VPC
+/// CNI's network policy agent on EKS, Dataplane V2 on GKE, Cilium on AKS. Read from the
+/// cluster module's HCL.
+#[test]
+fn network_policies_are_enforced_where_they_are_written() {
+    for (example, project) in examples() {
+        let files = crate::render(&project).expect("renders");
+        let has_policies = project.environments.iter().any(|env| {
+            overlay_documents(&files, env)
+                .iter()
+                .any(|d| d["kind"] == "NetworkPolicy")
+        });
+        assert!(has_policies, "{example}: the overlays hold NetworkPolicies");
+        let body = parse(&files, "infra/modules/cluster/main.tf");
+        let resource = |kind: &str| -> Vec<&Block> {
+            body.blocks()
+                .filter(|b| b.ident.as_str() == "resource" && label(b, 0).as_deref() == Some(kind))
+                .collect()
+        };
+        match project.cloud.provider {
+            Provider::Aws => {
+                let addons = resource("aws_eks_addon");
+                let cni = addons
+                    .iter()
+                    .find(|b| {
+                        b.body
+                            .get_attribute("for_each")
+                            .is_some_and(|a| a.value.to_string().contains("\"vpc-cni\""))
+                            || b.body
+                                .get_attribute("addon_name")
+                                .is_some_and(|a| literal(&a.value).as_str() == Some("vpc-cni"))
+                    })
+                    .unwrap_or_else(|| panic!("{example}: the VPC CNI is a managed add-on"));
+                let config = cni
+                    .body
+                    .get_attribute("configuration_values")
+                    .map(|a| a.value.to_string())
+                    .unwrap_or_default();
+                assert!(
+                    config.contains("\"vpc-cni\"")
+                        && config.contains("enableNetworkPolicy = \"true\""),
+                    "{example}: the VPC CNI enforces network policies ({config})"
+                );
+            }
+            Provider::Gcp => {
+                let cluster = resource("google_container_cluster");
+                let datapath = cluster
+                    .first()
+                    .and_then(|b| b.body.get_attribute("datapath_provider"))
+                    .map(|a| literal(&a.value));
+                assert_eq!(
+                    datapath.as_ref().and_then(Json::as_str),
+                    Some("ADVANCED_DATAPATH"),
+                    "{example}: GKE Dataplane V2 enforces network policies"
+                );
+            }
+            Provider::Azure => {
+                let cluster = resource("azurerm_kubernetes_cluster");
+                let policy = cluster
+                    .first()
+                    .and_then(|b| {
+                        b.body
+                            .blocks()
+                            .find(|n| n.ident.as_str() == "network_profile")
+                    })
+                    .and_then(|n| n.body.get_attribute("network_policy"))
+                    .map(|a| literal(&a.value));
+                assert!(
+                    matches!(
+                        policy.as_ref().and_then(Json::as_str),
+                        Some("cilium" | "azure" | "calico")
+                    ),
+                    "{example}: AKS enforces network policies ({policy:?})"
+                );
             }
         }
     }
