@@ -315,3 +315,74 @@ fn every_external_secret_property_is_written_by_terraform() {
         }
     }
 }
+
+/// The sizes the handbook states for each overlay are the sizes the overlay renders: every
+/// `HorizontalPodAutoscaler`'s bounds and every resources patch of its kustomization.
+#[test]
+fn handbook_sizes_are_the_rendered_sizes() {
+    for (name, project, files) in examples() {
+        let handbook = &files["docs/devops/README.md"];
+        for env in &project.environments {
+            let dir = &env.names.overlay_dir;
+            let row = handbook
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{dir}/` |")))
+                .unwrap_or_else(|| panic!("{name}: the handbook has no row for {dir}"));
+            let overlay = documents(&files, &format!("{dir}/"));
+            let mut bounds = BTreeSet::new();
+            let mut resources = BTreeSet::new();
+            for (path, doc) in &overlay {
+                if doc["kind"] == "HorizontalPodAutoscaler" {
+                    let spec = &doc["spec"];
+                    bounds.insert((
+                        spec["minReplicas"].as_u64().expect("minReplicas"),
+                        spec["maxReplicas"].as_u64().expect("maxReplicas"),
+                    ));
+                }
+                if path.ends_with("kustomization.yaml") {
+                    for patch in doc["patches"].as_sequence().into_iter().flatten() {
+                        let Some(text) = patch["patch"].as_str() else {
+                            continue;
+                        };
+                        let ops: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).unwrap();
+                        for op in ops.as_sequence().into_iter().flatten() {
+                            let is_resources = op["path"]
+                                .as_str()
+                                .is_some_and(|p| p.ends_with("/resources"));
+                            if is_resources {
+                                let v = &op["value"];
+                                let s = |x: &serde_yaml_ng::Value| {
+                                    x.as_str().map(str::to_owned).unwrap_or_else(|| {
+                                        serde_yaml_ng::to_string(x).unwrap().trim().to_owned()
+                                    })
+                                };
+                                resources.insert((
+                                    s(&v["requests"]["cpu"]),
+                                    s(&v["requests"]["memory"]),
+                                    s(&v["limits"]["cpu"]),
+                                    s(&v["limits"]["memory"]),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(!resources.is_empty(), "{name} {dir}: no resources patch");
+            for (min, max) in &bounds {
+                assert!(
+                    row.contains(&format!(": {min} to {max} replicas per service")),
+                    "{name} {dir}: the overlay scales {min} to {max}, the handbook says: {row}"
+                );
+            }
+            for (cpu, memory, cpu_limit, memory_limit) in &resources {
+                let (cpu_limit, memory_limit) = (cpu_limit.trim_matches('"'), memory_limit);
+                assert!(
+                    row.contains(&format!(
+                        "requests {cpu} CPU and {memory} memory, limits {cpu_limit} CPU and {memory_limit}"
+                    )),
+                    "{name} {dir}: the overlay requests {cpu}/{memory} and limits {cpu_limit}/{memory_limit}, the handbook says: {row}"
+                );
+            }
+        }
+    }
+}
