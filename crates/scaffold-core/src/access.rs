@@ -31,7 +31,7 @@
 use serde::Serialize;
 
 use crate::project::{Environment, Project};
-use crate::vocabulary::{Provider, Strategy};
+use crate::vocabulary::{Provider, WorkloadKind};
 
 /// What an identity is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -116,8 +116,12 @@ pub struct Identity {
     pub purpose: Purpose,
     /// The environment it belongs to (`None` for the build identity, shared by all).
     pub environment: Option<String>,
-    /// The service whose pods assume it (workload identities only).
+    /// The service whose pods assume it (workload identities of services; `None` for the
+    /// database setup job's identity, which belongs to no service).
     pub service: Option<String>,
+    /// The Kubernetes `ServiceAccount` (in the environment's namespace) a workload identity
+    /// trusts: the service's own, or the database setup job's.
+    pub service_account: Option<String>,
     /// Its cloud name: IAM role name (AWS), service account id (GCP), managed identity name (Azure).
     pub name: String,
     /// The GitHub environment its jobs run in, when it is assumed from GitHub Actions in one.
@@ -232,6 +236,7 @@ impl Project {
                 purpose: Purpose::Build,
                 environment: None,
                 service: None,
+                service_account: None,
                 name: self.names.build_identity.clone(),
                 github_environment: None,
                 tokens: self
@@ -265,6 +270,7 @@ impl Project {
                 purpose: Purpose::Plan,
                 environment: Some(env.name.clone()),
                 service: None,
+                service_account: None,
                 name: env.names.plan_identity.clone(),
                 tokens: vec![Token {
                     subject: self.environment_subject(&plan_env),
@@ -277,6 +283,7 @@ impl Project {
                 purpose: Purpose::Apply,
                 environment: Some(env.name.clone()),
                 service: None,
+                service_account: None,
                 name: env.names.terraform_identity.clone(),
                 tokens: vec![Token {
                     subject: self.environment_subject(&infra_env),
@@ -314,6 +321,7 @@ impl Project {
             purpose: Purpose::Deploy,
             environment: Some(env.name.clone()),
             service: None,
+            service_account: None,
             name: env.names.ci_identity.clone(),
             tokens: vec![Token {
                 subject: self.environment_subject(&env.names.github_environment),
@@ -327,6 +335,7 @@ impl Project {
                 purpose: Purpose::Workload,
                 environment: Some(env.name.clone()),
                 service: Some(service.name.clone()),
+                service_account: Some(service.names.service_account.clone()),
                 name: in_env.workload_identity.clone(),
                 github_environment: None,
                 tokens: Vec::new(),
@@ -337,6 +346,34 @@ impl Project {
                         secret: d.secret.clone(),
                     })
                     .collect(),
+            });
+        }
+        // The job that creates each relational datastore's application user reads the
+        // administrator's secret and the application user's.
+        let setup: Vec<Operation> = self
+            .database_setups(env)
+            .into_iter()
+            .flat_map(|d| {
+                [
+                    Operation::ReadSecret {
+                        secret: d.admin_secret.clone(),
+                    },
+                    Operation::ReadSecret {
+                        secret: d.secret.clone(),
+                    },
+                ]
+            })
+            .collect();
+        if !setup.is_empty() {
+            identities.push(Identity {
+                purpose: Purpose::Workload,
+                environment: Some(env.name.clone()),
+                service: None,
+                service_account: Some(crate::names::DATABASE_SETUP.to_owned()),
+                name: env.names.database_setup_identity.clone(),
+                github_environment: None,
+                tokens: Vec::new(),
+                operations: setup,
             });
         }
         identities
@@ -360,6 +397,20 @@ impl Project {
         operations
     }
 
+    /// The relational datastores of `env` some service uses, whose application user the
+    /// database setup job creates (caches have no users to create), in datastore order.
+    pub fn database_setups<'a>(
+        &self,
+        env: &'a Environment,
+    ) -> Vec<&'a crate::project::DatastoreInEnvironment> {
+        self.datastores
+            .iter()
+            .zip(&env.datastores)
+            .filter(|(ds, _)| ds.engine.is_database() && !ds.used_by.is_empty())
+            .map(|(_, in_env)| in_env)
+            .collect()
+    }
+
     /// The identity of `purpose` in environment `env` (the build identity ignores `env`).
     pub fn identity(&self, purpose: Purpose, env: Option<&str>) -> Option<Identity> {
         self.identities().into_iter().find(|i| {
@@ -368,14 +419,14 @@ impl Project {
     }
 
     /// The RBAC rules the deploy identity of `env` needs in its namespace: one per kind
-    /// the overlay applies (with `kubectl apply`: get, create, patch) and what the deploy
-    /// job's own commands use (rollout status and undo, promotion, the smoke check's
-    /// port-forward, the failure report).
+    /// the overlay applies (with `kubectl apply`: get, list, watch, create, patch, update)
+    /// and what the deploy job's own commands use (rollout status and undo, promotion, the
+    /// smoke check's port-forward, the failure report). The platform root renders them as
+    /// the deploy `Role`; the `Namespace` itself is the platform root's, so no rule covers it.
     ///
     /// With GitOps the deploy identity applies nothing: Argo CD does, so it only reads
     /// the `Application` in Argo CD's namespace.
-    pub fn deploy_rules(&self, _env: &Environment) -> Vec<KubeRule> {
-        const APPLY: &[&str] = &["get", "list", "watch", "create", "patch", "update"];
+    pub fn deploy_rules(&self, env: &Environment) -> Vec<KubeRule> {
         if self.delivery.gitops {
             return vec![KubeRule {
                 api_group: "argoproj.io",
@@ -384,12 +435,28 @@ impl Project {
                 reason: "wait for Argo CD to sync the desired state and report its health",
             }];
         }
+        self.overlay_rules(env)
+    }
+
+    /// The RBAC rules that applying `env`'s overlay and running the deploy job's commands
+    /// need: the deploy identity's without GitOps; with GitOps Argo CD applies the overlay
+    /// and its project admits exactly these API groups.
+    pub fn overlay_rules(&self, env: &Environment) -> Vec<KubeRule> {
+        const APPLY: &[&str] = &["get", "list", "watch", "create", "patch", "update"];
+        let has = |kind: WorkloadKind| self.services.iter().any(|s| s.workload == kind);
+        let scaled = self
+            .services
+            .iter()
+            .any(|s| s.workload != WorkloadKind::CronJob);
+        let secrets = self.services.iter().any(|s| !s.connections.is_empty());
+        let ingress = env.services.iter().any(|s| s.host.is_some());
+        let metrics = self.services.iter().any(|s| s.metrics_path.is_some());
         let mut rules = vec![
             KubeRule {
                 api_group: "",
                 resources: vec!["configmaps", "serviceaccounts", "services"],
                 verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay: ConfigMaps, ServiceAccounts, Services",
+                reason: "kubectl apply of the overlay: ConfigMaps (settings and dashboards), ServiceAccounts, Services",
             },
             KubeRule {
                 api_group: "",
@@ -403,62 +470,96 @@ impl Project {
                 verbs: vec!["create"],
                 reason: "the smoke check reaches each Service through kubectl port-forward",
             },
-            KubeRule {
+        ];
+        if has(WorkloadKind::Deployment) {
+            rules.push(KubeRule {
                 api_group: "apps",
-                resources: vec!["replicasets"],
-                verbs: vec!["get", "list", "watch"],
-                reason: "rollout status and rollback read the revisions",
-            },
-            KubeRule {
+                resources: vec!["deployments", "replicasets"],
+                verbs: APPLY.to_vec(),
+                reason: "kubectl apply of the overlay's Deployments; rollout status and undo read the ReplicaSets and patch the Deployment",
+            });
+        }
+        let cronjobs = has(WorkloadKind::CronJob);
+        let setup = !self.database_setups(env).is_empty();
+        if cronjobs || setup {
+            let mut resources = Vec::new();
+            if cronjobs {
+                resources.push("cronjobs");
+            }
+            if setup {
+                resources.push("jobs");
+            }
+            rules.push(KubeRule {
+                api_group: "batch",
+                resources,
+                verbs: APPLY.to_vec(),
+                reason: match (cronjobs, setup) {
+                    (true, true) => {
+                        "kubectl apply of the overlay: CronJobs of scheduled services, the Jobs that create the datastores' application users"
+                    }
+                    (true, false) => "kubectl apply of the overlay: CronJobs of scheduled services",
+                    _ => {
+                        "kubectl apply of the overlay: the Jobs that create the datastores' application users"
+                    }
+                },
+            });
+        }
+        if scaled {
+            rules.push(KubeRule {
                 api_group: "autoscaling",
                 resources: vec!["horizontalpodautoscalers"],
                 verbs: APPLY.to_vec(),
                 reason: "kubectl apply of the overlay: HorizontalPodAutoscalers",
-            },
-            KubeRule {
+            });
+            rules.push(KubeRule {
                 api_group: "policy",
                 resources: vec!["poddisruptionbudgets"],
                 verbs: APPLY.to_vec(),
                 reason: "kubectl apply of the overlay: PodDisruptionBudgets",
+            });
+        }
+        let mut networking = vec!["networkpolicies"];
+        if ingress {
+            networking.push("ingresses");
+        }
+        rules.push(KubeRule {
+            api_group: "networking.k8s.io",
+            reason: if ingress {
+                "kubectl apply of the overlay: NetworkPolicies and Ingresses"
+            } else {
+                "kubectl apply of the overlay: NetworkPolicies"
             },
-            KubeRule {
-                api_group: "networking.k8s.io",
-                resources: vec!["networkpolicies", "ingresses"],
-                verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay: NetworkPolicies and Ingresses",
-            },
-            KubeRule {
+            resources: networking,
+            verbs: APPLY.to_vec(),
+        });
+        if secrets {
+            rules.push(KubeRule {
                 api_group: "external-secrets.io",
                 resources: vec!["externalsecrets", "secretstores"],
                 verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay: ExternalSecrets and their SecretStore",
+                reason: "kubectl apply of the overlay: ExternalSecrets and their SecretStores",
+            });
+        }
+        let mut monitoring = vec!["prometheusrules"];
+        if metrics {
+            monitoring.insert(0, "servicemonitors");
+        }
+        rules.push(KubeRule {
+            api_group: "monitoring.coreos.com",
+            reason: if metrics {
+                "kubectl apply of the overlay: ServiceMonitors and PrometheusRules"
+            } else {
+                "kubectl apply of the overlay: PrometheusRules"
             },
-            KubeRule {
-                api_group: "monitoring.coreos.com",
-                resources: vec!["servicemonitors", "prometheusrules"],
-                verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay: ServiceMonitors and PrometheusRules",
-            },
-        ];
-        if self.delivery.strategy.uses_rollouts() {
-            let mut resources = vec!["rollouts", "rollouts/status", "analysistemplates"];
-            let mut reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout";
-            if self.delivery.strategy == Strategy::Canary {
-                resources.push("analysisruns");
-                reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout; the job reads AnalysisRuns to report a failed canary";
-            }
+            resources: monitoring,
+            verbs: APPLY.to_vec(),
+        });
+        if has(WorkloadKind::Rollout) {
             rules.push(KubeRule {
                 api_group: "argoproj.io",
-                resources,
+                resources: vec!["rollouts", "rollouts/status", "analysistemplates"],
                 verbs: APPLY.to_vec(),
-                reason,
-            });
-        } else {
-            rules.push(KubeRule {
-                api_group: "apps",
-                resources: vec!["deployments"],
-                verbs: APPLY.to_vec(),
-                reason: "kubectl apply of the overlay; rollout undo patches the Deployment",
+                reason: "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout and its status",
             });
         }
         rules

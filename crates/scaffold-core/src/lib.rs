@@ -17,6 +17,7 @@ pub mod datastore;
 pub mod defaults;
 pub mod error;
 pub mod names;
+pub mod platform;
 pub mod project;
 pub mod regions;
 pub mod schema;

@@ -93,10 +93,11 @@ pub struct AppNames {
     pub gitops_branch: String,
 }
 
-/// Cluster add-ons the Kubernetes manifests rely on (scaffold does not install them).
+/// Cluster add-ons the Kubernetes manifests rely on, installed by each environment's
+/// platform Terraform root ([`crate::platform`] pins their charts).
 ///
-/// The manifests, the network policies and the docs that tell a team what to
-/// install all read these, so a namespace or issuer name is spelled once.
+/// The manifests, the network policies, the platform root and the docs all read
+/// these, so a namespace or issuer name is spelled once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterAddons {
     /// The namespace the ingress-nginx controller runs in (network policies admit it).
@@ -113,6 +114,15 @@ pub struct ClusterAddons {
     pub otel_endpoint: String,
     /// The namespace Argo CD runs in.
     pub argocd_namespace: String,
+    /// The namespace of the Argo Rollouts controller (its metrics feed the rollout alerts).
+    pub rollouts_namespace: String,
+    /// The namespace of cert-manager.
+    pub cert_manager_namespace: String,
+    /// The namespace of the External Secrets Operator.
+    pub external_secrets_namespace: String,
+    /// The label (and its value) the Grafana dashboard sidecar loads dashboards from:
+    /// every `ConfigMap` carrying it, in any namespace, becomes a dashboard.
+    pub grafana_dashboard_label: (String, String),
     /// The private range every cloud network scaffold's Terraform creates is carved from;
     /// network policies allow datastore egress to it.
     pub private_range: String,
@@ -139,16 +149,21 @@ pub struct AddonAccount {
 impl ClusterAddons {
     /// The add-ons scaffold's manifests assume, with their conventional Helm chart defaults.
     pub fn standard() -> Self {
+        use crate::platform;
         ClusterAddons {
-            ingress_namespace: "ingress-nginx".to_owned(),
+            ingress_namespace: platform::INGRESS_NAMESPACE.to_owned(),
             ingress_class: "nginx".to_owned(),
             cluster_issuer: "letsencrypt".to_owned(),
-            monitoring_namespace: "monitoring".to_owned(),
+            monitoring_namespace: platform::MONITORING_NAMESPACE.to_owned(),
             prometheus_url: "http://prometheus-operated.monitoring.svc.cluster.local:9090"
                 .to_owned(),
             otel_endpoint: "http://opentelemetry-collector.monitoring.svc.cluster.local:4318"
                 .to_owned(),
-            argocd_namespace: "argocd".to_owned(),
+            argocd_namespace: platform::ARGOCD_NAMESPACE.to_owned(),
+            rollouts_namespace: platform::ROLLOUTS_NAMESPACE.to_owned(),
+            cert_manager_namespace: platform::CERT_MANAGER_NAMESPACE.to_owned(),
+            external_secrets_namespace: platform::EXTERNAL_SECRETS_NAMESPACE.to_owned(),
+            grafana_dashboard_label: ("grafana_dashboard".to_owned(), "1".to_owned()),
             private_range: "10.0.0.0/8".to_owned(),
             external_dns: AddonAccount {
                 namespace: "external-dns".to_owned(),
@@ -217,11 +232,15 @@ pub struct EnvNames {
     /// Key of the state of the environment's platform root (cluster add-ons, namespace,
     /// deploy RBAC), next to `state_key`; the environment's plan and apply identities may
     /// read (and the apply identity write) exactly these two keys and their lock files.
+    /// On GCS, where a backend takes a prefix, the prefix is `<env>/platform`.
     pub platform_state_key: String,
     /// The kustomize overlay directory, relative to the repository root.
     pub overlay_dir: String,
     /// The Terraform root module directory, relative to the repository root.
     pub terraform_dir: String,
+    /// The platform Terraform root (namespace, deploy RBAC, cluster add-ons), applied after
+    /// the cloud root by the same apply identity: `infra/environments/<env>/platform`.
+    pub platform_dir: String,
     /// Argo CD `Application` name.
     pub argocd_application: String,
     /// The Kubernetes group the deploy identity is mapped to in the cluster (an EKS access
@@ -235,7 +254,15 @@ pub struct EnvNames {
     /// with `service.beta.kubernetes.io/azure-pip-name`), so DNS records point at an address
     /// Terraform owns.
     pub ingress_address: String,
+    /// The cloud identity of the job that creates each relational datastore's application
+    /// user: it reads the administrator's and the application user's secrets, through the
+    /// Kubernetes `ServiceAccount` [`DATABASE_SETUP`].
+    pub database_setup_identity: String,
 }
+
+/// The Kubernetes `ServiceAccount`, `SecretStore` and label value of the database setup job
+/// in every environment's namespace; no service may take this name.
+pub const DATABASE_SETUP: &str = "database-setup";
 
 /// The Kubernetes manifests' root directory.
 pub const KUBERNETES_DIR: &str = "deploy/kubernetes";
@@ -280,10 +307,12 @@ impl EnvNames {
             platform_state_key: format!("{env}/platform.tfstate"),
             overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
             terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
+            platform_dir: format!("{TERRAFORM_DIR}/environments/{env}/platform"),
             argocd_application: bounded(&format!("{app}-{env}"), 63),
             deploy_group: bounded(&format!("{app}-{env}-deploy"), 63),
             budget: format!("{app}-{env}-monthly"),
             ingress_address: bounded(&format!("{app}-{env}-ingress"), 80),
+            database_setup_identity: workload_identity(app, env, DATABASE_SETUP, provider),
         }
     }
 }

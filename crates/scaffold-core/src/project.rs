@@ -1110,6 +1110,17 @@ impl Project {
                     format!("`{}` names both a service and a datastore", svc.name),
                     "rename one of them: they share one namespace in compose and Kubernetes",
                 );
+            } else if svc.name == names::DATABASE_SETUP
+                || svc.name.starts_with(&format!("{}-", names::DATABASE_SETUP))
+            {
+                p.push(
+                    at("name"),
+                    format!("`{}` is reserved", svc.name),
+                    format!(
+                        "scaffold names the job that creates the datastores' application users `{}`; choose another name",
+                        names::DATABASE_SETUP
+                    ),
+                );
             }
             let Some(language) = svc.language else {
                 p.push(

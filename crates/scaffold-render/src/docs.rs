@@ -135,6 +135,14 @@ pub struct DocsContext<'a> {
     pub has_public: bool,
     /// Whether the strategy runs on Argo Rollouts.
     pub rollouts: bool,
+    /// The cluster add-ons some environment's platform root installs, in installation order.
+    pub addons: Vec<&'static scaffold_core::platform::Addon>,
+    /// The ports the installed add-ons' webhooks listen on, in words (`10250`).
+    pub webhook_ports: String,
+    /// Release analysis: the fewest requests per two-minute window it judges.
+    pub min_analysis_requests: u32,
+    /// Whether some datastore's certificate is signed by an instance CA that pods mount.
+    pub has_instance_ca: bool,
     /// The Kubernetes kind each service runs as: `Rollout` or `Deployment`.
     pub workload_kind: &'static str,
     /// The strategy in words, such as `canary`.
@@ -506,6 +514,35 @@ impl<'a> DocsContext<'a> {
                 .map(|d| format!("`{}`", d.ds.name))
                 .collect(),
             has_public: project.services.iter().any(|s| s.public),
+            addons: scaffold_core::platform::ADDONS
+                .iter()
+                .copied()
+                .filter(|addon| {
+                    project
+                        .environments
+                        .iter()
+                        .any(|env| project.addons(env).contains(addon))
+                })
+                .collect(),
+            webhook_ports: {
+                let ports: std::collections::BTreeSet<u16> = scaffold_core::platform::ADDONS
+                    .iter()
+                    .filter(|addon| {
+                        project
+                            .environments
+                            .iter()
+                            .any(|env| project.addons(env).contains(addon))
+                    })
+                    .filter_map(|addon| addon.webhook_port)
+                    .collect();
+                ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            },
+            min_analysis_requests: crate::kubernetes::MIN_ANALYSIS_REQUESTS,
+            has_instance_ca: project.datastores.iter().any(|d| d.ca_file.is_some()),
             datastores,
             rollouts,
             workload_kind: if rollouts { "Rollout" } else { "Deployment" },
@@ -902,13 +939,13 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     }
     add(
         "On-call rotation and alert routing".to_owned(),
-        "Critical alerts should page and warnings open tickets, but the receivers (pager, chat, e-mail) are unknown.".to_owned(),
-        "The Alertmanager configuration of the prometheus-operator installation".to_owned(),
+        "Alertmanager routes production's critical alerts to the receiver `pager` and warnings to `tickets`, but what those are (pager, chat, e-mail) is unknown.".to_owned(),
+        "`alertmanager.config.receivers` in `infra/modules/platform/addons.tf` (task DO-051 of the task plan)".to_owned(),
     );
     add(
         "Tracing backend".to_owned(),
-        "Services export OpenTelemetry traces, but where traces are stored and viewed is not in `scaffold.toml`.".to_owned(),
-        "The OpenTelemetry collector installed in each cluster (task DO-040 of the task plan)".to_owned(),
+        "Services export OpenTelemetry traces to an in-cluster collector address, but no collector is installed and where traces are stored and viewed is not in `scaffold.toml`.".to_owned(),
+        "A collector release beside the others in `infra/modules/platform/addons.tf`, exporting to the backend you choose".to_owned(),
     );
     add(
         "Budget alert e-mail".to_owned(),
@@ -923,9 +960,8 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     if has_public {
         add(
             "TLS certificate contact".to_owned(),
-            "cert-manager's ACME issuer needs an e-mail address for expiry notices.".to_owned(),
-            "The `ClusterIssuer` created when installing cert-manager (see the task plan)"
-                .to_owned(),
+            "cert-manager's ACME account registers without an e-mail address (Let's Encrypt stopped sending expiry notices in 2025); add one if your CA requires it.".to_owned(),
+            "`charts/cluster-issuer` in `infra/modules/platform/` (`spec.acme.email`)".to_owned(),
         );
     }
     if project.app.team_size.is_none() {

@@ -1,16 +1,20 @@
 //! The Kubernetes family: a kustomize base and one overlay per environment under `deploy/kubernetes/`.
 //!
 //! The base says *what* each service is: its hardened workload (a `Deployment`
-//! for rolling updates, an Argo Rollouts `Rollout` for canary and blue-green),
+//! for rolling updates and workers, an Argo Rollouts `Rollout` for canary and
+//! blue-green releases of listening services, a `CronJob` for scheduled jobs),
 //! its `Service`s, `ServiceAccount`, `ConfigMap`, `NetworkPolicy` and
 //! `ServiceMonitor`, plus the namespace-wide default-deny policy and the
-//! Prometheus `AnalysisTemplate` rollouts use. Each overlay says *where and how
-//! big*: the `Namespace` with Pod Security admission, replicas, resources,
-//! topology spread, autoscaling and disruption budgets, ingress hosts with
-//! cert-manager TLS, the secret stores of that environment's cloud secret
-//! manager, and the alert rules scoped to its namespace. With `gitops = true`,
-//! `deploy/kubernetes/argocd/` adds an Argo CD `AppProject` and one
-//! `Application` per environment.
+//! `AnalysisTemplate`s rollouts use. Each overlay says *where and how big*:
+//! resources, topology spread, autoscaling and disruption budgets, ingress hosts
+//! with cert-manager TLS and canary traffic routing, the secret stores of that
+//! environment's cloud secret manager, the job that creates the datastores'
+//! application users, the alert rules and the dashboards scoped to its namespace.
+//!
+//! The namespace itself, the deploy identity's RBAC and the controllers these
+//! manifests rely on are the platform root's (`infra/environments/<env>/platform/`),
+//! applied by a cluster administrator; overlays hold namespaced objects only.
+//! Workloads an autoscaler sizes carry no `replicas`, so applying never fights it.
 //!
 //! Workload patches in overlays are JSON 6902 patches rather than strategic
 //! merges: kustomize does not know the `Rollout` schema, so a strategic merge
@@ -21,13 +25,16 @@
 
 use serde::Serialize;
 
+use scaffold_core::Project;
 use scaffold_core::datastore::Property;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
-use scaffold_core::vocabulary::{Provider, ServiceKind, Strategy, WorkloadKind};
-use scaffold_core::{ConnectionForm, Project};
+use scaffold_core::vocabulary::{Language, Provider, ServiceKind, Strategy, WorkloadKind};
 
 use crate::{Engine, Files, RenderError};
+
+mod dashboard;
+mod setup;
 
 /// Template ids of this family.
 mod template {
@@ -41,21 +48,31 @@ mod template {
     pub const SERVICE_NETWORK_POLICY: &str = "kubernetes/service/networkpolicy.yaml.tera";
     pub const SERVICE_MONITOR: &str = "kubernetes/service/servicemonitor.yaml.tera";
     pub const OVERLAY_KUSTOMIZATION: &str = "kubernetes/overlay/kustomization.yaml.tera";
-    pub const OVERLAY_NAMESPACE: &str = "kubernetes/overlay/namespace.yaml.tera";
     pub const OVERLAY_INGRESS: &str = "kubernetes/overlay/ingress.yaml.tera";
+    pub const OVERLAY_CANARY: &str = "kubernetes/overlay/canary.yaml.tera";
     pub const OVERLAY_SECRETS: &str = "kubernetes/overlay/secrets.yaml.tera";
     pub const OVERLAY_AUTOSCALING: &str = "kubernetes/overlay/autoscaling.yaml.tera";
     pub const OVERLAY_RULES: &str = "kubernetes/overlay/prometheusrule.yaml.tera";
-    pub const ARGO_KUSTOMIZATION: &str = "kubernetes/argocd/kustomization.yaml.tera";
-    pub const ARGO_PROJECT: &str = "kubernetes/argocd/appproject.yaml.tera";
-    pub const ARGO_APPLICATION: &str = "kubernetes/argocd/application.yaml.tera";
+    pub const OVERLAY_DASHBOARDS: &str = "kubernetes/overlay/dashboards.yaml.tera";
+    pub const OVERLAY_SETUP: &str = "kubernetes/overlay/database-setup.yaml.tera";
     pub const README: &str = "kubernetes/README.md.tera";
 }
 
 /// The folder of the kustomize base.
 const BASE_DIR: &str = "deploy/kubernetes/base";
-/// The folder of the Argo CD manifests.
-const ARGO_DIR: &str = "deploy/kubernetes/argocd";
+
+/// The release probe images, pinned by digest (the multi-platform index each tag points to).
+/// curl for web services (it runs as a non-root user and needs no shell).
+const CURL_IMAGE: &str = "curlimages/curl:8.16.0@sha256:463eaf6072688fe96ac64fa623fe73e1dbe25d8ad6c34404a669ad3ce1f104b6";
+/// grpc_health_probe for gRPC services (a static binary on distroless, user 65532).
+const GRPC_PROBE_IMAGE: &str = "ghcr.io/grpc-ecosystem/grpc-health-probe:v0.4.47@sha256:c96d67e1e2f55c61d152bb1230ad4e2fbe56345d07bc45e789f2712f284ccc31";
+/// The non-root user the probe and setup containers run as.
+const TOOL_UID: u32 = 65532;
+
+/// The fewest requests a version must serve in an analysis window before its success
+/// rate and latency are judged; below it, a measurement is inconclusive (neither passed
+/// nor failed), and too many inconclusive measurements pause the release for a person.
+pub const MIN_ANALYSIS_REQUESTS: u32 = 30;
 
 /// One checkov exception written on a resource as a `checkov.io/skipN` annotation.
 #[derive(Debug, Clone, Serialize)]
@@ -84,8 +101,25 @@ struct DatastoreView {
     name: String,
     /// The environment variables (and Secret keys) the service reads it from.
     variables: Vec<String>,
-    /// The engine's port, opened for egress.
+    /// The port clients use in the cloud, opened for egress.
     port: u16,
+}
+
+/// The CA of a datastore whose certificate an instance CA signs, mounted from the Secret.
+#[derive(Debug, Clone, Serialize)]
+struct CaMount {
+    /// The volume's name.
+    volume: String,
+    /// The key of the CA in the service's Secret.
+    secret_key: String,
+    /// The folder it is mounted in.
+    dir: String,
+    /// The file's name in that folder.
+    file: String,
+    /// The variable holding the file's path, and the path.
+    variable: String,
+    /// The file's absolute path.
+    path: String,
 }
 
 /// Everything the per-service templates need, computed once per service.
@@ -107,6 +141,9 @@ struct ServiceView {
     rollout: bool,
     /// The workload is a `CronJob`.
     cronjob: bool,
+    /// A `HorizontalPodAutoscaler` sizes the workload (everything but CronJobs), so it
+    /// carries no `replicas`.
+    scaled: bool,
     /// The `CronJob` schedule.
     schedule: Option<String>,
     /// The container port, named after its protocol (`http` or `grpc`); `None` when the
@@ -139,7 +176,7 @@ struct ServiceView {
     config_map: String,
     /// The Secret the `ExternalSecret` creates.
     secret: String,
-    /// The canary `Service` name (canary strategy).
+    /// The canary `Service` name (canary strategy with traffic routing).
     canary_service: String,
     /// The preview `Service` name (blue-green strategy).
     preview_service: String,
@@ -147,6 +184,16 @@ struct ServiceView {
     datastores: Vec<DatastoreView>,
     /// Distinct datastore ports, ascending, for egress rules.
     datastore_ports: Vec<u16>,
+    /// Instance CAs mounted into the pods.
+    ca_mounts: Vec<CaMount>,
+    /// Node.js reads extra trusted CAs from one file (`NODE_EXTRA_CA_CERTS`): the first CA's path.
+    node_extra_ca: Option<String>,
+    /// The metrics `AnalysisTemplate` judges this Rollout (it exposes metrics).
+    analysed: bool,
+    /// Blue-green: the `AnalysisTemplate` probing the preview before promotion.
+    probe_template: Option<String>,
+    /// Blue-green web services: the path the probe requests on the preview.
+    probe_path: Option<String>,
     /// checkov exceptions written on the workload.
     skips: Vec<Skip>,
 }
@@ -172,8 +219,20 @@ struct AppView {
     azure: bool,
     /// GKE pods need the metadata server for workload identity.
     gcp: bool,
-    /// The AnalysisTemplate name (rollouts only).
-    analysis_template: String,
+    /// With GitOps, Argo CD applies the overlays (sync waves and hooks order them).
+    gitops: bool,
+    /// The metrics AnalysisTemplate, when some Rollout exposes metrics.
+    analysis_template: Option<String>,
+    /// The HTTP probe AnalysisTemplate, when some blue-green Rollout serves HTTP.
+    http_probe_template: Option<String>,
+    /// The gRPC probe AnalysisTemplate, when some blue-green Rollout serves gRPC.
+    grpc_probe_template: Option<String>,
+    /// The probe images and their user.
+    curl_image: &'static str,
+    /// The gRPC health probe image.
+    grpc_probe_image: &'static str,
+    /// The user the probe runs as.
+    tool_uid: u32,
     /// The cluster add-ons and their namespaces, issuer and endpoints.
     addons: ClusterAddons,
     /// Analysis: the lowest acceptable success ratio, such as `0.99`.
@@ -182,34 +241,53 @@ struct AppView {
     latency_p99_seconds: f64,
     /// The p99 latency target in milliseconds, for comments.
     latency_p99_ms: u32,
+    /// Analysis: the fewest requests per window to judge.
+    min_requests: u32,
 }
 
 impl AppView {
     fn new(project: &Project) -> Self {
-        let rollouts = project
+        let rollouts: Vec<&Service> = project
             .services
             .iter()
-            .any(|s| s.workload == WorkloadKind::Rollout);
+            .filter(|s| s.workload == WorkloadKind::Rollout)
+            .collect();
+        let blue_green = project.delivery.strategy == Strategy::BlueGreen;
+        let name = &project.app.name;
         AppView {
-            name: project.app.name.clone(),
-            base_namespace: project.app.name.clone(),
+            name: name.clone(),
+            base_namespace: name.clone(),
             part_of: project.names.part_of.clone(),
             strategy: project.delivery.strategy.as_str().to_owned(),
-            rollouts,
+            rollouts: !rollouts.is_empty(),
             provider: project.cloud.provider.as_str().to_owned(),
             azure: project.cloud.provider == Provider::Azure,
             gcp: project.cloud.provider == Provider::Gcp,
-            analysis_template: format!("{}-analysis", project.app.name),
+            gitops: project.delivery.gitops,
+            analysis_template: rollouts
+                .iter()
+                .any(|s| s.metrics_path.is_some())
+                .then(|| format!("{name}-analysis")),
+            http_probe_template: (blue_green
+                && rollouts.iter().any(|s| s.kind == ServiceKind::Web))
+            .then(|| format!("{name}-http-probe")),
+            grpc_probe_template: (blue_green
+                && rollouts.iter().any(|s| s.kind == ServiceKind::Grpc))
+            .then(|| format!("{name}-grpc-probe")),
+            curl_image: CURL_IMAGE,
+            grpc_probe_image: GRPC_PROBE_IMAGE,
+            tool_uid: TOOL_UID,
             addons: project.names.cluster_addons.clone(),
             success_rate: project.targets.analysis_success_rate,
             latency_p99_seconds: f64::from(project.targets.latency_p99_ms) / 1000.0,
             latency_p99_ms: project.targets.latency_p99_ms,
+            min_requests: MIN_ANALYSIS_REQUESTS,
         }
     }
 }
 
 impl ServiceView {
-    fn new(project: &Project, service: &Service) -> Self {
+    fn new(project: &Project, app: &AppView, service: &Service) -> Self {
         let datastores: Vec<DatastoreView> = service
             .connections
             .iter()
@@ -231,6 +309,23 @@ impl ServiceView {
         let mut datastore_ports: Vec<u16> = datastores.iter().map(|d| d.port).collect();
         datastore_ports.sort_unstable();
         datastore_ports.dedup();
+        let ca_mounts: Vec<CaMount> = service
+            .connections
+            .iter()
+            .filter_map(|c| project.datastore(&c.datastore))
+            .filter_map(|ds| {
+                let ca = ds.ca_file.as_ref()?;
+                let (dir, file) = ca.path.rsplit_once('/')?;
+                Some(CaMount {
+                    volume: format!("{}-ca", ds.name),
+                    secret_key: ca.secret_key.clone(),
+                    dir: dir.to_owned(),
+                    file: file.to_owned(),
+                    variable: ca.variable.clone(),
+                    path: ca.path.clone(),
+                })
+            })
+            .collect();
         let mut exceptions = vec![
             (
                 "CKV_K8S_43",
@@ -244,7 +339,7 @@ impl ServiceView {
         if !datastores.is_empty() {
             exceptions.push((
                 "CKV_K8S_35",
-                "the service reads its datastore URLs from the environment; External Secrets manages the Secret",
+                "the service reads its datastore credentials from the environment; External Secrets manages the Secret",
             ));
         }
         if service.uid < 10_000 {
@@ -257,12 +352,14 @@ impl ServiceView {
             let what = if service.kind == ServiceKind::Job {
                 "a scheduled job runs to completion and serves no endpoint to probe"
             } else {
-                "a worker serves no endpoint to probe; Kubernetes restarts it when its process exits"
+                "a worker serves no endpoint to probe and its image has no health command scaffold knows; Kubernetes restarts it when its process exits"
             };
             exceptions.push(("CKV_K8S_8", what));
             exceptions.push(("CKV_K8S_9", what));
         }
         let workload = service.workload;
+        let rollout = workload == WorkloadKind::Rollout;
+        let blue_green = rollout && project.delivery.strategy == Strategy::BlueGreen;
         ServiceView {
             name: service.name.clone(),
             kind: service.kind.as_str().to_owned(),
@@ -270,8 +367,9 @@ impl ServiceView {
             workload_api_version: workload.api_version().to_owned(),
             workload_group: workload.group().to_owned(),
             workload_version: workload.version().to_owned(),
-            rollout: workload == WorkloadKind::Rollout,
+            rollout,
             cronjob: workload == WorkloadKind::CronJob,
+            scaled: workload != WorkloadKind::CronJob,
             schedule: service.schedule.clone(),
             port: service.port,
             port_name: if service.kind == ServiceKind::Grpc {
@@ -283,7 +381,7 @@ impl ServiceView {
             health_path: service.health_path.clone(),
             readiness_path: service.readiness_path.clone(),
             grpc_probes: service.kind == ServiceKind::Grpc,
-            pod_template_hash: if workload == WorkloadKind::Rollout {
+            pod_template_hash: if rollout {
                 "rollouts-pod-template-hash"
             } else {
                 "pod-template-hash"
@@ -299,12 +397,29 @@ impl ServiceView {
             preview_service: service.names.preview_service.clone(),
             datastores,
             datastore_ports,
+            node_extra_ca: (service.language == Language::Node)
+                .then(|| ca_mounts.first().map(|c| c.path.clone()))
+                .flatten(),
+            ca_mounts,
+            analysed: rollout && service.metrics_path.is_some(),
+            probe_template: if !blue_green {
+                None
+            } else if service.kind == ServiceKind::Grpc {
+                app.grpc_probe_template.clone()
+            } else {
+                app.http_probe_template.clone()
+            },
+            probe_path: if blue_green {
+                service.readiness_path.clone()
+            } else {
+                None
+            },
             skips: skips(&exceptions),
         }
     }
 }
 
-/// Context of the base `kustomization.yaml`, the namespace-wide network policy and the AnalysisTemplate.
+/// Context of the base `kustomization.yaml`, the namespace-wide network policy and the AnalysisTemplates.
 #[derive(Serialize)]
 struct BaseContext<'a> {
     /// Application facts.
@@ -313,6 +428,10 @@ struct BaseContext<'a> {
     services: &'a [ServiceView],
     /// True when some service is public: cert-manager's HTTP-01 solvers need a policy.
     has_public: bool,
+    /// True when release probes run (blue-green): they need a policy to reach the preview.
+    has_probes: bool,
+    /// True when some AnalysisTemplate is rendered.
+    has_analysis: bool,
 }
 
 /// Context of `deploy/kubernetes/README.md`.
@@ -324,8 +443,29 @@ struct ReadmeContext<'a> {
     services: &'a [ServiceView],
     /// Every environment.
     environments: &'a [Environment],
-    /// Whether Argo CD manifests are rendered.
+    /// Every environment's overlay facts.
+    overlays: Vec<ReadmeOverlay>,
+    /// Whether Argo CD syncs the overlays.
     gitops: bool,
+    /// The branch Argo CD tracks.
+    gitops_branch: &'a str,
+    /// The add-ons some environment installs.
+    addons: Vec<&'static scaffold_core::platform::Addon>,
+    /// Whether some environment runs database setup Jobs.
+    has_setup: bool,
+}
+
+/// One overlay, for the README.
+#[derive(Serialize)]
+struct ReadmeOverlay {
+    /// The environment.
+    name: String,
+    /// The platform root that prepares its cluster.
+    platform_dir: String,
+    /// Whether canary traffic shifts through the ingress in it.
+    routed: Vec<String>,
+    /// Datastores whose application user a job creates.
+    setups: Vec<String>,
 }
 
 /// Context of the per-service base templates.
@@ -337,6 +477,17 @@ struct ServiceContext<'a> {
     service: &'a ServiceView,
     /// Base sizing: the first environment's, which every overlay restates.
     sizing: &'a scaffold_core::sizing::Sizing,
+}
+
+/// One `ExternalSecret` data entry: one property of a secret-manager entry.
+#[derive(Debug, Clone, Serialize)]
+struct SecretDatum {
+    /// The key in the Kubernetes Secret: the variable the service reads, or the CA's file key.
+    secret_key: String,
+    /// The secret-manager entry.
+    remote: String,
+    /// The property of its JSON object.
+    property: &'static str,
 }
 
 /// A service within one environment.
@@ -352,23 +503,8 @@ struct ServiceInEnv {
     traffic_routing: bool,
     /// The `SecretStore`/`ExternalSecret` name.
     secret_store: String,
-    /// Remote secret names, one per used datastore, in `uses` order.
-    remote_keys: Vec<RemoteKey>,
-    /// When some connection is not a plain URL: each variable of the Secret computed from
-    /// the fetched URLs (External Secrets template engine v2), as (variable, template).
-    secret_templates: Vec<(String, String)>,
-}
-
-/// One `ExternalSecret` data entry.
-#[derive(Debug, Clone, Serialize)]
-struct RemoteKey {
-    /// The Secret key: the variable the service reads (`DATABASE_URL`), or, when the Secret
-    /// is templated, the source key the templates read (`source_db`).
-    secret_key: String,
-    /// The secret manager entry.
-    remote: String,
-    /// The key inside the entry's JSON object (`url`), where the entry holds one.
-    property: Option<String>,
+    /// What the `ExternalSecret` copies, in variable order.
+    secret_data: Vec<SecretDatum>,
 }
 
 /// One alert rule of the PrometheusRule of an environment.
@@ -399,6 +535,19 @@ struct RuleGroup {
     rules: Vec<Rule>,
 }
 
+/// One Grafana dashboard, as a ConfigMap the sidecar loads.
+#[derive(Debug, Clone, Serialize)]
+struct DashboardView {
+    /// The ConfigMap's name.
+    config_map: String,
+    /// The service.
+    service: String,
+    /// The file name inside the ConfigMap.
+    file: String,
+    /// The dashboard JSON, line by line.
+    json: Vec<String>,
+}
+
 /// Context of every overlay template of one environment.
 #[derive(Serialize)]
 struct OverlayContext<'a> {
@@ -410,6 +559,8 @@ struct OverlayContext<'a> {
     services: Vec<ServiceInEnv>,
     /// True when at least one service gets an `Ingress`.
     has_ingress: bool,
+    /// True when at least one canary shifts traffic through an Ingress.
+    has_canary_routing: bool,
     /// True when at least one service reads datastores (so secrets are rendered).
     has_secrets: bool,
     /// Cloud region (AWS Secrets Manager region).
@@ -418,29 +569,16 @@ struct OverlayContext<'a> {
     vault_url: String,
     /// Zone spread: `DoNotSchedule` in production, `ScheduleAnyway` elsewhere.
     zone_when_unsatisfiable: &'static str,
-    /// Blue-green promotion without a human (non-production only).
-    auto_promotion: bool,
     /// Alert groups, one per service.
     rule_groups: Vec<RuleGroup>,
-}
-
-/// Context of the Argo CD templates.
-#[derive(Serialize)]
-struct ArgoContext<'a> {
-    /// Application facts.
-    app: &'a AppView,
-    /// The Argo CD project name.
-    project: String,
-    /// The Git URL Argo CD reads.
-    repo_url: String,
-    /// The branch Argo CD follows.
-    target_revision: String,
-    /// Every environment.
-    environments: &'a [Environment],
-    /// The environment of an Application template, when rendering one.
-    env: Option<&'a Environment>,
-    /// The (group, kind) of every workload an autoscaler sizes, each once.
-    scaled_kinds: Vec<(String, String)>,
+    /// The dashboards, one per service.
+    dashboards: Vec<DashboardView>,
+    /// The database setup jobs.
+    setups: Vec<setup::SetupView>,
+    /// Their `ServiceAccount`, `SecretStore` and `app.kubernetes.io/name`.
+    setup_account: &'static str,
+    /// The label the Grafana sidecar loads dashboards by.
+    dashboard_label: &'a (String, String),
 }
 
 /// Adds the family's files for `project`.
@@ -452,14 +590,48 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     let services: Vec<ServiceView> = project
         .services
         .iter()
-        .map(|s| ServiceView::new(project, s))
+        .map(|s| ServiceView::new(project, &app, s))
         .collect();
 
     let readme = ReadmeContext {
         app: &app,
         services: &services,
         environments: &project.environments,
+        overlays: project
+            .environments
+            .iter()
+            .map(|env| ReadmeOverlay {
+                name: env.name.clone(),
+                platform_dir: env.names.platform_dir.clone(),
+                routed: services
+                    .iter()
+                    .zip(&env.services)
+                    .filter(|(s, in_env)| routed(project, s, in_env.host.as_deref()))
+                    .map(|(s, _)| s.name.clone())
+                    .collect(),
+                setups: project
+                    .database_setups(env)
+                    .iter()
+                    .map(|d| d.datastore.clone())
+                    .collect(),
+            })
+            .collect(),
         gitops: project.delivery.gitops,
+        gitops_branch: &project.names.gitops_branch,
+        has_setup: project
+            .environments
+            .iter()
+            .any(|env| !project.database_setups(env).is_empty()),
+        addons: scaffold_core::platform::ADDONS
+            .iter()
+            .copied()
+            .filter(|addon| {
+                project
+                    .environments
+                    .iter()
+                    .any(|env| project.addons(env).contains(addon))
+            })
+            .collect(),
     };
     files.insert(
         "deploy/kubernetes/README.md".to_owned(),
@@ -470,6 +642,10 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         app: &app,
         services: &services,
         has_public: services.iter().any(|s| s.public),
+        has_probes: app.http_probe_template.is_some() || app.grpc_probe_template.is_some(),
+        has_analysis: app.analysis_template.is_some()
+            || app.http_probe_template.is_some()
+            || app.grpc_probe_template.is_some(),
     };
     files.insert(
         format!("{BASE_DIR}/kustomization.yaml"),
@@ -479,7 +655,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         format!("{BASE_DIR}/networkpolicy.yaml"),
         engine.render(template::BASE_NETWORK_POLICY, &base)?,
     );
-    if app.rollouts {
+    if base.has_analysis {
         files.insert(
             format!("{BASE_DIR}/analysistemplate.yaml"),
             engine.render(template::BASE_ANALYSIS, &base)?,
@@ -517,61 +693,73 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             Ok(())
         };
         add("kustomization.yaml", template::OVERLAY_KUSTOMIZATION)?;
-        add("namespace.yaml", template::OVERLAY_NAMESPACE)?;
         add("autoscaling.yaml", template::OVERLAY_AUTOSCALING)?;
         add("prometheusrule.yaml", template::OVERLAY_RULES)?;
+        add("dashboards.yaml", template::OVERLAY_DASHBOARDS)?;
         if ctx.has_ingress {
             add("ingress.yaml", template::OVERLAY_INGRESS)?;
+        }
+        if ctx.has_canary_routing {
+            add("canary.yaml", template::OVERLAY_CANARY)?;
         }
         if ctx.has_secrets {
             add("secrets.yaml", template::OVERLAY_SECRETS)?;
         }
-    }
-
-    if project.delivery.gitops {
-        let mut ctx = ArgoContext {
-            app: &app,
-            project: project.names.argocd_project.clone(),
-            repo_url: format!("https://github.com/{}.git", project.repository.full),
-            target_revision: project.default_branch.clone(),
-            environments: &project.environments,
-            env: None,
-            scaled_kinds: {
-                let mut kinds: Vec<(String, String)> = Vec::new();
-                for service in services.iter().filter(|s| !s.cronjob) {
-                    let pair = (
-                        service.workload_group.clone(),
-                        service.workload_kind.clone(),
-                    );
-                    if !kinds.contains(&pair) {
-                        kinds.push(pair);
-                    }
-                }
-                kinds
-            },
-        };
-        files.insert(
-            format!("{ARGO_DIR}/kustomization.yaml"),
-            engine.render(template::ARGO_KUSTOMIZATION, &ctx)?,
-        );
-        files.insert(
-            format!("{ARGO_DIR}/appproject.yaml"),
-            engine.render(template::ARGO_PROJECT, &ctx)?,
-        );
-        for env in &project.environments {
-            ctx.env = Some(env);
-            files.insert(
-                format!("{ARGO_DIR}/application-{}.yaml", env.name),
-                engine.render(template::ARGO_APPLICATION, &ctx)?,
-            );
+        if !ctx.setups.is_empty() {
+            add("database-setup.yaml", template::OVERLAY_SETUP)?;
         }
     }
     Ok(())
 }
 
+/// Whether `service`'s canary shifts traffic through the Ingress of `host`: ingress-nginx can
+/// weigh only what it serves. Other canaries (no public host in the environment) split traffic
+/// by the share of new pods behind their one Service.
+fn routed(project: &Project, service: &ServiceView, host: Option<&str>) -> bool {
+    project.delivery.strategy == Strategy::Canary && service.rollout && host.is_some()
+}
+
+/// What `service`'s `ExternalSecret` copies in `env`: each variable from the property of its
+/// datastore's secret that holds it, and each instance CA.
+fn secret_data(project: &Project, service: &Service, env: &Environment) -> Vec<SecretDatum> {
+    let mut data = Vec::new();
+    for connection in &service.connections {
+        let Some(entry) = env
+            .datastores
+            .iter()
+            .find(|d| d.datastore == connection.datastore)
+        else {
+            continue;
+        };
+        for (part, variable) in connection.variables.parts() {
+            let property = match part {
+                scaffold_core::connection::Part::Connection => connection.form.properties()[0],
+                scaffold_core::connection::Part::Username => Property::Username,
+                scaffold_core::connection::Part::Password => Property::Password,
+            };
+            data.push(SecretDatum {
+                secret_key: variable.to_owned(),
+                remote: entry.secret.clone(),
+                property: property.key(),
+            });
+        }
+        if let Some(ca) = project
+            .datastore(&connection.datastore)
+            .and_then(|ds| ds.ca_file.as_ref())
+        {
+            data.push(SecretDatum {
+                secret_key: ca.secret_key.clone(),
+                remote: entry.secret.clone(),
+                property: Property::Ca.key(),
+            });
+        }
+    }
+    data
+}
+
 /// Builds the overlay view of `env`.
 fn overlay_context<'a>(
-    project: &Project,
+    project: &'a Project,
     app: &'a AppView,
     services: &[ServiceView],
     env: &'a Environment,
@@ -579,67 +767,15 @@ fn overlay_context<'a>(
     let in_env: Vec<ServiceInEnv> = services
         .iter()
         .zip(&env.services)
-        .map(|(service, names)| {
+        .zip(&project.services)
+        .map(|((service, names), model)| {
             let host = names.host.clone();
-            let connections = project
-                .service(&service.name)
-                .map(|s| s.connections.as_slice())
-                .unwrap_or_default();
-            // Plain URLs map one to one; any other form is computed from the URL by a template.
-            let templated = connections.iter().any(|c| c.form != ConnectionForm::Url);
-            // On GCP each datastore's secret holds a JSON object of its secret properties
-            // (MODEL.md, datastore facts): the URL is its `url` property, and an instance
-            // CA its `ca` property, which the Secret carries for the pods to mount.
-            let json = project.cloud.provider == Provider::Gcp;
-            let url_property = || json.then(|| Property::Url.key().to_owned());
-            let source_key = |datastore: &str| format!("source_{}", datastore.replace('-', "_"));
-            let mut remote_keys = Vec::new();
-            let mut secret_templates = Vec::new();
-            for connection in connections {
-                let Some(entry) = env
-                    .datastores
-                    .iter()
-                    .find(|d| d.datastore == connection.datastore)
-                else {
-                    continue;
-                };
-                if templated {
-                    let source = source_key(&connection.datastore);
-                    secret_templates.extend(connection.secret_templates(&source));
-                    remote_keys.push(RemoteKey {
-                        secret_key: source,
-                        remote: entry.secret.clone(),
-                        property: url_property(),
-                    });
-                } else {
-                    remote_keys.push(RemoteKey {
-                        secret_key: connection.variables.connection.clone(),
-                        remote: entry.secret.clone(),
-                        property: url_property(),
-                    });
-                }
-                if let (true, Some(ca)) = (
-                    json,
-                    project
-                        .datastore(&connection.datastore)
-                        .and_then(|d| d.ca_file.as_ref()),
-                ) {
-                    remote_keys.push(RemoteKey {
-                        secret_key: ca.secret_key.clone(),
-                        remote: entry.secret.clone(),
-                        property: Some(Property::Ca.key().to_owned()),
-                    });
-                }
-            }
             ServiceInEnv {
-                traffic_routing: project.delivery.strategy == Strategy::Canary
-                    && host.is_some()
-                    && service.rollout,
+                traffic_routing: routed(project, service, host.as_deref()),
                 tls_secret: format!("{}-tls", service.name),
                 host,
                 secret_store: service.name.clone(),
-                remote_keys,
-                secret_templates,
+                secret_data: secret_data(project, model, env),
                 service: service.clone(),
             }
         })
@@ -651,11 +787,25 @@ fn overlay_context<'a>(
             rules: rules(project, app, env, service),
         })
         .collect();
+    let dashboards = services
+        .iter()
+        .zip(&project.services)
+        .map(|(view, service)| DashboardView {
+            config_map: format!("{}-dashboard", view.name),
+            service: view.name.clone(),
+            file: format!("{}-{}.json", env.names.namespace, view.name),
+            json: dashboard::json(project, env, service)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        })
+        .collect();
     OverlayContext {
         app,
         env,
         has_ingress: in_env.iter().any(|s| s.host.is_some()),
-        has_secrets: in_env.iter().any(|s| !s.remote_keys.is_empty()),
+        has_canary_routing: in_env.iter().any(|s| s.traffic_routing),
+        has_secrets: in_env.iter().any(|s| !s.secret_data.is_empty()),
         services: in_env,
         region: project.cloud.region.clone(),
         vault_url: format!("https://{}.vault.azure.net", env.key_vault),
@@ -664,9 +814,30 @@ fn overlay_context<'a>(
         } else {
             "ScheduleAnyway"
         },
-        auto_promotion: !env.production,
         rule_groups,
+        dashboards,
+        setups: setup::views(project, env),
+        setup_account: scaffold_core::names::DATABASE_SETUP,
+        dashboard_label: &project.names.cluster_addons.grafana_dashboard_label,
     }
+}
+
+/// The severity of `catalogue` severity in `env`: production keeps the catalogue's (a
+/// `critical` alert pages); elsewhere every alert is a `warning`, which opens a ticket.
+pub fn severity(env: &Environment, catalogue: &str) -> String {
+    if env.production {
+        catalogue.to_owned()
+    } else {
+        "warning".to_owned()
+    }
+}
+
+/// The PromQL selector of `service`'s HTTP request metrics in `env`'s namespace.
+fn requests_selector(env: &Environment, service: &str) -> String {
+    format!(
+        "namespace=\"{}\",service=\"{service}\"",
+        env.names.namespace
+    )
 }
 
 /// The alert rules of `service` in `env`: exactly the catalogue's alerts,
@@ -675,10 +846,10 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
     let ns = &env.names.namespace;
     let svc = &service.name;
     let targets = &project.targets;
-    let requests = format!("http_requests_total{{namespace=\"{ns}\",service=\"{svc}\"");
+    let selector = requests_selector(env, svc);
     let ratio = |window: &str, threshold: f64| {
         format!(
-            "(\n  sum(rate({requests},code=~\"5..\"}}[{window}]))\n  /\n  sum(rate({requests}}}[{window}]))\n) > {threshold}"
+            "(\n  sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}]))\n  /\n  sum(rate(http_requests_total{{{selector}}}[{window}]))\n) > {threshold}"
         )
     };
     project
@@ -698,7 +869,7 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
                     ratio("30m", targets.slow_burn_error_ratio)
                 ),
                 "HighLatency" => format!(
-                    "histogram_quantile(\n  0.99,\n  sum by (le) (rate(http_request_duration_seconds_bucket{{namespace=\"{ns}\",service=\"{svc}\"}}[5m]))\n) > {}",
+                    "histogram_quantile(\n  0.99,\n  sum by (le) (rate(http_request_duration_seconds_bucket{{{selector}}}[5m]))\n) > {}",
                     app.latency_p99_seconds
                 ),
                 "PodCrashLooping" => format!(
@@ -720,7 +891,7 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
             };
             Some(Rule {
                 name: alert.name.clone(),
-                severity: alert.severity.clone(),
+                severity: severity(env, &alert.severity),
                 for_duration: alert.for_duration.clone(),
                 expr: expr.lines().map(str::to_owned).collect(),
                 summary: format!("{svc}: {}", alert.summary),

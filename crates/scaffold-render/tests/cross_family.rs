@@ -373,3 +373,173 @@ fn external_secrets_read_what_aws_terraform_writes() {
         }
     }
 }
+
+/// The keys of every object literal passed to `jsonencode(...)` as the value of a secret
+/// (`secret_string`, `secret_data`, `value`, their write-only `_wo` forms), in every
+/// Terraform file under `infra/`: what the cloud's secret manager entries hold.
+fn secret_json_keys(files: &Files) -> BTreeSet<String> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    use hcl_edit::structure::Body;
+
+    fn visit(body: &Body, keys: &mut BTreeSet<String>) {
+        for attribute in body.attributes() {
+            let name = attribute.key.as_str().trim_end_matches("_wo");
+            if !["secret_string", "secret_data", "value"].contains(&name) {
+                continue;
+            }
+            if let Expression::FuncCall(call) = &attribute.value
+                && call.name.name.as_str() == "jsonencode"
+                && let Some(Expression::Object(object)) = call.args.iter().next()
+            {
+                for (key, _) in object.iter() {
+                    match key {
+                        ObjectKey::Ident(ident) => keys.insert(ident.as_str().to_owned()),
+                        ObjectKey::Expression(Expression::String(s)) => {
+                            keys.insert(s.value().clone())
+                        }
+                        ObjectKey::Expression(_) => false,
+                    };
+                }
+            }
+        }
+        for block in body.blocks() {
+            visit(&block.body, keys);
+        }
+    }
+
+    let mut keys = BTreeSet::new();
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| p.starts_with("infra/") && p.ends_with(".tf"))
+    {
+        let body: Body = text
+            .parse()
+            .unwrap_or_else(|err| panic!("{path} parses: {err}"));
+        visit(&body, &mut keys);
+    }
+    keys
+}
+
+/// Clouds whose Terraform does not yet write each datastore's secret as the JSON object of
+/// its properties. Empty: every cloud does; a cloud listed here is still checked against the
+/// datastore table.
+const SECRET_JSON_PENDING: &[scaffold_core::Provider] = &[];
+
+#[test]
+fn every_external_secret_property_is_written_by_terraform() {
+    for (name, project, files) in examples() {
+        let written = secret_json_keys(&files);
+        let pending = SECRET_JSON_PENDING.contains(&project.cloud.provider);
+        for env in &project.environments {
+            let secrets: Vec<(&str, &scaffold_core::Datastore)> = project
+                .datastores
+                .iter()
+                .zip(&env.datastores)
+                .flat_map(|(ds, in_env)| {
+                    [
+                        (in_env.secret.as_str(), ds),
+                        (in_env.admin_secret.as_str(), ds),
+                    ]
+                })
+                .collect();
+            for (path, doc) in documents(&files, &format!("{}/", env.names.overlay_dir)) {
+                if doc["kind"] != "ExternalSecret" {
+                    continue;
+                }
+                for datum in doc["spec"]["data"].as_sequence().unwrap() {
+                    let remote = datum["remoteRef"]["key"].as_str().unwrap();
+                    let property = datum["remoteRef"]["property"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{name} {path}: {remote} read whole"));
+                    let (_, ds) = secrets
+                        .iter()
+                        .find(|(secret, _)| *secret == remote)
+                        .unwrap_or_else(|| {
+                            panic!("{name} {path}: {remote} is no datastore's secret")
+                        });
+                    assert!(
+                        ds.secret_properties.iter().any(|p| p.key() == property),
+                        "{name} {path}: `{property}` is not among {}'s secret properties",
+                        ds.name
+                    );
+                    assert!(
+                        pending || written.contains(property),
+                        "{name} {path}: no Terraform secret of {} writes `{property}` (written: {written:?})",
+                        project.cloud.provider
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The sizes the handbook states for each overlay are the sizes the overlay renders: every
+/// `HorizontalPodAutoscaler`'s bounds and every resources patch of its kustomization.
+#[test]
+fn handbook_sizes_are_the_rendered_sizes() {
+    for (name, project, files) in examples() {
+        let handbook = &files["docs/devops/README.md"];
+        for env in &project.environments {
+            let dir = &env.names.overlay_dir;
+            let row = handbook
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{dir}/` |")))
+                .unwrap_or_else(|| panic!("{name}: the handbook has no row for {dir}"));
+            let overlay = documents(&files, &format!("{dir}/"));
+            let mut bounds = BTreeSet::new();
+            let mut resources = BTreeSet::new();
+            for (path, doc) in &overlay {
+                if doc["kind"] == "HorizontalPodAutoscaler" {
+                    let spec = &doc["spec"];
+                    bounds.insert((
+                        spec["minReplicas"].as_u64().expect("minReplicas"),
+                        spec["maxReplicas"].as_u64().expect("maxReplicas"),
+                    ));
+                }
+                if path.ends_with("kustomization.yaml") {
+                    for patch in doc["patches"].as_sequence().into_iter().flatten() {
+                        let Some(text) = patch["patch"].as_str() else {
+                            continue;
+                        };
+                        let ops: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).unwrap();
+                        for op in ops.as_sequence().into_iter().flatten() {
+                            let is_resources = op["path"]
+                                .as_str()
+                                .is_some_and(|p| p.ends_with("/resources"));
+                            if is_resources {
+                                let v = &op["value"];
+                                let s = |x: &serde_yaml_ng::Value| {
+                                    x.as_str().map(str::to_owned).unwrap_or_else(|| {
+                                        serde_yaml_ng::to_string(x).unwrap().trim().to_owned()
+                                    })
+                                };
+                                resources.insert((
+                                    s(&v["requests"]["cpu"]),
+                                    s(&v["requests"]["memory"]),
+                                    s(&v["limits"]["cpu"]),
+                                    s(&v["limits"]["memory"]),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(!resources.is_empty(), "{name} {dir}: no resources patch");
+            for (min, max) in &bounds {
+                assert!(
+                    row.contains(&format!(": {min} to {max} replicas per service")),
+                    "{name} {dir}: the overlay scales {min} to {max}, the handbook says: {row}"
+                );
+            }
+            for (cpu, memory, cpu_limit, memory_limit) in &resources {
+                let (cpu_limit, memory_limit) = (cpu_limit.trim_matches('"'), memory_limit);
+                assert!(
+                    row.contains(&format!(
+                        "requests {cpu} CPU and {memory} memory, limits {cpu_limit} CPU and {memory_limit}"
+                    )),
+                    "{name} {dir}: the overlay requests {cpu}/{memory} and limits {cpu_limit}/{memory_limit}, the handbook says: {row}"
+                );
+            }
+        }
+    }
+}

@@ -204,86 +204,329 @@ fn service_accounts_mount_no_token() {
     }
 }
 
+/// What `kubectl kustomize` builds for `env`.
+fn build(files: &Files, env: &scaffold_core::Environment) -> Vec<Value> {
+    crate::test_support::kustomize(files, &env.names.overlay_dir)
+}
+
+fn find<'a>(docs: &'a [Value], k: &str, n: &str) -> Option<&'a Value> {
+    docs.iter().find(|d| kind(d) == k && name(d) == n)
+}
+
 #[test]
-fn canary_rollout_fits_services_ingress_analysis_and_policies() {
-    let (_, project) = examples()
-        .into_iter()
-        .find(|(name, _)| name == "gcp-canary")
-        .expect("the gcp-canary example exists");
-    let files = render(&project);
-    let base = documents(&files, "deploy/kubernetes/base/");
-    let find = |docs: &[(String, Value)], k: &str, n: &str| -> Option<Value> {
-        docs.iter()
-            .find(|(_, d)| kind(d) == k && name(d) == n)
-            .map(|(_, d)| d.clone())
-    };
-    let analysis = find(&base, "AnalysisTemplate", "connectkit-analysis")
-        .expect("the analysis template is in the base");
-    let metric_names: Vec<&str> = at(&analysis, "spec/metrics")
-        .as_sequence()
-        .expect("metrics")
-        .iter()
-        .filter_map(|m| m.get("name").and_then(Value::as_str))
-        .collect();
-    assert_eq!(metric_names, ["success-rate", "latency-p99"]);
-    for service in &project.services {
-        let rollout = find(&base, "Rollout", &service.name).expect("a Rollout per service");
-        let canary = at(&rollout, "spec/strategy/canary");
-        let stable = at(canary, "stableService")
-            .as_str()
-            .expect("stable service");
-        let canary_service = at(canary, "canaryService")
-            .as_str()
-            .expect("canary service");
-        assert!(find(&base, "Service", stable).is_some(), "{stable} exists");
-        assert!(
-            find(&base, "Service", canary_service).is_some(),
-            "{canary_service} exists"
-        );
-        let steps = at(canary, "steps").as_sequence().expect("steps");
-        let analyses: Vec<&Value> = steps.iter().filter(|s| !s["analysis"].is_null()).collect();
-        if service.metrics_path.is_some() {
-            assert!(!analyses.is_empty(), "{}: analysis steps", service.name);
-            for step in analyses {
-                check(
-                    "analysis template",
-                    at(&step["analysis"]["templates"][0], "templateName"),
-                    "connectkit-analysis",
-                );
-                check(
-                    "analysis targets the canary Service",
-                    &step["analysis"]["args"][0]["value"],
-                    canary_service,
-                );
+fn canary_rollouts_shift_real_traffic() {
+    let mut routed = 0;
+    let mut split = 0;
+    for (example, project) in examples() {
+        let files = render(&project);
+        for env in &project.environments {
+            let docs = build(&files, env);
+            for rollout in docs.iter().filter(|d| kind(d) == "Rollout") {
+                let canary = at(rollout, "spec/strategy/canary");
+                if canary.is_null() {
+                    continue;
+                }
+                let here = format!("{example} {} {}", env.name, name(rollout));
+                if let Some(ingress) = find(&docs, "Ingress", name(rollout)) {
+                    // ingress-nginx weighs the traffic between two Services that exist.
+                    check(
+                        &here,
+                        at(canary, "trafficRouting/nginx/stableIngress"),
+                        name(ingress),
+                    );
+                    for key in ["stableService", "canaryService"] {
+                        let service = at(canary, key)
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{here}: a routed canary names its {key}"));
+                        assert!(
+                            find(&docs, "Service", service).is_some(),
+                            "{here}: {service}"
+                        );
+                    }
+                    routed += 1;
+                } else {
+                    // No router: one Service reaches old and new pods, so the replica share
+                    // is the traffic share. Naming a canary Service would starve the canary.
+                    for key in ["trafficRouting", "stableService", "canaryService"] {
+                        assert!(
+                            at(canary, key).is_null(),
+                            "{here}: {key} without an Ingress"
+                        );
+                    }
+                    split += 1;
+                }
             }
         }
-        let policy = find(&base, "NetworkPolicy", &service.name).expect("a policy per service");
-        let from_ingress = serde_yaml_ng::to_string(at(&policy, "spec/ingress"))
-            .expect("serialisable")
-            .contains("ingress-nginx");
-        assert_eq!(
-            from_ingress, service.public,
-            "{}: ingress-nginx allowed",
-            service.name
-        );
+    }
+    assert!(routed > 0 && split > 0, "{routed} routed, {split} split");
+}
+
+#[test]
+fn autoscaled_workloads_carry_no_replicas() {
+    let mut checked = 0;
+    for (example, project) in examples() {
+        let files = render(&project);
         for env in &project.environments {
-            let overlay = documents(&files, &format!("{}/", env.names.overlay_dir));
-            let kustomization = &files[&format!("{}/kustomization.yaml", env.names.overlay_dir)];
-            if service.public {
-                let ingress = find(&overlay, "Ingress", &service.name).expect("an Ingress");
+            let docs = build(&files, env);
+            for hpa in docs.iter().filter(|d| kind(d) == "HorizontalPodAutoscaler") {
+                let target = at(hpa, "spec/scaleTargetRef");
+                let workload = find(
+                    &docs,
+                    at(target, "kind").as_str().expect("a kind"),
+                    at(target, "name").as_str().expect("a name"),
+                )
+                .unwrap_or_else(|| panic!("{example}: the HPA {} scales nothing", name(hpa)));
                 check(
-                    "the Ingress sends traffic to the stable Service",
-                    at(&at(&ingress, "spec/rules")[0], "http/paths")[0]
-                        .get("backend")
-                        .map(|b| at(b, "service/name"))
-                        .unwrap_or(&Value::Null),
-                    stable,
+                    &format!("{example} {}: {} replicas", env.name, name(workload)),
+                    at(workload, "spec/replicas"),
+                    Value::Null,
                 );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20);
+}
+
+#[test]
+fn analysis_never_counts_silence_as_success() {
+    for (example, project) in examples() {
+        let files = render(&project);
+        let Some(text) = files.get("deploy/kubernetes/base/analysistemplate.yaml") else {
+            continue;
+        };
+        for template in documents(&files, "deploy/kubernetes/base/analysistemplate.yaml") {
+            let template = template.1;
+            for metric in at(&template, "spec/metrics")
+                .as_sequence()
+                .expect("metrics")
+            {
+                let here = format!("{example} {}", name(&template));
+                if !at(metric, "provider/job").is_null() {
+                    // A probe Job: success is the Job's, never a missing measurement.
+                    continue;
+                }
+                let query = at(metric, "provider/prometheus/query")
+                    .as_str()
+                    .expect("a query");
                 assert!(
-                    kustomization.contains(&format!("stableIngress: {}", service.name)),
-                    "{}: the overlay routes canary traffic through the Ingress",
-                    env.name
+                    query.contains(&format!(">= {}", super::MIN_ANALYSIS_REQUESTS)),
+                    "{here}: the query answers only with enough requests"
                 );
+                for condition in ["successCondition", "failureCondition"] {
+                    let text = at(metric, condition).as_str().unwrap_or_else(|| {
+                        panic!("{here}: {condition}: without both, silence is not inconclusive")
+                    });
+                    assert!(
+                        text.starts_with("len(result) > 0 &&"),
+                        "{here}: {condition} holds only for a measurement"
+                    );
+                }
+                assert!(text.contains("inconclusiveLimit"), "{here}");
+            }
+        }
+    }
+}
+
+#[test]
+fn blue_green_probes_the_preview_before_promotion() {
+    let mut checked = 0;
+    for (example, project) in examples() {
+        let files = render(&project);
+        let templates = documents(&files, "deploy/kubernetes/base/analysistemplate.yaml");
+        for env in &project.environments {
+            let docs = build(&files, env);
+            for rollout in docs.iter().filter(|d| kind(d) == "Rollout") {
+                let blue_green = at(rollout, "spec/strategy/blueGreen");
+                if blue_green.is_null() {
+                    continue;
+                }
+                let here = format!("{example} {} {}", env.name, name(rollout));
+                let preview = at(blue_green, "previewService")
+                    .as_str()
+                    .expect("a preview");
+                assert!(find(&docs, "Service", preview).is_some(), "{here}");
+                let pre = at(blue_green, "prePromotionAnalysis");
+                let template_name = at(&at(pre, "templates")[0], "templateName")
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{here}: no pre-promotion analysis"));
+                let template = templates
+                    .iter()
+                    .map(|(_, t)| t)
+                    .find(|t| name(t) == template_name)
+                    .unwrap_or_else(|| panic!("{here}: {template_name} is not rendered"));
+                let metric = &at(template, "spec/metrics")[0];
+                assert!(
+                    !at(metric, "provider/job/spec/template").is_null(),
+                    "{here}: a real probe Job"
+                );
+                let service_arg = at(pre, "args")
+                    .as_sequence()
+                    .expect("args")
+                    .iter()
+                    .find(|a| a["name"] == "service")
+                    .expect("the probe's target");
+                check(&here, &service_arg["value"], preview);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0);
+}
+
+#[test]
+fn instance_ca_datastores_are_mounted_with_their_variable() {
+    let mut checked = 0;
+    for (example, project) in examples() {
+        let files = render(&project);
+        for env in &project.environments {
+            let docs = build(&files, env);
+            for service in &project.services {
+                for ds in project.datastores_of(service) {
+                    let Some(ca) = &ds.ca_file else { continue };
+                    let here = format!("{example} {} {} {}", env.name, service.name, ds.name);
+                    let workload = find(&docs, service.workload.as_str(), &service.name)
+                        .expect("the workload");
+                    let pod = match service.workload {
+                        WorkloadKind::CronJob => {
+                            at(workload, "spec/jobTemplate/spec/template/spec")
+                        }
+                        _ => at(workload, "spec/template/spec"),
+                    };
+                    let container = &at(pod, "containers")[0];
+                    let env_value = at(container, "env")
+                        .as_sequence()
+                        .expect("env")
+                        .iter()
+                        .find(|e| e["name"] == ca.variable.as_str())
+                        .map(|e| e["value"].clone());
+                    check(&here, &env_value.unwrap_or_default(), ca.path.as_str());
+                    let mount = at(container, "volumeMounts")
+                        .as_sequence()
+                        .expect("mounts")
+                        .iter()
+                        .find(|m| ca.path.starts_with(m["mountPath"].as_str().unwrap_or("-")))
+                        .unwrap_or_else(|| panic!("{here}: nothing mounted at {}", ca.path));
+                    let volume = at(pod, "volumes")
+                        .as_sequence()
+                        .expect("volumes")
+                        .iter()
+                        .find(|v| v["name"] == mount["name"])
+                        .expect("the mounted volume");
+                    check(
+                        &here,
+                        at(volume, "secret/secretName"),
+                        service.names.secret.as_str(),
+                    );
+                    let item = &at(volume, "secret/items")[0];
+                    check(&here, &item["key"], ca.secret_key.as_str());
+                    check(
+                        &here,
+                        &Value::from(format!(
+                            "{}/{}",
+                            mount["mountPath"].as_str().unwrap_or_default(),
+                            item["path"].as_str().unwrap_or_default()
+                        )),
+                        ca.path.as_str(),
+                    );
+                    let external = find(&docs, "ExternalSecret", &service.name).expect("secrets");
+                    assert!(
+                        at(external, "spec/data")
+                            .as_sequence()
+                            .expect("data")
+                            .iter()
+                            .any(|d| d["secretKey"] == ca.secret_key.as_str()
+                                && d["remoteRef"]["property"] == "ca"),
+                        "{here}: the ExternalSecret copies the CA"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 0, "some example reads an instance-CA datastore");
+}
+
+#[test]
+fn non_production_alerts_do_not_page() {
+    for (example, project) in examples() {
+        let files = render(&project);
+        for env in &project.environments {
+            let path = format!("{}/prometheusrule.yaml", env.names.overlay_dir);
+            let rule = &documents(&files, &path)[0].1;
+            for group in at(rule, "spec/groups").as_sequence().expect("groups") {
+                for r in at(group, "rules").as_sequence().expect("rules") {
+                    let severity = at(r, "labels/severity").as_str().expect("a severity");
+                    let catalogue = project
+                        .alerts
+                        .iter()
+                        .find(|a| r["alert"] == a.name.as_str())
+                        .expect("a catalogue alert");
+                    let expected = if env.production {
+                        catalogue.severity.as_str()
+                    } else {
+                        "warning"
+                    };
+                    assert_eq!(
+                        severity, expected,
+                        "{example} {} {:?}",
+                        env.name, r["alert"]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_service_has_a_dashboard_of_what_its_alerts_watch() {
+    for (example, project) in examples() {
+        let files = render(&project);
+        let (label, value) = &project.names.cluster_addons.grafana_dashboard_label;
+        for env in &project.environments {
+            let docs = build(&files, env);
+            for service in &project.services {
+                let map = find(&docs, "ConfigMap", &format!("{}-dashboard", service.name))
+                    .unwrap_or_else(|| panic!("{example} {}: dashboard", service.name));
+                check(
+                    "sidecar label",
+                    &map["metadata"]["labels"][label.as_str()],
+                    value.as_str(),
+                );
+                let data = at(map, "data").as_mapping().expect("data");
+                let (_, json) = data.iter().next().expect("one file");
+                let dashboard: serde_json::Value =
+                    serde_json::from_str(json.as_str().expect("text")).expect("JSON");
+                let exprs: Vec<String> = dashboard["panels"]
+                    .as_array()
+                    .expect("panels")
+                    .iter()
+                    .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+                    .map(|t| t["expr"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                assert!(
+                    exprs.iter().all(|e| e.contains(&env.names.namespace)),
+                    "{example}: every query is scoped to {}",
+                    env.names.namespace
+                );
+                if service.metrics_path.is_some() {
+                    // The burn-rate panel plots the alerts' own thresholds.
+                    let burn = dashboard["panels"]
+                        .as_array()
+                        .expect("panels")
+                        .iter()
+                        .find(|p| p["title"] == "Error budget burn rate")
+                        .expect("a burn-rate panel");
+                    let fast = project.targets.fast_burn_error_ratio / project.targets.error_budget;
+                    assert!(
+                        burn["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                            .as_array()
+                            .expect("steps")
+                            .iter()
+                            .any(|s| s["value"].as_f64().is_some_and(|v| (v - fast).abs() < 1e-9)),
+                        "{example}: fast-burn threshold {fast}"
+                    );
+                }
             }
         }
     }
@@ -353,6 +596,8 @@ strategy = "canary"
     assert!(!files.contains_key("deploy/kubernetes/overlays/staging/ingress.yaml"));
     let production = &files["deploy/kubernetes/overlays/production/kustomization.yaml"];
     assert!(production.contains("stableIngress: api"), "{production}");
+    assert!(files.contains_key("deploy/kubernetes/overlays/production/canary.yaml"));
+    assert!(!files.contains_key("deploy/kubernetes/overlays/staging/canary.yaml"));
     assert!(files.contains_key("deploy/kubernetes/overlays/production/ingress.yaml"));
     assert!(!files.contains_key("deploy/kubernetes/overlays/staging/secrets.yaml"));
 }

@@ -1244,12 +1244,23 @@ fn environment_context<'a>(
         account: Some(account.to_owned()),
         cluster: Some("module.cluster.cluster_arn".to_owned()),
         cluster_name: Some(env.names.cluster.clone()),
+        // Each datastore's application secret, and a database's administrator secret,
+        // which the database setup Job reads (the rds module's `admin_secret_arn`).
         secrets: datastores
             .iter()
-            .map(|d| SecretScope {
-                name: d.secret.to_owned(),
-                arn: format!("module.{}.secret_arn", d.module),
-                kms_key: format!("module.{}.kms_key_arn", d.module),
+            .flat_map(|d| {
+                let kms_key = format!("module.{}.kms_key_arn", d.module);
+                let app = SecretScope {
+                    name: d.secret.to_owned(),
+                    arn: format!("module.{}.secret_arn", d.module),
+                    kms_key: kms_key.clone(),
+                };
+                let admin = d.database.then(|| SecretScope {
+                    name: d.admin_secret.to_owned(),
+                    arn: format!("module.{}.admin_secret_arn", d.module),
+                    kms_key,
+                });
+                std::iter::once(app).chain(admin)
             })
             .collect(),
         zone: env
@@ -1279,18 +1290,27 @@ fn environment_context<'a>(
         .iter()
         .filter(|i| i.purpose == Purpose::Workload && i.environment.as_deref() == Some(&env.name))
     {
-        let service = id.service.as_deref().unwrap_or_default();
-        let svc = project
-            .service(service)
-            .unwrap_or_else(|| panic!("workload identity of unknown service {service}"));
+        // A service's pods, or the database setup Job (no service): both are a
+        // ServiceAccount the model names.
+        let account = id
+            .service_account
+            .clone()
+            .expect("a workload identity names its ServiceAccount");
+        let (label, who) = match id.service.as_deref() {
+            Some(service) => (service, format!("Pods of {service}")),
+            None => (
+                scaffold_core::names::DATABASE_SETUP,
+                "The database setup Job".to_owned(),
+            ),
+        };
         let mut role = Role::from_grant(
-            format!("workload_{}", identifier(service)),
+            format!("workload_{}", identifier(label)),
             id.name.clone(),
-            format!("Pods of {service} in {}", env.name),
+            format!("{who} in {}", env.name),
             Purpose::Workload.as_str(),
             Trust::ServiceAccount {
                 namespace: env.names.namespace.clone(),
-                service_account: svc.names.service_account.clone(),
+                service_account: account,
             },
             grants::grants(needs(id), &scope),
         );

@@ -2,7 +2,9 @@
 //! for the chosen cloud only.
 //!
 //! Each cloud is its own module with its own templates under
-//! `scaffolds/terraform/<cloud>/`; this module only dispatches.
+//! `scaffolds/terraform/<cloud>/`; this module only dispatches. The platform roots
+//! (`platform`, templates under `scaffolds/terraform/platform/`) are the same on every
+//! cloud but for how they reach the cluster.
 
 use scaffold_core::{Project, Provider};
 
@@ -30,14 +32,16 @@ const ENVIRONMENT_FILES: &[&str] = &[
 pub(crate) mod aws;
 pub(crate) mod azure;
 mod gcp;
+pub mod platform;
 #[cfg(test)]
 mod references;
 
 /// Adds the Terraform files for `project`'s cloud.
 pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
     match project.cloud.provider {
-        Provider::Aws => aws::render(project, engine, files),
-        Provider::Gcp => gcp::render(project, engine, files),
-        Provider::Azure => azure::render(project, engine, files),
+        Provider::Aws => aws::render(project, engine, files)?,
+        Provider::Gcp => gcp::render(project, engine, files)?,
+        Provider::Azure => azure::render(project, engine, files)?,
     }
+    platform::render(project, engine, files)
 }
