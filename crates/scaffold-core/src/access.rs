@@ -31,7 +31,7 @@
 use serde::Serialize;
 
 use crate::project::{Environment, Project};
-use crate::vocabulary::{Provider, Strategy};
+use crate::vocabulary::{Provider, WorkloadKind};
 
 /// What an identity is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -231,8 +231,16 @@ impl Project {
     fn environment_identities(&self, env: &Environment, default_ref: &str) -> Vec<Identity> {
         let plan_env = env.names.plan_environment.clone();
         let infra_env = env.names.infra_environment.clone();
-        // Non-production plans run on pull requests (any ref); production's only after merge.
-        let plan_ref = if env.production { default_ref } else { "*" };
+        // Infrastructure is applied from the branch whose CI runs deploy the environment
+        // (the same path as the application), so a development branch never applies
+        // production. Non-production plans also run on pull requests (any ref);
+        // production's only after merge, on that branch.
+        let source_ref = format!("refs/heads/{}", self.source_branch(env));
+        let plan_ref = if env.production {
+            source_ref.as_str()
+        } else {
+            "*"
+        };
         let mut identities = vec![
             Identity {
                 purpose: Purpose::Plan,
@@ -257,7 +265,7 @@ impl Project {
                 name: env.names.terraform_identity.clone(),
                 tokens: vec![Token {
                     subject: self.environment_subject(&infra_env),
-                    workflow: self.workflow_ref(workflows::INFRASTRUCTURE, default_ref),
+                    workflow: self.workflow_ref(workflows::INFRASTRUCTURE, &source_ref),
                 }],
                 github_environment: Some(infra_env),
                 operations: vec![
@@ -294,6 +302,8 @@ impl Project {
             name: env.names.ci_identity.clone(),
             tokens: vec![Token {
                 subject: self.environment_subject(&env.names.github_environment),
+                // deploy.yml starts on `workflow_run`, which runs the workflow file of the
+                // default branch, whichever branch CI ran on.
                 workflow: self.workflow_ref(workflows::DEPLOY, default_ref),
             }],
             github_environment: Some(env.names.github_environment.clone()),
@@ -399,25 +409,42 @@ impl Project {
                 reason: "kubectl apply of the overlay: ServiceMonitors and PrometheusRules",
             },
         ];
-        if self.delivery.strategy.uses_rollouts() {
-            let mut resources = vec!["rollouts", "rollouts/status", "analysistemplates"];
-            let mut reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout";
-            if self.delivery.strategy == Strategy::Canary {
-                resources.push("analysisruns");
-                reason = "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout; the job reads AnalysisRuns to report a failed canary";
-            }
+        let has = |kind: WorkloadKind| self.services.iter().any(|s| s.workload == kind);
+        if has(WorkloadKind::Rollout) {
             rules.push(KubeRule {
                 api_group: "argoproj.io",
-                resources,
+                resources: vec!["rollouts", "rollouts/status", "analysistemplates"],
                 verbs: APPLY.to_vec(),
-                reason,
+                reason: "kubectl apply of the overlay (Rollouts, AnalysisTemplates); `kubectl argo rollouts` promote, abort and undo patch the Rollout and its status",
             });
-        } else {
+            rules.push(KubeRule {
+                api_group: "argoproj.io",
+                resources: vec!["analysisruns", "experiments"],
+                verbs: vec!["get", "list", "watch"],
+                reason: "`kubectl argo rollouts status` watches the AnalysisRuns and Experiments of each Rollout",
+            });
+        }
+        if has(WorkloadKind::Deployment) {
             rules.push(KubeRule {
                 api_group: "apps",
                 resources: vec!["deployments"],
                 verbs: APPLY.to_vec(),
                 reason: "kubectl apply of the overlay; rollout undo patches the Deployment",
+            });
+        } else if has(WorkloadKind::Rollout) {
+            rules.push(KubeRule {
+                api_group: "apps",
+                resources: vec!["deployments"],
+                verbs: vec!["get", "list", "watch"],
+                reason: "`kubectl argo rollouts status` watches Deployments a Rollout may reference",
+            });
+        }
+        if has(WorkloadKind::CronJob) {
+            rules.push(KubeRule {
+                api_group: "batch",
+                resources: vec!["cronjobs"],
+                verbs: APPLY.to_vec(),
+                reason: "kubectl apply of the overlay (CronJobs); the roll-back step restores a CronJob's previous image",
             });
         }
         rules

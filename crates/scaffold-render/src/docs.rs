@@ -158,6 +158,8 @@ pub struct DocsContext<'a> {
     pub clarifications: Vec<Clarification>,
     /// The last production environment, or the last environment when none is production.
     pub production: &'a Environment,
+    /// The production environment's pipeline stage.
+    pub production_stage: crate::github::pipeline::Stage,
     /// The command that writes the production cluster's credentials into the kubeconfig.
     pub production_credentials: String,
     /// The production environment's annotation commands (see [`EnvDoc::annotations`]).
@@ -172,6 +174,10 @@ pub struct DocsContext<'a> {
     pub clarifications_link: &'static str,
     /// Every datastore variable a service reads, with its value inside `docker compose`, each once.
     pub local_variables: Vec<(String, String)>,
+    /// The delivery pipeline's facts, from the same model as the workflows.
+    pub pipeline: crate::github::pipeline::PipelineDoc,
+    /// The GitHub environments the setup script creates, with their protection rules.
+    pub setup_environments: Vec<crate::github::setup::SetupEnvironment>,
 }
 
 /// One alert's runbook page: the docs context plus the alert.
@@ -191,6 +197,9 @@ pub struct AlertContext<'a> {
 pub struct EnvDoc<'a> {
     /// The environment from the model.
     pub env: &'a Environment,
+    /// Its stage of the delivery pipeline: what starts it, what it deploys, who approves,
+    /// how it verifies and rolls back (the sentences `deploy.yml`'s header uses too).
+    pub stage: crate::github::pipeline::Stage,
     /// `production` or `non-production`.
     pub tier: &'static str,
     /// The command that writes this environment's cluster credentials into the kubeconfig.
@@ -424,9 +433,12 @@ impl<'a> DocsContext<'a> {
             production_annotations: production_doc.annotations,
             production_hosts: production_doc.hosts,
             production_failovers: production_doc.failovers,
+            production_stage: production_doc.stage.clone(),
             first_host,
             production,
             clarifications_link: "../README.md#clarifications",
+            pipeline: crate::github::pipeline::doc(project),
+            setup_environments: crate::github::setup::environments(project),
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
                 for connection in project.services.iter().flat_map(|s| &s.connections) {
@@ -581,6 +593,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         .collect();
     EnvDoc {
         env,
+        stage: crate::github::pipeline::stages(project).swap_remove(env.index),
         annotations,
         tier: match env.tier {
             Tier::Production => "production",

@@ -642,7 +642,7 @@ fn overlay_context<'a>(
         } else {
             "ScheduleAnyway"
         },
-        auto_promotion: !env.production,
+        auto_promotion: project.auto_promotion(env),
         rule_groups,
     }
 }

@@ -91,47 +91,19 @@ pub fn next_steps(project: &Project) -> Vec<NextStep> {
         commands: bootstrap,
     });
 
+    // The setup script creates the environments with their protection rules and sets the
+    // variables (from the bootstrap's outputs, or from the shell for values no Terraform
+    // root outputs), so the first push finds everything the workflows read.
     let mut github: Vec<String> = project
-        .environments
-        .iter()
-        .map(|e| {
-            format!(
-                "gh api --method PUT repos/{full}/environments/{}",
-                e.names.github_environment
-            )
-        })
-        .collect();
-    for variable in &project.github_variables {
-        if variable.scope == "environment" {
-            for env in &project.environments {
-                github.push(format!(
-                    "gh variable set {name} --repo {full} --env {env} --body \"${name}\"  # {env}'s value",
-                    name = variable.name,
-                    env = env.names.github_environment
-                ));
-            }
-        } else {
-            github.push(format!(
-                "gh variable set {name} --repo {full} --body \"${name}\"",
-                name = variable.name
-            ));
-        }
-    }
-    let names: Vec<String> = project
         .github_variables
         .iter()
-        .map(|v| format!("`{}`", v.name))
+        .filter(|v| v.output.is_none() && !facts.shell_variables.iter().any(|s| s.name == v.name))
+        .map(|v| format!("export {}=\"...\"  # {}", v.name, v.description))
         .collect();
+    github.push(format!("bash {}", crate::github::setup::SETUP_SCRIPT));
     steps.push(NextStep {
-        title: "Create the GitHub environments and set the variables the workflows read".to_owned(),
-        why: if names.is_empty() {
-            "deployments and their approvals hang off the environments".to_owned()
-        } else {
-            format!(
-                "the workflows read {} (no secrets: logins use OIDC); set each shell variable before its line",
-                names.join(", ")
-            )
-        },
+        title: "Configure GitHub: environments, protection rules, variables and keys".to_owned(),
+        why: "the workflows run in GitHub environments with protection rules and read variables that the bootstrap outputs (no secrets: logins use OIDC); the script sets them up and can run again after each apply".to_owned(),
         commands: github,
     });
 
