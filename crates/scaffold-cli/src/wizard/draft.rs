@@ -14,7 +14,7 @@ use scaffold_core::answers::{
     ReliabilityAnswers, ServiceAnswers,
 };
 use scaffold_core::project::Facts;
-use scaffold_core::{Answers, Availability, Project, Provider, Registry, Strategy};
+use scaffold_core::{Answers, Availability, Project, Provider, Registry, Runners, Strategy};
 
 /// The standard environments the wizard offers, in promotion order.
 pub const STANDARD_ENVIRONMENTS: &[&str] = &["dev", "staging", "uat", "production"];
@@ -50,6 +50,10 @@ pub struct Draft {
     pub registry: Registry,
     /// `delivery.gitops`.
     pub gitops: bool,
+    /// `delivery.runners`.
+    pub runners: Runners,
+    /// `app.default_branch`, carried through unchanged (detected from the remote when absent).
+    pub default_branch: Option<String>,
     /// `reliability.availability`.
     pub availability: Availability,
 }
@@ -81,6 +85,8 @@ impl Draft {
             strategy: answers.delivery.strategy.unwrap_or(Strategy::Rolling),
             registry: answers.delivery.registry.unwrap_or(Registry::Ghcr),
             gitops: answers.delivery.gitops.unwrap_or(false),
+            runners: answers.delivery.runners.unwrap_or(Runners::GithubHosted),
+            default_branch: answers.app.default_branch.clone(),
             availability: answers
                 .reliability
                 .availability
@@ -98,7 +104,7 @@ impl Draft {
                 repository: self.repository.clone(),
                 owners: (!self.owners.is_empty()).then(|| self.owners.clone()),
                 team_size: self.team_size,
-                default_branch: None,
+                default_branch: self.default_branch.clone(),
             },
             cloud: CloudAnswers {
                 provider: Some(self.provider),
@@ -115,7 +121,8 @@ impl Draft {
                 strategy: Some(self.strategy),
                 registry: Some(self.registry),
                 gitops: Some(self.gitops),
-                runners: None,
+                // The default stays implicit, as `--defaults` writes it.
+                runners: (self.runners != Runners::GithubHosted).then_some(self.runners),
             },
             reliability: ReliabilityAnswers {
                 availability: Some(self.availability),

@@ -27,8 +27,8 @@ use scaffold_core::project::{Facts, MAX_ENV_NAME_LEN, MAX_NAME_LEN, check_name, 
 use scaffold_core::regions;
 use scaffold_core::sizing::Sizing;
 use scaffold_core::{
-    Answers, Availability, Engine, Language, Project, Provider, ServiceKind, Strategy, Targets,
-    Tier,
+    Answers, Availability, Engine, Language, Project, Provider, Runners, ServiceKind, Strategy,
+    Targets, Tier,
 };
 use scaffold_render::{Engine as Templates, answers_file};
 
@@ -1114,13 +1114,22 @@ impl Wizard {
             )?;
             self.draft.gitops = self.confirm("Use GitOps (Argo CD)?", self.draft.gitops)?;
         }
+        if !self.preset("delivery.runners") {
+            let items = [
+                "github-hosted  GitHub's runners: the cluster API and secret stores are reachable from the internet, guarded by cloud identity".to_owned(),
+                "self-hosted    your runners inside the cloud network (vars.DEPLOY_RUNNER, vars.INFRA_RUNNER): private endpoints only".to_owned(),
+            ];
+            let at = usize::from(self.draft.runners == Runners::SelfHosted);
+            self.draft.runners = [Runners::GithubHosted, Runners::SelfHosted]
+                [self.select("Runners for deploy and Terraform jobs", &items, at)?];
+        }
         Ok(())
     }
 
     fn team(&mut self) -> Result<()> {
         self.heading("Team")?;
         if !self.preset("app.owners") {
-            self.help("Code owners review changes to the DevOps files (CODEOWNERS): `@user`, `@org/team`, comma-separated; empty for the repository owner.")?;
+            self.help("Code owners review changes to the DevOps files (CODEOWNERS): `@user`, `@org/team`, comma-separated; empty to decide later (CODEOWNERS then holds a commented example).")?;
             let current = self.draft.owners.join(", ");
             let check = self.core_check("app.owners", |d, v| d.owners = draft::split_list(v));
             let value = self.optional("Owners", &current, check)?;
@@ -1220,10 +1229,11 @@ impl Wizard {
             .collect();
         self.say(format!("  environments  {}", envs.join(" → ")))?;
         self.say(format!(
-            "  delivery      {}, {}, gitops {}",
+            "  delivery      {}, {}, gitops {}, {} runners",
             project.delivery.strategy,
             project.delivery.registry,
-            if project.delivery.gitops { "on" } else { "off" }
+            if project.delivery.gitops { "on" } else { "off" },
+            project.delivery.runners
         ))?;
         self.say(format!("  availability  {}%", project.availability))?;
         if !project.app.owners.is_empty() {

@@ -49,6 +49,7 @@ const DEFAULT_RUN: &[&str] = &[
     "Delivery strategy",
     "Container registry",
     "Use GitOps",
+    "Runners for deploy and Terraform jobs",
     "Owners",
     "Team size",
     "Write scaffold.toml and these files?",
