@@ -252,11 +252,7 @@ impl Project {
                     workflow: self.workflow_ref(workflows::INFRASTRUCTURE, plan_ref),
                 }],
                 github_environment: Some(plan_env),
-                operations: vec![
-                    Operation::ReadState,
-                    Operation::LockState,
-                    Operation::ReadInfrastructure,
-                ],
+                operations: self.plan_operations(),
             },
             Identity {
                 purpose: Purpose::Apply,
@@ -274,6 +270,9 @@ impl Project {
                     Operation::WriteState,
                     Operation::ReadInfrastructure,
                     Operation::ManageInfrastructure,
+                    // The platform root and its preflight reach the cluster API with the
+                    // apply identity's cluster credentials.
+                    Operation::GetClusterCredentials,
                     Operation::AdministerCluster,
                 ],
             },
@@ -327,6 +326,24 @@ impl Project {
             });
         }
         identities
+    }
+
+    /// What a plan identity does: read the state, take the state lock where the cloud can
+    /// grant that without the right to write the state, and read the infrastructure.
+    ///
+    /// Azure Blob Storage has no lock-only permission: the state lock is a lease on the
+    /// state blob, and Lease Blob needs `blobs/write`, the data action that also
+    /// overwrites the blob (learn.microsoft.com/rest/api/storageservices/lease-blob,
+    /// "Authorization"). Azure plans therefore run with `-lock=false`; reading state
+    /// while an apply holds the lock is safe (a blob is replaced whole), and the apply
+    /// job plans again under the lock before it applies.
+    fn plan_operations(&self) -> Vec<Operation> {
+        let mut operations = vec![Operation::ReadState];
+        if self.cloud.provider != Provider::Azure {
+            operations.push(Operation::LockState);
+        }
+        operations.push(Operation::ReadInfrastructure);
+        operations
     }
 
     /// The identity of `purpose` in environment `env` (the build identity ignores `env`).

@@ -346,7 +346,9 @@ fn truncate(text: &str, max: usize) -> &str {
 pub struct GithubVariable {
     /// The variable's name, read as `vars.NAME`.
     pub name: String,
-    /// `repository` or `environment` (one value per GitHub environment).
+    /// Where it is set: `repository`, `environment` (one value in each deploy GitHub
+    /// environment `<env>`) or `infra environment` (one value in each `<env>-infra`, where
+    /// the apply jobs run).
     pub scope: String,
     /// What it holds and where to find the value.
     pub description: String,
@@ -373,6 +375,12 @@ pub fn azure_plan_client_id_variable(env: &str) -> String {
     format!("AZURE_PLAN_CLIENT_ID_{}", env_var_prefix(env))
 }
 
+/// The GitHub environment variable holding the client id of `service`'s Azure workload
+/// identity, which the deploy job writes into the service account's annotation.
+pub fn azure_workload_client_id_variable(service: &str) -> String {
+    format!("AZURE_WORKLOAD_CLIENT_ID_{}", env_var_prefix(service))
+}
+
 /// The GitHub variables the workflows need on `provider`, for environments `envs`.
 ///
 /// Ids of the cloud account, project or subscription are repository variables:
@@ -381,7 +389,9 @@ pub fn azure_plan_client_id_variable(env: &str) -> String {
 pub fn github_variables(
     provider: Provider,
     runners: Runners,
+    registry: Registry,
     envs: &[&str],
+    services: &[&str],
 ) -> Vec<GithubVariable> {
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
@@ -426,7 +436,7 @@ pub fn github_variables(
                 ),
                 var(
                     "AZURE_TERRAFORM_CLIENT_ID",
-                    "environment",
+                    "infra environment",
                     "the client id of the environment's Terraform apply identity (bootstrap output)",
                 ),
             ];
@@ -440,11 +450,26 @@ pub fn github_variables(
                     output: None,
                 });
             }
-            vars.push(var(
-                "AZURE_BUILD_CLIENT_ID",
-                "repository",
-                "the client id of the identity that pushes images to ACR (bootstrap output; only with `registry = \"acr\"`)",
-            ));
+            // The deploy job annotates each service account with its workload identity's
+            // client id; the deploy identity may not read managed identities, so the value
+            // comes from the environment root's output `workload_identity_client_ids`.
+            for service in services {
+                vars.push(GithubVariable {
+                    name: azure_workload_client_id_variable(service),
+                    scope: "environment".to_owned(),
+                    description: format!(
+                        "the client id of the `{service}` service's workload identity in the environment (key `{service}` of the environment root's output `workload_identity_client_ids`)"
+                    ),
+                    output: None,
+                });
+            }
+            if registry == Registry::Acr {
+                vars.push(var(
+                    "AZURE_BUILD_CLIENT_ID",
+                    "repository",
+                    "the client id of the identity that pushes images to ACR (bootstrap output `build_client_id`)",
+                ));
+            }
             vars
         }
     };

@@ -1494,10 +1494,12 @@ impl Project {
         let github_variables = names::github_variables(
             provider,
             answers.delivery.runners.unwrap_or(Runners::GithubHosted),
+            registry,
             &environments
                 .iter()
                 .map(|e| e.name.as_str())
                 .collect::<Vec<_>>(),
+            &services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         );
         Ok(Project {
             deploy_branches,

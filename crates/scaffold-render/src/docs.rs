@@ -178,6 +178,8 @@ pub struct DocsContext<'a> {
     pub pipeline: crate::github::pipeline::PipelineDoc,
     /// The GitHub environments the setup script creates, with their protection rules.
     pub setup_environments: Vec<crate::github::setup::SetupEnvironment>,
+    /// The variables the setup script sets, where, and from which output or shell variable.
+    pub setup_variables: Vec<crate::github::setup::SetupVariable>,
 }
 
 /// One alert's runbook page: the docs context plus the alert.
@@ -439,6 +441,7 @@ impl<'a> DocsContext<'a> {
             clarifications_link: "../README.md#clarifications",
             pipeline: crate::github::pipeline::doc(project),
             setup_environments: crate::github::setup::environments(project),
+            setup_variables: crate::github::setup::context(project).variables,
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
                 for connection in project.services.iter().flat_map(|s| &s.connections) {
@@ -738,10 +741,10 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
         "The GitHub variables below; Terraform reads them as `TF_VAR_...` in the infrastructure workflow".to_owned(),
     );
     for var in &project.github_variables {
-        let set_in = if var.scope == "environment" {
-            "GitHub: Settings → Environments → each environment → Environment variables".to_owned()
-        } else {
-            "GitHub: Settings → Secrets and variables → Actions → Variables".to_owned()
+        let set_in = match var.scope.as_str() {
+            "environment" => "GitHub: Settings → Environments → each deploy environment → Environment variables (`scripts/github-setup.sh` sets it)".to_owned(),
+            "infra environment" => "GitHub: Settings → Environments → each `<environment>-infra` environment → Environment variables (`scripts/github-setup.sh` sets it)".to_owned(),
+            _ => "GitHub: Settings → Secrets and variables → Actions → Variables (`scripts/github-setup.sh` sets it)".to_owned(),
         };
         add(
             format!("GitHub variable `{}`", var.name),

@@ -22,8 +22,8 @@ pub mod variables;
 
 use std::collections::BTreeMap;
 
-use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
 use scaffold_core::Project;
+use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
 use serde::Serialize;
 
 use crate::{Engine, Files, RenderError};
@@ -279,7 +279,10 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     );
     files.insert(
         scaffold_core::access::workflows::INFRASTRUCTURE.to_owned(),
-        engine.render(TEMPLATE_INFRASTRUCTURE, &infra::context(project, pins.clone()))?,
+        engine.render(
+            TEMPLATE_INFRASTRUCTURE,
+            &infra::context(project, pins.clone()),
+        )?,
     );
     let workflow = WorkflowContext {
         project,

@@ -94,11 +94,22 @@ pub fn next_steps(project: &Project) -> Vec<NextStep> {
     // The setup script creates the environments with their protection rules and sets the
     // variables (from the bootstrap's outputs, or from the shell for values no Terraform
     // root outputs), so the first push finds everything the workflows read.
-    let mut github: Vec<String> = project
-        .github_variables
+    let mut github: Vec<String> = crate::github::setup::context(project)
+        .variables
         .iter()
-        .filter(|v| v.output.is_none() && !facts.shell_variables.iter().any(|s| s.name == v.name))
-        .map(|v| format!("export {}=\"...\"  # {}", v.name, v.description))
+        .filter(|v| v.output.is_none() && !facts.shell_variables.iter().any(|s| s.name == v.shell))
+        .map(|v| {
+            let description = project
+                .github_variables
+                .iter()
+                .find(|g| g.name == v.name)
+                .map(|g| g.description.as_str())
+                .unwrap_or_default();
+            match v.environment.as_str() {
+                "" => format!("export {}=\"...\"  # {description}", v.shell),
+                env => format!("export {}=\"...\"  # in {env}: {description}", v.shell),
+            }
+        })
         .collect();
     github.push(format!("bash {}", crate::github::setup::SETUP_SCRIPT));
     steps.push(NextStep {
@@ -147,26 +158,33 @@ mod tests {
                 steps[commit].title.contains(&project.default_branch),
                 "{name}"
             );
-            // Every GitHub environment is created and every variable set, for every environment it needs.
+            // GitHub is configured by the setup script (its coverage of environments and
+            // variables is tested with the workflows); the shell provides exactly the
+            // variables that neither a Terraform output nor the bootstrap lookup provides.
             let github = &steps[commit + 2].commands;
-            for env in &project.environments {
-                let create = format!("/environments/{}", env.names.github_environment);
-                assert!(
-                    github.iter().any(|c| c.ends_with(&create)),
-                    "{name}: {create}"
+            assert_eq!(
+                github.last().map(String::as_str),
+                Some("bash scripts/github-setup.sh"),
+                "{name}"
+            );
+            let facts = cloud::facts(&project);
+            let exported: Vec<&str> = github
+                .iter()
+                .filter_map(|c| c.strip_prefix("export "))
+                .map(|c| c.split('=').next().unwrap_or(""))
+                .collect();
+            for variable in crate::github::setup::context(&project).variables {
+                let from_elsewhere = variable.output.is_some()
+                    || facts
+                        .shell_variables
+                        .iter()
+                        .any(|s| s.name == variable.shell);
+                assert_eq!(
+                    exported.contains(&variable.shell.as_str()),
+                    !from_elsewhere,
+                    "{name}: {}",
+                    variable.shell
                 );
-            }
-            for variable in &project.github_variables {
-                let count = github
-                    .iter()
-                    .filter(|c| c.starts_with(&format!("gh variable set {} ", variable.name)))
-                    .count();
-                let expect = if variable.scope == "environment" {
-                    project.environments.len()
-                } else {
-                    1
-                };
-                assert_eq!(count, expect, "{name}: {}", variable.name);
             }
             let bootstrap = &steps[commit + 1].commands;
             assert_eq!(

@@ -212,3 +212,38 @@ fn every_environment_is_in_the_handbook_strategy_table() {
         }
     }
 }
+
+#[test]
+fn the_setup_script_reads_only_outputs_terraform_defines() {
+    let mut checked = 0;
+    for (example, project, files) in examples() {
+        for variable in scaffold_render::github::setup::context(&project).variables {
+            let Some(output) = variable.output else {
+                continue;
+            };
+            // Every `*.tf` file of the root, since outputs may live beside the resources.
+            let defined = files.iter().any(|(path, text)| {
+                path.strip_prefix(&format!("{}/", output.root))
+                    .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".tf"))
+                    && text.contains(&format!("output \"{}\" {{", output.name))
+            });
+            assert!(
+                defined,
+                "{example}: {} reads output {} of {}, which that root does not define",
+                variable.name, output.name, output.root
+            );
+            if let Some(key) = &output.key {
+                // Map outputs are keyed by environment or service name.
+                let known = project.environments.iter().any(|e| &e.name == key)
+                    || project.services.iter().any(|s| &s.name == key);
+                assert!(
+                    known,
+                    "{example}: {} reads unknown key {key}",
+                    variable.name
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked} outputs checked");
+}

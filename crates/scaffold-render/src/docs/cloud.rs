@@ -155,7 +155,7 @@ pub fn facts(project: &Project) -> CloudFacts {
             kubernetes: "Azure Kubernetes Service (AKS)",
             secret_manager: "Azure Key Vault",
             workload_identity: "Microsoft Entra Workload ID",
-            ci_login: "`azure/login` signs in as a user-assigned managed identity through a federated credential; its client id comes from `vars.AZURE_CLIENT_ID` (deploy), `vars.AZURE_TERRAFORM_CLIENT_ID` (apply), `vars.AZURE_PLAN_CLIENT_ID_<ENVIRONMENT>` (plan, one repository variable per environment, because pull-request plans run outside GitHub environments) or `vars.AZURE_BUILD_CLIENT_ID` (push to ACR)".to_owned(),
+            ci_login: "`azure/login` signs in as a user-assigned managed identity through a federated credential; its client id comes from `vars.AZURE_CLIENT_ID` (deploy), `vars.AZURE_TERRAFORM_CLIENT_ID` (apply), `vars.AZURE_PLAN_CLIENT_ID_<ENVIRONMENT>` (plan, one repository variable per environment) or `vars.AZURE_BUILD_CLIENT_ID` (push to ACR)".to_owned(),
             cli: "az",
             cli_login: "az login",
             shell_variables: vec![

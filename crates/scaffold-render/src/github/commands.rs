@@ -58,7 +58,11 @@ pub struct Command {
     pub kube: &'static [KubeCall],
 }
 
-const fn run(pattern: &'static str, performs: &'static [Performs], kube: &'static [KubeCall]) -> Command {
+const fn run(
+    pattern: &'static str,
+    performs: &'static [Performs],
+    kube: &'static [KubeCall],
+) -> Command {
     Command {
         pattern,
         form: Form::Run,
@@ -104,13 +108,22 @@ pub const COMMANDS: &[Command] = &[
     run("terraform -chdir=\"$DIR\" show", &[], &[]),
     run(
         "terraform -chdir=\"$DIR\" apply",
-        &[ReadState, LockState, WriteState, ReadInfrastructure, ApplyRoot],
+        &[
+            ReadState,
+            LockState,
+            WriteState,
+            ReadInfrastructure,
+            ApplyRoot,
+        ],
         &[],
     ),
     run("az storage blob list", &[ReadState], &[]),
     // Cluster credentials.
     run("aws eks update-kubeconfig", &[GetClusterCredentials], &[]),
-    uses("google-github-actions/get-gke-credentials", &[GetClusterCredentials]),
+    uses(
+        "google-github-actions/get-gke-credentials",
+        &[GetClusterCredentials],
+    ),
     run("az aks get-credentials", &[GetClusterCredentials], &[]),
     run("kubelogin convert-kubeconfig", &[], &[]),
     run("kubectl config view", &[], &[]),

@@ -39,6 +39,80 @@ pub struct RequiredVariable {
     pub expression: String,
     /// What the job says when it is empty: which variable to set, and where.
     pub missing: String,
+    /// The same message as single-quoted shell words of at most a line each.
+    pub missing_words: Vec<String>,
+}
+
+impl RequiredVariable {
+    /// The check of variable `name`, read as `${{ vars.NAME }}`, with `missing` as its message.
+    pub fn new(name: &str, missing: String) -> Self {
+        RequiredVariable {
+            name: name.to_owned(),
+            expression: format!("${{{{ vars.{name} }}}}"),
+            missing_words: shell_words(&missing, 90),
+            missing,
+        }
+    }
+}
+
+/// `text` as double-quoted shell words of at most `width` characters each (longer words
+/// stay whole), which `echo "$*"` joins back with single spaces. `\`, `"`, `$` and
+/// backquotes are escaped, so the message is printed as written and never expanded.
+pub fn shell_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        if !current.is_empty() && current.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut quoted = String::from("\"");
+            for c in line.chars() {
+                if matches!(c, '\\' | '"' | '$' | '`') {
+                    quoted.push('\\');
+                }
+                quoted.push(c);
+            }
+            quoted.push('"');
+            quoted
+        })
+        .collect()
+}
+
+/// An `if:` expression `${{ a && (b || c) }}` broken into lines for a folded scalar: the
+/// opening conjuncts, then each alternative of the last one on its own line.
+pub fn folded_condition(all: &[String], any: &[String]) -> Vec<String> {
+    let mut lines = vec![format!("${{{{ {} &&", all.join(" && "))];
+    for (i, alternative) in any.iter().enumerate() {
+        let open = if i == 0 { "(" } else { "" };
+        let close = if i + 1 == any.len() { ") }}" } else { " ||" };
+        // Long alternatives continue on the next line after an `&&`.
+        let mut line = open.to_owned();
+        for (j, part) in alternative.split(" && ").enumerate() {
+            if j > 0 {
+                if line.len() + part.len() > 140 {
+                    line.push_str(" &&");
+                    lines.push(std::mem::take(&mut line));
+                } else {
+                    line.push_str(" && ");
+                }
+            }
+            line.push_str(part);
+        }
+        line.push_str(close);
+        lines.push(line);
+    }
+    lines
 }
 
 /// The first step of a job: the commands the runner must have and the variables the job reads.
@@ -100,8 +174,8 @@ pub struct DeployStage {
     pub stage: Stage,
     /// The job's `needs:` value.
     pub needs: String,
-    /// The job's `if:` expression.
-    pub condition: String,
+    /// The job's `if:` expression, as the lines of a folded scalar.
+    pub condition: Vec<String>,
     /// The URL shown on the deployment, when the environment has a domain.
     pub url: Option<String>,
     /// The Kubernetes namespace.
@@ -186,7 +260,10 @@ pub fn runner_expression(variable: &str) -> String {
 }
 
 /// The context of `deploy.yml` for `project`.
-pub fn context<'a>(project: &'a Project, pins: BTreeMap<&'static str, String>) -> DeployContext<'a> {
+pub fn context<'a>(
+    project: &'a Project,
+    pins: BTreeMap<&'static str, String>,
+) -> DeployContext<'a> {
     let services = deploy_services(project);
     let stages: Vec<DeployStage> = pipeline::stages(project)
         .into_iter()
@@ -201,7 +278,10 @@ pub fn context<'a>(project: &'a Project, pins: BTreeMap<&'static str, String>) -
         {
             push_branches.push(branch.clone());
         }
-        match source_cases.iter_mut().find(|(_, b)| *b == s.stage.source_branch) {
+        match source_cases
+            .iter_mut()
+            .find(|(_, b)| *b == s.stage.source_branch)
+        {
             Some((names, _)) => names.push(s.stage.name.clone()),
             None => source_cases.push((vec![s.stage.name.clone()], s.stage.source_branch.clone())),
         }
@@ -267,7 +347,11 @@ fn deploy_commands(project: &Project) -> Vec<&'static str> {
     } else {
         out.push("timeout");
     }
-    if project.environments.iter().any(|e| e.services.iter().any(|s| s.host.is_some())) {
+    if project
+        .environments
+        .iter()
+        .any(|e| e.services.iter().any(|s| s.host.is_some()))
+    {
         out.push("getent");
     }
     out
@@ -289,7 +373,9 @@ fn deploy_services(project: &Project) -> Vec<DeployService> {
                     r"{.metadata.annotations.deployment\.kubernetes\.io/revision}"
                 }
                 WorkloadKind::Rollout => r"{.metadata.annotations.rollout\.argoproj\.io/revision}",
-                WorkloadKind::CronJob => "{.spec.jobTemplate.spec.template.spec.containers[0].image}",
+                WorkloadKind::CronJob => {
+                    "{.spec.jobTemplate.spec.template.spec.containers[0].image}"
+                }
             },
             probe_path: if s.kind == ServiceKind::Web {
                 s.health_path.clone().unwrap_or_default()
@@ -325,15 +411,26 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         ),
         Trigger::Promotion { from } => (
             format!("[source, deploy-{from}]"),
-            format!("(github.event_name == 'workflow_run' && needs.deploy-{from}.result == 'success')"),
+            format!(
+                "(github.event_name == 'workflow_run' && needs.deploy-{from}.result == 'success')"
+            ),
         ),
     };
-    let condition = format!(
-        "${{{{ !cancelled() && needs.source.result == 'success' && ({automatic} || {dispatch}) }}}}"
+    let condition = folded_condition(
+        &[
+            "!cancelled()".to_owned(),
+            "needs.source.result == 'success'".to_owned(),
+        ],
+        &[automatic, dispatch],
     );
     let deploy_client = variables::azure_deploy_client_id();
-    let deploy_login = Login::new(project, &env.names.ci_identity, &format!("vars.{deploy_client}"));
-    let mut variables = variables::login_variables(project, &env.names.github_environment, &deploy_client);
+    let deploy_login = Login::new(
+        project,
+        &env.names.ci_identity,
+        &format!("vars.{deploy_client}"),
+    );
+    let mut variables =
+        variables::login_variables(project, &env.names.github_environment, &deploy_client);
     let mut annotation_env: Vec<(String, String)> = Vec::new();
     let mut annotations = Vec::new();
     match provider {
@@ -369,7 +466,11 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
                 // environment: the deploy identity cannot read managed identities.
                 let variable = variables::azure_workload_client_id(&service.name);
                 annotation_env.push((variable.clone(), format!("${{{{ vars.{variable} }}}}")));
-                variables.push(variables::required(project, &variable, Some(&env.names.github_environment)));
+                variables.push(variables::required(
+                    project,
+                    &variable,
+                    Some(&env.names.github_environment),
+                ));
                 annotations.push(Annotation {
                     service_account: account.clone(),
                     key: "azure.workload.identity/client-id",

@@ -15,7 +15,9 @@ use scaffold_core::vocabulary::Provider;
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-use super::deploy::{JobPreflight, Preflight, RequiredVariable, runner_expression};
+use super::deploy::{
+    JobPreflight, Preflight, RequiredVariable, folded_condition, runner_expression,
+};
 use super::tools::{self, Tool};
 use super::{Login, TERRAFORM_VERSION, variables};
 
@@ -70,8 +72,8 @@ pub struct InfraStage {
     pub after: Option<String>,
     /// The plan job's `needs:`.
     pub plan_needs: String,
-    /// The plan job's `if:`.
-    pub plan_condition: String,
+    /// The plan job's `if:`, as the lines of a folded scalar.
+    pub plan_condition: Vec<String>,
     /// Whether pull requests plan it (every environment but production).
     pub on_pull_request: bool,
     /// Whether pushes plan and apply it (always; kept for the templates' clarity).
@@ -181,7 +183,15 @@ pub fn context<'a>(project: &'a Project, pins: BTreeMap<&'static str, String>) -
             ],
         },
     };
-    let mut commands = vec!["curl", "jq", "git", "openssl", "sha256sum", "kubectl", "base64"];
+    let mut commands = vec![
+        "curl",
+        "jq",
+        "git",
+        "openssl",
+        "sha256sum",
+        "kubectl",
+        "base64",
+    ];
     match project.cloud.provider {
         Provider::Aws => commands.push("aws"),
         Provider::Gcp => {}
@@ -218,7 +228,7 @@ pub fn context<'a>(project: &'a Project, pins: BTreeMap<&'static str, String>) -
 fn stage(project: &Project, env: &Environment) -> InfraStage {
     let names = &env.names;
     let source_branch = project.source_branch(env).to_owned();
-    let plan_client = variables::azure_plan_client_id();
+    let plan_client = variables::azure_plan_client_id(&env.name);
     let apply_client = variables::azure_apply_client_id();
     let same_repository =
         "github.event.pull_request.head.repo.full_name == github.repository".to_owned();
@@ -236,13 +246,20 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
     let push = format!(
         "(github.event_name == 'push' && github.ref_name == '{source_branch}'{after_applies})"
     );
-    let plan_condition = if on_pull_request {
-        format!(
-            "${{{{ !cancelled() && needs.check.result == 'success' && ((github.event_name == 'pull_request' && {same_repository}) || {push}) }}}}"
-        )
-    } else {
-        format!("${{{{ !cancelled() && needs.check.result == 'success' && {push} }}}}")
-    };
+    let mut alternatives = Vec::new();
+    if on_pull_request {
+        alternatives.push(format!(
+            "(github.event_name == 'pull_request' && {same_repository})"
+        ));
+    }
+    alternatives.push(push);
+    let plan_condition = folded_condition(
+        &[
+            "!cancelled()".to_owned(),
+            "needs.check.result == 'success'".to_owned(),
+        ],
+        &alternatives,
+    );
     let pull_request_sentence = if on_pull_request {
         format!(
             "pull requests (from this repository; forks get no OIDC token) plan it in `{}` and show the plan in the job summary.",
@@ -254,16 +271,17 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
             names.plan_environment
         )
     };
-    let mut plan_preflight = variables::login_variables(project, &names.plan_environment, &plan_client);
-    let mut apply_preflight = variables::login_variables(project, &names.infra_environment, &apply_client);
-    plan_preflight.push(RequiredVariable {
-        name: PLAN_PUBLIC_KEY_VARIABLE.to_owned(),
-        expression: format!("${{{{ vars.{PLAN_PUBLIC_KEY_VARIABLE} }}}}"),
-        missing: format!(
-            "the variable {PLAN_PUBLIC_KEY_VARIABLE} of GitHub environment {} is empty: scripts/github-setup.sh creates the plan encryption key"
-            , names.plan_environment
+    let mut plan_preflight =
+        variables::login_variables(project, &names.plan_environment, &plan_client);
+    let mut apply_preflight =
+        variables::login_variables(project, &names.infra_environment, &apply_client);
+    plan_preflight.push(RequiredVariable::new(
+        PLAN_PUBLIC_KEY_VARIABLE,
+        format!(
+            "the variable {PLAN_PUBLIC_KEY_VARIABLE} of GitHub environment {} is empty: scripts/github-setup.sh creates the plan encryption key",
+            names.plan_environment
         ),
-    });
+    ));
     plan_preflight.dedup();
     apply_preflight.dedup();
     InfraStage {
@@ -284,7 +302,11 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
         pull_request_sentence,
         approval: env.approval,
         plan_lock: project.cloud.provider != Provider::Azure,
-        plan_login: Login::new(project, &names.plan_identity, &format!("vars.{plan_client}")),
+        plan_login: Login::new(
+            project,
+            &names.plan_identity,
+            &format!("vars.{plan_client}"),
+        ),
         apply_login: Login::new(
             project,
             &names.terraform_identity,

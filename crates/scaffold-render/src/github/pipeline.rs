@@ -56,10 +56,17 @@ impl Check {
             Check::Url { service, url, .. } => {
                 format!("`{service}`: `GET {url}` from the runner, as a user reaches it")
             }
-            Check::Service { service, target, path, .. } => format!(
+            Check::Service {
+                service,
+                target,
+                path,
+                ..
+            } => format!(
                 "`{service}`: `GET {path}` through the `{target}` Service (`kubectl port-forward`)"
             ),
-            Check::Tcp { service, target, .. } => format!(
+            Check::Tcp {
+                service, target, ..
+            } => format!(
                 "`{service}`: a TCP connection to the `{target}` Service's gRPC port (`kubectl port-forward`)"
             ),
         }
@@ -265,7 +272,9 @@ fn verify_sentence(project: &Project, checks: &[Check]) -> String {
         "it waits for each Deployment with `kubectl rollout status`".to_owned()
     };
     if checks.is_empty() {
-        return format!("{waits}; no service answers requests from outside, so nothing more is checked");
+        return format!(
+            "{waits}; no service answers requests from outside, so nothing more is checked"
+        );
     }
     let list: Vec<String> = checks.iter().map(Check::sentence).collect();
     format!(
@@ -369,7 +378,7 @@ pub fn doc(project: &Project) -> PipelineDoc {
             };
             let tokens = if identity.tokens.is_empty() {
                 vec![format!(
-                    "Kubernetes service account `{}` of `{env}`",
+                    "the Kubernetes service account `{}` in `{env}`",
                     identity.service.clone().unwrap_or_default()
                 )]
             } else {
@@ -378,9 +387,9 @@ pub fn doc(project: &Project) -> PipelineDoc {
                     .iter()
                     .map(|t| {
                         if project.cloud.provider == Provider::Azure {
-                            t.subject.clone()
+                            format!("`{}`", t.subject)
                         } else {
-                            format!("{} from {}", t.subject, t.workflow)
+                            format!("`{}` from `{}`", t.subject, t.workflow)
                         }
                     })
                     .collect()

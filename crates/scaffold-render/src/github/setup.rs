@@ -50,9 +50,84 @@ pub struct SetupVariable {
     pub name: String,
     /// The GitHub environment it is set in; empty for a repository variable.
     pub environment: String,
-    /// The Terraform output holding its value; without one the script reads the shell
-    /// variable of the same name.
-    pub output: Option<scaffold_core::names::TerraformOutput>,
+    /// The Terraform output holding its value.
+    pub output: Option<SetupOutput>,
+    /// The shell variable that overrides the output, or provides the value without one:
+    /// the variable's name, suffixed with the environment's for a per-environment value.
+    pub shell: String,
+}
+
+/// A Terraform output the script reads a value from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SetupOutput {
+    /// The root module directory (`infra/bootstrap`, `infra/environments/<env>`).
+    pub root: String,
+    /// The output's name.
+    pub name: String,
+    /// The key of a map output (an environment's or a service's name).
+    pub key: Option<String>,
+}
+
+/// The Terraform bootstrap root.
+const BOOTSTRAP_ROOT: &str = "infra/bootstrap";
+
+/// Where the value of variable `name` for GitHub environment `environment` (of scaffold
+/// environment `env`) comes from: the model's output, or on Azure the per-environment
+/// outputs of the bootstrap and environment roots (the client ids of the identities they
+/// create; `tests/cross_family.rs` checks each output exists in the rendered root).
+fn output_of(
+    project: &Project,
+    variable: &scaffold_core::names::GithubVariable,
+    env: Option<&scaffold_core::Environment>,
+) -> Option<SetupOutput> {
+    if let Some(output) = &variable.output {
+        return Some(SetupOutput {
+            root: output.root.clone(),
+            name: output.name.clone(),
+            key: None,
+        });
+    }
+    if project.cloud.provider != scaffold_core::vocabulary::Provider::Azure {
+        return None;
+    }
+    let output = |root: &str, name: &str, key: Option<&str>| {
+        Some(SetupOutput {
+            root: root.to_owned(),
+            name: name.to_owned(),
+            key: key.map(str::to_owned),
+        })
+    };
+    let name = variable.name.as_str();
+    if let Some(env) = env {
+        if name == super::variables::azure_deploy_client_id() {
+            return output(&env.names.terraform_dir, "ci_client_id", None);
+        }
+        if name == super::variables::azure_apply_client_id() {
+            return output(BOOTSTRAP_ROOT, "terraform_client_ids", Some(&env.name));
+        }
+        if let Some(service) = project
+            .services
+            .iter()
+            .find(|s| name == super::variables::azure_workload_client_id(&s.name))
+        {
+            return output(
+                &env.names.terraform_dir,
+                "workload_identity_client_ids",
+                Some(&service.name),
+            );
+        }
+    }
+    if let Some(env) = project
+        .environments
+        .iter()
+        .find(|e| name == super::variables::azure_plan_client_id(&e.name))
+    {
+        return output(BOOTSTRAP_ROOT, "plan_client_ids", Some(&env.name));
+    }
+    if name == "AZURE_BUILD_CLIENT_ID" {
+        return output(BOOTSTRAP_ROOT, "build_client_id", None);
+    }
+    None
 }
 
 /// The GitOps part of the script.
@@ -177,20 +252,33 @@ fn reviewers(project: &Project) -> Vec<Reviewer> {
 pub fn context(project: &Project) -> SetupContext {
     let mut variables = Vec::new();
     for v in &project.github_variables {
-        if v.scope == "environment" {
-            for env in &project.environments {
-                variables.push(SetupVariable {
+        let per_environment = |github_environment: fn(&scaffold_core::Environment) -> &String| {
+            project
+                .environments
+                .iter()
+                .map(|e| SetupVariable {
                     name: v.name.clone(),
-                    environment: env.names.github_environment.clone(),
-                    output: v.output.clone(),
-                });
+                    environment: github_environment(e).clone(),
+                    output: output_of(project, v, Some(e)),
+                    shell: format!(
+                        "{}_{}",
+                        v.name,
+                        scaffold_core::names::env_var_prefix(&e.name)
+                    ),
+                })
+                .collect::<Vec<_>>()
+        };
+        match v.scope.as_str() {
+            "environment" => variables.extend(per_environment(|e| &e.names.github_environment)),
+            "infra environment" => {
+                variables.extend(per_environment(|e| &e.names.infra_environment))
             }
-        } else {
-            variables.push(SetupVariable {
+            _ => variables.push(SetupVariable {
                 name: v.name.clone(),
                 environment: String::new(),
-                output: v.output.clone(),
-            });
+                output: output_of(project, v, None),
+                shell: v.name.clone(),
+            }),
         }
     }
     SetupContext {

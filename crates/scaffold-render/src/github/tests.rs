@@ -36,7 +36,11 @@ fn workflows() -> Vec<(String, Project, Workflow)> {
     for (example, project, files) in examples() {
         for (path, content) in &files {
             if path.starts_with(".github/workflows/") {
-                out.push((example.clone(), project.clone(), Workflow::parse(path, content)));
+                out.push((
+                    example.clone(),
+                    project.clone(),
+                    Workflow::parse(path, content),
+                ));
             }
         }
     }
@@ -125,7 +129,8 @@ fn top_level_permissions_are_least_privilege() {
     for (example, _, wf) in workflows() {
         let permissions = wf.permissions();
         assert!(
-            permissions.is_empty() || permissions == BTreeMap::from([("contents".to_owned(), "read".to_owned())]),
+            permissions.is_empty()
+                || permissions == BTreeMap::from([("contents".to_owned(), "read".to_owned())]),
             "{example}: {}: top-level permissions must be empty or contents: read, not {permissions:?}",
             wf.path
         );
@@ -138,7 +143,10 @@ fn every_job_has_a_timeout_and_never_keeps_checkout_credentials() {
         assert!(!wf.jobs.is_empty(), "{example}: {} has jobs", wf.path);
         for job in &wf.jobs {
             let at = format!("{example}: {}: job {}", wf.path, job.id);
-            assert!(job.value.get("timeout-minutes").is_some(), "{at} has no timeout");
+            assert!(
+                job.value.get("timeout-minutes").is_some(),
+                "{at} has no timeout"
+            );
             for step in &job.steps {
                 if step.uses_action() == Some("actions/checkout") {
                     assert_eq!(
@@ -194,11 +202,17 @@ fn pull_request_jobs_hold_read_only_tokens() {
                     .iter()
                     .find(|e| Some(&e.name) == identity.environment.as_ref())
                     .expect("environment");
-                assert!(!env.production, "{at}: production is planned on a pull request");
+                assert!(
+                    !env.production,
+                    "{at}: production is planned on a pull request"
+                );
             }
         }
     }
-    assert!(pull_request_jobs > 30, "{pull_request_jobs} pull request jobs seen");
+    assert!(
+        pull_request_jobs > 30,
+        "{pull_request_jobs} pull request jobs seen"
+    );
 }
 
 #[test]
@@ -219,18 +233,24 @@ fn write_scopes_are_held_only_where_a_step_uses_them() {
             }
             if has("packages") {
                 assert!(
-                    job.steps.iter().any(|s| s.with("registry").as_deref() == Some("ghcr.io")),
+                    job.steps
+                        .iter()
+                        .any(|s| s.with("registry").as_deref() == Some("ghcr.io")),
                     "{at}: packages: write without pushing to ghcr"
                 );
             }
             if has("security-events") {
                 assert!(
-                    uses("github/codeql-action/upload-sarif") || uses("github/codeql-action/analyze"),
+                    uses("github/codeql-action/upload-sarif")
+                        || uses("github/codeql-action/analyze"),
                     "{at}: security-events: write without a SARIF upload"
                 );
             }
             if has("attestations") {
-                assert!(uses("actions/attest-build-provenance"), "{at}: attestations without attesting");
+                assert!(
+                    uses("actions/attest-build-provenance"),
+                    "{at}: attestations without attesting"
+                );
             }
         }
     }
@@ -261,7 +281,10 @@ fn every_environment_has_a_way_in_and_its_trigger_is_the_models() {
     for (example, project, files) in examples() {
         let deploy = workflow(&files, workflows::DEPLOY);
         let branches = deploy.workflow_run_branches();
-        assert!(!branches.is_empty(), "{example}: workflow_run.branches is empty");
+        assert!(
+            !branches.is_empty(),
+            "{example}: workflow_run.branches is empty"
+        );
         let ci = workflow(&files, workflows::CI);
         for branch in &branches {
             assert!(
@@ -272,25 +295,40 @@ fn every_environment_has_a_way_in_and_its_trigger_is_the_models() {
         for env in &project.environments {
             let job = deploy.job(&format!("deploy-{}", env.name));
             let at = format!("{example}: deploy-{}", env.name);
-            assert_eq!(job.environment().as_deref(), Some(env.names.github_environment.as_str()), "{at}");
+            assert_eq!(
+                job.environment().as_deref(),
+                Some(env.names.github_environment.as_str()),
+                "{at}"
+            );
             let condition = job.condition();
             match &env.trigger {
                 Trigger::Push { branch } => {
-                    assert!(branches.contains(branch), "{at}: {branch} does not start the workflow");
                     assert!(
-                        condition.contains(&format!("github.event.workflow_run.head_branch == '{branch}'")),
+                        branches.contains(branch),
+                        "{at}: {branch} does not start the workflow"
+                    );
+                    assert!(
+                        condition.contains(&format!(
+                            "github.event.workflow_run.head_branch == '{branch}'"
+                        )),
                         "{at}: not started by CI on {branch}: {condition}"
                     );
                     assert_eq!(job.needs(), vec!["source".to_owned()], "{at}");
                 }
                 Trigger::Promotion { from } => {
                     let previous = format!("deploy-{from}");
-                    assert!(job.needs().contains(&previous), "{at} does not follow {previous}");
+                    assert!(
+                        job.needs().contains(&previous),
+                        "{at} does not follow {previous}"
+                    );
                     assert!(
                         condition.contains(&format!("needs.{previous}.result == 'success'")),
                         "{at}: does not wait for {previous}'s success: {condition}"
                     );
-                    assert!(!condition.contains("head_branch"), "{at}: a promotion is not started by a branch");
+                    assert!(
+                        !condition.contains("head_branch"),
+                        "{at}: a promotion is not started by a branch"
+                    );
                 }
             }
             assert!(
@@ -300,7 +338,8 @@ fn every_environment_has_a_way_in_and_its_trigger_is_the_models() {
             // The header says what starts it.
             let stage = &super::pipeline::stages(&project)[env.index];
             assert!(
-                files[workflows::DEPLOY].contains(&format!("# - {}: {}.", env.name, stage.trigger_sentence)),
+                files[workflows::DEPLOY]
+                    .contains(&format!("# - {}: {}.", env.name, stage.trigger_sentence)),
                 "{at}: the header does not say what triggers it"
             );
         }
@@ -313,12 +352,19 @@ fn one_digest_is_built_once_and_promoted() {
         let ci = workflow(&files, workflows::CI);
         let digests = ci.job("digests");
         assert!(
-            digests.steps.iter().any(|s| s.uses_action() == Some("actions/upload-artifact")
-                && s.with("name").as_deref() == Some("image-digests")),
+            digests
+                .steps
+                .iter()
+                .any(|s| s.uses_action() == Some("actions/upload-artifact")
+                    && s.with("name").as_deref() == Some("image-digests")),
             "{example}: CI publishes the digests"
         );
         for service in &project.services {
-            assert!(digests.needs().contains(&service.names.ci_job), "{example}: digests waits for {}", service.names.ci_job);
+            assert!(
+                digests.needs().contains(&service.names.ci_job),
+                "{example}: digests waits for {}",
+                service.names.ci_job
+            );
         }
         let deploy = workflow(&files, workflows::DEPLOY);
         for env in &project.environments {
@@ -338,7 +384,10 @@ fn one_digest_is_built_once_and_promoted() {
                 env.name
             );
             // Nothing in deploy.yml builds an image.
-            assert!(!job.text().contains("docker/build-push-action"), "{example}: deploy builds");
+            assert!(
+                !job.text().contains("docker/build-push-action"),
+                "{example}: deploy builds"
+            );
         }
     }
 }
@@ -362,14 +411,34 @@ fn job_identity(project: &Project, wf: &Workflow, job: &Job) -> Option<Identity>
             let environment = job.environment();
             let purpose = match variable.as_str() {
                 "AZURE_BUILD_CLIENT_ID" => Purpose::Build,
-                "AZURE_PLAN_CLIENT_ID" => Purpose::Plan,
+                plan if plan.starts_with("AZURE_PLAN_CLIENT_ID_") => {
+                    // One repository variable per environment: the one of the environment
+                    // whose plan GitHub environment the job runs in.
+                    let env = project
+                        .environments
+                        .iter()
+                        .find(|e| Some(&e.names.plan_environment) == environment.as_ref())
+                        .expect("a plan job runs in a plan environment");
+                    assert_eq!(
+                        plan,
+                        scaffold_core::names::azure_plan_client_id_variable(&env.name),
+                        "{}: {}",
+                        wf.path,
+                        job.id
+                    );
+                    Purpose::Plan
+                }
                 "AZURE_TERRAFORM_CLIENT_ID" => Purpose::Apply,
                 "AZURE_CLIENT_ID" => Purpose::Deploy,
-                other => panic!("{}: {}: unknown client id variable {other}", wf.path, job.id),
+                other => panic!(
+                    "{}: {}: unknown client id variable {other}",
+                    wf.path, job.id
+                ),
             };
-            identities
-                .into_iter()
-                .find(|i| i.purpose == purpose && (purpose == Purpose::Build || i.github_environment == environment))
+            identities.into_iter().find(|i| {
+                i.purpose == purpose
+                    && (purpose == Purpose::Build || i.github_environment == environment)
+            })
         }
     }
 }
@@ -388,14 +457,25 @@ fn every_cloud_login_runs_where_its_identity_trusts_the_token() {
     for (example, project, wf) in workflows() {
         for job in &wf.jobs {
             let Some(identity) = job_identity(&project, &wf, job) else {
-                assert!(job.login().is_none(), "{example}: {}: {} logs in as no identity scaffold creates", wf.path, job.id);
+                assert!(
+                    job.login().is_none(),
+                    "{example}: {}: {} logs in as no identity scaffold creates",
+                    wf.path,
+                    job.id
+                );
                 continue;
             };
             logins += 1;
-            let at = format!("{example}: {}: job {} as {}", wf.path, job.id, identity.name);
+            let at = format!(
+                "{example}: {}: job {} as {}",
+                wf.path, job.id, identity.name
+            );
             // The tokens this job can present: its subject, and the workflow ref it runs from.
             let environment = job.environment();
-            assert_eq!(environment, identity.github_environment, "{at}: wrong GitHub environment");
+            assert_eq!(
+                environment, identity.github_environment,
+                "{at}: wrong GitHub environment"
+            );
             let refs = wf.refs_of(job, &project);
             assert!(!refs.is_empty(), "{at}: runs on no ref");
             for git_ref in refs {
@@ -420,10 +500,18 @@ fn every_cloud_login_runs_where_its_identity_trusts_the_token() {
 }
 
 /// What a job performs, per the command table: (operation, namespace) and Kubernetes calls.
-fn performed(project: &Project, wf: &Workflow, job: &Job) -> (BTreeSet<Operation>, Vec<(String, commands::KubeCall)>) {
+fn performed(
+    project: &Project,
+    wf: &Workflow,
+    job: &Job,
+) -> (BTreeSet<Operation>, Vec<(String, commands::KubeCall)>) {
     let mut operations = BTreeSet::new();
     let mut kube = Vec::new();
-    let mut add = |performs: &[Performs], step: &Step, line: &str, kube_calls: &[commands::KubeCall], kube: &mut Vec<(String, commands::KubeCall)>| {
+    let mut add = |performs: &[Performs],
+                   step: &Step,
+                   line: &str,
+                   kube_calls: &[commands::KubeCall],
+                   kube: &mut Vec<(String, commands::KubeCall)>| {
         for p in performs {
             let operation = match p {
                 Performs::PushImages => Operation::PushImages,
@@ -441,10 +529,14 @@ fn performed(project: &Project, wf: &Workflow, job: &Job) -> (BTreeSet<Operation
                 }
                 Performs::GetClusterCredentials => Operation::GetClusterCredentials,
                 Performs::UseNamespace => {
-                    let variable = if line.contains("$ARGOCD_NAMESPACE") { "ARGOCD_NAMESPACE" } else { "NAMESPACE" };
-                    let namespace = step
-                        .env(variable)
-                        .unwrap_or_else(|| panic!("{}: {}: `{line}` names no namespace", wf.path, job.id));
+                    let variable = if line.contains("$ARGOCD_NAMESPACE") {
+                        "ARGOCD_NAMESPACE"
+                    } else {
+                        "NAMESPACE"
+                    };
+                    let namespace = step.env(variable).unwrap_or_else(|| {
+                        panic!("{}: {}: `{line}` names no namespace", wf.path, job.id)
+                    });
                     for call in kube_calls {
                         kube.push((namespace.clone(), *call));
                     }
@@ -458,7 +550,8 @@ fn performed(project: &Project, wf: &Workflow, job: &Job) -> (BTreeSet<Operation
         if let Some(action) = step.uses_action() {
             if let Some(command) = commands::action(action) {
                 // A pull request build pushes nothing.
-                let pushes = action != "docker/build-push-action" || step.with("push").as_deref() == Some("true");
+                let pushes = action != "docker/build-push-action"
+                    || step.with("push").as_deref() == Some("true");
                 // An image scanned or attested by local name was never pushed.
                 if pushes {
                     add(command.performs, step, "", command.kube, &mut kube);
@@ -466,8 +559,12 @@ fn performed(project: &Project, wf: &Workflow, job: &Job) -> (BTreeSet<Operation
             }
         }
         for (line, command) in step.commands() {
-            let row = commands::run_command(&command)
-                .unwrap_or_else(|| panic!("{}: {}: `{command}` is not in the command table (github/commands.rs)", wf.path, job.id));
+            let row = commands::run_command(&command).unwrap_or_else(|| {
+                panic!(
+                    "{}: {}: `{command}` is not in the command table (github/commands.rs)",
+                    wf.path, job.id
+                )
+            });
             add(row.performs, step, &line, row.kube, &mut kube);
         }
     }
@@ -479,7 +576,12 @@ fn performed(project: &Project, wf: &Workflow, job: &Job) -> (BTreeSet<Operation
 fn every_command_a_job_runs_is_an_operation_its_identity_holds_and_every_operation_is_used() {
     for (example, project, files) in examples() {
         let mut used: BTreeMap<String, BTreeSet<Operation>> = BTreeMap::new();
-        for path in [workflows::CI, workflows::DEPLOY, workflows::INFRASTRUCTURE, workflows::SECURITY] {
+        for path in [
+            workflows::CI,
+            workflows::DEPLOY,
+            workflows::INFRASTRUCTURE,
+            workflows::SECURITY,
+        ] {
             let wf = workflow(&files, path);
             for job in &wf.jobs {
                 let (operations, kube) = performed(&project, &wf, job);
@@ -518,7 +620,9 @@ fn every_command_a_job_runs_is_an_operation_its_identity_holds_and_every_operati
                         }
                     }
                 }
-                used.entry(identity.name.clone()).or_default().extend(operations);
+                used.entry(identity.name.clone())
+                    .or_default()
+                    .extend(operations);
             }
         }
         for identity in project.identities() {
@@ -545,7 +649,11 @@ fn no_step_reads_a_managed_identity_through_the_cloud_api() {
         let text = wf.text();
         assert!(!text.contains("az identity show"), "{example}: {}", wf.path);
         assert!(!text.contains("aws iam get-role"), "{example}: {}", wf.path);
-        assert!(!text.contains("gcloud iam service-accounts describe"), "{example}: {}", wf.path);
+        assert!(
+            !text.contains("gcloud iam service-accounts describe"),
+            "{example}: {}",
+            wf.path
+        );
     }
 }
 
@@ -557,7 +665,10 @@ fn production_is_never_planned_on_a_pull_request() {
         let infra = workflow(&files, workflows::INFRASTRUCTURE);
         for env in &project.environments {
             let plan = infra.job(&format!("plan-{}", env.name));
-            assert_eq!(plan.environment().as_deref(), Some(env.names.plan_environment.as_str()));
+            assert_eq!(
+                plan.environment().as_deref(),
+                Some(env.names.plan_environment.as_str())
+            );
             assert_eq!(
                 infra.job_runs_on_pull_requests(plan),
                 !env.production,
@@ -583,26 +694,55 @@ fn gitops_commits_to_the_desired_state_branch_and_reverts_on_failure() {
             let job = deploy.job(&format!("deploy-{}", env.name));
             let at = format!("{example}: deploy-{}", env.name);
             let commit = job.step("Commit the desired state");
-            assert_eq!(commit.env("BRANCH").as_deref(), Some(project.names.gitops_branch.as_str()), "{at}");
+            assert_eq!(
+                commit.env("BRANCH").as_deref(),
+                Some(project.names.gitops_branch.as_str()),
+                "{at}"
+            );
             assert_ne!(project.names.gitops_branch, project.default_branch);
-            assert!(commit.run.as_deref().unwrap_or("").contains("git push"), "{at}");
+            assert!(
+                commit.run.as_deref().unwrap_or("").contains("git push"),
+                "{at}"
+            );
             assert_eq!(
                 commit.env("DEPLOY_KEY").as_deref(),
-                Some(format!("${{{{ secrets.{} }}}}", super::deploy::DESIRED_STATE_KEY_SECRET).as_str()),
+                Some(
+                    format!(
+                        "${{{{ secrets.{} }}}}",
+                        super::deploy::DESIRED_STATE_KEY_SECRET
+                    )
+                    .as_str()
+                ),
                 "{at}: the push uses the deploy environment's key"
             );
-            assert_eq!(commit.env("DIRECTORY").as_deref(), Some(env.names.overlay_dir.as_str()), "{at}");
+            assert_eq!(
+                commit.env("DIRECTORY").as_deref(),
+                Some(env.names.overlay_dir.as_str()),
+                "{at}"
+            );
             let wait = job.step("Wait for Argo CD to sync and report Healthy");
-            assert_eq!(wait.env("APPLICATION").as_deref(), Some(env.names.argocd_application.as_str()));
-            assert!(wait.run.as_deref().unwrap_or("").contains("kubectl get application"));
+            assert_eq!(
+                wait.env("APPLICATION").as_deref(),
+                Some(env.names.argocd_application.as_str())
+            );
+            assert!(
+                wait.run
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("kubectl get application")
+            );
             let revert = job.step("Roll back (revert the desired-state commit)");
             assert!(revert.condition().contains("failure()"), "{at}");
-            assert!(revert.run.as_deref().unwrap_or("").contains("git revert"), "{at}");
+            assert!(
+                revert.run.as_deref().unwrap_or("").contains("git revert"),
+                "{at}"
+            );
             // No kubectl write with GitOps: Argo CD applies.
             for step in &job.steps {
                 for (_, command) in step.commands() {
                     assert!(
-                        !command.starts_with("kubectl apply") && !command.starts_with("kubectl patch"),
+                        !command.starts_with("kubectl apply")
+                            && !command.starts_with("kubectl patch"),
                         "{at}: {command}"
                     );
                 }
@@ -617,26 +757,58 @@ fn gitops_commits_to_the_desired_state_branch_and_reverts_on_failure() {
 #[test]
 fn rollouts_are_driven_by_the_plugin_and_promotion_is_what_the_model_says() {
     for (example, project, files) in examples() {
-        if project.delivery.gitops || !project.services.iter().any(|s| s.workload == WorkloadKind::Rollout) {
+        if project.delivery.gitops
+            || !project
+                .services
+                .iter()
+                .any(|s| s.workload == WorkloadKind::Rollout)
+        {
             continue;
         }
         let deploy = workflow(&files, workflows::DEPLOY);
         for env in &project.environments {
             let job = deploy.job(&format!("deploy-{}", env.name));
             let at = format!("{example}: deploy-{}", env.name);
-            let wait = job.step("Wait for the rollout").run.clone().unwrap_or_default();
+            let wait = job
+                .step("Wait for the rollout")
+                .run
+                .clone()
+                .unwrap_or_default();
             let rollback = job.step("Roll back").run.clone().unwrap_or_default();
-            for service in project.services.iter().filter(|s| s.workload == WorkloadKind::Rollout) {
+            for service in project
+                .services
+                .iter()
+                .filter(|s| s.workload == WorkloadKind::Rollout)
+            {
                 let name = &service.names.workload;
-                assert!(rollback.contains(&format!("kubectl argo rollouts abort {name}")), "{at}");
-                assert!(rollback.contains(&format!("kubectl argo rollouts undo {name}")), "{at}");
-                let manual = project.delivery.strategy == Strategy::BlueGreen && !project.auto_promotion(env);
+                assert!(
+                    rollback.contains(&format!("kubectl argo rollouts abort {name}")),
+                    "{at}"
+                );
+                assert!(
+                    rollback.contains(&format!("kubectl argo rollouts undo {name}")),
+                    "{at}"
+                );
+                let manual = project.delivery.strategy == Strategy::BlueGreen
+                    && !project.auto_promotion(env);
                 if manual {
-                    assert!(wait.contains(&format!("promote_after_preview {name} {}", service.names.preview_service)), "{at}");
+                    assert!(
+                        wait.contains(&format!(
+                            "promote_after_preview {name} {}",
+                            service.names.preview_service
+                        )),
+                        "{at}"
+                    );
                     assert!(wait.contains("kubectl argo rollouts promote"), "{at}");
                 } else {
-                    assert!(wait.contains(&format!("kubectl argo rollouts status {name}")), "{at}");
-                    assert!(!wait.contains("kubectl argo rollouts promote"), "{at}: the model says promotion is automatic");
+                    assert!(
+                        wait.contains(&format!("kubectl argo rollouts status {name}")),
+                        "{at}"
+                    );
+                    assert!(
+                        !wait.contains("kubectl argo rollouts promote"),
+                        "{at}: the model says promotion is automatic"
+                    );
                 }
             }
         }
@@ -651,10 +823,16 @@ fn jobs_that_reach_private_endpoints_take_their_runner_from_a_variable_and_prefl
     for (example, _, wf) in workflows() {
         for job in &wf.jobs {
             let first_private = job.steps.iter().position(|s| s.reaches_private_endpoint());
-            let Some(first_private) = first_private else { continue };
+            let Some(first_private) = first_private else {
+                continue;
+            };
             checked += 1;
             let at = format!("{example}: {}: job {}", wf.path, job.id);
-            let variable = if wf.path == workflows::DEPLOY { "DEPLOY_RUNNER" } else { "INFRA_RUNNER" };
+            let variable = if wf.path == workflows::DEPLOY {
+                "DEPLOY_RUNNER"
+            } else {
+                "INFRA_RUNNER"
+            };
             assert_eq!(
                 job.runs_on(),
                 format!("${{{{ vars.{variable} || 'ubuntu-24.04' }}}}"),
@@ -667,9 +845,17 @@ fn jobs_that_reach_private_endpoints_take_their_runner_from_a_variable_and_prefl
             let preflight = job.steps[..first_private]
                 .iter()
                 .rposition(|s| s.name.starts_with("Preflight:"))
-                .unwrap_or_else(|| panic!("{at}: no preflight before {}", job.steps[first_private].name));
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{at}: no preflight before {}",
+                        job.steps[first_private].name
+                    )
+                });
             let message = job.steps[preflight].run.clone().unwrap_or_default();
-            assert!(message.contains(variable), "{at}: the preflight does not name {variable}");
+            assert!(
+                message.contains(variable),
+                "{at}: the preflight does not name {variable}"
+            );
             // Every GitHub variable the job reads is checked by the first step.
             let first = job.steps[0].run.clone().unwrap_or_default();
             for name in job.variables_read() {
@@ -698,18 +884,40 @@ fn tools_are_checksummed_release_binaries_installed_before_use() {
                 let run = step.run.clone().unwrap_or_default();
                 assert!(!run.contains("go install"), "{at}: compiles a tool");
                 assert!(!run.contains("cargo install"), "{at}: compiles a tool");
-                if let Some(tool) = tools::TOOLS.iter().find(|t| step.name == format!("Install {} {}", t.name, t.version)) {
+                if let Some(tool) = tools::TOOLS
+                    .iter()
+                    .find(|t| step.name == format!("Install {} {}", t.name, t.version))
+                {
                     for asset in tool.assets {
-                        assert_eq!(step.env(&format!("URL_{}", asset.runner_arch)).as_deref(), Some(asset.url), "{at}");
-                        assert_eq!(step.env(&format!("SHA256_{}", asset.runner_arch)).as_deref(), Some(asset.sha256), "{at}");
+                        assert_eq!(
+                            step.env(&format!("URL_{}", asset.runner_arch)).as_deref(),
+                            Some(asset.url),
+                            "{at}"
+                        );
+                        assert_eq!(
+                            step.env(&format!("SHA256_{}", asset.runner_arch))
+                                .as_deref(),
+                            Some(asset.sha256),
+                            "{at}"
+                        );
                     }
                     assert!(run.contains("sha256sum --check --strict"), "{at}");
                     installed.insert(tool.name);
                     continue;
                 }
-                for (_, command) in step.commands_of(&["kustomize", "kubelogin", "kubectl argo rollouts"]) {
-                    let tool = if command.starts_with("kubectl argo") { "kubectl-argo-rollouts" } else { command.split(' ').next().unwrap_or("") };
-                    assert!(installed.contains(tool), "{at}: {} calls {tool} before installing it", step.name);
+                for (_, command) in
+                    step.commands_of(&["kustomize", "kubelogin", "kubectl argo rollouts"])
+                {
+                    let tool = if command.starts_with("kubectl argo") {
+                        "kubectl-argo-rollouts"
+                    } else {
+                        command.split(' ').next().unwrap_or("")
+                    };
+                    assert!(
+                        installed.contains(tool),
+                        "{at}: {} calls {tool} before installing it",
+                        step.name
+                    );
                 }
             }
         }
@@ -726,18 +934,37 @@ fn infrastructure_applies_the_reviewed_plan_along_the_application_path() {
         for env in &project.environments {
             let at = format!("{example}: {}", env.name);
             let source = project.source_branch(env);
-            assert!(push.contains(&source.to_owned()), "{at}: pushes to {source} apply nothing");
+            assert!(
+                push.contains(&source.to_owned()),
+                "{at}: pushes to {source} apply nothing"
+            );
             let plan = infra.job(&format!("plan-{}", env.name));
-            assert!(plan.condition().contains(&format!("github.ref_name == '{source}'")), "{at}: {}", plan.condition());
+            assert!(
+                plan.condition()
+                    .contains(&format!("github.ref_name == '{source}'")),
+                "{at}: {}",
+                plan.condition()
+            );
             let upload = plan
                 .steps
                 .iter()
                 .find(|s| s.uses_action() == Some("actions/upload-artifact"))
                 .unwrap_or_else(|| panic!("{at}: the plan is not uploaded"));
             let artifact = upload.with("name").expect("artifact name");
-            assert!(plan.step("Plan").run.as_deref().unwrap_or("").contains("GITHUB_STEP_SUMMARY"), "{at}: no plan summary");
+            assert!(
+                plan.step("Plan")
+                    .run
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("GITHUB_STEP_SUMMARY"),
+                "{at}: no plan summary"
+            );
             let apply = infra.job(&format!("apply-{}", env.name));
-            assert_eq!(apply.environment().as_deref(), Some(env.names.infra_environment.as_str()), "{at}");
+            assert_eq!(
+                apply.environment().as_deref(),
+                Some(env.names.infra_environment.as_str()),
+                "{at}"
+            );
             assert_eq!(apply.needs(), vec![format!("plan-{}", env.name)], "{at}");
             let download = apply
                 .steps
@@ -745,15 +972,33 @@ fn infrastructure_applies_the_reviewed_plan_along_the_application_path() {
                 .find(|s| s.uses_action() == Some("actions/download-artifact"))
                 .unwrap_or_else(|| panic!("{at}: the apply does not download the plan"));
             assert_eq!(download.with("name"), Some(artifact), "{at}");
-            let applies: Vec<String> = apply.text().lines().filter(|l| l.contains("terraform") && l.contains(" apply")).map(str::to_owned).collect();
+            let applies: Vec<String> = apply
+                .text()
+                .lines()
+                .filter(|l| l.contains("terraform") && l.contains(" apply"))
+                .map(str::to_owned)
+                .collect();
             assert!(!applies.is_empty(), "{at}: no apply");
             for line in &applies {
-                assert!(line.trim_end().ends_with("plan.tfplan"), "{at}: applies something else than the plan file: {line}");
+                assert!(
+                    line.trim_end().ends_with("plan.tfplan"),
+                    "{at}: applies something else than the plan file: {line}"
+                );
             }
             // The platform root after the cloud root, in the same environment.
             let platform = infra.job(&format!("apply-{}-platform", env.name));
-            assert_eq!(platform.needs(), vec![format!("apply-{}", env.name)], "{at}");
-            assert_eq!(platform.step("Apply the reviewed platform plan").env("DIR").as_deref(), Some(super::infra::platform_dir(env).as_str()));
+            assert_eq!(
+                platform.needs(),
+                vec![format!("apply-{}", env.name)],
+                "{at}"
+            );
+            assert_eq!(
+                platform
+                    .step("Apply the reviewed platform plan")
+                    .env("DIR")
+                    .as_deref(),
+                Some(super::infra::platform_dir(env).as_str())
+            );
             // Promotions wait for the environment before them.
             if let Trigger::Promotion { from } = &env.trigger {
                 for need in [format!("apply-{from}"), format!("apply-{from}-platform")] {
@@ -764,7 +1009,11 @@ fn infrastructure_applies_the_reviewed_plan_along_the_application_path() {
         // Never applied from a branch that does not deploy it.
         for job in &infra.jobs {
             if job.id.starts_with("apply-") {
-                assert!(!infra.job_runs_on_pull_requests(job), "{example}: {} on a pull request", job.id);
+                assert!(
+                    !infra.job_runs_on_pull_requests(job),
+                    "{example}: {} on a pull request",
+                    job.id
+                );
             }
         }
     }
@@ -784,17 +1033,30 @@ fn every_release_is_checked_from_outside_and_a_failed_check_rolls_back() {
                 .iter()
                 .position(|s| s.name.starts_with("Roll back"))
                 .unwrap_or_else(|| panic!("{at}: no roll-back step"));
-            assert!(job.steps[rollback].condition().contains("failure()"), "{at}");
+            assert!(
+                job.steps[rollback].condition().contains("failure()"),
+                "{at}"
+            );
             if stage.checks.is_empty() {
                 continue;
             }
-            let verify = job.steps.iter().position(|s| s.name == "Verify from outside").unwrap_or_else(|| panic!("{at}: no check"));
-            assert!(verify < rollback, "{at}: the check runs after the roll-back");
+            let verify = job
+                .steps
+                .iter()
+                .position(|s| s.name == "Verify from outside")
+                .unwrap_or_else(|| panic!("{at}: no check"));
+            assert!(
+                verify < rollback,
+                "{at}: the check runs after the roll-back"
+            );
             let script = job.steps[verify].run.clone().unwrap_or_default();
             for check in &stage.checks {
                 let call = match check {
                     super::pipeline::Check::Url { url, .. } => format!("public_url \"{url}\""),
-                    super::pipeline::Check::Service { target, .. } | super::pipeline::Check::Tcp { target, .. } => format!("through_service {target} "),
+                    super::pipeline::Check::Service { target, .. }
+                    | super::pipeline::Check::Tcp { target, .. } => {
+                        format!("through_service {target} ")
+                    }
                 };
                 assert!(script.contains(&call), "{at}: {check:?} is not run");
             }
@@ -823,7 +1085,10 @@ fn the_setup_script_creates_every_github_environment_an_identity_trusts() {
                 "environment {} {}{}",
                 env.name,
                 env.reviewers,
-                env.branches.iter().map(|b| format!(" \"{b}\"")).collect::<String>()
+                env.branches
+                    .iter()
+                    .map(|b| format!(" \"{b}\""))
+                    .collect::<String>()
             );
             assert!(script.lines().any(|l| l == line), "{example}: `{line}`");
         }
@@ -831,14 +1096,76 @@ fn the_setup_script_creates_every_github_environment_an_identity_trusts() {
 }
 
 #[test]
+fn every_variable_a_job_reads_is_set_where_the_job_runs() {
+    let mut checked = 0;
+    for (example, project, files) in examples() {
+        let setup = super::setup::context(&project);
+        let script = &files[super::setup::SETUP_SCRIPT];
+        // Where the script sets each variable: "" is the repository.
+        let mut set: BTreeSet<(String, String)> = setup
+            .variables
+            .iter()
+            .map(|v| (v.name.clone(), v.environment.clone()))
+            .collect();
+        for v in &setup.variables {
+            let line = format!("variable {} \"{}\" ", v.name, v.environment);
+            assert!(
+                script.lines().any(|l| l.starts_with(&line)),
+                "{example}: `{line}`"
+            );
+        }
+        for (plan, _) in &setup.plan_keys {
+            set.insert((setup.plan_key.public_variable.to_owned(), plan.clone()));
+        }
+        for (path, content) in &files {
+            if !path.starts_with(".github/workflows/") {
+                continue;
+            }
+            let wf = Workflow::parse(path, content);
+            for job in &wf.jobs {
+                let environment = job.environment().unwrap_or_default();
+                for name in job.variables_read() {
+                    // Runner labels fall back to GitHub-hosted runners when unset.
+                    let optional = job.text().contains(&format!("vars.{name} || '"));
+                    let found = set.contains(&(name.clone(), String::new()))
+                        || set.contains(&(name.clone(), environment.clone()));
+                    assert!(
+                        found || optional,
+                        "{example}: {path}: job {} (environment `{environment}`) reads vars.{name}, which the setup script does not set there",
+                        job.id
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} variable reads");
+}
+
+#[test]
 fn github_environments_admit_exactly_the_branches_their_jobs_run_from() {
     for (_, project, _) in examples() {
         for env in &project.environments {
             let setup = super::setup::environments(&project);
-            let find = |name: &str| setup.iter().find(|e| e.name == name).expect("environment").clone();
-            assert_eq!(find(&env.names.github_environment).branches, vec![project.default_branch.clone()]);
-            assert_eq!(find(&env.names.infra_environment).branches, vec![project.source_branch(env).to_owned()]);
-            assert_eq!(find(&env.names.plan_environment).branches.is_empty(), !env.production);
+            let find = |name: &str| {
+                setup
+                    .iter()
+                    .find(|e| e.name == name)
+                    .expect("environment")
+                    .clone()
+            };
+            assert_eq!(
+                find(&env.names.github_environment).branches,
+                vec![project.default_branch.clone()]
+            );
+            assert_eq!(
+                find(&env.names.infra_environment).branches,
+                vec![project.source_branch(env).to_owned()]
+            );
+            assert_eq!(
+                find(&env.names.plan_environment).branches.is_empty(),
+                !env.production
+            );
             assert_eq!(find(&env.names.github_environment).reviewers, env.approval);
             assert_eq!(find(&env.names.infra_environment).reviewers, env.approval);
         }
@@ -885,10 +1212,16 @@ fn codeql_languages_are_deduplicated() {
         .iter()
         .map(|c| (c.language, c.build_mode))
         .collect();
-    assert_eq!(languages, vec![("javascript-typescript", "none"), ("go", "autobuild")]);
+    assert_eq!(
+        languages,
+        vec![("javascript-typescript", "none"), ("go", "autobuild")]
+    );
     let updates = super::dependabot(&project).updates;
     let ecosystems: Vec<&str> = updates.iter().map(|u| u.ecosystem).collect();
-    assert_eq!(ecosystems, vec!["github-actions", "docker", "npm", "gomod", "terraform"]);
+    assert_eq!(
+        ecosystems,
+        vec!["github-actions", "docker", "npm", "gomod", "terraform"]
+    );
 }
 
 #[test]

@@ -127,12 +127,24 @@ mod tests {
             for asset in tool.assets {
                 assert_eq!(asset.sha256.len(), 64, "{}", asset.url);
                 assert!(
-                    asset.sha256.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                    asset
+                        .sha256
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
                     "{}",
                     asset.url
                 );
-                assert!(asset.url.starts_with("https://github.com/"), "{}", asset.url);
-                assert!(asset.url.contains(tool.version), "{} is not {}", asset.url, tool.version);
+                assert!(
+                    asset.url.starts_with("https://github.com/"),
+                    "{}",
+                    asset.url
+                );
+                assert!(
+                    asset.url.contains(tool.version),
+                    "{} is not {}",
+                    asset.url,
+                    tool.version
+                );
                 let arch = match asset.runner_arch {
                     "X64" => "amd64",
                     "ARM64" => "arm64",

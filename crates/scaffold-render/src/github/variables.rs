@@ -20,18 +20,15 @@ pub fn azure_apply_client_id() -> String {
     "AZURE_TERRAFORM_CLIENT_ID".to_owned()
 }
 
-/// Azure: the variable holding the plan identity's client id, set in each `<env>-plan`.
-pub fn azure_plan_client_id() -> String {
-    "AZURE_PLAN_CLIENT_ID".to_owned()
+/// Azure: the repository variable holding the client id of environment `env`'s plan identity.
+pub fn azure_plan_client_id(env: &str) -> String {
+    scaffold_core::names::azure_plan_client_id_variable(env)
 }
 
 /// Azure: the variable holding the client id of `service`'s workload identity, set in each
 /// deploy GitHub environment (the ServiceAccount annotation `azure.workload.identity/client-id`).
 pub fn azure_workload_client_id(service: &str) -> String {
-    format!(
-        "AZURE_WORKLOAD_CLIENT_ID_{}",
-        scaffold_core::names::env_var_prefix(service)
-    )
+    scaffold_core::names::azure_workload_client_id_variable(service)
 }
 
 /// The variables a cloud login reads: the account or project, and on Azure the client id
@@ -54,9 +51,13 @@ pub fn login_variables(
 
 /// The check of variable `name` in a job running in `github_environment` (`None`: outside
 /// any GitHub environment).
-pub fn required(project: &Project, name: &str, github_environment: Option<&str>) -> RequiredVariable {
+pub fn required(
+    project: &Project,
+    name: &str,
+    github_environment: Option<&str>,
+) -> RequiredVariable {
     let known = project.github_variables.iter().find(|v| v.name == name);
-    let scoped = known.is_some_and(|v| v.scope == "environment");
+    let scoped = known.is_some_and(|v| v.scope != "repository");
     let place = match (scoped, github_environment) {
         (true, Some(env)) => format!("the variable {name} of GitHub environment {env}"),
         _ => format!("the repository variable {name}"),
@@ -67,13 +68,12 @@ pub fn required(project: &Project, name: &str, github_environment: Option<&str>)
             output.name, output.root
         ),
         None => match known {
-            Some(v) => format!("it holds {}; set it with scripts/github-setup.sh or gh variable set", v.description),
+            Some(v) => format!(
+                "it holds {}; set it with scripts/github-setup.sh or gh variable set",
+                v.description
+            ),
             None => "set it with scripts/github-setup.sh or gh variable set".to_owned(),
         },
     };
-    RequiredVariable {
-        name: name.to_owned(),
-        expression: format!("${{{{ vars.{name} }}}}"),
-        missing: format!("{place} is empty: {source}"),
-    }
+    RequiredVariable::new(name, format!("{place} is empty: {source}"))
 }

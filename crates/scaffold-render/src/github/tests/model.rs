@@ -116,12 +116,20 @@ impl Workflow {
 
     /// `on.workflow_run.branches`.
     pub fn workflow_run_branches(&self) -> Vec<String> {
-        strings(self.on().and_then(|o| o.get("workflow_run")).and_then(|w| w.get("branches")))
+        strings(
+            self.on()
+                .and_then(|o| o.get("workflow_run"))
+                .and_then(|w| w.get("branches")),
+        )
     }
 
     /// `on.push.branches`.
     pub fn push_branches(&self) -> Vec<String> {
-        strings(self.on().and_then(|o| o.get("push")).and_then(|p| p.get("branches")))
+        strings(
+            self.on()
+                .and_then(|o| o.get("push"))
+                .and_then(|p| p.get("branches")),
+        )
     }
 
     fn has_trigger(&self, name: &str) -> bool {
@@ -156,7 +164,9 @@ impl Workflow {
         if condition.contains("!cancelled()") || condition.contains("always()") {
             return true;
         }
-        job.needs().iter().all(|need| self.job_runs_on_pull_requests(self.job(need)))
+        job.needs()
+            .iter()
+            .all(|need| self.job_runs_on_pull_requests(self.job(need)))
     }
 
     /// The git refs `job` can run from (`refs/heads/...`, `refs/pull/1/merge` for pull requests).
@@ -178,7 +188,7 @@ impl Workflow {
         if let Some(rest) = condition.split("github.ref_name == '").nth(1) {
             let branch = rest.split('\'').next().unwrap_or("");
             refs.insert(format!("refs/heads/{branch}"));
-        } else if !job.needs().is_empty() && !condition.contains("github.event_name == 'push'") {
+        } else if !job.needs().is_empty() {
             for need in job.needs() {
                 refs.extend(
                     self.refs_of(self.job(&need), project)
@@ -196,9 +206,9 @@ impl Workflow {
 }
 
 fn condition_admits_push(condition: &str) -> bool {
-    !(condition.contains("github.event_name == 'pull_request'")
-        && !condition.contains("github.event_name == 'push'"))
-        && !condition.contains("github.event_name != 'push'")
+    let pull_request_only = condition.contains("github.event_name == 'pull_request'")
+        && !condition.contains("github.event_name == 'push'");
+    !pull_request_only && !condition.contains("github.event_name != 'push'")
 }
 
 impl Job {
@@ -319,7 +329,8 @@ impl Step {
                     let start = from + at;
                     let before = trimmed[..start].chars().last();
                     let after = trimmed[start + program.len()..].chars().next();
-                    let bounded_before = before.is_none_or(|c| matches!(c, ' ' | '(' | '|' | '!' | ';' | '&'));
+                    let bounded_before =
+                        before.is_none_or(|c| matches!(c, ' ' | '(' | '|' | '!' | ';' | '&'));
                     let bounded_after = after == Some(' ');
                     if bounded_before && bounded_after {
                         out.push((line.to_owned(), trimmed[start..].to_owned()));
@@ -336,9 +347,9 @@ impl Step {
     pub fn reaches_private_endpoint(&self) -> bool {
         self.commands().iter().any(|(_, command)| {
             commands::run_command(command).is_some_and(|row| {
-                row.performs.iter().any(|p| {
-                    !matches!(p, Performs::GetClusterCredentials | Performs::PushImages)
-                })
+                row.performs
+                    .iter()
+                    .any(|p| !matches!(p, Performs::GetClusterCredentials | Performs::PushImages))
             })
         })
     }
