@@ -54,6 +54,17 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
 
+    let files = sync::render(&project)?;
+    sync::check_render(&text, &project, &files, &source)?;
+    sync::check_folders(&root, &text, &project, &source)?;
+    let in_git = git.is_some();
+    if args.dry_run {
+        return dry_run(args, &root, &project, &files);
+    }
+
+    // From here on the mutex is held; `scaffold.toml` is read again under it.
+    let session = sync::Session::begin(root)?;
+    let root = &session.root;
     let existing = root.read(ANSWERS_PATH)?;
     if existing.as_deref().is_some_and(|e| e != text)
         && !args.force
@@ -65,23 +76,30 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         )));
     }
 
-    let files = sync::render(&project)?;
-    if args.dry_run {
-        return dry_run(args, &root, &project, &files);
-    }
-    let _mutex = sync::Mutex::acquire(&root)?;
     // `new` starts a fresh lock: nothing is known about the files on disk, so
     // each is either created, already identical, or the user's. `--force`
     // asks for every file to be generated again.
     let lock = Lock::new();
-    let disk = sync::read_disk(&root, &files, &lock)?;
+    let disk = sync::read_disk(root, &files, &lock)?;
     let restore = if args.force {
         files.keys().cloned().collect()
     } else {
         BTreeSet::new()
     };
     let plan = scaffold_render::sync::plan(&files, &lock, &disk, &BTreeMap::new(), &restore);
-    sync::apply_files(&root, &plan)?;
+    // Every file, the answers and the lock are written together, or
+    // (when anything fails first) nothing is.
+    let state = sync::State {
+        git,
+        render: files,
+        lock,
+        lock_text: String::new(),
+        disk,
+        bases: BTreeMap::new(),
+        inputs: sync::inputs(&text, &facts),
+    };
+    sync::apply(root, &state, &plan, Some(&text))?;
+    sync::store_cache(root, &state.inputs, &state.render)?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {
@@ -98,8 +116,6 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             _ => {}
         }
     }
-    root.write(ANSWERS_PATH, &text)?;
-    sync::write_lock(&root, git.as_ref(), &plan, &lock)?;
 
     for path in &kept {
         say!(
@@ -117,7 +133,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
     if ui::shows(ui::Level::Normal) {
-        print!("{}", next_steps::text(&project, git.is_some()));
+        print!("{}", next_steps::text(&project, in_git));
     }
     Ok(Code(exit::SUCCESS))
 }

@@ -153,12 +153,23 @@ pub struct Exception {
     pub reason: &'static str,
 }
 
+/// AWS: the plan identity's `secretsmanager:GetSecretValue` on its environment's datastore secrets.
+pub const AWS_PLAN_SECRET_VALUES: &str =
+    "AWS: secretsmanager:GetSecretValue on the environment's datastore secrets";
+
 /// Grants held deliberately without a rendered step that uses them.
-pub const EXCEPTIONS: &[Exception] = &[Exception {
-    purpose: Purpose::Deploy,
-    grant: "pods, pods/log, events get/list/watch",
-    reason: "the deploy job prints the failing pods, their logs and events when a rollout fails, so a red run says why",
-}];
+pub const EXCEPTIONS: &[Exception] = &[
+    Exception {
+        purpose: Purpose::Deploy,
+        grant: "pods, pods/log, events get/list/watch",
+        reason: "the deploy job prints the failing pods, their logs and events when a rollout fails, so a red run says why",
+    },
+    Exception {
+        purpose: Purpose::Plan,
+        grant: AWS_PLAN_SECRET_VALUES,
+        reason: "the AWS provider refreshes a Secrets Manager secret version with GetSecretValue even when its value is write-only (internal/service/secretsmanager/secret_version.go, resourceSecretVersionRead), so a plan without it fails; Terraform writes the values write-only, so they are not in state or plan, but the plan identity can read them in Secrets Manager. Production's plan identity accepts only the default branch, so a pull request never reads production's secrets",
+    },
+];
 
 /// The workflow files scaffold writes, relative to the repository root.
 pub mod workflows {

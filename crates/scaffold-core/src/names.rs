@@ -27,14 +27,18 @@ pub fn short_hash(text: &str) -> String {
     format!("{hash:08x}")[..6].to_owned()
 }
 
-/// `name` if it fits in `max` characters, else a prefix and `-` and a hash of the whole name.
+/// `name` if it fits in `max` bytes, else a prefix and `-` and a hash of the whole name.
+///
+/// Names are validated to ASCII before they are used, but this runs on
+/// whatever was typed too (deriving names while other problems are being
+/// collected), so it cuts only at character boundaries and never panics.
 pub fn bounded(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
     let hash = short_hash(name);
     let keep = max.saturating_sub(hash.len() + 1);
-    let prefix = name[..keep].trim_end_matches('-');
+    let prefix = truncate(name, keep).trim_end_matches('-');
     format!("{prefix}-{hash}")
 }
 
@@ -112,6 +116,24 @@ pub struct ClusterAddons {
     /// The private range every cloud network scaffold's Terraform creates is carved from;
     /// network policies allow datastore egress to it.
     pub private_range: String,
+    /// The ServiceAccount external-dns runs as: the cloud identity that may edit the
+    /// environment's DNS zone trusts exactly this account (AWS: an EKS Pod Identity association).
+    pub external_dns: AddonAccount,
+    /// The ServiceAccount the cluster autoscaler runs as, where the platform installs one
+    /// (EKS): its cloud identity, which may resize the node groups, trusts exactly this account.
+    pub cluster_autoscaler: AddonAccount,
+}
+
+/// The Kubernetes ServiceAccount of a cluster add-on that has a cloud identity.
+///
+/// The platform root installs the add-on under this account and the cloud root
+/// gives exactly this account its cloud identity, so both read it from here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddonAccount {
+    /// The namespace the add-on runs in.
+    pub namespace: String,
+    /// The ServiceAccount's name.
+    pub service_account: String,
 }
 
 impl ClusterAddons {
@@ -128,6 +150,14 @@ impl ClusterAddons {
                 .to_owned(),
             argocd_namespace: "argocd".to_owned(),
             private_range: "10.0.0.0/8".to_owned(),
+            external_dns: AddonAccount {
+                namespace: "external-dns".to_owned(),
+                service_account: "external-dns".to_owned(),
+            },
+            cluster_autoscaler: AddonAccount {
+                namespace: "kube-system".to_owned(),
+                service_account: "cluster-autoscaler".to_owned(),
+            },
         }
     }
 }
@@ -184,6 +214,10 @@ pub struct EnvNames {
     pub resource_group: String,
     /// Key of the environment's Terraform state inside the state bucket or container.
     pub state_key: String,
+    /// Key of the state of the environment's platform root (cluster add-ons, namespace,
+    /// deploy RBAC), next to `state_key`; the environment's plan and apply identities may
+    /// read (and the apply identity write) exactly these two keys and their lock files.
+    pub platform_state_key: String,
     /// The kustomize overlay directory, relative to the repository root.
     pub overlay_dir: String,
     /// The Terraform root module directory, relative to the repository root.
@@ -238,6 +272,7 @@ impl EnvNames {
             ci_identity,
             resource_group: format!("{app}-{env}"),
             state_key: format!("{env}/terraform.tfstate"),
+            platform_state_key: format!("{env}/platform.tfstate"),
             overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
             terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
             argocd_application: bounded(&format!("{app}-{env}"), 63),
@@ -337,8 +372,14 @@ pub fn key_vault(app: &str, env: &str, repository: &str) -> String {
 }
 
 /// The first `max` characters of `text`.
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
 fn truncate(text: &str, max: usize) -> &str {
-    &text[..text.len().min(max)]
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A GitHub Actions variable the workflows read, which the team must set.
@@ -356,6 +397,10 @@ pub struct GithubVariable {
     /// script scaffold writes records it with `gh variable set`, so no job reads it
     /// through a cloud API its identity may not call.
     pub output: Option<TerraformOutput>,
+    /// The GitHub environment the value is set in, when it is set in one environment only
+    /// (`gh variable set NAME --env <environment>`); `None` for repository variables and for
+    /// environment variables whose one description covers every environment.
+    pub environment: Option<String>,
 }
 
 /// A Terraform root's output.
@@ -390,21 +435,19 @@ pub fn github_variables(
     provider: Provider,
     runners: Runners,
     registry: Registry,
-    envs: &[&str],
-    services: &[&str],
+    environments: &[crate::project::Environment],
+    services: &[crate::project::Service],
 ) -> Vec<GithubVariable> {
+    let envs: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),
         description: description.to_owned(),
         output: None,
+        environment: None,
     };
     let mut vars = match provider {
-        Provider::Aws => vec![var(
-            "AWS_ACCOUNT_ID",
-            "repository",
-            "the 12-digit AWS account id every environment is deployed to",
-        )],
+        Provider::Aws => aws_variables(environments),
         Provider::Gcp => vec![
             var(
                 "GCP_PROJECT_ID",
@@ -440,7 +483,7 @@ pub fn github_variables(
                     "the client id of the environment's Terraform apply identity (bootstrap output)",
                 ),
             ];
-            for env in envs {
+            for env in &envs {
                 vars.push(GithubVariable {
                     name: azure_plan_client_id_variable(env),
                     scope: "repository".to_owned(),
@@ -448,12 +491,14 @@ pub fn github_variables(
                         "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
                     ),
                     output: None,
+                    environment: None,
                 });
             }
             // The deploy job annotates each service account with its workload identity's
             // client id; the deploy identity may not read managed identities, so the value
             // comes from the environment root's output `workload_identity_client_ids`.
             for service in services {
+                let service = &service.name;
                 vars.push(GithubVariable {
                     name: azure_workload_client_id_variable(service),
                     scope: "environment".to_owned(),
@@ -461,6 +506,7 @@ pub fn github_variables(
                         "the client id of the `{service}` service's workload identity in the environment (key `{service}` of the environment root's output `workload_identity_client_ids`)"
                     ),
                     output: None,
+                    environment: None,
                 });
             }
             if registry == Registry::Acr {
@@ -484,6 +530,63 @@ pub fn github_variables(
             "repository",
             "the `runs-on` label of the self-hosted runners inside the cloud network that Terraform jobs use (they reach the private cluster API and secret stores)",
         ));
+    }
+    vars
+}
+
+/// The Terraform root every cloud applies once by hand before the pipelines run.
+pub const BOOTSTRAP_DIR: &str = "infra/bootstrap";
+
+/// AWS: the GitHub variable holding the account id the workflows build role ARNs and the
+/// registry host from.
+pub const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
+
+/// AWS: the bootstrap output holding the account id of environment `env` when it lives
+/// in its own account (`separate_account`), else of the shared account.
+pub fn aws_account_output(env: Option<&crate::project::Environment>) -> String {
+    match env {
+        Some(env) if env.separate_account => format!("{}_account_id", env.name.replace('-', "_")),
+        _ => "aws_account_id".to_owned(),
+    }
+}
+
+/// The AWS arm of [`github_variables`]: the shared account's id as a repository variable
+/// (CI's build job and every environment without an account of its own read it), and for
+/// each environment in its own account the same variable in its three GitHub
+/// environments, where GitHub gives it precedence over the repository's value; so every
+/// workflow builds role ARNs from `vars.AWS_ACCOUNT_ID` and gets the right account.
+fn aws_variables(environments: &[crate::project::Environment]) -> Vec<GithubVariable> {
+    let output = |env: Option<&crate::project::Environment>| {
+        Some(TerraformOutput {
+            root: BOOTSTRAP_DIR.to_owned(),
+            name: aws_account_output(env),
+        })
+    };
+    let mut vars = vec![GithubVariable {
+        name: AWS_ACCOUNT_ID.to_owned(),
+        scope: "repository".to_owned(),
+        description: "the 12-digit id of the shared AWS account: the Terraform state, the registry and every environment without an account of its own".to_owned(),
+        output: output(None),
+        environment: None,
+    }];
+    for env in environments.iter().filter(|e| e.separate_account) {
+        let names = &env.names;
+        for github_environment in [
+            &names.github_environment,
+            &names.plan_environment,
+            &names.infra_environment,
+        ] {
+            vars.push(GithubVariable {
+                name: AWS_ACCOUNT_ID.to_owned(),
+                scope: "environment".to_owned(),
+                description: format!(
+                    "the 12-digit id of the `{}` environment's own AWS account (`separate_account`); it overrides the repository value in this GitHub environment",
+                    env.name
+                ),
+                output: output(Some(env)),
+                environment: Some(github_environment.clone()),
+            });
+        }
     }
     vars
 }
@@ -522,6 +625,25 @@ mod tests {
     fn bounded_never_ends_the_prefix_with_a_dash() {
         let cut = bounded("aaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb", 29);
         assert!(!cut.contains("--"), "{cut}");
+    }
+
+    #[test]
+    fn non_ascii_names_are_cut_at_character_boundaries() {
+        // Derivation runs before validation reports the name, so it must
+        // not panic on what the user typed.
+        for name in [
+            "ärger-über-alles-und-noch-viel-mehr",
+            "設定設定設定設定設定設定設定設定",
+            "🦀",
+        ] {
+            for max in 0..40 {
+                assert!(bounded(name, max).len() <= max.max(7) + name.len());
+                truncate(name, max);
+            }
+            AppNames::derive(name, "acme/shop");
+            EnvNames::derive(name, name, Provider::Azure);
+            key_vault(name, name, name);
+        }
     }
 
     #[test]

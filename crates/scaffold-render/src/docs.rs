@@ -180,6 +180,92 @@ pub struct DocsContext<'a> {
     pub setup_environments: Vec<crate::github::setup::SetupEnvironment>,
     /// The variables the setup script sets, where, and from which output or shell variable.
     pub setup_variables: Vec<crate::github::setup::SetupVariable>,
+    /// The identities GitHub Actions assumes, with the tokens each accepts, from the access model.
+    pub github_identities: Vec<IdentityRow>,
+}
+
+/// One identity GitHub Actions assumes, for the handbook's login table.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityRow {
+    /// The identity's cloud name.
+    pub name: String,
+    /// What uses it.
+    pub used_by: String,
+    /// Each accepted token as `subject` and the workflow it must come from.
+    pub tokens: Vec<(String, String)>,
+    /// The Terraform root that creates it.
+    pub created_in: String,
+    /// What it may do: its operations in words.
+    pub may: String,
+}
+
+/// An operation of the access model in the handbook's words.
+fn describe(operation: &scaffold_core::access::Operation) -> String {
+    use scaffold_core::access::Operation;
+    match operation {
+        Operation::PushImages => "push images".to_owned(),
+        Operation::ReadState => "read its state".to_owned(),
+        Operation::LockState => "lock its state".to_owned(),
+        Operation::WriteState => "write its state".to_owned(),
+        Operation::ReadInfrastructure => "read its resources".to_owned(),
+        Operation::ManageInfrastructure => {
+            "change its resources, within its permissions boundary".to_owned()
+        }
+        Operation::AdministerCluster => "administer its cluster".to_owned(),
+        Operation::GetClusterCredentials => "fetch its cluster's endpoint".to_owned(),
+        Operation::UseNamespace { namespace } => {
+            format!("use namespace `{namespace}` (Kubernetes RBAC)")
+        }
+        Operation::ReadSecret { secret } => format!("read `{secret}`"),
+    }
+}
+
+/// The identities of `project` that GitHub Actions assumes, as the handbook lists them.
+fn github_identities(project: &Project) -> Vec<IdentityRow> {
+    use scaffold_core::access::Purpose;
+    project
+        .identities()
+        .into_iter()
+        .filter(|i| !i.tokens.is_empty())
+        .map(|i| {
+            let env = i
+                .environment
+                .as_deref()
+                .and_then(|name| project.environments.iter().find(|e| e.name == name));
+            let used_by = match (i.purpose, env) {
+                (Purpose::Build, _) => "`ci.yml` build jobs (push images)".to_owned(),
+                (Purpose::Plan, Some(e)) => {
+                    format!("`infrastructure.yml` plan for `{}` (read-only)", e.name)
+                }
+                (Purpose::Apply, Some(e)) => format!("`infrastructure.yml` apply to `{}`", e.name),
+                (Purpose::Deploy, Some(e)) => format!(
+                    "`deploy.yml` for `{}` (namespace `{}` only)",
+                    e.name, e.names.namespace
+                ),
+                _ => String::new(),
+            };
+            let created_in = match (i.purpose, env) {
+                (Purpose::Deploy, Some(e)) => format!("{}/", e.names.terraform_dir),
+                _ => "infra/bootstrap/".to_owned(),
+            };
+            IdentityRow {
+                may: i
+                    .operations
+                    .iter()
+                    .map(describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                name: i.name,
+                used_by,
+                tokens: i
+                    .tokens
+                    .into_iter()
+                    .map(|t| (t.subject, t.workflow))
+                    .collect(),
+                created_in,
+            }
+        })
+        .collect()
 }
 
 /// One alert's runbook page: the docs context plus the alert.
@@ -442,6 +528,7 @@ impl<'a> DocsContext<'a> {
             pipeline: crate::github::pipeline::doc(project),
             setup_environments: crate::github::setup::environments(project),
             setup_variables: crate::github::setup::context(project).variables,
+            github_identities: github_identities(project),
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
                 for connection in project.services.iter().flat_map(|s| &s.connections) {
@@ -769,14 +856,26 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
             );
         }
         for host in env.services.iter().filter_map(|s| s.host.as_ref()) {
-            add(
-                format!("DNS for `{host}`"),
-                format!(
-                    "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
-                    env.names.cluster
+            match (project.cloud.provider, env.domain.as_deref()) {
+                // The AWS environment root creates the domain's Route 53 zone and external-dns's
+                // identity; only the delegation from the parent zone is left to the reader.
+                (scaffold_core::Provider::Aws, Some(domain)) => add(
+                    format!("DNS for `{host}`"),
+                    format!(
+                        "external-dns writes the record into the Route 53 zone `{domain}` that `{}` creates; the zone's parent must delegate to it.",
+                        env.names.terraform_dir
+                    ),
+                    "The parent zone's DNS provider (task DO-050 of the task plan)".to_owned(),
                 ),
-                "Your DNS provider (task DO-050 of the task plan)".to_owned(),
-            );
+                _ => add(
+                    format!("DNS for `{host}`"),
+                    format!(
+                        "scaffold does not manage the DNS zone; the host must point at the load balancer of the ingress controller in `{}`.",
+                        env.names.cluster
+                    ),
+                    "Your DNS provider (task DO-050 of the task plan)".to_owned(),
+                ),
+            }
         }
     }
     if project.environments.iter().any(|e| e.approval) {

@@ -162,10 +162,21 @@ fn workflows_assume_only_identities_terraform_creates() {
                 );
             }
         }
-        assert!(
-            terraform.contains(&project.oidc_pull_request_subject),
-            "{name}: no plan identity trusts pull requests"
-        );
+        if project.cloud.provider == scaffold_core::Provider::Aws {
+            // Plans run in each environment's `<env>-plan` GitHub environment (the access model).
+            for env in &project.environments {
+                let subject = project.environment_subject(&env.names.plan_environment);
+                assert!(
+                    terraform.contains(&subject),
+                    "{name}: no plan identity trusts {subject}"
+                );
+            }
+        } else {
+            assert!(
+                terraform.contains(&project.oidc_pull_request_subject),
+                "{name}: no plan identity trusts pull requests"
+            );
+        }
     }
 }
 
@@ -246,4 +257,48 @@ fn the_setup_script_reads_only_outputs_terraform_defines() {
         }
     }
     assert!(checked > 10, "{checked} outputs checked");
+}
+
+/// AWS: every secret an `ExternalSecret` reads is a Secrets Manager secret an environment
+/// root writes (its datastore module's `secret_name`), and every property it reads is a key
+/// of the JSON object that module writes (the datastore table's secret properties).
+#[test]
+fn external_secrets_read_what_aws_terraform_writes() {
+    for (name, project, files) in examples() {
+        if project.cloud.provider != scaffold_core::Provider::Aws {
+            continue;
+        }
+        for env in &project.environments {
+            let main = &files[&format!("{}/main.tf", env.names.terraform_dir)];
+            for (path, doc) in documents(&files, &format!("{}/", env.names.overlay_dir)) {
+                if doc["kind"] != "ExternalSecret" {
+                    continue;
+                }
+                for entry in doc["spec"]["data"].as_sequence().into_iter().flatten() {
+                    let key = entry["remoteRef"]["key"].as_str().unwrap_or_default();
+                    let (datastore, in_env) = project
+                        .datastores
+                        .iter()
+                        .zip(&env.datastores)
+                        .find(|(_, d)| d.secret == key)
+                        .unwrap_or_else(|| panic!("{name}: {path}: {key} is no datastore secret"));
+                    assert!(
+                        main.contains(&format!("secret_name            = \"{}\"", in_env.secret))
+                            || main.contains(&format!("secret_name    = \"{}\"", in_env.secret)),
+                        "{name}: {} writes no secret {key}",
+                        env.names.terraform_dir
+                    );
+                    if let Some(property) = entry["remoteRef"]["property"].as_str() {
+                        assert!(
+                            datastore
+                                .secret_properties
+                                .iter()
+                                .any(|p| p.key() == property),
+                            "{name}: {path}: {key} has no property {property}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -247,20 +247,31 @@ pub fn restore_database(
     let region = &project.cloud.region;
     let rg = &env.names.resource_group;
     match project.cloud.provider {
-        Provider::Aws => vec![
-            format!(
-                "aws rds describe-db-instances --region {region} --db-instance-identifier {resource} --query 'DBInstances[0].LatestRestorableTime'"
-            ),
-            format!(
-                "aws rds restore-db-instance-to-point-in-time --region {region} --source-db-instance-identifier {resource} --target-db-instance-identifier {resource}-restore --restore-time \"$RESTORE_TIME\""
-            ),
-            format!(
-                "aws rds wait db-instance-available --region {region} --db-instance-identifier {resource}-restore"
-            ),
-            format!(
-                "aws rds describe-db-instances --region {region} --db-instance-identifier {resource}-restore --query 'DBInstances[0].Endpoint.Address' --output text"
-            ),
-        ],
+        Provider::Aws => {
+            // The restored instance goes into the original's subnet group, security group and
+            // parameter group (which requires TLS): without them RDS picks the default VPC or
+            // none, and no pod can reach it. Names as the rds module gives them.
+            let names = crate::terraform::aws::rds_names(resource);
+            vec![
+                format!(
+                    "aws rds describe-db-instances --region {region} --db-instance-identifier {resource} --query 'DBInstances[0].LatestRestorableTime'"
+                ),
+                format!(
+                    "SECURITY_GROUP=\"$(aws ec2 describe-security-groups --region {region} --filters Name=group-name,Values={} --query 'SecurityGroups[0].GroupId' --output text)\"",
+                    names.security_group
+                ),
+                format!(
+                    "aws rds restore-db-instance-to-point-in-time --region {region} --source-db-instance-identifier {resource} --target-db-instance-identifier {resource}-restore --restore-time \"$RESTORE_TIME\" --db-subnet-group-name {} --vpc-security-group-ids \"$SECURITY_GROUP\" --db-parameter-group-name {} --no-publicly-accessible",
+                    names.subnet_group, names.parameter_group
+                ),
+                format!(
+                    "aws rds wait db-instance-available --region {region} --db-instance-identifier {resource}-restore"
+                ),
+                format!(
+                    "aws rds describe-db-instances --region {region} --db-instance-identifier {resource}-restore --query 'DBInstances[0].Endpoint.Address' --output text"
+                ),
+            ]
+        }
         Provider::Gcp => vec![
             format!("gcloud sql backups list --instance {resource} --project \"$GCP_PROJECT_ID\""),
             format!(
@@ -301,17 +312,59 @@ pub fn failover_database(
 ) -> Vec<String> {
     let rg = &env.names.resource_group;
     match project.cloud.provider {
-        Provider::Aws => vec![
-            format!(
-                "BACKUP_ARN=\"$(aws rds describe-db-instance-automated-backups --region {dr_region} --db-instance-identifier {resource} --query 'DBInstanceAutomatedBackups[0].DBInstanceAutomatedBackupsArn' --output text)\""
-            ),
-            format!(
-                "aws rds restore-db-instance-to-point-in-time --region {dr_region} --source-db-instance-automated-backups-arn \"$BACKUP_ARN\" --target-db-instance-identifier {resource} --use-latest-restorable-time"
-            ),
-            format!(
-                "aws rds wait db-instance-available --region {dr_region} --db-instance-identifier {resource}"
-            ),
-        ],
+        Provider::Aws => {
+            // The copy of the environment root in the disaster-recovery region has the VPC
+            // and the cluster, not the database: these commands give the restored instance
+            // the subnet group, security group and TLS-requiring parameter group the rds
+            // module would, in that VPC, under the same names.
+            let names = crate::terraform::aws::rds_names(resource);
+            let cluster = &env.names.cluster;
+            let ds = env
+                .datastores
+                .iter()
+                .find(|d| d.resource == resource)
+                .and_then(|d| project.datastore(&d.datastore));
+            let family = ds.map_or("", |d| d.cloud_version.family);
+            let port = ds.map_or(engine.port(), |d| d.cloud_port);
+            let tls = crate::terraform::aws::tls_parameter(engine);
+            vec![
+                format!(
+                    "BACKUP_ARN=\"$(aws rds describe-db-instance-automated-backups --region {dr_region} --db-instance-identifier {resource} --query 'DBInstanceAutomatedBackups[0].DBInstanceAutomatedBackupsArn' --output text)\""
+                ),
+                format!(
+                    "VPC_ID=\"$(aws ec2 describe-vpcs --region {dr_region} --filters Name=tag:Name,Values={cluster} --query 'Vpcs[0].VpcId' --output text)\""
+                ),
+                format!(
+                    "aws rds create-db-subnet-group --region {dr_region} --db-subnet-group-name {} --db-subnet-group-description \"{resource} restored in {dr_region}\" --subnet-ids $(aws ec2 describe-subnets --region {dr_region} --filters Name=vpc-id,Values=\"$VPC_ID\" Name=tag:Name,Values='{cluster}-data-*' --query 'Subnets[].SubnetId' --output text)",
+                    names.subnet_group
+                ),
+                format!(
+                    "SECURITY_GROUP=\"$(aws ec2 create-security-group --region {dr_region} --group-name {} --description \"{resource}: reachable from the cluster only\" --vpc-id \"$VPC_ID\" --query GroupId --output text)\"",
+                    names.security_group
+                ),
+                format!(
+                    "aws ec2 authorize-security-group-ingress --region {dr_region} --group-id \"$SECURITY_GROUP\" --protocol tcp --port {port} --source-group \"$(aws eks describe-cluster --region {dr_region} --name {cluster} --query 'cluster.resourcesVpcConfig.clusterSecurityGroupId' --output text)\""
+                ),
+                format!(
+                    "aws rds create-db-parameter-group --region {dr_region} --db-parameter-group-name {} --db-parameter-group-family {family} --description \"{resource}: TLS required\"",
+                    names.parameter_group
+                ),
+                format!(
+                    "aws rds modify-db-parameter-group --region {dr_region} --db-parameter-group-name {} --parameters ParameterName={tls},ParameterValue=1,ApplyMethod=pending-reboot",
+                    names.parameter_group
+                ),
+                format!(
+                    "aws rds restore-db-instance-to-point-in-time --region {dr_region} --source-db-instance-automated-backups-arn \"$BACKUP_ARN\" --target-db-instance-identifier {resource} --use-latest-restorable-time --db-subnet-group-name {} --vpc-security-group-ids \"$SECURITY_GROUP\" --db-parameter-group-name {} --no-publicly-accessible",
+                    names.subnet_group, names.parameter_group
+                ),
+                format!(
+                    "aws rds wait db-instance-available --region {dr_region} --db-instance-identifier {resource}"
+                ),
+                format!(
+                    "aws rds describe-db-instances --region {dr_region} --db-instance-identifier {resource} --query 'DBInstances[0].Endpoint.Address' --output text"
+                ),
+            ]
+        }
         Provider::Gcp => vec![
             format!(
                 "BACKUP_ID=\"$(gcloud sql backups list --instance {resource} --project \"$GCP_PROJECT_ID\" --limit 1 --format='value(id)')\""

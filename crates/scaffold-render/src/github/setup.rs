@@ -268,6 +268,28 @@ pub fn context(project: &Project) -> SetupContext {
                 })
                 .collect::<Vec<_>>()
         };
+        if let Some(github_environment) = &v.environment {
+            // A value for one GitHub environment only (an environment in its own account).
+            let env = project.environments.iter().find(|e| {
+                [
+                    &e.names.github_environment,
+                    &e.names.plan_environment,
+                    &e.names.infra_environment,
+                ]
+                .contains(&github_environment)
+            });
+            variables.push(SetupVariable {
+                name: v.name.clone(),
+                environment: github_environment.clone(),
+                output: output_of(project, v, env),
+                shell: format!(
+                    "{}_{}",
+                    v.name,
+                    scaffold_core::names::env_var_prefix(github_environment)
+                ),
+            });
+            continue;
+        }
         match v.scope.as_str() {
             "environment" => variables.extend(per_environment(|e| &e.names.github_environment)),
             "infra environment" => {

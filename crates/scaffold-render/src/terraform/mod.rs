@@ -27,7 +27,7 @@ const ENVIRONMENT_FILES: &[&str] = &[
     "terraform.tfvars",
 ];
 
-mod aws;
+pub(crate) mod aws;
 mod azure;
 mod gcp;
 #[cfg(test)]

@@ -405,7 +405,7 @@ output "x" {
         let dirs = directories(&files, &mut found);
         assert!(found.is_empty(), "{found:?}");
         let staging = &dirs["infra/environments/staging"];
-        assert!(staging.modules.len() >= 6, "{:?}", staging.modules.keys());
+        assert!(staging.modules.len() >= 5, "{:?}", staging.modules.keys());
         assert!(staging.variable_uses.contains("aws_account_id"));
         assert!(
             staging
