@@ -281,9 +281,6 @@ impl Project {
                     Operation::WriteState,
                     Operation::ReadInfrastructure,
                     Operation::ManageInfrastructure,
-                    // The platform root and its preflight reach the cluster API with the
-                    // apply identity's cluster credentials.
-                    Operation::GetClusterCredentials,
                     Operation::AdministerCluster,
                 ],
             },
