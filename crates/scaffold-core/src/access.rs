@@ -263,8 +263,16 @@ impl Project {
     fn environment_identities(&self, env: &Environment, default_ref: &str) -> Vec<Identity> {
         let plan_env = env.names.plan_environment.clone();
         let infra_env = env.names.infra_environment.clone();
-        // Non-production plans run on pull requests (any ref); production's only after merge.
-        let plan_ref = if env.production { default_ref } else { "*" };
+        // Infrastructure is applied from the branch whose CI runs deploy the environment
+        // (the same path as the application), so a development branch never applies
+        // production. Non-production plans also run on pull requests (any ref);
+        // production's only after merge, on that branch.
+        let source_ref = format!("refs/heads/{}", self.source_branch(env));
+        let plan_ref = if env.production {
+            source_ref.as_str()
+        } else {
+            "*"
+        };
         let mut identities = vec![
             Identity {
                 purpose: Purpose::Plan,
@@ -287,7 +295,7 @@ impl Project {
                 name: env.names.terraform_identity.clone(),
                 tokens: vec![Token {
                     subject: self.environment_subject(&infra_env),
-                    workflow: self.workflow_ref(workflows::INFRASTRUCTURE, default_ref),
+                    workflow: self.workflow_ref(workflows::INFRASTRUCTURE, &source_ref),
                 }],
                 github_environment: Some(infra_env),
                 operations: vec![
@@ -296,6 +304,8 @@ impl Project {
                     Operation::WriteState,
                     Operation::ReadInfrastructure,
                     Operation::ManageInfrastructure,
+                    // The platform root's apply signs in to the cluster it administers.
+                    Operation::GetClusterCredentials,
                     Operation::AdministerCluster,
                 ],
             },
@@ -325,6 +335,8 @@ impl Project {
             name: env.names.ci_identity.clone(),
             tokens: vec![Token {
                 subject: self.environment_subject(&env.names.github_environment),
+                // deploy.yml starts on `workflow_run`, which runs the workflow file of the
+                // default branch, whichever branch CI ran on.
                 workflow: self.workflow_ref(workflows::DEPLOY, default_ref),
             }],
             github_environment: Some(env.names.github_environment.clone()),
@@ -464,13 +476,28 @@ impl Project {
                 verbs: vec!["get", "list", "watch"],
                 reason: "rollout status, the smoke check and the failure report read pods, their logs and events",
             },
-            KubeRule {
+        ];
+        // The deploy job port-forwards to check a service with no public host (web with a
+        // health path, gRPC), except with GitOps, and to probe blue-green's preview before
+        // a manual promotion: the same conditions as github::pipeline's checks, which the
+        // platform and workflow tests hold to each other.
+        let port_forward = (!self.delivery.gitops
+            && self.services.iter().zip(&env.services).any(|(s, e)| {
+                s.kind == crate::vocabulary::ServiceKind::Grpc
+                    || (s.kind == crate::vocabulary::ServiceKind::Web
+                        && e.host.is_none()
+                        && s.health_path.is_some())
+            }))
+            || (self.delivery.strategy == crate::vocabulary::Strategy::BlueGreen
+                && !self.auto_promotion(env));
+        if port_forward {
+            rules.push(KubeRule {
                 api_group: "",
                 resources: vec!["pods/portforward"],
                 verbs: vec!["create"],
                 reason: "the smoke check reaches each Service through kubectl port-forward",
-            },
-        ];
+            });
+        }
         if has(WorkloadKind::Deployment) {
             rules.push(KubeRule {
                 api_group: "apps",
@@ -561,6 +588,23 @@ impl Project {
                 verbs: APPLY.to_vec(),
                 reason: "kubectl apply of the overlay (Rollouts, AnalysisTemplates); promotion, abort and undo patch the Rollout and its status",
             });
+            // kubectl-argo-rollouts' `status` builds a Rollout's state from informers over
+            // its ReplicaSets, AnalysisRuns and Experiments (github::commands lists each
+            // command's calls; the platform tests check both directions).
+            rules.push(KubeRule {
+                api_group: "argoproj.io",
+                resources: vec!["analysisruns", "experiments"],
+                verbs: vec!["get", "list", "watch"],
+                reason: "`kubectl argo rollouts status` reads each Rollout's AnalysisRuns and Experiments",
+            });
+            if !has(WorkloadKind::Deployment) {
+                rules.push(KubeRule {
+                    api_group: "apps",
+                    resources: vec!["deployments", "replicasets"],
+                    verbs: vec!["get", "list", "watch"],
+                    reason: "`kubectl argo rollouts status` and `undo` read each Rollout's ReplicaSets and the Deployments a Rollout may reference",
+                });
+            }
         }
         rules
     }

@@ -422,7 +422,9 @@ fn truncate(text: &str, max: usize) -> &str {
 pub struct GithubVariable {
     /// The variable's name, read as `vars.NAME`.
     pub name: String,
-    /// `repository` or `environment` (one value per GitHub environment).
+    /// Where it is set: `repository`, `environment` (one value in each deploy GitHub
+    /// environment `<env>`) or `infra environment` (one value in each `<env>-infra`, where
+    /// the apply jobs run).
     pub scope: String,
     /// What it holds and where to find the value.
     pub description: String,

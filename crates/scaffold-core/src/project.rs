@@ -365,6 +365,47 @@ pub struct Delivery {
     pub runners: Runners,
 }
 
+/// What starts a deployment to the next environment, given the ones before it.
+///
+/// An environment with its own branch deploys after CI on that branch, unless the
+/// environment before it already deploys from that branch: then it follows it with the
+/// same digests (two environments on one branch are promoted, never deployed at once).
+/// Without a branch, the first environment deploys from the default branch and every
+/// other one follows the environment before it.
+fn trigger(before: &[Environment], branch: Option<&str>, default_branch: &str) -> Trigger {
+    let Some(previous) = before.last() else {
+        return Trigger::Push {
+            branch: branch.unwrap_or(default_branch).to_owned(),
+        };
+    };
+    match branch {
+        Some(branch) if source_branch_of(before, previous) != branch => Trigger::Push {
+            branch: branch.to_owned(),
+        },
+        _ => Trigger::Promotion {
+            from: previous.name.clone(),
+        },
+    }
+}
+
+/// The branch whose CI runs start the chain `env` belongs to: its own push branch, or
+/// that of the environment it is promoted from, followed back.
+fn source_branch_of<'a>(environments: &'a [Environment], env: &'a Environment) -> &'a str {
+    let mut current = env;
+    loop {
+        match &current.trigger {
+            Trigger::Push { branch } => return branch,
+            Trigger::Promotion { from } => {
+                match environments.iter().find(|e| &e.name == from) {
+                    Some(previous) => current = previous,
+                    // Promotions only name environments before them, so this is unreachable.
+                    None => return "",
+                }
+            }
+        }
+    }
+}
+
 /// Default environments when `[[environments]]` is absent.
 fn default_environments() -> Vec<EnvironmentAnswers> {
     vec![
@@ -1385,6 +1426,7 @@ impl Project {
             }
             let tier = env.tier.unwrap_or_else(|| guess_tier(env, i, count));
             let sizing = Sizing::derive(availability, tier, provider);
+            let trigger = trigger(&environments, env.branch.as_deref(), &default_branch);
             environments.push(Environment {
                 name: env.name.clone(),
                 index: i,
@@ -1394,17 +1436,7 @@ impl Project {
                 tier,
                 production: tier == Tier::Production,
                 previous: i.checked_sub(1).map(|j| env_answers[j].name.clone()),
-                trigger: match (&env.branch, i.checked_sub(1)) {
-                    (Some(branch), _) => Trigger::Push {
-                        branch: branch.clone(),
-                    },
-                    (None, None) => Trigger::Push {
-                        branch: default_branch.clone(),
-                    },
-                    (None, Some(j)) => Trigger::Promotion {
-                        from: env_answers[j].name.clone(),
-                    },
-                },
+                trigger,
                 separate_account: env.separate_account.unwrap_or(false),
                 sizing,
                 names: EnvNames::derive(&app_name, &env.name, provider),
@@ -1588,6 +1620,23 @@ impl Project {
             availability,
             github_variables,
         })
+    }
+
+    /// The branch whose CI runs start the promotion chain `env` belongs to: the images
+    /// it deploys were built there, and its infrastructure is applied from there.
+    pub fn source_branch<'a>(&'a self, env: &'a Environment) -> &'a str {
+        source_branch_of(&self.environments, env)
+    }
+
+    /// Whether Argo Rollouts promotes a blue-green release in `env` on its own once the
+    /// preview is ready and its pre-promotion analysis passed (`autoPromotionEnabled`).
+    ///
+    /// With GitOps always: Argo CD applies the release and the deploy job only reads the
+    /// Argo CD `Application`, so the GitHub environment's approval before the commit is the
+    /// one human gate. Otherwise in every environment but production, whose Rollout waits
+    /// while the deploy job checks the preview from outside and then promotes it.
+    pub fn auto_promotion(&self, env: &Environment) -> bool {
+        self.delivery.gitops || !env.production
     }
 
     /// The service named `name`.

@@ -166,6 +166,8 @@ pub struct DocsContext<'a> {
     pub clarifications: Vec<Clarification>,
     /// The last production environment, or the last environment when none is production.
     pub production: &'a Environment,
+    /// The production environment's pipeline stage.
+    pub production_stage: crate::github::pipeline::Stage,
     /// The command that writes the production cluster's credentials into the kubeconfig.
     pub production_credentials: String,
     /// The production environment's annotation commands (see [`EnvDoc::annotations`]).
@@ -180,6 +182,12 @@ pub struct DocsContext<'a> {
     pub clarifications_link: &'static str,
     /// Every datastore variable a service reads, with its value inside `docker compose`, each once.
     pub local_variables: Vec<(String, String)>,
+    /// The delivery pipeline's facts, from the same model as the workflows.
+    pub pipeline: crate::github::pipeline::PipelineDoc,
+    /// The GitHub environments the setup script creates, with their protection rules.
+    pub setup_environments: Vec<crate::github::setup::SetupEnvironment>,
+    /// The variables the setup script sets, where, and from which output or shell variable.
+    pub setup_variables: Vec<crate::github::setup::SetupVariable>,
     /// The identities GitHub Actions assumes, with the tokens each accepts, from the access model.
     pub github_identities: Vec<IdentityRow>,
 }
@@ -285,6 +293,9 @@ pub struct AlertContext<'a> {
 pub struct EnvDoc<'a> {
     /// The environment from the model.
     pub env: &'a Environment,
+    /// Its stage of the delivery pipeline: what starts it, what it deploys, who approves,
+    /// how it verifies and rolls back (the sentences `deploy.yml`'s header uses too).
+    pub stage: crate::github::pipeline::Stage,
     /// `production` or `non-production`.
     pub tier: &'static str,
     /// The command that writes this environment's cluster credentials into the kubeconfig.
@@ -558,9 +569,13 @@ impl<'a> DocsContext<'a> {
             production_annotations: production_doc.annotations,
             production_hosts: production_doc.hosts,
             production_failovers: production_doc.failovers,
+            production_stage: production_doc.stage.clone(),
             first_host,
             production,
             clarifications_link: "../README.md#clarifications",
+            pipeline: crate::github::pipeline::doc(project),
+            setup_environments: crate::github::setup::environments(project),
+            setup_variables: crate::github::setup::context(project).variables,
             github_identities: github_identities(project),
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
@@ -728,6 +743,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         .collect();
     EnvDoc {
         env,
+        stage: crate::github::pipeline::stages(project).swap_remove(env.index),
         annotations,
         tier: match env.tier {
             Tier::Production => "production",
@@ -879,11 +895,15 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
     );
     for var in &project.github_variables {
         let set_in = if let Some(environment) = &var.environment {
-            format!("GitHub: Settings → Environments → `{environment}` → Environment variables")
-        } else if var.scope == "environment" {
-            "GitHub: Settings → Environments → each environment → Environment variables".to_owned()
+            format!(
+                "GitHub: Settings → Environments → `{environment}` → Environment variables (`scripts/github-setup.sh` sets it)"
+            )
         } else {
-            "GitHub: Settings → Secrets and variables → Actions → Variables".to_owned()
+            match var.scope.as_str() {
+            "environment" => "GitHub: Settings → Environments → each deploy environment → Environment variables (`scripts/github-setup.sh` sets it)".to_owned(),
+                "infra environment" => "GitHub: Settings → Environments → each `<environment>-infra` environment → Environment variables (`scripts/github-setup.sh` sets it)".to_owned(),
+                _ => "GitHub: Settings → Secrets and variables → Actions → Variables (`scripts/github-setup.sh` sets it)".to_owned(),
+            }
         };
         add(
             format!("GitHub variable `{}`", var.name),

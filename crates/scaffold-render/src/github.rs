@@ -11,13 +11,19 @@
 //! agree by construction. Actions are referenced through the one pin table in
 //! [`pins`], so every `uses:` is SHA-pinned and a refresh is one edit.
 
+pub mod commands;
+pub mod deploy;
+pub mod infra;
 pub mod pins;
+pub mod pipeline;
+pub mod setup;
+pub mod tools;
+pub mod variables;
 
 use std::collections::BTreeMap;
 
-use scaffold_core::names::TERRAFORM_DIR;
-use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry, WorkloadKind};
-use scaffold_core::{Environment, Project};
+use scaffold_core::Project;
+use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
 use serde::Serialize;
 
 use crate::{Engine, Files, RenderError};
@@ -30,21 +36,19 @@ pub const TEMPLATE_DEPLOY: &str = "github/deploy.yml.tera";
 pub const TEMPLATE_INFRASTRUCTURE: &str = "github/infrastructure.yml.tera";
 /// The security workflow template.
 pub const TEMPLATE_SECURITY: &str = "github/security.yml.tera";
+/// The GitHub setup script template.
+pub const TEMPLATE_SETUP: &str = "github/setup.sh.tera";
 /// The Dependabot configuration template.
 pub const TEMPLATE_DEPENDABOT: &str = "github/dependabot.yml.tera";
 /// The CODEOWNERS template.
 pub const TEMPLATE_CODEOWNERS: &str = "github/CODEOWNERS.tera";
 
-/// The runner image every job uses; pinned to a release rather than `ubuntu-latest`
-/// so an image switch is a reviewed change.
-const RUNNER: &str = "ubuntu-24.04";
-
-/// The kustomize release the deploy workflow installs with `go install`, which verifies
-/// the module against the Go checksum database (kubectl's built-in kustomize has no `edit`).
-const KUSTOMIZE_VERSION: &str = "v5.7.1";
+/// The runner image of jobs that reach nothing private; pinned to a release rather than
+/// `ubuntu-latest` so an image switch is a reviewed change.
+const RUNNER: &str = scaffold_core::names::HOSTED_RUNNER;
 
 /// The Terraform releases `setup-terraform` may install (S3 native locking needs 1.10 or later).
-const TERRAFORM_VERSION: &str = "~1.13.0";
+pub(crate) const TERRAFORM_VERSION: &str = "~1.13.0";
 
 /// The Node.js major version CI sets up for Node and static services.
 const NODE_VERSION: &str = "24";
@@ -73,7 +77,7 @@ pub struct Login {
 impl Login {
     /// The login of `identity` on the project's cloud; `azure_client` is the expression
     /// (without `${{ }}`) that yields the Azure client id of that identity.
-    fn new(project: &Project, identity: &str, azure_client: &str) -> Self {
+    pub(crate) fn new(project: &Project, identity: &str, azure_client: &str) -> Self {
         let names = &project.names;
         Login {
             provider: project.cloud.provider,
@@ -139,8 +143,10 @@ pub struct CiService {
     pub at_root: bool,
     /// The lint-and-test job id.
     pub test_job: String,
-    /// The image build job id (`service.names.ci_job`).
+    /// The job that builds, pushes and attests the image on pushes (`service.names.ci_job`).
     pub build_job: String,
+    /// The job that builds and scans the image on pull requests, with a read-only token.
+    pub pr_build_job: String,
     /// The language.
     pub language: Language,
     /// The package manager.
@@ -193,117 +199,6 @@ pub struct Versions {
     pub python: &'static str,
     /// Java.
     pub java: &'static str,
-    /// kustomize.
-    pub kustomize: &'static str,
-}
-
-/// One service as the deploy workflow rolls it out.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeployService {
-    /// The service name; its digest file is `<name>.txt` in the digest artifact.
-    pub name: String,
-    /// The workload (Deployment or Rollout) and stable `Service` name.
-    pub workload: String,
-    /// The `Service` that receives preview traffic before a blue-green promotion.
-    pub preview_service: String,
-    /// The name kustomize's `images:` matches.
-    pub kustomize_image: String,
-    /// Whether the service reads datastore secrets through its own `SecretStore`.
-    pub has_secret_store: bool,
-    /// The Kubernetes `ServiceAccount`.
-    pub service_account: String,
-    /// The liveness path the smoke check requests; `None` for services that answer no HTTP.
-    pub health_path: Option<String>,
-    /// The Kubernetes object that runs it: `Deployment`, `Rollout` or `CronJob`.
-    pub workload_kind: &'static str,
-    /// Its kubectl resource name: `deployment`, `rollout` or `cronjob`.
-    pub resource: &'static str,
-    /// The JSONPath of its container image.
-    pub image_path: &'static str,
-    /// The local port the smoke check forwards to (unique per service).
-    pub local_port: u16,
-}
-
-/// One environment as the deploy and infrastructure workflows see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeployEnvironment {
-    /// The environment's name.
-    pub name: String,
-    /// The deploy job id (`deploy-<env>`).
-    pub job: String,
-    /// The apply job id (`apply-<env>`).
-    pub apply_job: String,
-    /// The GitHub environment.
-    pub github_environment: String,
-    /// The URL shown on the deployment, when the environment has a domain.
-    pub url: Option<String>,
-    /// The branch whose successful CI runs deploy it directly, when it starts a chain.
-    pub entry_branch: Option<String>,
-    /// The deploy job it follows (runs after, with the same digests), if any.
-    pub follows: Option<String>,
-    /// The apply job of the previous environment, if any.
-    pub previous_apply: Option<String>,
-    /// Whether a reviewer approves deployments (configured on the GitHub environment).
-    pub approval: bool,
-    /// The Kubernetes namespace.
-    pub namespace: String,
-    /// The kustomize overlay directory.
-    pub overlay_dir: String,
-    /// The Terraform root directory.
-    pub terraform_dir: String,
-    /// The cluster name.
-    pub cluster: String,
-    /// Where the cluster runs: a region, or a zone for zonal GKE clusters.
-    pub cluster_location: String,
-    /// The Azure resource group.
-    pub resource_group: String,
-    /// Login of the deploy identity.
-    pub deploy_login: Login,
-    /// Login of the Terraform apply identity.
-    pub terraform_login: Login,
-    /// Per-service workload identity annotation: (service account, annotation key, value).
-    /// Azure values are looked up at deploy time, so the value is empty there.
-    pub identities: Vec<IdentityAnnotation>,
-}
-
-/// The workload identity annotation of one service's `ServiceAccount` in one environment.
-#[derive(Debug, Clone, Serialize)]
-pub struct IdentityAnnotation {
-    /// The service name.
-    pub service: String,
-    /// The `ServiceAccount`.
-    pub service_account: String,
-    /// The annotation key.
-    pub key: &'static str,
-    /// The annotation value (a shell string that may use the job's env), empty on Azure.
-    pub value: String,
-    /// The cloud identity name.
-    pub identity: String,
-}
-
-/// Context of `deploy.yml`.
-#[derive(Debug, Serialize)]
-pub struct DeployContext<'a> {
-    /// The model.
-    pub project: &'a Project,
-    /// Rendered `uses:` values by action path.
-    pub pins: BTreeMap<&'static str, String>,
-    /// The runner image.
-    pub runner: &'static str,
-    /// The services.
-    pub services: Vec<DeployService>,
-    /// The environments, in promotion order.
-    pub environments: Vec<DeployEnvironment>,
-    /// Tool versions.
-    pub versions: Versions,
-    /// True for blue-green and canary (Argo Rollouts drives the rollout).
-    pub rollouts: bool,
-    /// True for blue-green (the preview is smoke-checked, then promoted).
-    pub blue_green: bool,
-    /// Every environment name, for the manual dispatch choice.
-    pub environment_names: Vec<String>,
-    /// The GitHub environments that need a reviewer's approval.
-    pub approval_environments: Vec<String>,
 }
 
 /// A CodeQL analysis of one language.
@@ -313,44 +208,6 @@ pub struct CodeqlLanguage {
     pub language: &'static str,
     /// The build mode: `none` where CodeQL extracts without building, else `autobuild`.
     pub build_mode: &'static str,
-}
-
-/// One environment's entry in the plan matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanEntry {
-    /// The environment's name.
-    pub environment: String,
-    /// Its Terraform root directory.
-    pub directory: String,
-    /// Its read-only plan identity.
-    pub identity: String,
-    /// On Azure, the expression reading the plan identity's client id from its repository variable.
-    pub client_id: Option<String>,
-}
-
-/// Context of `infrastructure.yml`.
-#[derive(Debug, Serialize)]
-pub struct InfraContext<'a> {
-    /// The model.
-    pub project: &'a Project,
-    /// Rendered `uses:` values by action path.
-    pub pins: BTreeMap<&'static str, String>,
-    /// The runner image.
-    pub runner: &'static str,
-    /// The Terraform version constraint `setup-terraform` installs.
-    pub terraform_version: &'static str,
-    /// Every Terraform root, validated on each change.
-    pub terraform_roots: Vec<String>,
-    /// The plan matrix, one entry per environment.
-    pub plan_matrix: Vec<PlanEntry>,
-    /// The plan login, reading the identity from the matrix.
-    pub plan_login: Login,
-    /// Environment variables of plan jobs (TF_VAR_* and, on Azure, ARM_*).
-    pub plan_env: Vec<(String, String)>,
-    /// Environment variables of apply jobs.
-    pub apply_env: Vec<(String, String)>,
-    /// The environments, in promotion order.
-    pub environments: Vec<DeployEnvironment>,
 }
 
 /// Context of `security.yml`.
@@ -398,10 +255,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         node: NODE_VERSION,
         python: PYTHON_VERSION,
         java: JAVA_VERSION,
-        kustomize: KUSTOMIZE_VERSION,
     };
-    let environments = deploy_environments(project);
-
     let ci = CiContext {
         project,
         pins: pins.clone(),
@@ -413,105 +267,22 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             .collect(),
         registry: registry_ci(project),
         scaffold: crate::release::this_release(),
-        versions: versions.clone(),
+        versions,
     };
     files.insert(
-        ".github/workflows/ci.yml".to_owned(),
+        scaffold_core::access::workflows::CI.to_owned(),
         engine.render(TEMPLATE_CI, &ci)?,
     );
-
-    let deploy = DeployContext {
-        project,
-        pins: pins.clone(),
-        runner: RUNNER,
-        services: project
-            .services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| DeployService {
-                name: s.name.clone(),
-                workload: s.names.workload.clone(),
-                preview_service: s.names.preview_service.clone(),
-                kustomize_image: s.names.kustomize_image.clone(),
-                has_secret_store: !s.uses.is_empty(),
-                service_account: s.names.service_account.clone(),
-                health_path: s.health_path.clone(),
-                workload_kind: s.workload.as_str(),
-                resource: match s.workload {
-                    WorkloadKind::Deployment => "deployment",
-                    WorkloadKind::Rollout => "rollout",
-                    WorkloadKind::CronJob => "cronjob",
-                },
-                image_path: if s.workload == WorkloadKind::CronJob {
-                    "{.spec.jobTemplate.spec.template.spec.containers[0].image}"
-                } else {
-                    "{.spec.template.spec.containers[0].image}"
-                },
-                local_port: 18080 + u16::try_from(i).unwrap_or(0),
-            })
-            .collect(),
-        environments: environments.clone(),
-        versions,
-        rollouts: project
-            .services
-            .iter()
-            .any(|s| s.workload == WorkloadKind::Rollout),
-        blue_green: project.delivery.strategy == scaffold_core::vocabulary::Strategy::BlueGreen,
-        environment_names: project
-            .environments
-            .iter()
-            .map(|e| e.name.clone())
-            .collect(),
-        approval_environments: project
-            .environments
-            .iter()
-            .filter(|e| e.approval)
-            .map(|e| e.names.github_environment.clone())
-            .collect(),
-    };
     files.insert(
-        ".github/workflows/deploy.yml".to_owned(),
-        engine.render(TEMPLATE_DEPLOY, &deploy)?,
+        scaffold_core::access::workflows::DEPLOY.to_owned(),
+        engine.render(TEMPLATE_DEPLOY, &deploy::context(project, pins.clone()))?,
     );
-
-    let infra = InfraContext {
-        project,
-        pins: pins.clone(),
-        runner: RUNNER,
-        terraform_version: TERRAFORM_VERSION,
-        terraform_roots: std::iter::once(format!("{TERRAFORM_DIR}/bootstrap"))
-            .chain(
-                project
-                    .environments
-                    .iter()
-                    .map(|e| e.names.terraform_dir.clone()),
-            )
-            .collect(),
-        plan_matrix: project
-            .environments
-            .iter()
-            .map(|e| PlanEntry {
-                environment: e.name.clone(),
-                directory: e.names.terraform_dir.clone(),
-                identity: e.names.plan_identity.clone(),
-                // The plan identity's client id is a variable of the GitHub environment
-                // `<env>-plan` the plan job runs in.
-                client_id: (project.cloud.provider == Provider::Azure).then(|| {
-                    format!(
-                        "${{{{ vars.{} }}}}",
-                        scaffold_core::names::AZURE_PLAN_CLIENT_ID
-                    )
-                }),
-            })
-            .collect(),
-        plan_login: Login::new(project, "${{ matrix.identity }}", "matrix.client_id"),
-        plan_env: terraform_env(project, "matrix.client_id"),
-        apply_env: terraform_env(project, "vars.AZURE_TERRAFORM_CLIENT_ID"),
-        environments,
-    };
     files.insert(
-        ".github/workflows/infrastructure.yml".to_owned(),
-        engine.render(TEMPLATE_INFRASTRUCTURE, &infra)?,
+        scaffold_core::access::workflows::INFRASTRUCTURE.to_owned(),
+        engine.render(
+            TEMPLATE_INFRASTRUCTURE,
+            &infra::context(project, pins.clone()),
+        )?,
     );
     let workflow = WorkflowContext {
         project,
@@ -520,8 +291,12 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         codeql: codeql_languages(project),
     };
     files.insert(
-        ".github/workflows/security.yml".to_owned(),
+        scaffold_core::access::workflows::SECURITY.to_owned(),
         engine.render(TEMPLATE_SECURITY, &workflow)?,
+    );
+    files.insert(
+        setup::SETUP_SCRIPT.to_owned(),
+        engine.render(TEMPLATE_SETUP, &setup::context(project))?,
     );
     files.insert(
         ".github/dependabot.yml".to_owned(),
@@ -537,32 +312,6 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         )?,
     );
     Ok(())
-}
-
-/// The `TF_VAR_*` variables Terraform reads from GitHub variables (CONTRACTS: Terraform state),
-/// and on Azure the azurerm OIDC settings for the identity in `azure_client_var`.
-///
-/// `azure_client` is the expression (without `${{ }}`) that yields the Azure client id to log in as.
-fn terraform_env(project: &Project, azure_client: &str) -> Vec<(String, String)> {
-    let var = |name: &str, expr: &str| (name.to_owned(), format!("${{{{ vars.{expr} }}}}"));
-    match project.cloud.provider {
-        Provider::Aws => vec![var("TF_VAR_aws_account_id", "AWS_ACCOUNT_ID")],
-        Provider::Gcp => vec![
-            var("TF_VAR_project_id", "GCP_PROJECT_ID"),
-            var("TF_VAR_project_number", "GCP_PROJECT_NUMBER"),
-        ],
-        Provider::Azure => vec![
-            var("TF_VAR_subscription_id", "AZURE_SUBSCRIPTION_ID"),
-            var("TF_VAR_tenant_id", "AZURE_TENANT_ID"),
-            ("ARM_USE_OIDC".to_owned(), "\"true\"".to_owned()),
-            (
-                "ARM_CLIENT_ID".to_owned(),
-                format!("${{{{ {azure_client} }}}}"),
-            ),
-            var("ARM_TENANT_ID", "AZURE_TENANT_ID"),
-            var("ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"),
-        ],
-    }
 }
 
 /// The registry host and build login.
@@ -718,6 +467,7 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
         at_root: service.path == ".",
         test_job: format!("test-{}", service.name),
         build_job: service.names.ci_job.clone(),
+        pr_build_job: format!("{}-pull-request", service.names.ci_job),
         language: service.language,
         package_manager: pm,
         lockfile,
@@ -748,76 +498,6 @@ fn ci_datastore(
         health_cmd: ds.local_healthcheck()[1..].join(" "),
         variables: project.local_connection_values(connection, "localhost", host_port),
     }
-}
-
-fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
-    let provider = project.cloud.provider;
-    let mut out: Vec<DeployEnvironment> = Vec::new();
-    for (i, env) in project.environments.iter().enumerate() {
-        let previous: Option<&Environment> = i.checked_sub(1).map(|j| &project.environments[j]);
-        // An environment with its own branch starts a promotion chain when CI succeeds on
-        // that branch; one without (or sharing the previous one's branch) runs after the
-        // previous environment, with the digests it deployed.
-        let follows_previous =
-            previous.is_some_and(|p| env.branch.is_none() || env.branch == p.branch);
-        let identities = project
-            .services
-            .iter()
-            .zip(&env.services)
-            .map(|(svc, in_env)| {
-                let identity = in_env.workload_identity.clone();
-                let (key, value) = match provider {
-                    Provider::Aws => (
-                        "eks.amazonaws.com/role-arn",
-                        format!("arn:aws:iam::${{AWS_ACCOUNT_ID}}:role/{identity}"),
-                    ),
-                    Provider::Gcp => (
-                        "iam.gke.io/gcp-service-account",
-                        format!("{identity}@${{GCP_PROJECT_ID}}.iam.gserviceaccount.com"),
-                    ),
-                    Provider::Azure => ("azure.workload.identity/client-id", String::new()),
-                };
-                IdentityAnnotation {
-                    service: svc.name.clone(),
-                    service_account: svc.names.service_account.clone(),
-                    key,
-                    value,
-                    identity,
-                }
-            })
-            .collect();
-        out.push(DeployEnvironment {
-            name: env.name.clone(),
-            job: format!("deploy-{}", env.name),
-            apply_job: format!("apply-{}", env.name),
-            github_environment: env.names.github_environment.clone(),
-            url: env.domain.as_ref().map(|d| format!("https://{d}")),
-            entry_branch: if follows_previous {
-                None
-            } else {
-                env.branch.clone()
-            },
-            follows: previous
-                .filter(|_| follows_previous)
-                .map(|p| format!("deploy-{}", p.name)),
-            previous_apply: previous.map(|p| format!("apply-{}", p.name)),
-            approval: env.approval,
-            namespace: env.names.namespace.clone(),
-            overlay_dir: env.names.overlay_dir.clone(),
-            terraform_dir: env.names.terraform_dir.clone(),
-            cluster: env.names.cluster.clone(),
-            cluster_location: env.cluster_location.clone(),
-            resource_group: env.names.resource_group.clone(),
-            deploy_login: Login::new(project, &env.names.ci_identity, "vars.AZURE_CLIENT_ID"),
-            terraform_login: Login::new(
-                project,
-                &env.names.terraform_identity,
-                "vars.AZURE_TERRAFORM_CLIENT_ID",
-            ),
-            identities,
-        });
-    }
-    out
 }
 
 fn codeql_languages(project: &Project) -> Vec<CodeqlLanguage> {

@@ -91,80 +91,30 @@ pub fn next_steps(project: &Project) -> Vec<NextStep> {
         commands: bootstrap,
     });
 
-    // Every GitHub environment a job of the access model runs in: deploys, plans, applies.
-    let mut github: Vec<String> = project
-        .environments
+    // The setup script creates the environments with their protection rules and sets the
+    // variables (from the bootstrap's outputs, or from the shell for values no Terraform
+    // root outputs), so the first push finds everything the workflows read.
+    let mut github: Vec<String> = crate::github::setup::context(project)
+        .variables
         .iter()
-        .flat_map(|e| {
-            [
-                &e.names.github_environment,
-                &e.names.plan_environment,
-                &e.names.infra_environment,
-            ]
-        })
-        .map(|environment| format!("gh api --method PUT repos/{full}/environments/{environment}"))
-        .collect();
-    let mut after_apply = Vec::new();
-    for variable in &project.github_variables {
-        if let Some(output) = &variable.output {
-            let env = variable
-                .environment
-                .as_ref()
-                .map(|e| format!(" --env {e}"))
+        .filter(|v| v.output.is_none() && !facts.shell_variables.iter().any(|s| s.name == v.shell))
+        .map(|v| {
+            let description = project
+                .github_variables
+                .iter()
+                .find(|g| g.name == v.name)
+                .map(|g| g.description.as_str())
                 .unwrap_or_default();
-            let line = format!(
-                "gh variable set {name} --repo {full}{env} --body \"$(terraform -chdir={root} output -raw {output})\"",
-                name = variable.name,
-                root = output.root,
-                output = output.name
-            );
-            if output.root == scaffold_core::names::BOOTSTRAP_DIR {
-                github.push(line);
-            } else {
-                // An environment root's outputs exist after its first apply.
-                after_apply.push(format!(
-                    "# after the first apply of {}: {line}",
-                    output.root
-                ));
+            match v.environment.as_str() {
+                "" => format!("export {}=\"...\"  # {description}", v.shell),
+                env => format!("export {}=\"...\"  # in {env}: {description}", v.shell),
             }
-        } else if let Some(environment) = &variable.environment {
-            github.push(format!(
-                "gh variable set {name} --repo {full} --env {environment} --body \"${name}\"",
-                name = variable.name
-            ));
-        } else if variable.scope == "environment" {
-            for env in &project.environments {
-                github.push(format!(
-                    "gh variable set {name} --repo {full} --env {env} --body \"${name}\"  # {env}'s value",
-                    name = variable.name,
-                    env = env.names.github_environment
-                ));
-            }
-        } else {
-            github.push(format!(
-                "gh variable set {name} --repo {full} --body \"${name}\"",
-                name = variable.name
-            ));
-        }
-    }
-    github.extend(after_apply);
-    let mut names: Vec<String> = Vec::new();
-    for variable in &project.github_variables {
-        let name = format!("`{}`", variable.name);
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
+        })
+        .collect();
+    github.push(format!("bash {}", crate::github::setup::SETUP_SCRIPT));
     steps.push(NextStep {
-        title: "Create the GitHub environments and set the variables the workflows read".to_owned(),
-        why: if names.is_empty() {
-            "deployments and their approvals hang off the environments".to_owned()
-        } else {
-            format!(
-                "the workflows read {} (no secrets: logins use OIDC); set each shell variable before its line",
-                names.join(", ")
-            )
-        },
+        title: "Configure GitHub: environments, protection rules, variables and keys".to_owned(),
+        why: "the workflows run in GitHub environments with protection rules and read variables that the bootstrap outputs (no secrets: logins use OIDC); the script sets them up and can run again after each apply".to_owned(),
         commands: github,
     });
 
@@ -208,41 +158,33 @@ mod tests {
                 steps[commit].title.contains(&project.default_branch),
                 "{name}"
             );
-            // Every GitHub environment is created and every variable set, for every environment it needs.
+            // GitHub is configured by the setup script (its coverage of environments and
+            // variables is tested with the workflows); the shell provides exactly the
+            // variables that neither a Terraform output nor the bootstrap lookup provides.
             let github = &steps[commit + 2].commands;
-            for env in &project.environments {
-                for environment in [
-                    &env.names.github_environment,
-                    &env.names.plan_environment,
-                    &env.names.infra_environment,
-                ] {
-                    let create = format!("/environments/{environment}");
-                    assert!(
-                        github.iter().any(|c| c.ends_with(&create)),
-                        "{name}: {create}"
-                    );
-                }
-            }
-            for variable in &project.github_variables {
-                let env = variable
-                    .environment
-                    .as_ref()
-                    .map(|e| format!(" --env {e} "))
-                    .unwrap_or_default();
-                let set = format!("gh variable set {} ", variable.name);
-                let count = github
-                    .iter()
-                    .filter(|c| {
-                        let c = c.split(": ").last().unwrap_or(c);
-                        c.starts_with(&set) && c.contains(&env)
-                    })
-                    .count();
-                let expect = if variable.environment.is_none() && variable.scope == "environment" {
-                    project.environments.len()
-                } else {
-                    1
-                };
-                assert!(count >= expect, "{name}: {}: {count}", variable.name);
+            assert_eq!(
+                github.last().map(String::as_str),
+                Some("bash scripts/github-setup.sh"),
+                "{name}"
+            );
+            let facts = cloud::facts(&project);
+            let exported: Vec<&str> = github
+                .iter()
+                .filter_map(|c| c.strip_prefix("export "))
+                .map(|c| c.split('=').next().unwrap_or(""))
+                .collect();
+            for variable in crate::github::setup::context(&project).variables {
+                let from_elsewhere = variable.output.is_some()
+                    || facts
+                        .shell_variables
+                        .iter()
+                        .any(|s| s.name == variable.shell);
+                assert_eq!(
+                    exported.contains(&variable.shell.as_str()),
+                    !from_elsewhere,
+                    "{name}: {}",
+                    variable.shell
+                );
             }
             let bootstrap = &steps[commit + 1].commands;
             assert_eq!(

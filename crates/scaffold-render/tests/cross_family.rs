@@ -330,6 +330,41 @@ fn every_environment_is_in_the_handbook_strategy_table() {
     }
 }
 
+#[test]
+fn the_setup_script_reads_only_outputs_terraform_defines() {
+    let mut checked = 0;
+    for (example, project, files) in examples() {
+        for variable in scaffold_render::github::setup::context(&project).variables {
+            let Some(output) = variable.output else {
+                continue;
+            };
+            // Every `*.tf` file of the root, since outputs may live beside the resources.
+            let defined = files.iter().any(|(path, text)| {
+                path.strip_prefix(&format!("{}/", output.root))
+                    .is_some_and(|rest| !rest.contains('/') && rest.ends_with(".tf"))
+                    && text.contains(&format!("output \"{}\" {{", output.name))
+            });
+            assert!(
+                defined,
+                "{example}: {} reads output {} of {}, which that root does not define",
+                variable.name, output.name, output.root
+            );
+            if let Some(key) = &output.key {
+                // Map outputs are keyed by environment or service name.
+                let known = project.environments.iter().any(|e| &e.name == key)
+                    || project.services.iter().any(|s| &s.name == key);
+                assert!(
+                    known,
+                    "{example}: {} reads unknown key {key}",
+                    variable.name
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked} outputs checked");
+}
+
 /// AWS: every secret an `ExternalSecret` reads is a Secrets Manager secret an environment
 /// root writes (its datastore module's `secret_name`), and every property it reads is a key
 /// of the JSON object that module writes (the datastore table's secret properties).
@@ -360,7 +395,11 @@ fn external_secrets_read_what_aws_terraform_writes() {
                                 .or((d.admin_secret == key).then_some((ds, true)))
                         })
                         .unwrap_or_else(|| panic!("{name}: {path}: {key} is no datastore secret"));
-                    let variable = if admin { "admin_secret_name" } else { "secret_name" };
+                    let variable = if admin {
+                        "admin_secret_name"
+                    } else {
+                        "secret_name"
+                    };
                     let written = main.lines().any(|l| {
                         l.trim_start().starts_with(variable)
                             && l.split('=').nth(1).map(str::trim) == Some(&format!("\"{key}\""))

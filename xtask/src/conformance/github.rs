@@ -1,5 +1,6 @@
 //! Validators for the github family: actionlint (with shellcheck on `run:` scripts),
-//! zizmor's offline audits and checkov's github_actions checks over every rendered workflow. yamllint, registered by the
+//! zizmor's offline audits and checkov's github_actions checks over every rendered workflow,
+//! and shellcheck over the rendered shell scripts (`scripts/github-setup.sh`). yamllint, registered by the
 //! containers family, already covers every `.yml` and `.yaml` file, these included.
 
 use anyhow::{Result, bail};
@@ -20,7 +21,31 @@ pub const VALIDATORS: &[Validator] = &[
         name: "checkov-gha",
         run: checkov,
     },
+    Validator {
+        name: "shellcheck",
+        run: shellcheck,
+    },
 ];
+
+/// shellcheck over every rendered shell script, every severity.
+pub fn shellcheck(ctx: &Context, example: &Example) -> Result<Outcome> {
+    let files = example.paths(|p| p.ends_with(".sh"));
+    if files.is_empty() {
+        return Ok(Outcome::NotApplicable);
+    }
+    let (stdout, stderr, code) = output(
+        ctx.tools
+            .command("shellcheck")
+            .args(["--format", "gcc", "--severity", "style"])
+            .args(&files)
+            .current_dir(&example.dir),
+    )?;
+    let findings = lines(&stdout, &example.dir);
+    if code != 0 && findings.is_empty() {
+        bail!("shellcheck failed (exit {code}): {stderr}");
+    }
+    Ok(Outcome::Findings(findings))
+}
 
 /// The rendered workflow files.
 fn workflows(example: &Example) -> Vec<std::path::PathBuf> {

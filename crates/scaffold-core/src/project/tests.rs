@@ -444,6 +444,38 @@ fn every_environment_has_a_trigger() {
 }
 
 #[test]
+fn an_environment_on_the_branch_before_it_is_promoted_not_deployed_at_once() {
+    let source = with(
+        "[[environments]]\nname = \"dev\"\nbranch = \"develop\"\n\n[[environments]]\nname = \"qa\"\nbranch = \"develop\"\n\n[[environments]]\nname = \"staging\"\nbranch = \"main\"\n\n[[environments]]\nname = \"production\"\nbranch = \"main\"\n",
+    );
+    let project = resolve(&source).unwrap();
+    let triggers: Vec<&Trigger> = project.environments.iter().map(|e| &e.trigger).collect();
+    assert_eq!(
+        triggers,
+        [
+            &Trigger::Push {
+                branch: "develop".to_owned()
+            },
+            &Trigger::Promotion {
+                from: "dev".to_owned()
+            },
+            &Trigger::Push {
+                branch: "main".to_owned()
+            },
+            &Trigger::Promotion {
+                from: "staging".to_owned()
+            },
+        ]
+    );
+    let sources: Vec<&str> = project
+        .environments
+        .iter()
+        .map(|e| project.source_branch(e))
+        .collect();
+    assert_eq!(sources, ["develop", "develop", "main", "main"]);
+}
+
+#[test]
 fn web_services_get_a_port_and_http_probes() {
     let project = resolve(MINIMAL).unwrap();
     let api = &project.services[0];

@@ -72,6 +72,13 @@ pub const PINS: &[Pin] = &[
         sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
         version: "v8.0.1",
     },
+    // The attestation action attest-build-provenance wraps (the same commit), used directly
+    // where it attests an SBOM (`sbom-path`).
+    Pin {
+        action: "actions/attest",
+        sha: "59d89421af93a897026c735860bf21b6eb4f7b26",
+        version: "v4.1.0",
+    },
     Pin {
         action: "actions/attest-build-provenance",
         sha: "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32",

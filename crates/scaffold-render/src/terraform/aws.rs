@@ -760,6 +760,15 @@ fn bootstrap_context<'a>(project: &'a Project, identities: &[Identity]) -> Boots
             state_key: Some("aws_kms_key.state.arn".to_owned()),
             environment_secrets: secret_patterns(project, env, &account.id()),
             region: Some(project.cloud.region.clone()),
+            // The cluster the environment root creates, by the name core gives it: the
+            // apply job's `aws eks update-kubeconfig` (for the platform root) reads it.
+            cluster: Some(quote(&format!(
+                "arn:aws:eks:{}:${{{}}}:cluster/{}",
+                project.cloud.region,
+                account.id(),
+                env.names.cluster
+            ))),
+            cluster_name: Some(env.names.cluster.clone()),
             ..Scope::default()
         };
         let plan_identity = identity(identities, Purpose::Plan, &env.name);

@@ -371,6 +371,13 @@ pub(crate) fn grants(project: &Project, identity: &Identity) -> Vec<Grant> {
                 ops,
                 "the platform root installs the add-ons, the namespace and the deploy identity's RBAC",
             )),
+            (Purpose::Apply, Operation::GetClusterCredentials) => out.push(Grant::new(
+                Role::BuiltIn("Azure Kubernetes Service Cluster User Role"),
+                Scope::EnvironmentGroup,
+                None,
+                ops,
+                "the platform root's job runs az aks get-credentials (listClusterUserCredential) for the cluster the environment root creates in its resource group",
+            )),
             (Purpose::Deploy, Operation::GetClusterCredentials) => out.push(Grant::new(
                 Role::BuiltIn("Azure Kubernetes Service Cluster User Role"),
                 Scope::Cluster,

@@ -243,15 +243,6 @@ fn every_kind_of_every_overlay_is_covered_by_the_deploy_role() {
     assert!(checked > 50, "{checked} kinds checked");
 }
 
-/// What the deploy workflow's commands need beyond applying: (group, resource) and the text
-/// of the rendered command that needs it.
-const COMMANDS: &[(&str, &str, &str)] = &[
-    ("", "pods/portforward", "kubectl port-forward"),
-    ("apps", "replicasets", "kubectl rollout status deployment"),
-    ("argoproj.io", "rollouts/status", "--subresource=status"),
-    ("argoproj.io", "analysisruns", "analysisrun"),
-];
-
 #[test]
 fn every_rule_of_the_deploy_role_is_used() {
     for (example, project) in examples() {
@@ -270,8 +261,14 @@ fn every_rule_of_the_deploy_role_is_used() {
                 .collect();
             for (group, resource) in rendered_rules(&module_inputs(&files, env)).keys() {
                 let applied = kinds.contains(&(group.clone(), resource.clone()));
-                let run = COMMANDS.iter().any(|(g, r, command)| {
-                    g == group && r == resource && workflow.contains(command)
+                // The Kubernetes calls of every command the deploy workflow runs, from
+                // the one table of what each rendered command does (github::commands).
+                let run = crate::github::commands::COMMANDS.iter().any(|command| {
+                    workflow.contains(command.pattern)
+                        && command
+                            .kube
+                            .iter()
+                            .any(|(g, r, _)| g == group && r == resource)
                 });
                 let excepted = EXCEPTIONS
                     .iter()
