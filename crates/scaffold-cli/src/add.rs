@@ -41,10 +41,7 @@ pub fn run(args: &AddArgs) -> Result<Code> {
     })?;
     let git = repo::open(root.path());
     let detection = detect::detect_dir(root.path());
-    let facts = Facts {
-        origin: git.as_ref().and_then(repo::origin),
-        package_managers: detection.package_managers(),
-    };
+    let facts = repo::facts(git.as_ref(), root.path());
     let interactive = std::io::stdin().is_terminal();
     let mut doc: DocumentMut = text
         .parse()
@@ -217,12 +214,8 @@ impl Asker<'_> {
                 DatastoreAnswers {
                     name: name.clone(),
                     engine: Some(engine),
-                    version: Some(
-                        flags
-                            .version
-                            .clone()
-                            .unwrap_or_else(|| engine.default_version().to_owned()),
-                    ),
+                    // Absent means the cloud's default version from the datastore table.
+                    version: flags.version.clone(),
                 },
                 flags.used_by.clone(),
             )),
@@ -266,6 +259,7 @@ impl Asker<'_> {
                     approval: Some(flags.approval),
                     domain: flags.domain.clone(),
                     tier: None,
+                    separate_account: None,
                 },
                 index_for(name)?,
             )),

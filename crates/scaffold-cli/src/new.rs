@@ -34,10 +34,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
     let git = repo::open(root.path());
     let detection = detect::detect_dir(root.path());
-    let facts = Facts {
-        origin: git.as_ref().and_then(repo::origin),
-        package_managers: detection.package_managers(),
-    };
+    let facts = repo::facts(git.as_ref(), root.path());
 
     let (text, source) = answers_text(args, &root, &detection, &facts)?;
     let text = set::apply(&text, &args.set)?;

@@ -17,6 +17,35 @@ pub fn origin(repo: &Repository) -> Option<String> {
     parse_github_url(remote.url().ok()?)
 }
 
+/// The repository's default branch: the remote `origin`'s `HEAD`, else the local
+/// `HEAD` when it is `main` or `master` (a fresh `git init` with no remote yet).
+///
+/// A local feature branch is never taken for the default branch.
+pub fn default_branch(repo: &Repository) -> Option<String> {
+    let branch_of = |name: &str, prefix: &str| {
+        let reference = repo.find_reference(name).ok()?;
+        reference
+            .symbolic_target()
+            .ok()??
+            .strip_prefix(prefix)
+            .map(str::to_owned)
+    };
+    branch_of("refs/remotes/origin/HEAD", "refs/remotes/origin/").or_else(|| {
+        branch_of("HEAD", "refs/heads/").filter(|b| matches!(b.as_str(), "main" | "master"))
+    })
+}
+
+/// What the repository tells the pure model: the GitHub remote, the default
+/// branch and the package managers detected under `root`. `new`, `add` and `sync`
+/// render with the same facts, or every sync would see a different render.
+pub fn facts(repo: Option<&Repository>, root: &std::path::Path) -> scaffold_core::project::Facts {
+    scaffold_core::project::Facts {
+        origin: repo.and_then(origin),
+        package_managers: crate::detect::detect_dir(root).package_managers(),
+        default_branch: repo.and_then(default_branch),
+    }
+}
+
 /// `https://github.com/acme/shop.git`, `git@github.com:acme/shop.git`,
 /// `ssh://git@github.com/acme/shop` → `acme/shop`.
 pub fn parse_github_url(url: &str) -> Option<String> {

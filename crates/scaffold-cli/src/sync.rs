@@ -17,13 +17,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use git2::{ObjectType, Oid, Repository, Status, StatusOptions};
 use scaffold_core::Project;
-use scaffold_core::project::Facts;
 use scaffold_render::lock::LOCK_PATH;
 use scaffold_render::sync::{self, Action, Plan};
 use scaffold_render::{Files, Lock};
 
 use crate::cli::{DiffArgs, SyncArgs};
-use crate::detect;
 use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
@@ -154,12 +152,7 @@ impl State {
                 root.path().display()
             ))
         })?;
-        // The same facts `new` and `add` render with, or every sync would
-        // see a different render (the package managers shape the Dockerfiles).
-        let facts = Facts {
-            origin: git.as_ref().and_then(repo::origin),
-            package_managers: detect::detect_dir(root.path()).package_managers(),
-        };
+        let facts = repo::facts(git.as_ref(), root.path());
         let project = Project::from_toml(&text, &facts).map_err(|err| {
             invalid(format!(
                 "{ANSWERS_PATH} has problems; nothing was written\n{err}"

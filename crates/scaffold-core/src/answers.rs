@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use toml_edit::{Document, Item, Table};
 
-use crate::connection::ConnectionForm;
+use crate::datastore::ConnectionForm;
 use crate::error::{AnswersError, Problem};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, ServiceKind, Strategy, Tier,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier,
 };
 
 /// The whole answers file.
@@ -58,6 +59,8 @@ pub struct AppAnswers {
     pub owners: Option<Vec<String>>,
     /// How many engineers work on the application.
     pub team_size: Option<u32>,
+    /// The repository's default branch; read from the git remote, else `main`.
+    pub default_branch: Option<String>,
 }
 
 /// `[cloud]`.
@@ -146,6 +149,8 @@ pub struct EnvironmentAnswers {
     pub domain: Option<String>,
     /// Production or not; guessed from the name and position when absent.
     pub tier: Option<Tier>,
+    /// The environment lives in its own cloud account (AWS), project (GCP) or subscription (Azure).
+    pub separate_account: Option<bool>,
 }
 
 /// `[delivery]`.
@@ -158,6 +163,8 @@ pub struct DeliveryAnswers {
     pub registry: Option<Registry>,
     /// Argo CD syncs the cluster instead of CI applying manifests.
     pub gitops: Option<bool>,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Option<Runners>,
 }
 
 /// `[reliability]`.
@@ -179,7 +186,14 @@ const TOP_KEYS: &[&str] = &[
     "delivery",
     "reliability",
 ];
-const APP_KEYS: &[&str] = &["name", "description", "repository", "owners", "team_size"];
+const APP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "repository",
+    "owners",
+    "team_size",
+    "default_branch",
+];
 const CLOUD_KEYS: &[&str] = &["provider", "region", "dr_region"];
 const SERVICE_KEYS: &[&str] = &[
     "name",
@@ -198,8 +212,15 @@ const SERVICE_KEYS: &[&str] = &[
 ];
 const CONNECTION_KEYS: &[&str] = &["form", "variable", "username_variable", "password_variable"];
 const DATASTORE_KEYS: &[&str] = &["name", "engine", "version"];
-const ENVIRONMENT_KEYS: &[&str] = &["name", "branch", "approval", "domain", "tier"];
-const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops"];
+const ENVIRONMENT_KEYS: &[&str] = &[
+    "name",
+    "branch",
+    "approval",
+    "domain",
+    "tier",
+    "separate_account",
+];
+const DELIVERY_KEYS: &[&str] = &["strategy", "registry", "gitops", "runners"];
 const RELIABILITY_KEYS: &[&str] = &["availability"];
 
 /// A parsed file: the typed answers and the document, kept to find lines for later problems.

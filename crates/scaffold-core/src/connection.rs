@@ -5,61 +5,16 @@
 //! (`DATABASE_URL`), Java takes a JDBC URL with separate credentials
 //! (`SPRING_DATASOURCE_URL`, `_USERNAME`, `_PASSWORD`), .NET an ADO.NET
 //! connection string (`ConnectionStrings__Db`), and StackExchange.Redis its
-//! own configuration string (`host:port,password=...,ssl=true`). A
-//! [`Connection`] says which form a service expects for one datastore and
-//! under which names, so compose, CI, Kubernetes and the docs hand the app
-//! exactly what it reads.
-//!
-//! This module is the minimal part of the datastore table (MODEL.md section 2)
-//! the service contract needs; the datastore table owns the forms' values per
-//! cloud and will absorb it.
+//! own configuration string. A [`Connection`] says which form a service
+//! expects for one datastore and under which names; the values themselves
+//! (local, CI and the secret-manager properties) come from the datastore table
+//! in [`crate::datastore`], so compose, CI, Kubernetes and the docs hand the
+//! app exactly what it reads.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::datastore::{ConnectionForm, Engine, Property};
 use crate::names::env_var_prefix;
-use crate::vocabulary::{Engine, vocabulary};
-
-/// The shape of the value(s) a service reads to connect to a datastore.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConnectionForm {
-    /// One URL, such as `postgresql://user:password@host:5432/app`.
-    Url,
-    /// A JDBC URL (`jdbc:postgresql://host:5432/app`) with the username and password in
-    /// two more variables.
-    Jdbc,
-    /// An ADO.NET connection string, such as `Host=host;Port=5432;Database=app;Username=...`.
-    AdoNet,
-    /// A StackExchange.Redis configuration string, such as `host:6379,password=...,ssl=true`.
-    RedisConfig,
-}
-vocabulary!(ConnectionForm { Url => "url", Jdbc => "jdbc", AdoNet => "ado-net", RedisConfig => "redis-config" });
-
-impl ConnectionForm {
-    /// Whether a client of `engine` can take this form.
-    pub fn fits(self, engine: Engine) -> bool {
-        match self {
-            ConnectionForm::Url => true,
-            ConnectionForm::Jdbc | ConnectionForm::AdoNet => engine.is_database(),
-            ConnectionForm::RedisConfig => engine == Engine::Redis,
-        }
-    }
-
-    /// The forms that fit `engine`, joined for an error message.
-    pub fn allowed_for(engine: Engine) -> String {
-        ConnectionForm::ALL
-            .iter()
-            .filter(|f| f.fits(engine))
-            .map(|f| format!("`{f}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// Whether the credentials travel in their own variables (JDBC).
-    pub fn separate_credentials(self) -> bool {
-        self == ConnectionForm::Jdbc
-    }
-}
 
 /// The environment variables that carry one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,29 +37,13 @@ impl ConnectionVariables {
         }
     }
 
-    /// Every variable with the part of the connection it holds, connection first.
-    pub fn parts(&self) -> Vec<(Part, &str)> {
-        let mut out = vec![(Part::Connection, self.connection.as_str())];
-        if let Some(name) = &self.username {
-            out.push((Part::Username, name));
-        }
-        if let Some(name) = &self.password {
-            out.push((Part::Password, name));
-        }
-        out
+    /// Every variable name, connection first.
+    pub fn names(&self) -> Vec<&str> {
+        std::iter::once(self.connection.as_str())
+            .chain(self.username.as_deref())
+            .chain(self.password.as_deref())
+            .collect()
     }
-}
-
-/// Which part of a connection a variable holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Part {
-    /// The URL, JDBC URL, connection string or Redis configuration.
-    Connection,
-    /// The username (JDBC).
-    Username,
-    /// The password (JDBC).
-    Password,
 }
 
 /// How one service connects to one datastore it uses.
@@ -122,107 +61,39 @@ pub struct Connection {
     pub assumed: bool,
 }
 
-/// Where a datastore is reached and as whom: the values a connection is written from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint<'a> {
-    /// Host name or address.
-    pub host: &'a str,
-    /// Port.
-    pub port: u16,
-    /// Database name (ignored for caches).
-    pub database: &'a str,
-    /// Username (ignored for caches without users).
-    pub username: &'a str,
-    /// Password; empty for a local cache without authentication.
-    pub password: &'a str,
+impl Connection {
+    /// Every variable with the secret property it holds, in [`ConnectionForm::properties`]
+    /// order (the main value first, then the JDBC username and password).
+    pub fn parts(&self) -> Vec<(Property, &str)> {
+        self.form
+            .properties()
+            .iter()
+            .map(|property| {
+                let name = match property {
+                    Property::Username => self.variables.username.as_deref(),
+                    Property::Password => self.variables.password.as_deref(),
+                    _ => Some(self.variables.connection.as_str()),
+                };
+                (*property, name.unwrap_or(&self.variables.connection))
+            })
+            .collect()
+    }
 }
 
-impl Connection {
-    /// Every variable with its value for `endpoint`, in [`ConnectionVariables::parts`] order.
-    pub fn values(&self, endpoint: &Endpoint<'_>) -> Vec<(String, String)> {
-        let Endpoint {
-            host,
-            port,
-            database,
-            username,
-            password,
-        } = *endpoint;
-        let scheme = self.engine.url_scheme();
-        let connection = match (self.form, self.engine) {
-            (ConnectionForm::Url, Engine::Redis) if password.is_empty() => {
-                format!("redis://{host}:{port}/0")
-            }
-            (ConnectionForm::Url, Engine::Redis) => format!("redis://:{password}@{host}:{port}/0"),
-            (ConnectionForm::Url, _) => {
-                format!("{scheme}://{username}:{password}@{host}:{port}/{database}")
-            }
-            (ConnectionForm::Jdbc, _) => format!("jdbc:{scheme}://{host}:{port}/{database}"),
-            (ConnectionForm::AdoNet, Engine::Mysql) => format!(
-                "Server={host};Port={port};Database={database};User ID={username};Password={password}"
-            ),
-            (ConnectionForm::AdoNet, _) => format!(
-                "Host={host};Port={port};Database={database};Username={username};Password={password}"
-            ),
-            (ConnectionForm::RedisConfig, _) if password.is_empty() => format!("{host}:{port}"),
-            (ConnectionForm::RedisConfig, _) => format!("{host}:{port},password={password}"),
-        };
-        self.variables
-            .parts()
-            .into_iter()
-            .map(|(part, name)| {
-                let value = match part {
-                    Part::Connection => connection.clone(),
-                    Part::Username => username.to_owned(),
-                    Part::Password => password.to_owned(),
-                };
-                (name.to_owned(), value)
-            })
-            .collect()
-    }
+/// Whether `engine`'s clients can be given `form`.
+pub fn fits(form: ConnectionForm, engine: Engine) -> bool {
+    engine.facts().forms.contains(&form)
+}
 
-    /// External Secrets (template engine v2) expressions that compute each variable from the
-    /// datastore's connection URL, fetched into the Secret key `source`.
-    ///
-    /// The secret managers hold one URL per datastore (`scheme://user:password@host:port/db`
-    /// with `?sslmode=require`-style options where TLS is required), so every other form is
-    /// derived from it with the Sprig functions External Secrets templates offer
-    /// (<https://external-secrets.io/latest/guides/templating/>).
-    pub fn secret_templates(&self, source: &str) -> Vec<(String, String)> {
-        let url = format!("{{{{ $u := urlParse .{source} }}}}");
-        let host = "{{ $h := splitn \":\" 2 $u.host }}";
-        let user = "{{ $c := splitn \":\" 2 $u.userinfo }}";
-        let database = "{{ trimPrefix \"/\" $u.path }}";
-        let connection = match (self.form, self.engine) {
-            (ConnectionForm::Url, _) => format!("{{{{ .{source} }}}}"),
-            (ConnectionForm::Jdbc, Engine::Mysql) => format!(
-                "{url}jdbc:mysql://{{{{ $u.host }}}}{{{{ $u.path }}}}{{{{ if $u.query }}}}?sslMode=REQUIRED{{{{ end }}}}"
-            ),
-            (ConnectionForm::Jdbc, _) => format!(
-                "{url}jdbc:{{{{ $u.scheme }}}}://{{{{ $u.host }}}}{{{{ $u.path }}}}{{{{ if $u.query }}}}?{{{{ $u.query }}}}{{{{ end }}}}"
-            ),
-            (ConnectionForm::AdoNet, Engine::Mysql) => format!(
-                "{url}{host}{user}Server={{{{ $h._0 }}}};Port={{{{ $h._1 }}}};Database={database};User ID={{{{ $c._0 }}}};Password={{{{ $c._1 }}}}{{{{ if $u.query }}}};SslMode=Required{{{{ end }}}}"
-            ),
-            (ConnectionForm::AdoNet, _) => format!(
-                "{url}{host}{user}Host={{{{ $h._0 }}}};Port={{{{ $h._1 }}}};Database={database};Username={{{{ $c._0 }}}};Password={{{{ $c._1 }}}}{{{{ if $u.query }}}};SSL Mode=Require{{{{ end }}}}"
-            ),
-            (ConnectionForm::RedisConfig, _) => format!(
-                "{url}{user}{{{{ $u.host }}}}{{{{ if $c._1 }}}},password={{{{ $c._1 }}}}{{{{ end }}}}{{{{ if eq $u.scheme \"rediss\" }}}},ssl=true{{{{ end }}}}"
-            ),
-        };
-        self.variables
-            .parts()
-            .into_iter()
-            .map(|(part, name)| {
-                let template = match part {
-                    Part::Connection => connection.clone(),
-                    Part::Username => format!("{url}{user}{{{{ $c._0 }}}}"),
-                    Part::Password => format!("{url}{user}{{{{ $c._1 }}}}"),
-                };
-                (name.to_owned(), template)
-            })
-            .collect()
-    }
+/// The forms that fit `engine`, joined for an error message.
+pub fn allowed_forms(engine: Engine) -> String {
+    engine
+        .facts()
+        .forms
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `name` can be an environment variable name (letters, digits, `_`, not starting
@@ -232,39 +103,6 @@ pub fn valid_variable(name: &str) -> bool {
         && name.len() <= 128
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The conventional variables of `form` for datastore `datastore`: `conventional` says the
-/// datastore is the service's first of its kind (database or cache), which takes the
-/// ecosystem's well-known name; later ones are prefixed with their own name.
-pub fn conventional_variables(
-    form: ConnectionForm,
-    engine: Engine,
-    datastore: &str,
-    conventional: bool,
-    names: &ConventionalNames,
-) -> ConnectionVariables {
-    let prefix = env_var_prefix(datastore);
-    match form {
-        ConnectionForm::Jdbc if conventional => ConnectionVariables {
-            connection: format!("{}_URL", names.jdbc_prefix),
-            username: Some(format!("{}_USERNAME", names.jdbc_prefix)),
-            password: Some(format!("{}_PASSWORD", names.jdbc_prefix)),
-        },
-        ConnectionForm::Jdbc => ConnectionVariables {
-            connection: format!("{prefix}_JDBC_URL"),
-            username: Some(format!("{prefix}_USERNAME")),
-            password: Some(format!("{prefix}_PASSWORD")),
-        },
-        ConnectionForm::AdoNet | ConnectionForm::RedisConfig => {
-            ConnectionVariables::single(format!("ConnectionStrings__{}", pascal(datastore)))
-        }
-        ConnectionForm::Url if conventional && engine == Engine::Redis => {
-            ConnectionVariables::single(names.cache_url)
-        }
-        ConnectionForm::Url if conventional => ConnectionVariables::single(names.database_url),
-        ConnectionForm::Url => ConnectionVariables::single(format!("{prefix}_URL")),
-    }
 }
 
 /// The well-known variable names of one ecosystem.
@@ -287,6 +125,39 @@ impl ConventionalNames {
     };
 }
 
+/// The conventional variables of `form` for datastore `datastore`: `first` says the
+/// datastore is the service's first of its kind (database or cache), which takes the
+/// ecosystem's well-known name; later ones are prefixed with their own name.
+pub fn conventional_variables(
+    form: ConnectionForm,
+    engine: Engine,
+    datastore: &str,
+    first: bool,
+    names: &ConventionalNames,
+) -> ConnectionVariables {
+    let prefix = env_var_prefix(datastore);
+    match form {
+        ConnectionForm::Jdbc if first => ConnectionVariables {
+            connection: format!("{}_URL", names.jdbc_prefix),
+            username: Some(format!("{}_USERNAME", names.jdbc_prefix)),
+            password: Some(format!("{}_PASSWORD", names.jdbc_prefix)),
+        },
+        ConnectionForm::Jdbc => ConnectionVariables {
+            connection: format!("{prefix}_JDBC_URL"),
+            username: Some(format!("{prefix}_USERNAME")),
+            password: Some(format!("{prefix}_PASSWORD")),
+        },
+        ConnectionForm::AdoNet | ConnectionForm::RedisConfig => {
+            ConnectionVariables::single(format!("ConnectionStrings__{}", pascal(datastore)))
+        }
+        ConnectionForm::Url if first && engine == Engine::Redis => {
+            ConnectionVariables::single(names.cache_url)
+        }
+        ConnectionForm::Url if first => ConnectionVariables::single(names.database_url),
+        ConnectionForm::Url => ConnectionVariables::single(format!("{prefix}_URL")),
+    }
+}
+
 /// `user-db` → `UserDb`, the spelling of a .NET connection string name.
 pub fn pascal(name: &str) -> String {
     name.split(['-', '_'])
@@ -304,91 +175,77 @@ pub fn pascal(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn connection(form: ConnectionForm, engine: Engine, conventional: bool) -> Connection {
-        Connection {
-            datastore: "user-db".to_owned(),
-            engine,
-            form,
-            variables: conventional_variables(
-                form,
-                engine,
-                "user-db",
-                conventional,
-                &ConventionalNames::COMMON,
-            ),
-            assumed: true,
-        }
-    }
-
-    fn local() -> Endpoint<'static> {
-        Endpoint {
-            host: "db",
-            port: 5432,
-            database: "shop",
-            username: "shop",
-            password: "pw",
-        }
-    }
-
-    fn check(form: ConnectionForm, engine: Engine, conventional: bool, expect: &[(&str, &str)]) {
-        let values = connection(form, engine, conventional).values(&local());
-        let got: Vec<(&str, &str)> = values
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_eq!(got, expect);
+    fn names(form: ConnectionForm, engine: Engine, first: bool) -> Vec<String> {
+        conventional_variables(form, engine, "user-db", first, &ConventionalNames::COMMON)
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]
-    fn each_form_writes_its_variables() {
-        check(
-            ConnectionForm::Url,
-            Engine::Postgres,
-            true,
-            &[("DATABASE_URL", "postgresql://shop:pw@db:5432/shop")],
+    fn each_form_has_conventional_names() {
+        assert_eq!(
+            names(ConnectionForm::Url, Engine::Postgres, true),
+            ["DATABASE_URL"]
         );
-        check(
-            ConnectionForm::Url,
-            Engine::Postgres,
-            false,
-            &[("USER_DB_URL", "postgresql://shop:pw@db:5432/shop")],
+        assert_eq!(
+            names(ConnectionForm::Url, Engine::Postgres, false),
+            ["USER_DB_URL"]
         );
-        check(
-            ConnectionForm::Jdbc,
-            Engine::Mysql,
-            true,
-            &[
-                ("SPRING_DATASOURCE_URL", "jdbc:mysql://db:5432/shop"),
-                ("SPRING_DATASOURCE_USERNAME", "shop"),
-                ("SPRING_DATASOURCE_PASSWORD", "pw"),
-            ],
+        assert_eq!(
+            names(ConnectionForm::Url, Engine::Redis, true),
+            ["REDIS_URL"]
         );
-        check(
-            ConnectionForm::AdoNet,
-            Engine::Postgres,
-            true,
-            &[(
-                "ConnectionStrings__UserDb",
-                "Host=db;Port=5432;Database=shop;Username=shop;Password=pw",
-            )],
+        assert_eq!(
+            names(ConnectionForm::Jdbc, Engine::Mysql, true),
+            [
+                "SPRING_DATASOURCE_URL",
+                "SPRING_DATASOURCE_USERNAME",
+                "SPRING_DATASOURCE_PASSWORD"
+            ]
         );
-        check(
-            ConnectionForm::RedisConfig,
-            Engine::Redis,
-            true,
-            &[("ConnectionStrings__UserDb", "db:5432,password=pw")],
+        assert_eq!(
+            names(ConnectionForm::Jdbc, Engine::Mysql, false),
+            ["USER_DB_JDBC_URL", "USER_DB_USERNAME", "USER_DB_PASSWORD"]
+        );
+        assert_eq!(
+            names(ConnectionForm::AdoNet, Engine::Sqlserver, true),
+            ["ConnectionStrings__UserDb"]
+        );
+    }
+
+    #[test]
+    fn parts_pair_variables_with_secret_properties() {
+        let connection = Connection {
+            datastore: "db".to_owned(),
+            engine: Engine::Postgres,
+            form: ConnectionForm::Jdbc,
+            variables: conventional_variables(
+                ConnectionForm::Jdbc,
+                Engine::Postgres,
+                "db",
+                true,
+                &ConventionalNames::COMMON,
+            ),
+            assumed: true,
+        };
+        assert_eq!(
+            connection.parts(),
+            [
+                (Property::JdbcUrl, "SPRING_DATASOURCE_URL"),
+                (Property::Username, "SPRING_DATASOURCE_USERNAME"),
+                (Property::Password, "SPRING_DATASOURCE_PASSWORD"),
+            ]
         );
     }
 
     #[test]
     fn forms_fit_their_engines() {
-        assert!(ConnectionForm::Jdbc.fits(Engine::Postgres));
-        assert!(!ConnectionForm::Jdbc.fits(Engine::Redis));
-        assert!(!ConnectionForm::RedisConfig.fits(Engine::Mysql));
-        assert_eq!(
-            ConnectionForm::allowed_for(Engine::Redis),
-            "`url`, `redis-config`"
-        );
+        assert!(fits(ConnectionForm::Jdbc, Engine::Postgres));
+        assert!(!fits(ConnectionForm::Jdbc, Engine::Redis));
+        assert!(!fits(ConnectionForm::RedisConfig, Engine::Mysql));
+        assert_eq!(allowed_forms(Engine::Redis), "`url`, `redis-config`");
     }
 
     #[test]
@@ -398,28 +255,5 @@ mod tests {
         assert!(!valid_variable("1DB"));
         assert!(!valid_variable("DB-URL"));
         assert!(!valid_variable(""));
-    }
-
-    #[test]
-    fn secret_templates_name_every_variable() {
-        let jdbc = connection(ConnectionForm::Jdbc, Engine::Postgres, true);
-        let names: Vec<String> = jdbc
-            .secret_templates("src")
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "SPRING_DATASOURCE_URL",
-                "SPRING_DATASOURCE_USERNAME",
-                "SPRING_DATASOURCE_PASSWORD"
-            ]
-        );
-        let url = connection(ConnectionForm::Url, Engine::Redis, true);
-        assert_eq!(
-            url.secret_templates("src"),
-            [("REDIS_URL".to_owned(), "{{ .src }}".to_owned())]
-        );
     }
 }

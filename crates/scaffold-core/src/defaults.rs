@@ -61,7 +61,7 @@ pub fn default_answers(name: &str) -> Answers {
         datastores: vec![DatastoreAnswers {
             name: "db".to_owned(),
             engine: Some(Engine::Postgres),
-            version: Some(Engine::Postgres.default_version().to_owned()),
+            version: None,
         }],
         environments: Some(vec![
             EnvironmentAnswers {
@@ -80,6 +80,7 @@ pub fn default_answers(name: &str) -> Answers {
             strategy: Some(Strategy::Rolling),
             registry: Some(Registry::Ghcr),
             gitops: Some(false),
+            runners: None,
         },
         reliability: ReliabilityAnswers {
             availability: Some(Availability::ThreeNines),

@@ -9,9 +9,11 @@
 //! clock or a terminal. Whatever the CLI learns from the outside world (the git
 //! remote, detected services) reaches it as plain values.
 
+pub mod access;
 pub mod alerts;
 pub mod answers;
 pub mod connection;
+pub mod datastore;
 pub mod defaults;
 pub mod error;
 pub mod names;
@@ -20,11 +22,12 @@ pub mod sizing;
 pub mod vocabulary;
 
 pub use answers::Answers;
-pub use connection::{Connection, ConnectionForm, ConnectionVariables};
+pub use connection::{Connection, ConnectionVariables};
+pub use datastore::ConnectionForm;
 pub use error::{AnswersError, Problem};
 pub use project::{Datastore, Environment, Project, Repository, Service};
 pub use sizing::{Sizing, Targets};
 pub use vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, ServiceKind, Strategy,
-    Tier, WorkloadKind,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier, WorkloadKind,
 };

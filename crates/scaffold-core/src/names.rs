@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::vocabulary::{Provider, Registry};
+use crate::vocabulary::{Provider, Registry, Runners};
 
 /// A short, stable hexadecimal hash (FNV-1a, 32 bits, first 6 hex digits).
 ///
@@ -83,6 +83,10 @@ pub struct AppNames {
     pub build_identity: String,
     /// The cluster add-ons the Kubernetes manifests rely on, and how they are reached.
     pub cluster_addons: ClusterAddons,
+    /// With GitOps, the branch holding the desired state Argo CD syncs: the deploy
+    /// workflow commits image digests to it, so the protected default branch is never
+    /// written by a pipeline.
+    pub gitops_branch: String,
 }
 
 /// Cluster add-ons the Kubernetes manifests rely on (scaffold does not install them).
@@ -148,6 +152,7 @@ impl AppNames {
             part_of: app.to_owned(),
             build_identity: bounded(&format!("{app}-github-build"), 30),
             cluster_addons: ClusterAddons::standard(),
+            gitops_branch: "scaffold/desired-state".to_owned(),
         }
     }
 }
@@ -159,8 +164,13 @@ pub struct EnvNames {
     pub namespace: String,
     /// Managed Kubernetes cluster name.
     pub cluster: String,
-    /// GitHub environment name (deployment protection rules and environment variables live here).
+    /// GitHub environment of the deploy jobs (deployment protection rules and environment
+    /// variables live here); its OIDC subject is the deploy identity's only token.
     pub github_environment: String,
+    /// GitHub environment of the Terraform plan jobs (`<env>-plan`); the plan identity trusts only it.
+    pub plan_environment: String,
+    /// GitHub environment of the Terraform apply jobs (`<env>-infra`); the apply identity trusts only it.
+    pub infra_environment: String,
     /// Cloud identity GitHub Actions assumes for this environment: an IAM role name (AWS),
     /// a service account id (GCP) or a user-assigned identity name (Azure).
     pub ci_identity: String,
@@ -180,6 +190,10 @@ pub struct EnvNames {
     pub terraform_dir: String,
     /// Argo CD `Application` name.
     pub argocd_application: String,
+    /// The Kubernetes group the deploy identity is mapped to in the cluster (an EKS access
+    /// entry's `kubernetes_groups`); the deploy `RoleBinding` names it where the cloud maps
+    /// identities to groups.
+    pub deploy_group: String,
     /// Monthly budget name.
     pub budget: String,
 }
@@ -219,12 +233,15 @@ impl EnvNames {
             namespace: bounded(&format!("{app}-{env}"), 63),
             cluster: bounded(&format!("{app}-{env}"), 40),
             github_environment: env.to_owned(),
+            plan_environment: crate::access::plan_environment(env),
+            infra_environment: crate::access::infra_environment(env),
             ci_identity,
             resource_group: format!("{app}-{env}"),
             state_key: format!("{env}/terraform.tfstate"),
             overlay_dir: format!("{KUBERNETES_DIR}/overlays/{env}"),
             terraform_dir: format!("{TERRAFORM_DIR}/environments/{env}"),
             argocd_application: bounded(&format!("{app}-{env}"), 63),
+            deploy_group: bounded(&format!("{app}-{env}-deploy"), 63),
             budget: format!("{app}-{env}-monthly"),
         }
     }
@@ -297,6 +314,14 @@ pub fn datastore_secret(app: &str, env: &str, datastore: &str, provider: Provide
     }
 }
 
+/// The secret-manager name holding one datastore's administrator credentials in one environment.
+pub fn datastore_admin_secret(app: &str, env: &str, datastore: &str, provider: Provider) -> String {
+    match provider {
+        Provider::Aws => format!("{app}/{env}/{datastore}-admin"),
+        Provider::Gcp | Provider::Azure => bounded(&format!("{app}-{env}-{datastore}-admin"), 127),
+    }
+}
+
 /// The cloud resource id of one datastore in one environment (RDS identifier, Cloud SQL instance, ...).
 pub fn datastore_resource(app: &str, env: &str, datastore: &str) -> String {
     bounded(&format!("{app}-{env}-{datastore}"), 40)
@@ -325,6 +350,19 @@ pub struct GithubVariable {
     pub scope: String,
     /// What it holds and where to find the value.
     pub description: String,
+    /// The Terraform output holding the value, when Terraform creates it: the setup
+    /// script scaffold writes records it with `gh variable set`, so no job reads it
+    /// through a cloud API its identity may not call.
+    pub output: Option<TerraformOutput>,
+}
+
+/// A Terraform root's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TerraformOutput {
+    /// The root module directory, relative to the repository root (`infra/bootstrap`).
+    pub root: String,
+    /// The output's name.
+    pub name: String,
 }
 
 /// The repository variable holding the client id of environment `env`'s Azure plan identity.
@@ -340,13 +378,18 @@ pub fn azure_plan_client_id_variable(env: &str) -> String {
 /// Ids of the cloud account, project or subscription are repository variables:
 /// CI build jobs and pull-request plans run outside GitHub environments and
 /// read them too, and the bootstrap places every environment in one account.
-pub fn github_variables(provider: Provider, envs: &[&str]) -> Vec<GithubVariable> {
+pub fn github_variables(
+    provider: Provider,
+    runners: Runners,
+    envs: &[&str],
+) -> Vec<GithubVariable> {
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),
         description: description.to_owned(),
+        output: None,
     };
-    match provider {
+    let mut vars = match provider {
         Provider::Aws => vec![var(
             "AWS_ACCOUNT_ID",
             "repository",
@@ -394,6 +437,7 @@ pub fn github_variables(provider: Provider, envs: &[&str]) -> Vec<GithubVariable
                     description: format!(
                         "the client id of the `{env}` environment's read-only Terraform plan identity (bootstrap output)"
                     ),
+                    output: None,
                 });
             }
             vars.push(var(
@@ -403,8 +447,28 @@ pub fn github_variables(provider: Provider, envs: &[&str]) -> Vec<GithubVariable
             ));
             vars
         }
+    };
+    if runners == Runners::SelfHosted {
+        vars.push(var(
+            DEPLOY_RUNNER_VARIABLE,
+            "repository",
+            "the `runs-on` label of the self-hosted runners inside the cloud network that deploy jobs use (they reach the private cluster API)",
+        ));
+        vars.push(var(
+            INFRA_RUNNER_VARIABLE,
+            "repository",
+            "the `runs-on` label of the self-hosted runners inside the cloud network that Terraform jobs use (they reach the private cluster API and secret stores)",
+        ));
     }
+    vars
 }
+
+/// The repository variable naming the runners of deploy jobs (`runs-on: ${{ vars.DEPLOY_RUNNER || 'ubuntu-24.04' }}`).
+pub const DEPLOY_RUNNER_VARIABLE: &str = "DEPLOY_RUNNER";
+/// The repository variable naming the runners of Terraform jobs.
+pub const INFRA_RUNNER_VARIABLE: &str = "INFRA_RUNNER";
+/// The GitHub-hosted runner image jobs use when no runner variable is set.
+pub const HOSTED_RUNNER: &str = "ubuntu-24.04";
 
 #[cfg(test)]
 mod tests {

@@ -12,18 +12,21 @@ use serde::Serialize;
 use crate::alerts::{Alert, alerts};
 use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers, ServiceAnswers};
 use crate::connection::{
-    Connection, ConnectionForm, ConnectionVariables, Endpoint, conventional_variables,
-    valid_variable,
+    Connection, ConnectionVariables, allowed_forms, conventional_variables, fits, valid_variable,
+};
+use crate::datastore::{
+    CaFile, ConnectionForm, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust,
+    Version,
 };
 use crate::error::{AnswersError, Problem};
 use crate::names::{
-    self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_resource, datastore_secret,
-    workload_identity,
+    self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_admin_secret,
+    datastore_resource, datastore_secret, env_var_prefix, workload_identity,
 };
 use crate::sizing::{Sizing, Targets};
 use crate::vocabulary::{
-    Availability, Engine, Language, PackageManager, Provider, Registry, ServiceKind, Strategy,
-    Tier, WorkloadKind,
+    Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
+    Strategy, Tier, WorkloadKind,
 };
 
 /// What the CLI learned from the repository, handed to the pure model.
@@ -33,6 +36,8 @@ pub struct Facts {
     pub origin: Option<String>,
     /// Package managers detected from lockfiles, keyed by service path (`.` for the root).
     pub package_managers: BTreeMap<String, PackageManager>,
+    /// The default branch of the git remote `origin` (its `HEAD`), if known.
+    pub default_branch: Option<String>,
 }
 
 /// The whole application, validated and resolved.
@@ -62,8 +67,8 @@ pub struct Project {
     pub github_variables: Vec<GithubVariable>,
     /// The alerts every service gets; each has a runbook.
     pub alerts: Vec<Alert>,
-    /// The repository's default branch: the first environment's `branch`, else `main`.
-    /// CI runs on pushes to it, images are pushed only from it.
+    /// The repository's default branch: `app.default_branch`, else the remote's, else `main`.
+    /// The first environment deploys from it unless it names another branch.
     pub default_branch: String,
     /// The GitHub OIDC subject of jobs on pull requests (`repo:owner/name:pull_request`),
     /// the only subject the read-only Terraform plan identities trust.
@@ -84,7 +89,8 @@ pub struct App {
     pub name: String,
     /// One line about the application; the name when not given.
     pub description: String,
-    /// Code owners, such as `@acme/platform`; `@<repository owner>` when not given.
+    /// Code owners, such as `@acme/platform`; empty when not given (never guessed:
+    /// a bare organisation is not a valid owner).
     pub owners: Vec<String>,
     /// How many engineers work on the application, when known.
     pub team_size: Option<u32>,
@@ -171,26 +177,91 @@ impl Service {
     pub fn connection_variables(&self) -> Vec<&str> {
         self.connections
             .iter()
-            .flat_map(|c| c.variables.parts().into_iter().map(|(_, name)| name))
+            .flat_map(|c| c.variables.names())
             .collect()
     }
 }
 
 /// One datastore, resolved.
+///
+/// Every fact that depends on the engine and the cloud comes from the table in
+/// [`crate::datastore`]; the fields here are that table's answers for this datastore.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Datastore {
     /// The datastore's name.
     pub name: String,
     /// The engine.
     pub engine: Engine,
-    /// The engine version.
+    /// The engine version as written in `scaffold.toml` (or the cloud's default).
     pub version: String,
-    /// The engine's port.
-    pub port: u16,
-    /// The connection URL for local development and CI service containers.
+    /// How the cloud offers the engine.
+    pub offering: &'static Offering,
+    /// The version row: the cloud API's spelling and the local image tag.
+    pub cloud_version: &'static Version,
+    /// The port clients connect to in the cloud (network policies allow egress to it).
+    pub cloud_port: u16,
+    /// The port of the local container (compose and CI service containers).
+    pub local_port: u16,
+    /// The local container image with its tag, such as `postgres:16`.
+    pub local_image: String,
+    /// The connection URL for local development (host = the compose service name).
     pub local_url: String,
+    /// The throwaway credentials of the local container.
+    pub local_credentials: LocalCredentials,
+    /// The properties of the secret-manager entry Terraform writes for this datastore.
+    pub secret_properties: Vec<Property>,
+    /// Where workloads find the server's CA, when the cloud signs it with a per-instance CA.
+    pub ca_file: Option<CaFile>,
     /// The services that use it.
     pub used_by: Vec<String>,
+}
+
+impl Datastore {
+    /// The value of `property` for the local container reached at `host:port`
+    /// (the compose service name inside compose, `localhost` and a published port outside).
+    pub fn local_value(&self, property: Property, host: &str, port: u16) -> Option<String> {
+        let credentials = &self.local_credentials;
+        let port = port.to_string();
+        self.engine.connection_value(
+            property,
+            &Endpoint {
+                host,
+                port: &port,
+                database: &credentials.database,
+                username: &credentials.user,
+                password: &credentials.password,
+                password_in_url: &credentials.password,
+                tls: false,
+            },
+        )
+    }
+
+    /// The environment variables the local container's image needs, sorted.
+    pub fn local_environment(&self) -> BTreeMap<String, String> {
+        self.engine
+            .facts()
+            .local
+            .init_env
+            .iter()
+            .map(|(key, value)| {
+                (
+                    (*key).to_owned(),
+                    LocalContainer::fill(value, &self.local_credentials),
+                )
+            })
+            .collect()
+    }
+
+    /// The local container's health check, exec form.
+    pub fn local_healthcheck(&self) -> Vec<String> {
+        self.engine
+            .facts()
+            .local
+            .healthcheck
+            .iter()
+            .map(|part| LocalContainer::fill(part, &self.local_credentials))
+            .collect()
+    }
 }
 
 /// One environment, resolved.
@@ -212,6 +283,10 @@ pub struct Environment {
     pub production: bool,
     /// The environment it is promoted from, if any.
     pub previous: Option<String>,
+    /// What starts a deployment to it.
+    pub trigger: Trigger,
+    /// It lives in its own cloud account, project or subscription.
+    pub separate_account: bool,
     /// Derived size.
     pub sizing: Sizing,
     /// Derived names.
@@ -233,6 +308,24 @@ pub struct Environment {
     pub cluster_location: String,
 }
 
+/// What starts a deployment to an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Trigger {
+    /// CI succeeded on a push to `branch`: its image digests are deployed. The first
+    /// environment deploys from the default branch unless it names another one.
+    Push {
+        /// The branch.
+        branch: String,
+    },
+    /// The environment `from` (the previous one in promotion order) was deployed
+    /// successfully: the same digests are deployed here.
+    Promotion {
+        /// The environment promoted from.
+        from: String,
+    },
+}
+
 /// A service's names within one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceInEnvironment {
@@ -249,8 +342,12 @@ pub struct ServiceInEnvironment {
 pub struct DatastoreInEnvironment {
     /// The datastore's name.
     pub datastore: String,
-    /// The secret-manager entry holding its connection URL.
+    /// The secret-manager entry the services read: the application user's credentials and
+    /// connection forms (the JSON object of [`crate::datastore::Property`] keys).
     pub secret: String,
+    /// The secret-manager entry of the administrator's credentials, for migrations and
+    /// the job that creates the application user; no service reads it.
+    pub admin_secret: String,
     /// The cloud resource id.
     pub resource: String,
 }
@@ -264,6 +361,8 @@ pub struct Delivery {
     pub registry: Registry,
     /// Argo CD syncs the cluster.
     pub gitops: bool,
+    /// Where jobs that reach the cluster API and private endpoints run.
+    pub runners: Runners,
 }
 
 /// Default environments when `[[environments]]` is absent.
@@ -516,11 +615,11 @@ fn resolve_connections(
         let at = |key: &str| format!("services[{i}].connections.{name}.{key}");
         let default_form = language.connection_form(engine);
         let form = match answer.form {
-            Some(form) if !form.fits(engine) => {
+            Some(form) if !fits(form, engine) => {
                 p.push(
                     at("form"),
                     format!("a {engine} client does not read the `{form}` form"),
-                    format!("use one of {}", ConnectionForm::allowed_for(engine)),
+                    format!("use one of {}", allowed_forms(engine)),
                 );
                 default_form
             }
@@ -529,7 +628,8 @@ fn resolve_connections(
         };
         let conventional =
             conventional_variables(form, engine, name, first, &language.connection_names());
-        if !form.separate_credentials() {
+        let separate_credentials = form == ConnectionForm::Jdbc;
+        if !separate_credentials {
             for (key, value) in [
                 ("username_variable", &answer.username_variable),
                 ("password_variable", &answer.password_variable),
@@ -548,12 +648,10 @@ fn resolve_connections(
         let assumed = answer.variable.is_none();
         let variables = ConnectionVariables {
             connection: answer.variable.clone().unwrap_or(conventional.connection),
-            username: form
-                .separate_credentials()
+            username: separate_credentials
                 .then(|| answer.username_variable.clone().or(conventional.username))
                 .flatten(),
-            password: form
-                .separate_credentials()
+            password: separate_credentials
                 .then(|| answer.password_variable.clone().or(conventional.password))
                 .flatten(),
         };
@@ -582,7 +680,7 @@ fn resolve_connections(
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for connection in &connections {
-        for (_, variable) in connection.variables.parts() {
+        for variable in connection.variables.names() {
             let reserved = RESERVED_VARIABLES.contains(&variable);
             let clash = seen.insert(variable, &connection.datastore);
             if reserved || clash.is_some() {
@@ -767,7 +865,21 @@ impl Project {
                 }
                 owners.clone()
             }
-            None => vec![format!("@{}", repository.owner)],
+            None => Vec::new(),
+        };
+        let default_branch = match (&answers.app.default_branch, &facts.default_branch) {
+            (Some(branch), _) => {
+                if !valid_branch(branch) {
+                    p.push(
+                        "app.default_branch",
+                        format!("`{branch}` is not a branch name"),
+                        "use the repository's default branch, such as `main`",
+                    );
+                }
+                branch.clone()
+            }
+            (None, Some(branch)) if valid_branch(branch) => branch.clone(),
+            _ => "main".to_owned(),
         };
         if answers.app.team_size == Some(0) {
             p.push(
@@ -862,17 +974,44 @@ impl Project {
                     format!("add `engine = \"postgres\"` (one of {})", Engine::allowed()),
                 );
             }
-            if let Some(version) = &ds.version
-                && (version.is_empty()
-                    || !version.chars().all(|c| c.is_ascii_digit() || c == '.')
-                    || version.starts_with('.')
-                    || version.ends_with('.'))
-            {
-                p.push(
-                    format!("datastores[{i}].version"),
-                    format!("`{version}` is not a version number"),
-                    "use a version such as \"16\" or \"8.0\", or remove the key for the default",
-                );
+            if let Some(engine) = ds.engine {
+                match engine.offering(provider) {
+                    None => p.push(
+                        format!("datastores[{i}].engine"),
+                        format!(
+                            "{provider} offers no managed {} that scaffold renders",
+                            engine.facts().title
+                        ),
+                        format!(
+                            "use another engine, or a cloud that offers it ({})",
+                            engine
+                                .providers()
+                                .iter()
+                                .map(|p| format!("`{p}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ),
+                    Some(offering) => {
+                        if let Some(version) = &ds.version
+                            && offering.version(version).is_none()
+                        {
+                            p.push(
+                                format!("datastores[{i}].version"),
+                                format!(
+                                    "{} does not offer {} `{version}`",
+                                    offering.product,
+                                    engine.facts().title
+                                ),
+                                format!(
+                                    "use one of {}, or remove the key for `{}`",
+                                    offering.allowed_versions(),
+                                    offering.default_version
+                                ),
+                            );
+                        }
+                    }
+                }
             }
         }
 
@@ -1186,6 +1325,18 @@ impl Project {
                 tier,
                 production: tier == Tier::Production,
                 previous: i.checked_sub(1).map(|j| env_answers[j].name.clone()),
+                trigger: match (&env.branch, i.checked_sub(1)) {
+                    (Some(branch), _) => Trigger::Push {
+                        branch: branch.clone(),
+                    },
+                    (None, None) => Trigger::Push {
+                        branch: default_branch.clone(),
+                    },
+                    (None, Some(j)) => Trigger::Promotion {
+                        from: env_answers[j].name.clone(),
+                    },
+                },
+                separate_account: env.separate_account.unwrap_or(false),
                 sizing,
                 names: EnvNames::derive(&app_name, &env.name, provider),
                 services: Vec::new(),
@@ -1211,25 +1362,48 @@ impl Project {
             .iter()
             .map(|ds| {
                 let engine = ds.engine.expect("validated above");
-                let local_url = match engine {
-                    Engine::Postgres => format!(
-                        "postgresql://{app_name}:{app_name}@{}:5432/{app_name}",
-                        ds.name
-                    ),
-                    Engine::Mysql => {
-                        format!("mysql://{app_name}:{app_name}@{}:3306/{app_name}", ds.name)
-                    }
-                    Engine::Redis => format!("redis://{}:6379/0", ds.name),
-                };
+                let offering = engine.offering(provider).expect("validated above");
+                let version = ds
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| offering.default_version.to_owned());
+                let cloud_version = offering.version(&version).expect("validated above");
+                let facts = engine.facts();
+                let local_credentials = facts.local.credentials(&app_name);
+                let local_port = facts.local_port.to_string();
+                let local_url = engine
+                    .connection_value(
+                        Property::Url,
+                        &Endpoint {
+                            host: &ds.name,
+                            port: &local_port,
+                            database: &local_credentials.database,
+                            username: &local_credentials.user,
+                            password: &local_credentials.password,
+                            password_in_url: &local_credentials.password,
+                            tls: false,
+                        },
+                    )
+                    .expect("every engine has a URL form");
+                let prefix = env_var_prefix(&ds.name);
+                let ca_file = (offering.trust == Trust::InstanceCa).then(|| CaFile {
+                    secret_key: format!("{}-ca.pem", ds.name),
+                    path: format!("/var/run/secrets/scaffold/{}/ca.pem", ds.name),
+                    variable: format!("{prefix}_CA_FILE"),
+                });
                 Datastore {
                     name: ds.name.clone(),
                     engine,
-                    version: ds
-                        .version
-                        .clone()
-                        .unwrap_or_else(|| engine.default_version().to_owned()),
-                    port: engine.port(),
+                    offering,
+                    cloud_version,
+                    cloud_port: offering.port,
+                    local_port: facts.local_port,
+                    local_image: format!("{}:{}", facts.local_image, cloud_version.local_tag),
                     local_url,
+                    local_credentials,
+                    secret_properties: engine.secret_properties(provider),
+                    ca_file,
+                    version,
                     used_by: services
                         .iter()
                         .filter(|s| s.uses.contains(&ds.name))
@@ -1259,18 +1433,18 @@ impl Project {
                 .map(|ds| DatastoreInEnvironment {
                     datastore: ds.name.clone(),
                     secret: datastore_secret(&app_name, &env.name, &ds.name, provider),
+                    admin_secret: datastore_admin_secret(&app_name, &env.name, &ds.name, provider),
                     resource: datastore_resource(&app_name, &env.name, &ds.name),
                 })
                 .collect();
         }
 
-        let default_branch = environments
-            .iter()
-            .find_map(|e| e.branch.clone())
-            .unwrap_or_else(|| "main".to_owned());
+        // The default branch first (CI always runs there), then every branch that starts a deployment.
         let mut deploy_branches = vec![default_branch.clone()];
-        for branch in environments.iter().filter_map(|e| e.branch.as_ref()) {
-            if !deploy_branches.contains(branch) {
+        for env in &environments {
+            if let Trigger::Push { branch } = &env.trigger
+                && !deploy_branches.contains(branch)
+            {
                 deploy_branches.push(branch.clone());
             }
         }
@@ -1280,6 +1454,7 @@ impl Project {
             .collect();
         let github_variables = names::github_variables(
             provider,
+            answers.delivery.runners.unwrap_or(Runners::GithubHosted),
             &environments
                 .iter()
                 .map(|e| e.name.as_str())
@@ -1315,6 +1490,7 @@ impl Project {
                 strategy,
                 registry,
                 gitops,
+                runners: answers.delivery.runners.unwrap_or(Runners::GithubHosted),
             },
             alerts: alerts(&Targets::derive(availability)),
             targets: Targets::derive(availability),
@@ -1328,27 +1504,28 @@ impl Project {
         self.services.iter().find(|s| s.name == name)
     }
 
-    /// The variables of `connection` with values reaching a local or CI container of its
-    /// datastore at `host:port`, with the throwaway credentials of local development
-    /// (the app's name as database, user and password; no password on a local Redis).
+    /// The variables of `connection` with values reaching the local container of its
+    /// datastore at `host:port` (the compose service name inside compose, `localhost` and a
+    /// published port outside), with the container's throwaway credentials.
     pub fn local_connection_values(
         &self,
         connection: &Connection,
         host: &str,
         port: u16,
     ) -> Vec<(String, String)> {
-        let app = self.app.name.as_str();
-        connection.values(&Endpoint {
-            host,
-            port,
-            database: app,
-            username: app,
-            password: if connection.engine.is_database() {
-                app
-            } else {
-                ""
-            },
-        })
+        let Some(datastore) = self.datastore(&connection.datastore) else {
+            return Vec::new();
+        };
+        connection
+            .parts()
+            .into_iter()
+            .filter_map(|(property, name)| {
+                Some((
+                    name.to_owned(),
+                    datastore.local_value(property, host, port)?,
+                ))
+            })
+            .collect()
     }
 
     /// The services that listen on a port (web and gRPC), in file order.

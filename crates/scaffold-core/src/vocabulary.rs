@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::datastore::Engine;
+
 /// Implements `Display`, `ALL` and `allowed()` for a unit enum from its serde names.
 macro_rules! vocabulary {
     ($ty:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -42,7 +44,6 @@ macro_rules! vocabulary {
         }
     };
 }
-pub(crate) use vocabulary;
 
 /// The language a service is written in, which decides its Dockerfile, CI steps and runtime user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,8 +138,8 @@ impl Language {
     /// Spring Boot reads a JDBC URL with separate credentials
     /// (`spring.datasource.url`, `.username`, `.password`) and Redis as a URL
     /// (`spring.data.redis.url`); the other stacks read URLs.
-    pub fn connection_form(self, engine: Engine) -> crate::connection::ConnectionForm {
-        use crate::connection::ConnectionForm;
+    pub fn connection_form(self, engine: Engine) -> crate::datastore::ConnectionForm {
+        use crate::datastore::ConnectionForm;
         match self {
             Language::Java if engine.is_database() => ConnectionForm::Jdbc,
             _ => ConnectionForm::Url,
@@ -319,62 +320,6 @@ impl PackageManager {
     }
 }
 
-/// A datastore engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Engine {
-    /// PostgreSQL.
-    Postgres,
-    /// MySQL.
-    Mysql,
-    /// Redis (or a Redis-compatible managed cache).
-    Redis,
-}
-vocabulary!(Engine { Postgres => "postgres", Mysql => "mysql", Redis => "redis" });
-
-impl Engine {
-    /// The major version used when `version` is not given.
-    pub fn default_version(self) -> &'static str {
-        match self {
-            Engine::Postgres => "16",
-            Engine::Mysql => "8.0",
-            Engine::Redis => "7.2",
-        }
-    }
-
-    /// The port the engine listens on.
-    pub fn port(self) -> u16 {
-        match self {
-            Engine::Postgres => 5432,
-            Engine::Mysql => 3306,
-            Engine::Redis => 6379,
-        }
-    }
-
-    /// The URL scheme of a connection string for this engine.
-    pub fn url_scheme(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgresql",
-            Engine::Mysql => "mysql",
-            Engine::Redis => "redis",
-        }
-    }
-
-    /// Whether the engine is a relational database (as opposed to a cache).
-    pub fn is_database(self) -> bool {
-        !matches!(self, Engine::Redis)
-    }
-
-    /// The official Docker Hub image used for local development and CI service containers.
-    pub fn image(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::Mysql => "mysql",
-            Engine::Redis => "redis",
-        }
-    }
-}
-
 /// The cloud the infrastructure runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -497,3 +442,18 @@ pub enum Tier {
     NonProduction,
 }
 vocabulary!(Tier { Production => "production", NonProduction => "non-production" });
+
+/// Where the jobs that reach the cluster API and other private endpoints run, which
+/// decides whether those endpoints can be private.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Runners {
+    /// GitHub-hosted runners: their addresses are not fixed, so the cluster API and the
+    /// secret stores Terraform writes are reachable from the internet and guarded by the
+    /// cloud's identity checks alone. Datastores stay private either way.
+    GithubHosted,
+    /// Runners inside the cloud network (`vars.DEPLOY_RUNNER`, `vars.INFRA_RUNNER`): the
+    /// cluster API and secret stores have private endpoints only.
+    SelfHosted,
+}
+vocabulary!(Runners { GithubHosted => "github-hosted", SelfHosted => "self-hosted" });

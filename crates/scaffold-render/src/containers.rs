@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use scaffold_core::{Datastore, Engine, Language, PackageManager, Project, Service, ServiceKind};
+use scaffold_core::{Datastore, Language, PackageManager, Project, Service, ServiceKind};
 use serde::Serialize;
 
 use crate::{Engine as Templates, Files, RenderError};
@@ -108,7 +108,7 @@ struct ComposeDatastore<'a> {
     /// The named volume.
     volume: String,
     /// Environment variables the image needs, sorted.
-    environment: BTreeMap<&'static str, String>,
+    environment: BTreeMap<String, String>,
     /// The healthcheck command, exec form, as a YAML flow sequence.
     healthcheck: String,
     /// The variables the services read it from, with values reaching it from the developer's
@@ -233,54 +233,24 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
         .datastores
         .iter()
         .map(|ds| {
-            let host_port = host_port_for(ds.port);
-            let app = &project.app.name;
-            let (data_path, environment, healthcheck): (_, BTreeMap<_, _>, Vec<&str>) =
-                match ds.engine {
-                    Engine::Postgres => (
-                        "/var/lib/postgresql/data",
-                        [
-                            ("POSTGRES_DB", app.clone()),
-                            ("POSTGRES_PASSWORD", app.clone()),
-                            ("POSTGRES_USER", app.clone()),
-                        ]
-                        .into(),
-                        vec!["CMD", "pg_isready", "--username", app, "--dbname", app],
-                    ),
-                    Engine::Mysql => (
-                        "/var/lib/mysql",
-                        [
-                            ("MYSQL_DATABASE", app.clone()),
-                            ("MYSQL_PASSWORD", app.clone()),
-                            ("MYSQL_ROOT_PASSWORD", format!("{app}-root")),
-                            ("MYSQL_USER", app.clone()),
-                        ]
-                        .into(),
-                        vec![
-                            "CMD",
-                            "mysqladmin",
-                            "ping",
-                            "--host",
-                            "127.0.0.1",
-                            "--silent",
-                        ],
-                    ),
-                    Engine::Redis => ("/data", BTreeMap::new(), vec!["CMD", "redis-cli", "ping"]),
-                };
-            let image = match ds.engine {
-                Engine::Postgres | Engine::Redis => {
-                    format!("{}:{}-alpine", ds.engine.image(), ds.version)
-                }
-                Engine::Mysql => format!("{}:{}", ds.engine.image(), ds.version),
-            };
+            let host_port = host_port_for(ds.local_port);
+            let facts = ds.engine.facts();
+            let healthcheck = ds.local_healthcheck();
             ComposeDatastore {
                 datastore: ds,
-                image,
+                // The Alpine variant where the official image has one: smaller, same tag.
+                image: if facts.local.alpine {
+                    format!("{}-alpine", ds.local_image)
+                } else {
+                    ds.local_image.clone()
+                },
                 host_port,
-                data_path,
+                data_path: facts.local.data_path,
                 volume: format!("{}-data", ds.name),
-                environment,
-                healthcheck: flow_sequence(&healthcheck),
+                environment: ds.local_environment(),
+                healthcheck: flow_sequence(
+                    &healthcheck.iter().map(String::as_str).collect::<Vec<_>>(),
+                ),
                 host_variables: {
                     let mut variables: Vec<(String, String)> = Vec::new();
                     for connection in project
@@ -318,7 +288,11 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
                 let Some(ds) = project.datastore(&connection.datastore) else {
                     continue;
                 };
-                environment.extend(project.local_connection_values(connection, &ds.name, ds.port));
+                environment.extend(project.local_connection_values(
+                    connection,
+                    &ds.name,
+                    ds.local_port,
+                ));
                 depends_on.push(ds.name.clone());
             }
             ComposeService {

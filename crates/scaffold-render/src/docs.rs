@@ -313,7 +313,6 @@ impl<'a> DocsContext<'a> {
     /// Builds the context for `project`.
     pub fn new(project: &'a Project) -> Self {
         let facts = cloud::facts(project);
-        let provider = project.cloud.provider;
         let rollouts = project.delivery.strategy.uses_rollouts();
         let services: Vec<ServiceDoc<'a>> = project
             .services
@@ -327,9 +326,9 @@ impl<'a> DocsContext<'a> {
                     .map(|c| {
                         let variables: Vec<String> = c
                             .variables
-                            .parts()
+                            .names()
                             .into_iter()
-                            .map(|(_, name)| format!("`{name}`"))
+                            .map(|name| format!("`{name}`"))
                             .collect();
                         format!("{} ({})", c.datastore, variables.join(", "))
                     })
@@ -342,7 +341,7 @@ impl<'a> DocsContext<'a> {
             .iter()
             .map(|ds| DatastoreDoc {
                 ds,
-                product: cloud::datastore_product(provider, ds.engine),
+                product: ds.offering.product,
                 database: ds.engine.is_database(),
             })
             .collect();
@@ -430,7 +429,8 @@ impl<'a> DocsContext<'a> {
                     let Some(ds) = project.datastore(&connection.datastore) else {
                         continue;
                     };
-                    for pair in project.local_connection_values(connection, &ds.name, ds.port) {
+                    for pair in project.local_connection_values(connection, &ds.name, ds.local_port)
+                    {
                         if !list.contains(&pair) {
                             list.push(pair);
                         }
@@ -470,7 +470,6 @@ fn percent(ratio: f64) -> String {
 }
 
 fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
-    let provider = project.cloud.provider;
     let mut secrets = Vec::new();
     for svc in &project.services {
         let identity = env
@@ -492,13 +491,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
                 datastore: connection.datastore.clone(),
                 secret: entry.secret.clone(),
                 kubernetes_secret: svc.names.secret.clone(),
-                env_var: connection
-                    .variables
-                    .parts()
-                    .into_iter()
-                    .map(|(_, name)| name)
-                    .collect::<Vec<_>>()
-                    .join("`, `"),
+                env_var: connection.variables.names().join("`, `"),
                 identity: identity.clone(),
                 read: cloud::read_secret(project, env, &entry.secret),
                 write: cloud::put_secret(project, env, &entry.secret),
@@ -531,14 +524,14 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
         |ds: &Datastore, resource: &str, secret: &str, commands: Vec<String>| RestoreDoc {
             datastore: ds.name.clone(),
             resource: resource.to_owned(),
-            product: cloud::datastore_product(provider, ds.engine),
+            product: ds.offering.product,
             commands,
             secret: secret.to_owned(),
             write_secret: cloud::put_secret(project, env, secret),
             read_secret: cloud::read_secret(project, env, secret),
             used_by: ds.used_by.clone(),
             scheme: ds.engine.url_scheme(),
-            port: ds.port,
+            port: ds.cloud_port,
         };
     let restores = databases()
         .map(|(ds, entry)| {
@@ -692,6 +685,13 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
                 project.repository.full
             ),
             "`app.repository` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    if project.app.owners.is_empty() {
+        add(
+            "Code owners".to_owned(),
+            "Not given, so `.github/CODEOWNERS` holds only a commented example: no review is required by code ownership until owners are named.".to_owned(),
+            "`app.owners` in `scaffold.toml` (`@user` or `@org/team`), then `scaffold sync`".to_owned(),
         );
     }
     if project.cloud.region_assumed {

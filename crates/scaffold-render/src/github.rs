@@ -16,9 +16,7 @@ pub mod pins;
 use std::collections::BTreeMap;
 
 use scaffold_core::names::TERRAFORM_DIR;
-use scaffold_core::vocabulary::{
-    Engine as DbEngine, Language, PackageManager, Provider, Registry, WorkloadKind,
-};
+use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry, WorkloadKind};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
@@ -697,7 +695,7 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
         .iter()
         .filter_map(|connection| {
             let ds = project.datastore(&connection.datastore)?;
-            let mut host_port = ds.port;
+            let mut host_port = ds.local_port;
             while used_ports.contains(&host_port) {
                 host_port += 1;
             }
@@ -738,34 +736,13 @@ fn ci_datastore(
     connection: &scaffold_core::Connection,
     host_port: u16,
 ) -> CiDatastore {
-    let app = &project.app.name;
-    let (env, health_cmd): (Vec<(&str, String)>, String) = match ds.engine {
-        DbEngine::Postgres => (
-            vec![
-                ("POSTGRES_USER", app.clone()),
-                ("POSTGRES_PASSWORD", app.clone()),
-                ("POSTGRES_DB", app.clone()),
-            ],
-            format!("pg_isready -U {app} -d {app}"),
-        ),
-        DbEngine::Mysql => (
-            vec![
-                ("MYSQL_USER", app.clone()),
-                ("MYSQL_PASSWORD", app.clone()),
-                ("MYSQL_DATABASE", app.clone()),
-                ("MYSQL_RANDOM_ROOT_PASSWORD", "yes".to_owned()),
-            ],
-            "mysqladmin ping --host=127.0.0.1 --silent".to_owned(),
-        ),
-        DbEngine::Redis => (Vec::new(), "redis-cli ping".to_owned()),
-    };
     CiDatastore {
         name: ds.name.clone(),
-        image: format!("{}:{}", ds.engine.image(), ds.version),
+        image: ds.local_image.clone(),
         host_port,
-        port: ds.port,
-        env: env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        health_cmd,
+        port: ds.local_port,
+        env: ds.local_environment().into_iter().collect(),
+        health_cmd: ds.local_healthcheck()[1..].join(" "),
         variables: project.local_connection_values(connection, "localhost", host_port),
     }
 }

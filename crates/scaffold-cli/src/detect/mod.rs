@@ -188,6 +188,7 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
             Engine::Mysql if datastores.iter().any(|d| d.name == "db") => "mysql",
             Engine::Mysql => "db",
             Engine::Redis => "cache",
+            Engine::Sqlserver => "sqlserver",
         };
         datastores.push(DetectedDatastore {
             name: name.to_owned(),
@@ -341,7 +342,8 @@ impl Detection {
             .map(|d| DatastoreAnswers {
                 name: d.name.clone(),
                 engine: Some(d.engine),
-                version: Some(d.engine.default_version().to_owned()),
+                // The cloud's default version from the datastore table, whatever the provider.
+                version: None,
             })
             .collect();
         answers

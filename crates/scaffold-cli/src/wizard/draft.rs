@@ -98,6 +98,7 @@ impl Draft {
                 repository: self.repository.clone(),
                 owners: (!self.owners.is_empty()).then(|| self.owners.clone()),
                 team_size: self.team_size,
+                default_branch: None,
             },
             cloud: CloudAnswers {
                 provider: Some(self.provider),
@@ -114,6 +115,7 @@ impl Draft {
                 strategy: Some(self.strategy),
                 registry: Some(self.registry),
                 gitops: Some(self.gitops),
+                runners: None,
             },
             reliability: ReliabilityAnswers {
                 availability: Some(self.availability),
@@ -230,6 +232,7 @@ pub fn plan_environments(
                 approval: Some(approvals.contains(name)),
                 domain: old.and_then(|e| e.domain.clone()),
                 tier: old.and_then(|e| e.tier),
+                separate_account: old.and_then(|e| e.separate_account),
             }
         })
         .collect()

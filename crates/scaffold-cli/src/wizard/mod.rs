@@ -686,7 +686,15 @@ impl Wizard {
     pub fn ask_datastore(&self) -> Result<(DatastoreAnswers, Vec<String>)> {
         let engines: Vec<String> = Engine::ALL
             .iter()
-            .map(|e| format!("{e:<9} version {}", e.default_version()))
+            .map(|e| {
+                let provider = self.draft.provider;
+                match e.offering(provider) {
+                    Some(offering) => {
+                        format!("{e:<9} {} {}", offering.product, offering.default_version)
+                    }
+                    None => format!("{e:<9} (not offered on {provider})"),
+                }
+            })
             .collect();
         let engine = Engine::ALL[self.select("Engine", &engines, 0)?];
         let taken: BTreeSet<String> = self
@@ -726,7 +734,7 @@ impl Wizard {
             DatastoreAnswers {
                 name,
                 engine: Some(engine),
-                version: Some(engine.default_version().to_owned()),
+                version: None,
             },
             picked.into_iter().map(|i| services[i].clone()).collect(),
         ))

@@ -57,7 +57,8 @@ fn minimal_answers_get_every_default() {
     assert_eq!(api.uid, 1000);
     assert!(project.repository.assumed);
     assert_eq!(project.repository.full, "shop/shop");
-    assert_eq!(project.app.owners, ["@shop"]);
+    // Owners are never guessed: a bare organisation is not a valid CODEOWNERS owner.
+    assert!(project.app.owners.is_empty());
 }
 
 #[test]
@@ -365,13 +366,13 @@ fn deploy_branches_list_every_environment_branch_once() {
         "[[environments]]\nname = \"dev\"\nbranch = \"develop\"\n\n[[environments]]\nname = \"staging\"\nbranch = \"main\"\n\n[[environments]]\nname = \"production\"\napproval = true\n",
     );
     let project = resolve(&source).unwrap();
-    assert_eq!(project.default_branch, "develop");
-    assert_eq!(project.deploy_branches, ["develop", "main"]);
+    assert_eq!(project.default_branch, "main");
+    assert_eq!(project.deploy_branches, ["main", "develop"]);
     assert_eq!(
         project.oidc_build_subjects,
         [
-            "repo:shop/shop:ref:refs/heads/develop",
-            "repo:shop/shop:ref:refs/heads/main"
+            "repo:shop/shop:ref:refs/heads/main",
+            "repo:shop/shop:ref:refs/heads/develop"
         ]
     );
 }
@@ -419,6 +420,35 @@ fn workers_have_no_port_probes_or_metrics() {
     check_err(
         &with("kind = \"worker\"\npublic = true\n"),
         &["`services[0].public`", "cannot be public"],
+    );
+}
+
+#[test]
+fn every_environment_has_a_trigger() {
+    // A single production environment with approval and no branch deploys after CI on
+    // the default branch (it used to render an empty `workflow_run.branches` list).
+    let source = with("[[environments]]\nname = \"production\"\napproval = true\n");
+    let project = resolve(&source).unwrap();
+    assert_eq!(
+        project.environments[0].trigger,
+        Trigger::Push {
+            branch: "main".to_owned()
+        }
+    );
+    assert_eq!(project.deploy_branches, ["main"]);
+
+    let project = resolve(MINIMAL).unwrap();
+    let triggers: Vec<&Trigger> = project.environments.iter().map(|e| &e.trigger).collect();
+    assert_eq!(
+        triggers,
+        [
+            &Trigger::Push {
+                branch: "main".to_owned()
+            },
+            &Trigger::Promotion {
+                from: "staging".to_owned()
+            }
+        ]
     );
 }
 
@@ -516,9 +546,9 @@ fn variables(source: &str) -> Vec<(String, String, Vec<String>)> {
                 c.datastore.clone(),
                 c.form.to_string(),
                 c.variables
-                    .parts()
+                    .names()
                     .iter()
-                    .map(|(_, n)| (*n).to_owned())
+                    .map(|n| (*n).to_owned())
                     .collect(),
             )
         })
@@ -634,4 +664,17 @@ fn connection_mistakes_name_the_key() {
             "did you mean `variable`?",
         ],
     );
+}
+
+#[test]
+fn the_default_branch_comes_from_the_answers_then_the_remote() {
+    let facts = Facts {
+        default_branch: Some("trunk".to_owned()),
+        ..Facts::default()
+    };
+    let project = Project::from_toml(MINIMAL, &facts).unwrap();
+    assert_eq!(project.default_branch, "trunk");
+    let source = MINIMAL.replace("[app]\n", "[app]\ndefault_branch = \"release\"\n");
+    let project = Project::from_toml(&source, &facts).unwrap();
+    assert_eq!(project.default_branch, "release");
 }

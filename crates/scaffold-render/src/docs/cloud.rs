@@ -203,21 +203,6 @@ pub fn credentials(project: &Project, env: &Environment) -> String {
     }
 }
 
-/// The managed product behind `engine` on `provider`.
-pub fn datastore_product(provider: Provider, engine: Engine) -> &'static str {
-    match (provider, engine) {
-        (Provider::Aws, Engine::Postgres) => "Amazon RDS for PostgreSQL",
-        (Provider::Aws, Engine::Mysql) => "Amazon RDS for MySQL",
-        (Provider::Aws, Engine::Redis) => "Amazon ElastiCache for Redis",
-        (Provider::Gcp, Engine::Postgres) => "Cloud SQL for PostgreSQL",
-        (Provider::Gcp, Engine::Mysql) => "Cloud SQL for MySQL",
-        (Provider::Gcp, Engine::Redis) => "Memorystore for Redis",
-        (Provider::Azure, Engine::Postgres) => "Azure Database for PostgreSQL flexible server",
-        (Provider::Azure, Engine::Mysql) => "Azure Database for MySQL flexible server",
-        (Provider::Azure, Engine::Redis) => "Azure Cache for Redis",
-    }
-}
-
 /// The command that writes a new value (read from `$NEW_URL`) into a secret-manager entry.
 pub fn put_secret(project: &Project, env: &Environment, secret: &str) -> String {
     match project.cloud.provider {

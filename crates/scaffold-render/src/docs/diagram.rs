@@ -32,7 +32,6 @@ fn id(parts: &[&str]) -> String {
 /// The mermaid source (without the fence) of the deployment diagram.
 pub fn deployment(project: &Project, facts: &cloud::CloudFacts) -> String {
     let mut out = String::from("architecture-beta\n");
-    let provider = project.cloud.provider;
     let _ = writeln!(out, "    service users(internet)[Users]");
     let _ = writeln!(out, "    service github(cloud)[GitHub Actions]");
     let _ = writeln!(
@@ -80,7 +79,7 @@ pub fn deployment(project: &Project, facts: &cloud::CloudFacts) -> String {
                 "    service {}(database)[{} {}] in {group}",
                 id(&[&env.name, &ds.name]),
                 ds.name,
-                cloud::datastore_product(provider, ds.engine)
+                ds.offering.product
             );
         }
         if has_public {

@@ -370,5 +370,5 @@ fn ci_pushes_from_every_deploy_branch() {
         .find(|(name, _)| name == "gcp-canary")
         .expect("gcp-canary");
     let ci = &files[".github/workflows/ci.yml"];
-    assert!(ci.contains("  push:\n    branches:\n      - \"develop\"\n      - \"main\"\n"));
+    assert!(ci.contains("  push:\n    branches:\n      - \"main\"\n      - \"develop\"\n"));
 }

@@ -92,7 +92,8 @@ impl DatabaseEngine {
                 tls_parameter: "require_secure_transport",
                 log_exports: r#"["audit", "error", "general", "slowquery"]"#,
             }),
-            DatastoreEngine::Redis => None,
+            // Validation admits no other engine on AWS (the datastore table offers none).
+            DatastoreEngine::Redis | DatastoreEngine::Sqlserver => None,
         }
     }
 }
@@ -103,6 +104,8 @@ fn datastore_module(engine: DatastoreEngine) -> &'static str {
         DatastoreEngine::Postgres => "postgres",
         DatastoreEngine::Mysql => "mysql",
         DatastoreEngine::Redis => "redis",
+        // Not offered on AWS: validation rejects it before rendering.
+        DatastoreEngine::Sqlserver => "sqlserver",
     }
 }
 
@@ -206,7 +209,7 @@ struct DatastoreContext<'a> {
     /// The engine version as written in `scaffold.toml`.
     version: &'a str,
     /// RDS parameter group family, such as `postgres16`.
-    parameter_group_family: String,
+    parameter_group_family: &'static str,
     /// The resource identifier (RDS identifier, ElastiCache replication group id).
     identifier: &'a str,
     /// The Secrets Manager secret holding the connection URL.
@@ -235,32 +238,6 @@ struct ServiceContext<'a> {
 /// `name` as an HCL identifier fragment: `-` becomes `_`.
 fn identifier(name: &str) -> String {
     name.replace('-', "_")
-}
-
-/// The RDS parameter group family for `engine` at `version` (`postgres16`, `mysql8.0`).
-fn parameter_group_family(engine: DatastoreEngine, version: &str) -> String {
-    let mut parts = version.split('.');
-    let major = parts.next().unwrap_or(version);
-    match engine {
-        DatastoreEngine::Postgres => format!("postgres{major}"),
-        DatastoreEngine::Mysql => {
-            let minor = parts.next().unwrap_or("0");
-            format!("mysql{major}.{minor}")
-        }
-        DatastoreEngine::Redis => String::new(),
-    }
-}
-
-/// ElastiCache engine for a Redis `version`: Valkey from 7.2 on (Redis OSS stops at 7.1).
-fn cache_engine(version: &str) -> &'static str {
-    let mut parts = version.split('.');
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(7);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    if (major, minor) >= (7, 2) {
-        "valkey"
-    } else {
-        "redis"
-    }
 }
 
 /// Adds the AWS Terraform files.
@@ -353,8 +330,9 @@ fn environment_context<'a>(
         .zip(&env.datastores)
         .map(|(ds, in_env)| {
             let database = ds.engine.is_database();
+            // The datastore table's ElastiCache engine (redis or valkey) for caches.
             let engine = match ds.engine {
-                DatastoreEngine::Redis => cache_engine(&ds.version),
+                DatastoreEngine::Redis => ds.cloud_version.family,
                 other => DatabaseEngine::of(other).map_or("", |d| d.engine),
             };
             let mut database_name = alphanumeric(&project.app.name);
@@ -366,8 +344,8 @@ fn environment_context<'a>(
                 source: datastore_module(ds.engine),
                 database,
                 engine,
-                version: &ds.version,
-                parameter_group_family: parameter_group_family(ds.engine, &ds.version),
+                version: ds.cloud_version.api,
+                parameter_group_family: ds.cloud_version.family,
                 identifier: &in_env.resource,
                 secret: &in_env.secret,
                 database_name,
@@ -411,34 +389,5 @@ fn environment_context<'a>(
         gitops: project.delivery.gitops,
         datastores,
         services,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parameter_group_families() {
-        assert_eq!(
-            parameter_group_family(DatastoreEngine::Postgres, "16"),
-            "postgres16"
-        );
-        assert_eq!(
-            parameter_group_family(DatastoreEngine::Postgres, "15.4"),
-            "postgres15"
-        );
-        assert_eq!(
-            parameter_group_family(DatastoreEngine::Mysql, "8.0"),
-            "mysql8.0"
-        );
-    }
-
-    #[test]
-    fn cache_engines() {
-        assert_eq!(cache_engine("7.2"), "valkey");
-        assert_eq!(cache_engine("8"), "valkey");
-        assert_eq!(cache_engine("7.1"), "redis");
-        assert_eq!(cache_engine("6.2"), "redis");
     }
 }

@@ -19,8 +19,9 @@ use serde::Serialize;
 use crate::{Engine, Files, RenderError};
 
 /// The azurerm provider constraint: the current major version, at least the release whose
-/// argument names the templates use (such as `public_network_access` on MySQL flexible servers).
-const AZURERM_VERSION: &str = "~> 4.57";
+/// argument names the templates use (such as `public_network_access` on MySQL flexible servers)
+/// and the oldest the provider-schema check verifies.
+const AZURERM_VERSION: &str = "~> 4.59";
 /// The random provider constraint.
 const RANDOM_VERSION: &str = "~> 3.7";
 
@@ -472,12 +473,12 @@ impl<'a> EnvironmentContext<'a> {
                 .map(|(ds, in_env)| DatastoreView {
                     name: ds.name.clone(),
                     engine: ds.engine.as_str().to_owned(),
-                    version: azure_version(ds.engine, &ds.version),
+                    version: ds.cloud_version.api.to_owned(),
                     sku_name: match ds.engine {
                         DatastoreEngine::Redis => env.sizing.cache_class.clone(),
-                        DatastoreEngine::Mysql | DatastoreEngine::Postgres => {
-                            env.sizing.database_class.clone()
-                        }
+                        DatastoreEngine::Mysql
+                        | DatastoreEngine::Postgres
+                        | DatastoreEngine::Sqlserver => env.sizing.database_class.clone(),
                     },
                     server_name: in_env.resource.clone(),
                     secret_name: in_env.secret.clone(),
@@ -583,36 +584,7 @@ fn flow_logs_storage_account(project: &Project, env: &Environment) -> String {
     )
 }
 
-/// `version` as the Azure service names it: MySQL flexible servers offer `5.7` and `8.0.21`,
-/// PostgreSQL takes the major version, and Azure Cache for Redis runs Redis 6.
-fn azure_version(engine: DatastoreEngine, version: &str) -> String {
-    match engine {
-        DatastoreEngine::Mysql if version.starts_with("5.7") => "5.7".to_owned(),
-        DatastoreEngine::Mysql => "8.0.21".to_owned(),
-        DatastoreEngine::Postgres => version.split('.').next().unwrap_or(version).to_owned(),
-        DatastoreEngine::Redis => "6".to_owned(),
-    }
-}
-
 /// The first `max` characters of an ASCII `text`.
 fn truncate(text: &str, max: usize) -> &str {
     &text[..text.len().min(max)]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(engine: DatastoreEngine, version: &str, expect: &str) {
-        assert_eq!(azure_version(engine, version), expect);
-    }
-
-    #[test]
-    fn versions_follow_azure_vocabulary() {
-        check(DatastoreEngine::Mysql, "8.0", "8.0.21");
-        check(DatastoreEngine::Mysql, "5.7", "5.7");
-        check(DatastoreEngine::Postgres, "16", "16");
-        check(DatastoreEngine::Postgres, "15.4", "15");
-        check(DatastoreEngine::Redis, "7.2", "6");
-    }
 }

@@ -25,12 +25,12 @@ use crate::{Engine, Files, RenderError};
 /// Template directory of this cloud, below `scaffolds/`.
 const TEMPLATES: &str = "terraform/gcp";
 
-/// The Google provider constraint: the current major version, 7.x.
-const GOOGLE_PROVIDER: &str = "~> 7.0";
+/// The Google provider constraint: 7.x from 7.31, the oldest release the provider-schema check verifies.
+const GOOGLE_PROVIDER: &str = "~> 7.31";
 /// The random provider constraint.
 const RANDOM_PROVIDER: &str = "~> 3.7";
-/// The Kubernetes provider constraint (namespace and RBAC for the deploy identity).
-const KUBERNETES_PROVIDER: &str = "~> 3.0";
+/// The Kubernetes provider constraint (namespace and RBAC for the deploy identity), from 3.1, the oldest checked.
+const KUBERNETES_PROVIDER: &str = "~> 3.1";
 /// The oldest Terraform the roots accept (GCS and S3 native state locking need 1.10).
 const TERRAFORM_VERSION: &str = ">= 1.10";
 
@@ -111,15 +111,11 @@ struct DatastoreContext {
 
 impl DatastoreContext {
     fn new(ds: &Datastore, width: usize) -> Self {
-        let major = ds.version.replace('.', "_");
-        let (version, latest_major) = match ds.engine {
-            DbEngine::Postgres => (format!("POSTGRES_{major}"), major == "18"),
-            DbEngine::Mysql => (
-                format!("MYSQL_{major}"),
-                matches!(major.as_str(), "8_0" | "8_4"),
-            ),
-            DbEngine::Redis => (format!("REDIS_{major}"), true),
-        };
+        // The API spelling comes from the datastore table; checkov's CKV_GCP_79 accepts
+        // only the newest major of each engine, which the template otherwise skips with a reason.
+        let version = ds.cloud_version.api.to_owned();
+        let latest_major = matches!(version.as_str(), "POSTGRES_18" | "MYSQL_8_0" | "MYSQL_8_4")
+            || ds.engine == DbEngine::Redis;
         DatastoreContext {
             name: ds.name.clone(),
             key: format!("{:<width$}", format!("\"{}\"", ds.name)),
@@ -128,7 +124,7 @@ impl DatastoreContext {
             sql: ds.engine.is_database(),
             version,
             latest_major,
-            port: ds.engine.port(),
+            port: ds.cloud_port,
             scheme: match ds.engine {
                 DbEngine::Redis => "rediss",
                 other => other.url_scheme(),
