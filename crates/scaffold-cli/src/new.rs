@@ -126,6 +126,24 @@ fn answers_text(
         return Ok((text, path.display().to_string()));
     }
     if args.defaults {
+        // Everything the wizard would show about detection, printed before anything is written.
+        for line in detection.report() {
+            println!("{line}");
+        }
+        if detection.is_empty() && detection.has_code {
+            let folders: Vec<String> = detection
+                .skipped
+                .iter()
+                .map(|s| format!("  {}: {}", s.path, s.why))
+                .collect();
+            return Err(invalid(format!(
+                "{} has code, but scaffold recognised no service in it, so it wrote nothing rather than invent one{}{}\n  help: run `scaffold new` and declare each service in the wizard, or write scaffold.toml with a `[[services]]` table per service (`name`, `path`, `language` = {}) and run `scaffold new --answers scaffold.toml`",
+                root.path().display(),
+                if folders.is_empty() { "" } else { "\n" },
+                folders.join("\n"),
+                scaffold_core::Language::allowed()
+            )));
+        }
         let answers = detection.answers(&detect::root_name(root.path()));
         let text = answers_file::render(&answers, &Engine::new())?;
         return Ok((text, "the default answers".to_owned()));

@@ -39,9 +39,11 @@ pub fn default_branch(repo: &Repository) -> Option<String> {
 /// branch and the package managers detected under `root`. `new`, `add` and `sync`
 /// render with the same facts, or every sync would see a different render.
 pub fn facts(repo: Option<&Repository>, root: &std::path::Path) -> scaffold_core::project::Facts {
+    let detection = crate::detect::detect_dir(root);
     scaffold_core::project::Facts {
         origin: repo.and_then(origin),
-        package_managers: crate::detect::detect_dir(root).package_managers(),
+        package_managers: detection.package_managers(),
+        services: detection.facts(),
         default_branch: repo.and_then(default_branch),
     }
 }

@@ -107,6 +107,15 @@ pub struct ServiceAnswers {
     pub connections: BTreeMap<String, ConnectionAnswers>,
     /// Whether the service is reachable from outside the cluster.
     pub public: Option<bool>,
+    /// The command that builds the app in its image, after dependencies are installed
+    /// (`""` for none); the stack's recipe from the repository's evidence when absent.
+    pub build: Option<String>,
+    /// The command the image runs; `${PORT}` stands for the port. The stack's recipe when absent.
+    pub start: Option<String>,
+    /// The language or runtime version (the image tag's); the repository's pin when absent.
+    pub runtime_version: Option<String>,
+    /// The folder a static site's build writes, relative to `path`.
+    pub output: Option<String>,
 }
 
 /// One `[services.connections]` entry: how a service reads one datastore.
@@ -209,6 +218,10 @@ const SERVICE_KEYS: &[&str] = &[
     "uses",
     "connections",
     "public",
+    "build",
+    "start",
+    "runtime_version",
+    "output",
 ];
 const CONNECTION_KEYS: &[&str] = &["form", "variable", "username_variable", "password_variable"];
 const DATASTORE_KEYS: &[&str] = &["name", "engine", "version"];

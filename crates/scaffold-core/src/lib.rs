@@ -19,6 +19,7 @@ pub mod error;
 pub mod names;
 pub mod project;
 pub mod sizing;
+pub mod stack;
 pub mod vocabulary;
 
 pub use answers::Answers;

@@ -24,6 +24,8 @@ use crate::names::{
     datastore_resource, datastore_secret, env_var_prefix, workload_identity,
 };
 use crate::sizing::{Sizing, Targets};
+use crate::stack::text::split_command;
+use crate::stack::{Ci, Detected, Recipe, RecipeAnswers, RecipeInput};
 use crate::vocabulary::{
     Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
     Strategy, Tier, WorkloadKind,
@@ -38,6 +40,9 @@ pub struct Facts {
     pub package_managers: BTreeMap<String, PackageManager>,
     /// The default branch of the git remote `origin` (its `HEAD`), if known.
     pub default_branch: Option<String>,
+    /// What detection found in each service folder, keyed by path (`.` for the root): the
+    /// stack's recipe facts, the versions the repository pins, the variable names it uses.
+    pub services: BTreeMap<String, crate::stack::Detected>,
 }
 
 /// The whole application, validated and resolved.
@@ -165,6 +170,14 @@ pub struct Service {
     pub image_healthcheck: bool,
     /// Derived names.
     pub names: ServiceNames,
+    /// How its image is built and started, as its stack decided it from the answers, the
+    /// repository's evidence and the stack's defaults.
+    pub recipe: Recipe,
+    /// How CI sets up, lints and tests it.
+    pub ci: Ci,
+    /// Detection found this stack in the service's folder (its recipe rests on evidence);
+    /// false for a folder scaffold fills with a starter.
+    pub detected: bool,
 }
 
 impl Service {
@@ -588,6 +601,7 @@ fn resolve_connections(
     language: Language,
     uses: &[String],
     engines: &BTreeMap<&str, Engine>,
+    detected: Option<&Detected>,
     p: &mut Problems<'_>,
 ) -> Vec<Connection> {
     for name in svc.connections.keys() {
@@ -626,8 +640,22 @@ fn resolve_connections(
             Some(form) => form,
             None => default_form,
         };
-        let conventional =
+        let mut conventional =
             conventional_variables(form, engine, name, first, &language.connection_names());
+        // The first datastore of an engine takes the name the repository already uses for it
+        // (`.env.example`, appsettings.json), when the form is the one detection saw.
+        if first
+            && form == default_form
+            && let Some((_, learned)) = detected
+                .into_iter()
+                .flat_map(|d| &d.variables)
+                .find(|(e, _)| *e == engine)
+        {
+            conventional = match form {
+                ConnectionForm::Jdbc => conventional,
+                _ => ConnectionVariables::single(learned.value.clone()),
+            };
+        }
         let separate_credentials = form == ConnectionForm::Jdbc;
         if !separate_credentials {
             for (key, value) in [
@@ -1082,8 +1110,11 @@ impl Project {
                     "each service needs its own folder for its Dockerfile",
                 );
             }
+            // What detection read in this folder, when it found the same stack there.
+            let detected = facts.services.get(&path).filter(|d| d.language == language);
             let package_manager = svc
                 .package_manager
+                .or_else(|| detected.map(|d| d.package_manager))
                 .or_else(|| facts.package_managers.get(&path).copied())
                 .unwrap_or_else(|| language.default_package_manager());
             if !language.package_managers().contains(&package_manager) {
@@ -1144,11 +1175,7 @@ impl Project {
                     }
                 }
             };
-            let (default_health, default_ready) = if language == Language::Static {
-                ("/healthz", "/healthz")
-            } else {
-                ("/health", "/ready")
-            };
+            let (default_health, default_ready) = language.stack().health;
             let (health_path, readiness_path) = if kind.serves_http() {
                 (
                     Some(http_path(
@@ -1236,7 +1263,52 @@ impl Project {
                     );
                 }
             }
-            let connections = resolve_connections(svc, i, language, &uses, &engines, p);
+            let connections = resolve_connections(svc, i, language, &uses, &engines, detected, p);
+            let input = RecipeInput {
+                name: &svc.name,
+                path: &path,
+                kind,
+                port,
+                package_manager,
+                detected,
+                answers: RecipeAnswers {
+                    build: svc.build.as_deref(),
+                    start: svc.start.as_deref(),
+                    runtime_version: svc.runtime_version.as_deref(),
+                    output: svc.output.as_deref(),
+                },
+            };
+            if let Some(start) = &svc.start
+                && let Err(message) = split_command(start)
+            {
+                p.push(
+                    at("start"),
+                    format!("`{start}` is not a command the image can run directly: {message}"),
+                    "write one command with its arguments, such as `gunicorn app.wsgi --bind 0.0.0.0:${PORT}`; for several steps, put them in a script and start that",
+                );
+            }
+            if let Some(version) = &svc.runtime_version
+                && !version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                p.push(
+                    at("runtime_version"),
+                    format!("`{version}` is not a version"),
+                    "write the version the image tag uses, such as \"3.12\" or \"22\"",
+                );
+            }
+            if let Some(output) = &svc.output
+                && (language != Language::Static || normalize_path(output).is_err())
+            {
+                p.push(
+                    at("output"),
+                    format!("`output = \"{output}\"` does not apply here"),
+                    "`output` names the folder a static site's build writes, relative to its `path`, such as `dist`",
+                );
+            }
+            let recipe = (language.stack().recipe)(&input);
+            let ci = (language.stack().ci)(&input, &recipe);
             let public = svc.public.unwrap_or(false);
             if public && !kind.serves_http() {
                 let why = if kind == ServiceKind::Grpc {
@@ -1250,7 +1322,8 @@ impl Project {
                     format!("remove `public` or set it to false: {why}"),
                 );
             }
-            let shell = language.image_can_healthcheck();
+            let shell = language.image_has_shell();
+            let http_healthcheck = language.image_can_healthcheck();
             services.push(Service {
                 name: svc.name.clone(),
                 language,
@@ -1273,8 +1346,11 @@ impl Project {
                 public: public && kind.serves_http(),
                 uid: language.runtime_uid(),
                 shell,
-                image_healthcheck: shell && kind.serves_http(),
+                image_healthcheck: http_healthcheck && kind.serves_http(),
                 names: ServiceNames::derive(&app_name, &svc.name, &repository.owner, registry),
+                recipe,
+                ci,
+                detected: detected.is_some(),
             });
         }
 

@@ -183,6 +183,10 @@ datastore cache redis
     );
 }
 
+/// A Go HTTP server's main package.
+const GO_MAIN: &str =
+    "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n";
+
 fn mem(files: &[(&str, &str)]) -> Detection {
     detect(&MemTree::new(files.iter().copied()), "shop")
 }
@@ -227,10 +231,9 @@ fn a_privileged_port_hint_is_ignored_with_a_reason() {
     ]);
     assert_eq!(detection.services[0].port, Some(3000));
     assert!(
-        detection.services[0]
-            .evidence
-            .iter()
-            .any(|e| e.contains("privileged"))
+        detection.notes.iter().any(|e| e.contains("privileged")),
+        "{:#?}",
+        detection.notes
     );
 }
 
@@ -238,6 +241,7 @@ fn a_privileged_port_hint_is_ignored_with_a_reason() {
 fn an_existing_dockerfile_is_reported() {
     let detection = mem(&[
         ("api/go.mod", "module x\n"),
+        ("api/main.go", GO_MAIN),
         ("api/Dockerfile", "FROM scratch\n"),
     ]);
     assert!(detection.services[0].dockerfile);
@@ -254,7 +258,9 @@ fn go_work_modules_and_maven_modules_are_services() {
     let go = mem(&[
         ("go.work", "go 1.22\nuse (\n  ./api\n  ./worker\n)\n"),
         ("api/go.mod", "module a\n"),
+        ("api/main.go", GO_MAIN),
         ("worker/go.mod", "module w\n"),
+        ("worker/main.go", GO_MAIN),
     ]);
     assert_eq!(go.services.len(), 2);
     let maven = mem(&[
@@ -278,8 +284,11 @@ fn go_work_modules_and_maven_modules_are_services() {
 fn clashing_folder_names_get_unique_service_names() {
     let detection = mem(&[
         ("apps/api/go.mod", "module a\n"),
+        ("apps/api/main.go", GO_MAIN),
         ("services/api/go.mod", "module b\n"),
+        ("services/api/main.go", GO_MAIN),
         ("db/go.mod", "module c\nrequire github.com/lib/pq v1\n"),
+        ("db/main.go", GO_MAIN),
     ]);
     let names: Vec<&str> = detection.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["api", "db-service", "services-api"]);
@@ -311,6 +320,7 @@ fn a_front_end_build_beside_a_backend_manifest_is_its_asset_pipeline() {
     );
     let tooling = mem(&[
         ("go.mod", "module x\n"),
+        ("main.go", GO_MAIN),
         ("package.json", r#"{"devDependencies":{"prettier":"3"}}"#),
     ]);
     assert_eq!(tooling.services[0].language, Language::Go);
