@@ -4,12 +4,29 @@
 //! runs real third-party validators over the output. It owns its validators:
 //! it installs pinned versions into a venv under `target/` from PyPI, so a
 //! fresh clone needs nothing but Python.
+//!
+//! `man` writes the man pages from the CLI's clap definitions (`--check`
+//! only compares them with `docs/man/`).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+#[allow(
+    dead_code,
+    reason = "the binary's clap definitions, shared by path for the man pages; only they are used here"
+)]
+#[path = "../../crates/scaffold-cli/src/cli.rs"]
+mod cli;
 mod conformance;
+#[allow(
+    dead_code,
+    reason = "the binary's exit codes, which its clap definitions list in every --help"
+)]
+#[path = "../../crates/scaffold-cli/src/exit.rs"]
+mod exit;
+mod man;
+mod own;
 mod tidy;
 
 fn main() -> std::process::ExitCode {
@@ -24,10 +41,12 @@ fn main() -> std::process::ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only VALIDATOR]... [--shared DIR] [--venv DIR]
+       cargo xtask man [--check]
 
   --example NAME   only this example (file stem in tests/examples/); repeatable
   --only NAME      only this validator; repeatable
-  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or ../shared)
+  --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or the copies
+                   vendored in xtask/vendor, see its README)
   --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)";
 
 fn run() -> Result<bool> {
@@ -41,7 +60,7 @@ fn run() -> Result<bool> {
             let mut options = conformance::Options {
                 shared: std::env::var_os("SCAFFOLD_SHARED")
                     .map(PathBuf::from)
-                    .unwrap_or_else(|| root.join("../shared")),
+                    .unwrap_or_else(|| root.join(conformance::VENDOR_DIR)),
                 venv: std::env::var_os("SCAFFOLD_VALIDATORS_VENV")
                     .map(PathBuf::from)
                     .unwrap_or_else(|| root.join("target/validators")),
@@ -63,6 +82,15 @@ fn run() -> Result<bool> {
                 }
             }
             conformance::run(&options)
+        }
+        "man" => {
+            let check = match args.next().as_deref() {
+                None => false,
+                Some("--check") => true,
+                Some(other) => bail!("unknown argument `{other}`\n{USAGE}"),
+            };
+            man::run(&workspace_root(), check)?;
+            Ok(true)
         }
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }

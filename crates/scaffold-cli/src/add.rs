@@ -106,6 +106,7 @@ pub fn regenerate(root: &Path) -> Result<Code> {
         check: false,
         restore: Vec::new(),
         dir: root.to_path_buf(),
+        format: crate::cli::Format::Text,
     })
 }
 

@@ -1,22 +1,64 @@
 //! The command line, declared with clap.
+//!
+//! This file depends only on clap and [`crate::exit`], so `cargo xtask man`
+//! can include it (with `#[path]`) and write the man pages from the very
+//! definitions the binary parses with.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
 
 /// A production-grade DevOps setup for your application, kept current.
 #[derive(Debug, Parser)]
-#[command(name = "scaffold", version, about, long_about = None)]
+#[command(
+    name = "scaffold",
+    version,
+    about,
+    long_about = None,
+    after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CONFLICTS, exit::DRIFT, exit::CANCELLED]),
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// When to use colours: `auto` uses them on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: what was detected and why each file is left alone (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colours on a terminal, unless the NO_COLOR environment variable is set (and not empty).
+    Auto,
+    /// Always, even into a pipe or with NO_COLOR set.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `--format` of the commands that print a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: one line per file and unified diffs.
+    Text,
+    /// For tools: one JSON document with every file's action, reason and diff.
+    Json,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Answer a few questions (or take defaults) and generate every file.
+    #[command(after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CANCELLED]))]
     New(NewArgs),
     /// Re-render from scaffold.toml and merge into the repository, keeping every edit
     ///
@@ -25,20 +67,59 @@ pub enum Command {
     /// not edit are replaced, your edits are merged with scaffold's changes
     /// (overlaps get standard conflict markers), files you deleted stay
     /// deleted, and your own files are never overwritten.
-    ///
-    /// Exit codes: 0 done, 1 error, 2 invalid scaffold.toml or arguments,
-    /// 3 conflicts written, 4 out of date (with --check).
-    #[command(verbatim_doc_comment)]
+    #[command(
+        verbatim_doc_comment,
+        after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CONFLICTS, exit::DRIFT])
+    )]
     Sync(SyncArgs),
     /// Show how the generated files differ from what scaffold.toml renders now.
+    #[command(after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID]))]
     Diff(DiffArgs),
     /// Add a service, datastore or environment to scaffold.toml, then regenerate.
+    #[command(after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CONFLICTS, exit::CANCELLED]))]
     Add(AddArgs),
+    /// Print a shell completion script, such as `scaffold completions bash > ~/.local/share/bash-completion/completions/scaffold`.
+    ///
+    /// bash: `scaffold completions bash > ~/.local/share/bash-completion/completions/scaffold`
+    /// zsh: `scaffold completions zsh > ~/.zfunc/_scaffold` (with `fpath+=~/.zfunc` before `compinit`)
+    /// fish: `scaffold completions fish > ~/.config/fish/completions/scaffold.fish`
+    /// PowerShell: `scaffold completions powershell >> $PROFILE`
+    /// elvish: `scaffold completions elvish >> ~/.config/elvish/rc.elv`
+    #[command(
+        verbatim_doc_comment,
+        after_help = exit::help(&[exit::SUCCESS, exit::INVALID])
+    )]
+    Completions(CompletionsArgs),
 }
+
+/// Arguments of `scaffold completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Which `--set` key answers each question, for `scaffold new --help`.
+pub const QUESTIONS_HELP: &str = "\
+Questions the wizard asks, and the flag or `--set` key that answers each in a scripted run:
+  app name                          --set app.name=shop
+  GitHub repository (no origin)     --set app.repository=acme/shop
+  services (confirm, edit, add)     --set services[0].language=go, services[0].path=..., services[0].port=8080,
+                                    services[0].public=true (or `scaffold add service --name ... --language ...`)
+  datastores                        --set datastores[0].engine=mysql (or `scaffold add datastore`)
+  environments, branch, approval    --set environments[1].approval=true (or `scaffold add environment`)
+  availability target               --set reliability.availability=99.95
+  cloud, region, DR region          --set cloud.provider=gcp --set cloud.region=europe-west1 --set cloud.dr_region=...
+  delivery strategy                 --set delivery.strategy=canary
+  registry                          --set delivery.registry=gar
+  GitOps                            --set delivery.gitops=true
+  owners, team size                 --set app.owners='[\"@acme/platform\"]' --set app.team_size=6
+A key given with --set is not asked. Without a terminal, use --defaults or --answers FILE.";
 
 /// Arguments of `scaffold new`.
 #[derive(Debug, Args)]
-#[command(after_long_help = crate::wizard::QUESTIONS_HELP)]
+#[command(after_long_help = format!("{QUESTIONS_HELP}\n\n{}", exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CANCELLED])))]
 pub struct NewArgs {
     /// Take every default (and what detection finds) without asking.
     #[arg(long, conflicts_with = "answers")]
@@ -52,9 +133,13 @@ pub struct NewArgs {
     /// The repository to generate into.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
-    /// Overwrite files that already exist (by default they are kept and reported).
+    /// Overwrite files that already exist (by default they are kept and reported);
+    /// the wizard starts from the existing scaffold.toml.
     #[arg(long)]
     pub force: bool,
+    /// Print what would be written, file by file, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Arguments of `scaffold sync`.
@@ -72,6 +157,9 @@ pub struct SyncArgs {
     /// The repository to sync.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// How `--dry-run` and `--check` print the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Arguments of `scaffold diff`.
@@ -80,6 +168,9 @@ pub struct DiffArgs {
     /// The repository to compare.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Arguments of `scaffold add`.

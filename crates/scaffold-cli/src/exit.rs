@@ -7,7 +7,9 @@
 //! | 2 | invalid input: bad answers, a bad `--set`, bad arguments (clap uses 2 too) |
 //! | 3 | `scaffold sync` wrote conflicts that need resolving |
 //! | 4 | `scaffold sync --check`: generated files are out of date |
-//! | 130 | the user cancelled the wizard (Ctrl-C or "no" at the confirmation); nothing was written |
+//! | 130 | the user cancelled the wizard (Ctrl-C); nothing was written |
+//!
+//! Each command's `--help` lists the codes it can end with, from [`MEANINGS`].
 
 use std::fmt;
 
@@ -23,6 +25,44 @@ pub const CONFLICTS: u8 = 3;
 pub const DRIFT: u8 = 4;
 /// The user cancelled the wizard; 128 + SIGINT, as shells report an interrupted command.
 pub const CANCELLED: u8 = 130;
+
+/// What each exit code means, as `--help` and the man pages say it.
+pub const MEANINGS: &[(u8, &str)] = &[
+    (SUCCESS, "success"),
+    (
+        ERROR,
+        "an operational error: a file could not be read or written, git failed",
+    ),
+    (
+        INVALID,
+        "invalid input: bad answers, a bad `--set`, bad arguments; nothing was written",
+    ),
+    (
+        CONFLICTS,
+        "conflicts were written; resolve the `<<<<<<<` markers",
+    ),
+    (
+        DRIFT,
+        "with `--check`: generated files are out of date with scaffold.toml",
+    ),
+    (
+        CANCELLED,
+        "the wizard was interrupted (Ctrl-C); nothing was written",
+    ),
+];
+
+/// The "Exit codes:" section of a command's `--help`, for the codes it can end with.
+pub fn help(codes: &[u8]) -> String {
+    let mut text = "Exit codes:".to_owned();
+    for code in codes {
+        let meaning = MEANINGS
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or("", |(_, m)| m);
+        text.push_str(&format!("\n  {code:<4} {meaning}"));
+    }
+    text
+}
 
 /// An error that carries its exit code, for `main` to find in the chain.
 #[derive(Debug)]

@@ -6,7 +6,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use dialoguer::console::Style;
 
 mod add;
 mod cli;
@@ -15,9 +16,12 @@ mod exit;
 #[cfg(debug_assertions)]
 mod fixture;
 mod new;
+mod next_steps;
+mod plan_json;
 mod repo;
 mod set;
 mod sync;
+mod ui;
 mod wizard;
 mod write;
 
@@ -25,12 +29,29 @@ use cli::{Cli, Command};
 use exit::Failure;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `--color` is read first so clap's own help and errors follow it.
+    let color = match ui::color_from_args(&args) {
+        cli::Color::Always => clap::ColorChoice::Always,
+        cli::Color::Never => clap::ColorChoice::Never,
+        cli::Color::Auto => clap::ColorChoice::Auto,
+    };
+    let cli = match Cli::command()
+        .color(color)
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        // Help and version exit 0; usage errors exit 2, as `invalid` does.
+        Err(err) => err.exit(),
+    };
+    ui::init(cli.color, cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::New(args) => new::run(&args),
         Command::Sync(args) => sync::run(&args),
         Command::Diff(args) => sync::diff(&args),
         Command::Add(args) => add::run(&args),
+        Command::Completions(args) => completions(args.shell),
     };
     match result {
         Ok(code) => code.into(),
@@ -38,8 +59,18 @@ fn main() -> ExitCode {
             let code = err
                 .downcast_ref::<Failure>()
                 .map_or(exit::ERROR, |failure| failure.code);
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "{} {err:#}",
+                ui::paint_err("error:", &Style::new().red().bold())
+            );
             ExitCode::from(code)
         }
     }
+}
+
+/// `scaffold completions SHELL`: the completion script on standard output.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<exit::Code> {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "scaffold", &mut std::io::stdout());
+    Ok(exit::Code(exit::SUCCESS))
 }

@@ -23,8 +23,8 @@ use crate::exit::{self, Code, invalid};
 use crate::repo;
 use crate::set;
 use crate::sync;
-use crate::wizard;
 use crate::write::Root;
+use crate::{detail, next_steps, say, ui, wizard};
 
 /// The answers file's name at the repository root.
 pub const ANSWERS_PATH: &str = "scaffold.toml";
@@ -36,10 +36,23 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     let detection = detect::detect_dir(root.path());
     let facts = repo::facts(git.as_ref(), root.path());
 
-    let (text, source) = answers_text(args, &root, &detection, &facts)?;
-    let text = set::apply(&text, &args.set)?;
-    let project = Project::from_toml(&text, &facts)
-        .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
+    let (original, source) = answers_text(args, &root, &detection, &facts)?;
+    let text = set::apply(&original, &args.set)?;
+    let project = Project::from_toml(&text, &facts).map_err(|err| {
+        // Lines are told only in a file the user wrote; a `--set` is named instead.
+        let written_by_user = args.answers.is_some().then_some(original.as_str());
+        let err = set::explain(err, &args.set, written_by_user);
+        invalid(format!("{source} has problems; nothing was written\n{err}"))
+    })?;
+    detail!(
+        "answers from {source}; repository {}{}",
+        project.repository.full,
+        if project.repository.assumed {
+            " (assumed)"
+        } else {
+            ""
+        }
+    );
 
     let existing = root.read(ANSWERS_PATH)?;
     if existing.as_deref().is_some_and(|e| e != text)
@@ -53,6 +66,9 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     }
 
     let files = sync::render(&project)?;
+    if args.dry_run {
+        return dry_run(args, &root, &project, &files);
+    }
     let _mutex = sync::Mutex::acquire(&root)?;
     // `new` starts a fresh lock: nothing is known about the files on disk, so
     // each is either created, already identical, or the user's. `--force`
@@ -73,11 +89,11 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             Action::Keep => kept.push(step.path.clone()),
             Action::Update if !args.force => {
                 created += 1;
-                println!("  update  {} ({})", step.path, step.reason);
+                say!("  {}  {} ({})", label("update"), step.path, step.reason);
             }
             action if action.changes_disk() => {
                 created += 1;
-                println!("  create  {}", step.path);
+                say!("  {}  {}", label("create"), step.path);
             }
             _ => {}
         }
@@ -86,11 +102,12 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     sync::write_lock(&root, git.as_ref(), &plan, &lock)?;
 
     for path in &kept {
-        println!(
-            "  keep    {path} (a file of yours is already there; `scaffold new --force` replaces it)"
+        say!(
+            "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
+            label("keep")
         );
     }
-    println!(
+    say!(
         "scaffold: wrote {ANSWERS_PATH} and {created} files for `{}`{}",
         project.app.name,
         if kept.is_empty() {
@@ -99,13 +116,58 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             format!("; kept {} existing files", kept.len())
         }
     );
-    if git.is_none() {
-        println!(
-            "note: {} is not a git repository; run `git init` so `scaffold sync` can merge your future edits",
-            root.path().display()
-        );
+    if ui::shows(ui::Level::Normal) {
+        print!("{}", next_steps::text(&project, git.is_some()));
     }
-    println!("next: read docs/devops/tasks.md for what is left to do");
+    Ok(Code(exit::SUCCESS))
+}
+
+/// An action word, coloured on a terminal.
+fn label(word: &str) -> String {
+    ui::paint(word, &ui::action_style(word))
+}
+
+/// `new --dry-run`: what `new` would write, file by file, and nothing written.
+fn dry_run(
+    args: &NewArgs,
+    root: &Root,
+    project: &Project,
+    files: &scaffold_render::Files,
+) -> Result<Code> {
+    let lock = Lock::new();
+    let disk = sync::read_disk(root, files, &lock)?;
+    let restore = if args.force {
+        files.keys().cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
+    let plan = scaffold_render::sync::plan(files, &lock, &disk, &BTreeMap::new(), &restore);
+    let exists = root.read(ANSWERS_PATH)?.is_some();
+    println!(
+        "  {}  {ANSWERS_PATH}",
+        label(if exists { "update" } else { "create" })
+    );
+    let mut writes = 0;
+    for step in &plan.steps {
+        let word = match step.action {
+            Action::Keep => "keep",
+            Action::Update => "update",
+            action if action.changes_disk() => "create",
+            _ => continue,
+        };
+        if word != "keep" {
+            writes += 1;
+        }
+        if word == "create" {
+            println!("  {}  {}", label(word), step.path);
+        } else {
+            println!("  {}  {} ({})", label(word), step.path, step.reason);
+        }
+    }
+    println!(
+        "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",
+        project.app.name
+    );
     Ok(Code(exit::SUCCESS))
 }
 
@@ -154,7 +216,8 @@ fn answers_text(
         ));
     }
     // Say so before asking anything, rather than after the last question.
-    if !args.force && root.read(ANSWERS_PATH)?.is_some() {
+    let existing = root.read(ANSWERS_PATH)?;
+    if !args.force && existing.is_some() {
         return Err(invalid(format!(
             "{} already has a {ANSWERS_PATH}; run `scaffold sync` to update from it, `scaffold add` to add to it, or `scaffold new --force` to replace it",
             root.path().display()
@@ -166,6 +229,8 @@ fn answers_text(
         facts,
         app: &detect::root_name(root.path()),
         sets: &args.set,
+        // `--force` starts from the answers already there, rather than from scratch.
+        existing: existing.as_deref(),
     })?;
     let text = answers_file::render(&answers, &Engine::new())?;
     Ok((text, "the wizard's answers".to_owned()))

@@ -21,11 +21,12 @@ use scaffold_render::lock::LOCK_PATH;
 use scaffold_render::sync::{self, Action, Plan};
 use scaffold_render::{Files, Lock};
 
-use crate::cli::{DiffArgs, SyncArgs};
+use crate::cli::{DiffArgs, Format, SyncArgs};
 use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
 use crate::write::Root;
+use crate::{plan_json, say, ui};
 
 /// The mutex that keeps two scaffold runs from writing the same repository at once.
 pub const MUTEX_PATH: &str = ".scaffold/sync.lock";
@@ -43,6 +44,17 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
     let plan = state.plan(&restore);
     let uncommitted = uncommitted(state.git.as_ref(), &root);
 
+    if args.format == Format::Json && (args.check || args.dry_run) {
+        let lock_stale = state.next_lock_text(&plan, None)? != state.lock_text;
+        let command = if args.check {
+            "sync --check"
+        } else {
+            "sync --dry-run"
+        };
+        print!("{}", plan_json::render(command, &plan, lock_stale));
+        let drift = args.check && (plan.changes().next().is_some() || lock_stale);
+        return Ok(Code(if drift { exit::DRIFT } else { exit::SUCCESS }));
+    }
     if args.check {
         return check(&state, &plan);
     }
@@ -83,8 +95,13 @@ pub fn diff(args: &DiffArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
     let state = State::load(&root)?;
     let plan = state.plan(&BTreeSet::new());
+    if args.format == Format::Json {
+        let lock_stale = state.next_lock_text(&plan, None)? != state.lock_text;
+        print!("{}", plan_json::render("diff", &plan, lock_stale));
+        return Ok(Code(exit::SUCCESS));
+    }
     for step in plan.changes() {
-        print!("{}", step.diff);
+        print!("{}", ui::diff(&step.diff));
     }
     Ok(Code(exit::SUCCESS))
 }
@@ -93,7 +110,7 @@ pub fn diff(args: &DiffArgs) -> Result<Code> {
 fn check(state: &State, plan: &Plan) -> Result<Code> {
     let changes: Vec<_> = plan.changes().collect();
     for step in &changes {
-        print!("{}", step.diff);
+        print!("{}", ui::diff(&step.diff));
     }
     let next_lock = state.next_lock_text(plan, None)?;
     let lock_stale = next_lock != state.lock_text;
@@ -383,14 +400,21 @@ fn print_plan(plan: &Plan, uncommitted: &BTreeSet<String>, diffs: bool) {
         } else {
             ""
         };
-        println!(
+        let label = step.action.label();
+        let line = format!(
             "  {}  {} ({}{dirty})",
-            step.action.label(),
+            ui::paint(label, &ui::action_style(label)),
             step.path,
             step.reason
         );
+        // A dry run exists to print the plan; a real sync's lines are progress.
+        if diffs {
+            println!("{line}");
+        } else {
+            say!("{line}");
+        }
         if diffs && !step.diff.is_empty() {
-            print!("{}", step.diff);
+            print!("{}", ui::diff(&step.diff));
         }
     }
 }
@@ -404,9 +428,9 @@ fn summarize(plan: &Plan, lock_changes: bool, would: &str) {
     if counts.keys().all(|a| !a.changes_disk()) && !lock_changes {
         let kept = counts.get(&Action::Keep).copied().unwrap_or(0);
         if kept == 0 {
-            println!("scaffold: everything is up to date");
+            say!("scaffold: everything is up to date");
         } else {
-            println!(
+            say!(
                 "scaffold: everything is up to date; {} of yours kept as reported",
                 plural(kept, "file")
             );
@@ -422,7 +446,7 @@ fn summarize(plan: &Plan, lock_changes: bool, would: &str) {
     } else {
         parts.join(", ")
     };
-    println!("scaffold: {would}sync from {ANSWERS_PATH}: {parts}");
+    say!("scaffold: {would}sync from {ANSWERS_PATH}: {parts}");
 }
 
 /// `1 file`, `2 files`.

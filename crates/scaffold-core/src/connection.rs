@@ -5,15 +5,19 @@
 //! (`DATABASE_URL`), Java takes a JDBC URL with separate credentials
 //! (`SPRING_DATASOURCE_URL`, `_USERNAME`, `_PASSWORD`), .NET an ADO.NET
 //! connection string (`ConnectionStrings__Db`), and StackExchange.Redis its
-//! own configuration string. A [`Connection`] says which form a service
-//! expects for one datastore and under which names; the values themselves
-//! (local, CI and the secret-manager properties) come from the datastore table
-//! in [`crate::datastore`], so compose, CI, Kubernetes and the docs hand the
-//! app exactly what it reads.
+//! own configuration string (`host:port,password=...,ssl=true`). A
+//! [`Connection`] says which form a service expects for one datastore and
+//! under which names, so compose, CI, Kubernetes and the docs hand the app
+//! exactly what it reads.
+//!
+//! The forms themselves, and the value of each form for an endpoint, belong to
+//! the datastore table ([`crate::datastore::ConnectionForm`],
+//! [`crate::datastore::Engine::connection_value`]); this module holds what is
+//! per service: the variable names and the stack's conventions for them.
 
 use serde::Serialize;
 
-use crate::datastore::{ConnectionForm, Engine, Property};
+use crate::datastore::{ConnectionForm, Endpoint, Engine, Property};
 use crate::names::env_var_prefix;
 
 /// The environment variables that carry one connection.
@@ -39,11 +43,32 @@ impl ConnectionVariables {
 
     /// Every variable name, connection first.
     pub fn names(&self) -> Vec<&str> {
-        std::iter::once(self.connection.as_str())
-            .chain(self.username.as_deref())
-            .chain(self.password.as_deref())
-            .collect()
+        self.parts().into_iter().map(|(_, name)| name).collect()
     }
+
+    /// Every variable with the part of the connection it holds, connection first.
+    pub fn parts(&self) -> Vec<(Part, &str)> {
+        let mut out = vec![(Part::Connection, self.connection.as_str())];
+        if let Some(name) = &self.username {
+            out.push((Part::Username, name));
+        }
+        if let Some(name) = &self.password {
+            out.push((Part::Password, name));
+        }
+        out
+    }
+}
+
+/// Which part of a connection a variable holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// The URL, JDBC URL, connection string or Redis configuration.
+    Connection,
+    /// The username (JDBC).
+    Username,
+    /// The password (JDBC).
+    Password,
 }
 
 /// How one service connects to one datastore it uses.
@@ -62,19 +87,84 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Every variable with the secret property it holds, in [`ConnectionForm::properties`]
-    /// order (the main value first, then the JDBC username and password).
-    pub fn parts(&self) -> Vec<(Property, &str)> {
-        self.form
-            .properties()
-            .iter()
-            .map(|property| {
-                let name = match property {
-                    Property::Username => self.variables.username.as_deref(),
-                    Property::Password => self.variables.password.as_deref(),
-                    _ => Some(self.variables.connection.as_str()),
+    /// Every variable with the secret property (of the datastore's secret-manager object)
+    /// that holds its value, in [`ConnectionVariables::parts`] order.
+    pub fn properties(&self) -> Vec<(Property, &str)> {
+        self.variables
+            .parts()
+            .into_iter()
+            .map(|(part, name)| {
+                let property = match part {
+                    Part::Connection => self.form.properties()[0],
+                    Part::Username => Property::Username,
+                    Part::Password => Property::Password,
                 };
-                (*property, name.unwrap_or(&self.variables.connection))
+                (property, name)
+            })
+            .collect()
+    }
+
+    /// Every variable with its value for `endpoint`, in [`ConnectionVariables::parts`] order,
+    /// each rendered by the datastore table.
+    pub fn values(&self, endpoint: &Endpoint<'_>) -> Vec<(String, String)> {
+        self.variables
+            .parts()
+            .into_iter()
+            .map(|(part, name)| {
+                let property = match part {
+                    Part::Connection => self.form.properties()[0],
+                    Part::Username => Property::Username,
+                    Part::Password => Property::Password,
+                };
+                let value = self
+                    .engine
+                    .connection_value(property, endpoint)
+                    .unwrap_or_default();
+                (name.to_owned(), value)
+            })
+            .collect()
+    }
+
+    /// External Secrets (template engine v2) expressions that compute each variable from the
+    /// datastore's connection URL, fetched into the Secret key `source`.
+    ///
+    /// The secret managers hold one URL per datastore (`scheme://user:password@host:port/db`
+    /// with `?sslmode=require`-style options where TLS is required), so every other form is
+    /// derived from it with the Sprig functions External Secrets templates offer
+    /// (<https://external-secrets.io/latest/guides/templating/>).
+    pub fn secret_templates(&self, source: &str) -> Vec<(String, String)> {
+        let url = format!("{{{{ $u := urlParse .{source} }}}}");
+        let host = "{{ $h := splitn \":\" 2 $u.host }}";
+        let user = "{{ $c := splitn \":\" 2 $u.userinfo }}";
+        let database = "{{ trimPrefix \"/\" $u.path }}";
+        let connection = match (self.form, self.engine) {
+            (ConnectionForm::Url, _) => format!("{{{{ .{source} }}}}"),
+            (ConnectionForm::Jdbc, Engine::Mysql) => format!(
+                "{url}jdbc:mysql://{{{{ $u.host }}}}{{{{ $u.path }}}}{{{{ if $u.query }}}}?sslMode=REQUIRED{{{{ end }}}}"
+            ),
+            (ConnectionForm::Jdbc, _) => format!(
+                "{url}jdbc:{{{{ $u.scheme }}}}://{{{{ $u.host }}}}{{{{ $u.path }}}}{{{{ if $u.query }}}}?{{{{ $u.query }}}}{{{{ end }}}}"
+            ),
+            (ConnectionForm::AdoNet, Engine::Mysql) => format!(
+                "{url}{host}{user}Server={{{{ $h._0 }}}};Port={{{{ $h._1 }}}};Database={database};User ID={{{{ $c._0 }}}};Password={{{{ $c._1 }}}}{{{{ if $u.query }}}};SslMode=Required{{{{ end }}}}"
+            ),
+            (ConnectionForm::AdoNet, _) => format!(
+                "{url}{host}{user}Host={{{{ $h._0 }}}};Port={{{{ $h._1 }}}};Database={database};Username={{{{ $c._0 }}}};Password={{{{ $c._1 }}}}{{{{ if $u.query }}}};SSL Mode=Require{{{{ end }}}}"
+            ),
+            (ConnectionForm::RedisConfig, _) => format!(
+                "{url}{user}{{{{ $u.host }}}}{{{{ if $c._1 }}}},password={{{{ $c._1 }}}}{{{{ end }}}}{{{{ if eq $u.scheme \"rediss\" }}}},ssl=true{{{{ end }}}}"
+            ),
+        };
+        self.variables
+            .parts()
+            .into_iter()
+            .map(|(part, name)| {
+                let template = match part {
+                    Part::Connection => connection.clone(),
+                    Part::Username => format!("{url}{user}{{{{ $c._0 }}}}"),
+                    Part::Password => format!("{url}{user}{{{{ $c._1 }}}}"),
+                };
+                (name.to_owned(), template)
             })
             .collect()
     }
@@ -105,6 +195,39 @@ pub fn valid_variable(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The conventional variables of `form` for datastore `datastore`: `conventional` says the
+/// datastore is the service's first of its kind (database or cache), which takes the
+/// ecosystem's well-known name; later ones are prefixed with their own name.
+pub fn conventional_variables(
+    form: ConnectionForm,
+    engine: Engine,
+    datastore: &str,
+    conventional: bool,
+    names: &ConventionalNames,
+) -> ConnectionVariables {
+    let prefix = env_var_prefix(datastore);
+    match form {
+        ConnectionForm::Jdbc if conventional => ConnectionVariables {
+            connection: format!("{}_URL", names.jdbc_prefix),
+            username: Some(format!("{}_USERNAME", names.jdbc_prefix)),
+            password: Some(format!("{}_PASSWORD", names.jdbc_prefix)),
+        },
+        ConnectionForm::Jdbc => ConnectionVariables {
+            connection: format!("{prefix}_JDBC_URL"),
+            username: Some(format!("{prefix}_USERNAME")),
+            password: Some(format!("{prefix}_PASSWORD")),
+        },
+        ConnectionForm::AdoNet | ConnectionForm::RedisConfig => {
+            ConnectionVariables::single(format!("ConnectionStrings__{}", pascal(datastore)))
+        }
+        ConnectionForm::Url if conventional && engine == Engine::Redis => {
+            ConnectionVariables::single(names.cache_url)
+        }
+        ConnectionForm::Url if conventional => ConnectionVariables::single(names.database_url),
+        ConnectionForm::Url => ConnectionVariables::single(format!("{prefix}_URL")),
+    }
+}
+
 /// The well-known variable names of one ecosystem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConventionalNames {
@@ -125,39 +248,6 @@ impl ConventionalNames {
     };
 }
 
-/// The conventional variables of `form` for datastore `datastore`: `first` says the
-/// datastore is the service's first of its kind (database or cache), which takes the
-/// ecosystem's well-known name; later ones are prefixed with their own name.
-pub fn conventional_variables(
-    form: ConnectionForm,
-    engine: Engine,
-    datastore: &str,
-    first: bool,
-    names: &ConventionalNames,
-) -> ConnectionVariables {
-    let prefix = env_var_prefix(datastore);
-    match form {
-        ConnectionForm::Jdbc if first => ConnectionVariables {
-            connection: format!("{}_URL", names.jdbc_prefix),
-            username: Some(format!("{}_USERNAME", names.jdbc_prefix)),
-            password: Some(format!("{}_PASSWORD", names.jdbc_prefix)),
-        },
-        ConnectionForm::Jdbc => ConnectionVariables {
-            connection: format!("{prefix}_JDBC_URL"),
-            username: Some(format!("{prefix}_USERNAME")),
-            password: Some(format!("{prefix}_PASSWORD")),
-        },
-        ConnectionForm::AdoNet | ConnectionForm::RedisConfig => {
-            ConnectionVariables::single(format!("ConnectionStrings__{}", pascal(datastore)))
-        }
-        ConnectionForm::Url if first && engine == Engine::Redis => {
-            ConnectionVariables::single(names.cache_url)
-        }
-        ConnectionForm::Url if first => ConnectionVariables::single(names.database_url),
-        ConnectionForm::Url => ConnectionVariables::single(format!("{prefix}_URL")),
-    }
-}
-
 /// `user-db` → `UserDb`, the spelling of a .NET connection string name.
 pub fn pascal(name: &str) -> String {
     name.split(['-', '_'])
@@ -175,77 +265,99 @@ pub fn pascal(name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn names(form: ConnectionForm, engine: Engine, first: bool) -> Vec<String> {
-        conventional_variables(form, engine, "user-db", first, &ConventionalNames::COMMON)
-            .names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    #[test]
-    fn each_form_has_conventional_names() {
-        assert_eq!(
-            names(ConnectionForm::Url, Engine::Postgres, true),
-            ["DATABASE_URL"]
-        );
-        assert_eq!(
-            names(ConnectionForm::Url, Engine::Postgres, false),
-            ["USER_DB_URL"]
-        );
-        assert_eq!(
-            names(ConnectionForm::Url, Engine::Redis, true),
-            ["REDIS_URL"]
-        );
-        assert_eq!(
-            names(ConnectionForm::Jdbc, Engine::Mysql, true),
-            [
-                "SPRING_DATASOURCE_URL",
-                "SPRING_DATASOURCE_USERNAME",
-                "SPRING_DATASOURCE_PASSWORD"
-            ]
-        );
-        assert_eq!(
-            names(ConnectionForm::Jdbc, Engine::Mysql, false),
-            ["USER_DB_JDBC_URL", "USER_DB_USERNAME", "USER_DB_PASSWORD"]
-        );
-        assert_eq!(
-            names(ConnectionForm::AdoNet, Engine::Sqlserver, true),
-            ["ConnectionStrings__UserDb"]
-        );
-    }
-
-    #[test]
-    fn parts_pair_variables_with_secret_properties() {
-        let connection = Connection {
-            datastore: "db".to_owned(),
-            engine: Engine::Postgres,
-            form: ConnectionForm::Jdbc,
+    fn connection(form: ConnectionForm, engine: Engine, conventional: bool) -> Connection {
+        Connection {
+            datastore: "user-db".to_owned(),
+            engine,
+            form,
             variables: conventional_variables(
-                ConnectionForm::Jdbc,
-                Engine::Postgres,
-                "db",
-                true,
+                form,
+                engine,
+                "user-db",
+                conventional,
                 &ConventionalNames::COMMON,
             ),
             assumed: true,
-        };
-        assert_eq!(
-            connection.parts(),
-            [
-                (Property::JdbcUrl, "SPRING_DATASOURCE_URL"),
-                (Property::Username, "SPRING_DATASOURCE_USERNAME"),
-                (Property::Password, "SPRING_DATASOURCE_PASSWORD"),
-            ]
+        }
+    }
+
+    fn local() -> Endpoint<'static> {
+        Endpoint {
+            host: "db",
+            port: "5432",
+            database: "shop",
+            username: "shop",
+            password: "pw",
+            password_in_url: "pw",
+            tls: false,
+        }
+    }
+
+    fn check(form: ConnectionForm, engine: Engine, conventional: bool, expect: &[(&str, &str)]) {
+        let values = connection(form, engine, conventional).values(&local());
+        let got: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn each_form_writes_its_variables() {
+        check(
+            ConnectionForm::Url,
+            Engine::Postgres,
+            true,
+            &[("DATABASE_URL", "postgresql://shop:pw@db:5432/shop")],
+        );
+        check(
+            ConnectionForm::Url,
+            Engine::Postgres,
+            false,
+            &[("USER_DB_URL", "postgresql://shop:pw@db:5432/shop")],
+        );
+        check(
+            ConnectionForm::Jdbc,
+            Engine::Mysql,
+            true,
+            &[
+                (
+                    "SPRING_DATASOURCE_URL",
+                    "jdbc:mysql://db:5432/shop?sslMode=DISABLED",
+                ),
+                ("SPRING_DATASOURCE_USERNAME", "shop"),
+                ("SPRING_DATASOURCE_PASSWORD", "pw"),
+            ],
+        );
+        check(
+            ConnectionForm::AdoNet,
+            Engine::Postgres,
+            true,
+            &[(
+                "ConnectionStrings__UserDb",
+                "Host=db;Port=5432;Database=shop;Username=shop;Password=pw;SSL Mode=Disable",
+            )],
+        );
+        check(
+            ConnectionForm::RedisConfig,
+            Engine::Redis,
+            true,
+            &[(
+                "ConnectionStrings__UserDb",
+                "db:5432,password=pw,ssl=False,abortConnect=False",
+            )],
         );
     }
 
     #[test]
     fn forms_fit_their_engines() {
-        assert!(fits(ConnectionForm::Jdbc, Engine::Postgres));
-        assert!(!fits(ConnectionForm::Jdbc, Engine::Redis));
-        assert!(!fits(ConnectionForm::RedisConfig, Engine::Mysql));
-        assert_eq!(allowed_forms(Engine::Redis), "`url`, `redis-config`");
+        assert!(ConnectionForm::Jdbc.fits(Engine::Postgres));
+        assert!(!ConnectionForm::Jdbc.fits(Engine::Redis));
+        assert!(!ConnectionForm::RedisConfig.fits(Engine::Mysql));
+        assert_eq!(
+            ConnectionForm::allowed_for(Engine::Redis),
+            "`url`, `redis-config`"
+        );
     }
 
     #[test]
@@ -255,5 +367,28 @@ mod tests {
         assert!(!valid_variable("1DB"));
         assert!(!valid_variable("DB-URL"));
         assert!(!valid_variable(""));
+    }
+
+    #[test]
+    fn secret_templates_name_every_variable() {
+        let jdbc = connection(ConnectionForm::Jdbc, Engine::Postgres, true);
+        let names: Vec<String> = jdbc
+            .secret_templates("src")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "SPRING_DATASOURCE_URL",
+                "SPRING_DATASOURCE_USERNAME",
+                "SPRING_DATASOURCE_PASSWORD"
+            ]
+        );
+        let url = connection(ConnectionForm::Url, Engine::Redis, true);
+        assert_eq!(
+            url.secret_templates("src"),
+            [("REDIS_URL".to_owned(), "{{ .src }}".to_owned())]
+        );
     }
 }

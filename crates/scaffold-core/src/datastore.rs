@@ -32,12 +32,15 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::vocabulary::Provider;
 
 /// A datastore engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     /// PostgreSQL.
@@ -265,7 +268,9 @@ pub enum Trust {
 }
 
 /// A connection form: the shape in which a client ecosystem expects a datastore's coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionForm {
     /// One URL, such as `postgresql://user:password@host:5432/db?sslmode=require` (`DATABASE_URL`).
@@ -303,6 +308,36 @@ impl ConnectionForm {
             .iter()
             .copied()
             .find(|f| f.as_str() == text)
+    }
+
+    /// Whether a client of `engine` can take this form (the engine's facts list its forms).
+    pub fn fits(self, engine: Engine) -> bool {
+        engine.facts().forms.contains(&self)
+    }
+
+    /// The forms that fit `engine`, joined for an error message.
+    pub fn allowed_for(engine: Engine) -> String {
+        engine
+            .facts()
+            .forms
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether the credentials travel in their own variables (JDBC).
+    pub fn separate_credentials(self) -> bool {
+        self == ConnectionForm::Jdbc
+    }
+
+    /// The allowed spellings, joined for an error message.
+    pub fn allowed() -> String {
+        ConnectionForm::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 
     /// The secret properties a service given this form reads, in variable order:

@@ -18,6 +18,8 @@ pub mod defaults;
 pub mod error;
 pub mod names;
 pub mod project;
+pub mod regions;
+pub mod schema;
 pub mod sizing;
 pub mod stack;
 pub mod vocabulary;

@@ -813,8 +813,16 @@ impl Problems<'_> {
 impl Project {
     /// Parses and resolves `scaffold.toml` text in one step.
     pub fn from_toml(source: &str, facts: &Facts) -> Result<Project, AnswersError> {
-        let parsed = Answers::parse(source)?;
-        Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed))
+        // Type problems and the semantic problems of the values that passed, in one list.
+        let parsed = Answers::read(source)?;
+        let resolved = Project::resolve_with_lines(&parsed.answers, facts, Some(&parsed));
+        if parsed.problems.is_empty() {
+            return resolved;
+        }
+        let semantic = resolved.err().map(|e| e.problems().to_vec());
+        Err(AnswersError::Invalid {
+            problems: parsed.combine(&semantic.unwrap_or_default()),
+        })
     }
 
     /// Validates `answers` and fills in defaults and derived values.
@@ -1580,28 +1588,30 @@ impl Project {
         self.services.iter().find(|s| s.name == name)
     }
 
-    /// The variables of `connection` with values reaching the local container of its
-    /// datastore at `host:port` (the compose service name inside compose, `localhost` and a
-    /// published port outside), with the container's throwaway credentials.
+    /// The variables of `connection` with values reaching a local or CI container of its
+    /// datastore at `host:port`, with the local container's throwaway credentials from the
+    /// datastore table (the app's name as database, user and password; no password on a
+    /// local Redis; `sa` on SQL Server).
     pub fn local_connection_values(
         &self,
         connection: &Connection,
         host: &str,
         port: u16,
     ) -> Vec<(String, String)> {
-        let Some(datastore) = self.datastore(&connection.datastore) else {
-            return Vec::new();
+        let credentials = match self.datastore(&connection.datastore) {
+            Some(ds) => ds.local_credentials.clone(),
+            None => connection.engine.facts().local.credentials(&self.app.name),
         };
-        connection
-            .parts()
-            .into_iter()
-            .filter_map(|(property, name)| {
-                Some((
-                    name.to_owned(),
-                    datastore.local_value(property, host, port)?,
-                ))
-            })
-            .collect()
+        let port = port.to_string();
+        connection.values(&Endpoint {
+            host,
+            port: &port,
+            database: &credentials.database,
+            username: &credentials.user,
+            password: &credentials.password,
+            password_in_url: &credentials.password,
+            tls: false,
+        })
     }
 
     /// The services that listen on a port (web and gRPC), in file order.

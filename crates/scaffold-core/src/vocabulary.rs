@@ -5,6 +5,7 @@
 //! error messages use one spelling. Per-value defaults (a language's port, an
 //! engine's version, a cloud's region) live here, next to the value they belong to.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::datastore::Engine;
@@ -47,7 +48,7 @@ macro_rules! vocabulary {
 
 /// The language a service is written in, which selects its row of the stack table
 /// ([`crate::stack`]): detection, image recipe, CI, CodeQL, Dependabot and contract defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Node.js (npm, pnpm or yarn).
@@ -133,7 +134,7 @@ impl Language {
 
 /// What a service is to the platform, which decides whether it gets a port, a
 /// `Service`, probes, an ingress, or a schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceKind {
     /// Serves HTTP on its port: a `Service`, HTTP probes, optionally public.
@@ -218,7 +219,7 @@ impl WorkloadKind {
 }
 
 /// The tool that installs a service's dependencies from its lockfile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageManager {
     /// npm with `package-lock.json`.
@@ -281,7 +282,7 @@ impl PackageManager {
 }
 
 /// The cloud the infrastructure runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// Amazon Web Services.
@@ -323,7 +324,7 @@ impl Provider {
 }
 
 /// Where container images are pushed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Registry {
     /// GitHub Container Registry.
@@ -350,7 +351,7 @@ impl Registry {
 }
 
 /// How a new version replaces the running one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// A Kubernetes `Deployment` rolling update.
@@ -370,7 +371,9 @@ impl Strategy {
 }
 
 /// The availability target, which drives replicas, zones, backups and alert thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Availability {
     /// 99%: about 7 hours of downtime a month.
     #[serde(rename = "99")]
@@ -393,7 +396,7 @@ vocabulary!(Availability {
 });
 
 /// Whether an environment is production, which decides its size and safety settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
     /// Serves real users: sized for the availability target, deletion-protected.
@@ -405,7 +408,7 @@ vocabulary!(Tier { Production => "production", NonProduction => "non-production"
 
 /// Where the jobs that reach the cluster API and other private endpoints run, which
 /// decides whether those endpoints can be private.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Runners {
     /// GitHub-hosted runners: their addresses are not fixed, so the cluster API and the

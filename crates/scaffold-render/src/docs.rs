@@ -151,6 +151,9 @@ pub struct DocsContext<'a> {
     pub codeql_languages: Vec<&'static str>,
     /// The DORA targets and why.
     pub dora: Vec<DoraTarget>,
+    /// The first steps after `scaffold new`, which the task plan opens with
+    /// (the same list `scaffold new` prints).
+    pub next_steps: Vec<crate::next_steps::NextStep>,
     /// What scaffold assumed or could not know, and where to set it.
     pub clarifications: Vec<Clarification>,
     /// The last production environment, or the last environment when none is production.
@@ -416,6 +419,7 @@ impl<'a> DocsContext<'a> {
                 Strategy::Canary => "canary",
             },
             dora: dora(project),
+            next_steps: crate::next_steps::next_steps(project),
             clarifications: clarifications(project),
             production_credentials: production_doc.credentials,
             production_annotations: production_doc.annotations,

@@ -21,7 +21,7 @@ use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry, Wo
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-use crate::{Engine, Files, RenderError, VERSION};
+use crate::{Engine, Files, RenderError};
 
 /// The CI workflow template.
 pub const TEMPLATE_CI: &str = "github/ci.yml.tera";
@@ -183,8 +183,8 @@ pub struct CiContext<'a> {
     pub services: Vec<CiService>,
     /// The registry.
     pub registry: RegistryCi,
-    /// The scaffold release the drift check installs (`v` + version).
-    pub scaffold_tag: String,
+    /// The scaffold release the drift check installs: the version that rendered this file.
+    pub scaffold: crate::release::Release,
     /// The versions CI sets up.
     pub versions: Versions,
 }
@@ -417,7 +417,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             .map(|s| ci_service(project, s))
             .collect(),
         registry: registry_ci(project),
-        scaffold_tag: format!("v{VERSION}"),
+        scaffold: crate::release::this_release(),
         versions: versions.clone(),
     };
     files.insert(
@@ -650,6 +650,7 @@ fn ci_datastore(
         host_port,
         port: ds.local_port,
         env: ds.local_environment().into_iter().collect(),
+        // The exec form without its leading `CMD`, as `--health-cmd` takes it.
         health_cmd: ds.local_healthcheck()[1..].join(" "),
         variables: project.local_connection_values(connection, "localhost", host_port),
     }

@@ -21,10 +21,10 @@
 
 use serde::Serialize;
 
-use scaffold_core::Project;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Provider, ServiceKind, Strategy, WorkloadKind};
+use scaffold_core::{ConnectionForm, Project};
 
 use crate::{Engine, Files, RenderError};
 
@@ -216,7 +216,12 @@ impl ServiceView {
                 let ds = project.datastore(&c.datastore)?;
                 Some(DatastoreView {
                     name: ds.name.clone(),
-                    variables: c.variables.names().into_iter().map(str::to_owned).collect(),
+                    variables: c
+                        .variables
+                        .parts()
+                        .into_iter()
+                        .map(|(_, name)| name.to_owned())
+                        .collect(),
                     // The port clients use in the cloud (Memorystore with TLS: 6378), from the datastore table.
                     port: ds.cloud_port,
                 })
@@ -346,20 +351,21 @@ struct ServiceInEnv {
     traffic_routing: bool,
     /// The `SecretStore`/`ExternalSecret` name.
     secret_store: String,
-    /// One entry per variable the service reads, in `uses` order.
+    /// Remote secret names, one per used datastore, in `uses` order.
     remote_keys: Vec<RemoteKey>,
+    /// When some connection is not a plain URL: each variable of the Secret computed from
+    /// the fetched URLs (External Secrets template engine v2), as (variable, template).
+    secret_templates: Vec<(String, String)>,
 }
 
-/// One `ExternalSecret` data entry: one variable, read from one property of a datastore's
-/// secret-manager entry (a JSON object, [`scaffold_core::datastore::Property`] keys).
+/// One `ExternalSecret` data entry.
 #[derive(Debug, Clone, Serialize)]
 struct RemoteKey {
-    /// The Secret key: the variable the service reads (`DATABASE_URL`, `SPRING_DATASOURCE_URL`).
+    /// The Secret key: the variable the service reads (`DATABASE_URL`), or, when the Secret
+    /// is templated, the source key the templates read (`source_db`).
     secret_key: String,
     /// The secret manager entry.
     remote: String,
-    /// The property of the entry's JSON object (`url`, `jdbc_url`, `username`...).
-    property: &'static str,
 }
 
 /// One alert rule of the PrometheusRule of an environment.
@@ -576,7 +582,11 @@ fn overlay_context<'a>(
                 .service(&service.name)
                 .map(|s| s.connections.as_slice())
                 .unwrap_or_default();
+            // Plain URLs map one to one; any other form is computed from the URL by a template.
+            let templated = connections.iter().any(|c| c.form != ConnectionForm::Url);
+            let source_key = |datastore: &str| format!("source_{}", datastore.replace('-', "_"));
             let mut remote_keys = Vec::new();
+            let mut secret_templates = Vec::new();
             for connection in connections {
                 let Some(entry) = env
                     .datastores
@@ -585,11 +595,17 @@ fn overlay_context<'a>(
                 else {
                     continue;
                 };
-                for (property, variable) in connection.parts() {
+                if templated {
+                    let source = source_key(&connection.datastore);
+                    secret_templates.extend(connection.secret_templates(&source));
                     remote_keys.push(RemoteKey {
-                        secret_key: variable.to_owned(),
+                        secret_key: source,
                         remote: entry.secret.clone(),
-                        property: property.key(),
+                    });
+                } else {
+                    remote_keys.push(RemoteKey {
+                        secret_key: connection.variables.connection.clone(),
+                        remote: entry.secret.clone(),
                     });
                 }
             }
@@ -601,6 +617,7 @@ fn overlay_context<'a>(
                 host,
                 secret_store: service.name.clone(),
                 remote_keys,
+                secret_templates,
                 service: service.clone(),
             }
         })

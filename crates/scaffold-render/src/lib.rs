@@ -22,6 +22,8 @@ pub mod engine;
 pub mod github;
 pub mod kubernetes;
 pub mod lock;
+pub mod next_steps;
+pub mod release;
 pub mod sync;
 pub mod terraform;
 #[cfg(test)]

@@ -4,6 +4,9 @@ use anyhow::{Result, bail};
 
 use super::{Context, Example, Outcome, Validator, lines, output};
 
+/// The Compose Specification's JSON Schema, below the schemas folder.
+pub const COMPOSE_SCHEMA: &str = "schemas/compose-spec.json";
+
 /// This family's validators, in table column order.
 pub const VALIDATORS: &[Validator] = &[
     Validator {
@@ -68,7 +71,7 @@ pub fn compose_schema(ctx: &Context, example: &Example) -> Result<Outcome> {
     if files.is_empty() {
         return Ok(Outcome::NotApplicable);
     }
-    let schema = ctx.schema("schemas/compose-spec.json")?;
+    let schema = ctx.schema(COMPOSE_SCHEMA)?;
     let (stdout, stderr, code) = output(
         ctx.tools
             .python(&ctx.root, "schema_check.py")

@@ -102,7 +102,7 @@ pub fn checkov(ctx: &Context, example: &Example) -> Result<Outcome> {
 }
 
 /// Whether `line` opens a zizmor finding, such as `error[github-env]: dangerous use ...`.
-fn is_finding_header(line: &str) -> bool {
+pub(crate) fn is_finding_header(line: &str) -> bool {
     let Some((level, rest)) = line.split_once('[') else {
         return false;
     };

@@ -35,7 +35,7 @@ const KUBERNETES_VERSION: &str = "1.33";
 
 /// The custom resources scaffold emits, and only those: apiVersion, kind, schema below the shared folder.
 /// (TLS comes from cert-manager's ingress annotation, so no `Certificate` is emitted.)
-const CUSTOM_RESOURCES: &[(&str, &str, &str)] = &[
+pub const CUSTOM_RESOURCES: &[(&str, &str, &str)] = &[
     (
         "argoproj.io/v1alpha1",
         "Rollout",

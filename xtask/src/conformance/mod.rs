@@ -15,20 +15,24 @@ use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use scaffold_render::Files;
 
-mod containers;
+pub(crate) mod containers;
 mod docs;
-mod github;
-mod kubernetes;
+pub(crate) mod github;
+pub(crate) mod kubernetes;
 mod terraform;
 mod tools;
 
 pub use tools::Tools;
 
+/// The vendored third-party schemas, relative to the workspace root: `schemas/` and
+/// `crd-schemas/` below it, with their sources and licenses in its README.
+pub const VENDOR_DIR: &str = "xtask/vendor";
+
 /// Command-line options.
 pub struct Options {
     /// The workspace root.
     pub root: PathBuf,
-    /// The shared folder holding third-party schemas.
+    /// The folder holding third-party schemas (`xtask/vendor` unless overridden).
     pub shared: PathBuf,
     /// The validators' venv.
     pub venv: PathBuf,
@@ -94,7 +98,7 @@ impl Context {
         let path = self.shared.join(relative);
         if !path.is_file() {
             bail!(
-                "schema {} is missing; pass --shared DIR (or set SCAFFOLD_SHARED) to the folder holding schemas/ and crd-schemas/",
+                "schema {} is missing; vendor it into {VENDOR_DIR}/ (see its README), or pass --shared DIR (or set SCAFFOLD_SHARED) to a folder holding schemas/ and crd-schemas/",
                 path.display()
             );
         }
@@ -168,6 +172,23 @@ pub fn run(options: &Options) -> Result<bool> {
             row.push(cell);
         }
         table.push((example.name.clone(), row));
+    }
+    // scaffold's own workflows and scripts, held to the same bar (skipped with --example/--only).
+    if options.examples.is_empty() && options.only.is_empty() {
+        let own = crate::own::check(&options.root, &context.tools)?;
+        for finding in &own {
+            println!("scaffold's own files: {finding}");
+        }
+        if own.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            clean = false;
+        }
+        println!(
+            "scaffold's own workflows and scripts: {} findings",
+            own.len()
+        );
     }
     print!("{}", format_table(&validators, &table));
     if clean {
@@ -291,4 +312,46 @@ pub fn lines(text: &str, dir: &Path) -> Vec<String> {
         .map(|l| l.replace(&prefix, ""))
         .filter(|l| !l.trim().is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `.json` file below `dir`, relative to `root`, `/`-separated.
+    fn json_files(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                json_files(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                let relative = path.strip_prefix(root).unwrap();
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+
+    /// The harness runs on a fresh clone: every schema it names is vendored, and nothing else is.
+    #[test]
+    fn the_vendored_schemas_are_exactly_the_ones_the_harness_reads() {
+        let root = crate::workspace_root().join(super::VENDOR_DIR);
+        let mut vendored = Vec::new();
+        json_files(&root, &root, &mut vendored);
+        vendored.sort();
+        let mut named: Vec<String> = super::kubernetes::CUSTOM_RESOURCES
+            .iter()
+            .map(|(_, _, schema)| (*schema).to_owned())
+            .chain([super::containers::COMPOSE_SCHEMA.to_owned()])
+            .collect();
+        named.sort();
+        assert_eq!(vendored, named);
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        for path in &named {
+            let name = path.trim_start_matches("crd-schemas/");
+            assert!(
+                readme.contains(name),
+                "{path} is not recorded in the README"
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ use scaffold_core::answers::{
     ReliabilityAnswers, ServiceAnswers,
 };
 use scaffold_core::project::Facts;
-use scaffold_core::{Answers, Availability, Project, Provider, Registry, Strategy};
+use scaffold_core::{Answers, Availability, Project, Provider, Registry, Runners, Strategy};
 
 /// The standard environments the wizard offers, in promotion order.
 pub const STANDARD_ENVIRONMENTS: &[&str] = &["dev", "staging", "uat", "production"];
@@ -50,6 +50,10 @@ pub struct Draft {
     pub registry: Registry,
     /// `delivery.gitops`.
     pub gitops: bool,
+    /// `delivery.runners`.
+    pub runners: Runners,
+    /// `app.default_branch`, carried through unchanged (detected from the remote when absent).
+    pub default_branch: Option<String>,
     /// `reliability.availability`.
     pub availability: Availability,
 }
@@ -81,6 +85,8 @@ impl Draft {
             strategy: answers.delivery.strategy.unwrap_or(Strategy::Rolling),
             registry: answers.delivery.registry.unwrap_or(Registry::Ghcr),
             gitops: answers.delivery.gitops.unwrap_or(false),
+            runners: answers.delivery.runners.unwrap_or(Runners::GithubHosted),
+            default_branch: answers.app.default_branch.clone(),
             availability: answers
                 .reliability
                 .availability
@@ -98,7 +104,7 @@ impl Draft {
                 repository: self.repository.clone(),
                 owners: (!self.owners.is_empty()).then(|| self.owners.clone()),
                 team_size: self.team_size,
-                default_branch: None,
+                default_branch: self.default_branch.clone(),
             },
             cloud: CloudAnswers {
                 provider: Some(self.provider),
@@ -115,7 +121,8 @@ impl Draft {
                 strategy: Some(self.strategy),
                 registry: Some(self.registry),
                 gitops: Some(self.gitops),
-                runners: None,
+                // The default stays implicit, as `--defaults` writes it.
+                runners: (self.runners != Runners::GithubHosted).then_some(self.runners),
             },
             reliability: ReliabilityAnswers {
                 availability: Some(self.availability),
@@ -269,6 +276,54 @@ pub fn insertion_index(envs: &[EnvironmentAnswers], name: &str) -> usize {
         .unwrap_or(envs.len())
 }
 
+/// `owner/name` from what a person pastes: `owner/name` itself, or a GitHub
+/// URL in any of its forms (`https://github.com/owner/name`, with `.git` or
+/// a trailing `/`, `git@github.com:owner/name.git`, `ssh://git@github.com/...`).
+/// Anything else is returned trimmed, for validation to explain.
+pub fn repository_from(text: &str) -> String {
+    let text = text.trim();
+    let rest = [
+        "https://github.com/",
+        "http://github.com/",
+        "https://www.github.com/",
+        "github.com/",
+        "git@github.com:",
+        "ssh://git@github.com/",
+        "git://github.com/",
+    ]
+    .iter()
+    .find_map(|prefix| text.strip_prefix(prefix));
+    let Some(rest) = rest else {
+        return text.to_owned();
+    };
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    // `owner/name/tree/main` and the like: the first two parts are the repository.
+    let mut parts = rest.split('/');
+    match (parts.next(), parts.next()) {
+        (Some(owner), Some(name)) if !owner.is_empty() && !name.is_empty() => {
+            format!("{owner}/{name}")
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// How many files go in each folder, in path order: the first two levels
+/// (`.github/workflows`, `infra/modules`, `deploy/kubernetes`), the root's own files as `.`.
+pub fn count_by_folder<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for path in paths {
+        let parts: Vec<&str> = path.split('/').collect();
+        let folder = match parts.len() {
+            1 => ".".to_owned(),
+            2 => parts[0].to_owned(),
+            _ => format!("{}/{}", parts[0], parts[1]),
+        };
+        *counts.entry(folder).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
 /// Splits a comma-separated list, trimming and dropping empty items.
 pub fn split_list(text: &str) -> Vec<String> {
     text.split([',', ' '])
@@ -383,6 +438,53 @@ mod tests {
         assert_eq!(insertion_index(&envs, "uat"), 1);
         assert_eq!(insertion_index(&envs, "prod"), 2);
         assert_eq!(insertion_index(&envs[..1], "uat"), 1);
+    }
+
+    #[test]
+    fn pasted_github_urls_become_owner_and_name() {
+        for text in [
+            "acme/shop",
+            "https://github.com/acme/shop",
+            "https://github.com/acme/shop.git",
+            "https://github.com/acme/shop/",
+            "https://github.com/acme/shop/tree/main/src",
+            "git@github.com:acme/shop.git",
+            "ssh://git@github.com/acme/shop.git",
+            " github.com/acme/shop ",
+        ] {
+            assert_eq!(repository_from(text), "acme/shop", "{text}");
+        }
+        assert_eq!(
+            repository_from("https://gitlab.com/acme/shop"),
+            "https://gitlab.com/acme/shop"
+        );
+        assert_eq!(
+            repository_from("https://github.com/acme"),
+            "https://github.com/acme"
+        );
+    }
+
+    #[test]
+    fn files_are_counted_by_folder() {
+        let paths: Vec<String> = [
+            "compose.yaml",
+            ".github/workflows/ci.yml",
+            ".github/workflows/deploy.yml",
+            ".github/dependabot.yml",
+            "infra/modules/network/main.tf",
+            "infra/modules/postgres/main.tf",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(
+            count_by_folder(paths.iter()),
+            [
+                (".".to_owned(), 1),
+                (".github".to_owned(), 1),
+                (".github/workflows".to_owned(), 2),
+                ("infra/modules".to_owned(), 2),
+            ]
+        );
     }
 
     #[test]

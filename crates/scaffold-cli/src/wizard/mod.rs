@@ -15,7 +15,7 @@ pub mod draft;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Result, anyhow};
@@ -24,10 +24,11 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, MultiSelect, Select};
 use scaffold_core::answers::{DatastoreAnswers, EnvironmentAnswers, ServiceAnswers};
 use scaffold_core::project::{Facts, MAX_ENV_NAME_LEN, MAX_NAME_LEN, check_name, normalize_path};
+use scaffold_core::regions;
 use scaffold_core::sizing::Sizing;
 use scaffold_core::{
-    Answers, Availability, Engine, Language, Project, Provider, ServiceKind, Strategy, Targets,
-    Tier,
+    Answers, Availability, Engine, Language, Project, Provider, Runners, ServiceKind, Strategy,
+    Targets, Tier,
 };
 use scaffold_render::{Engine as Templates, answers_file};
 
@@ -35,23 +36,6 @@ use crate::detect::Detection;
 use crate::exit::{self, Failure, invalid};
 use crate::set;
 pub use draft::Draft;
-
-/// Which `--set` key answers each question, for `scaffold new --help`.
-pub const QUESTIONS_HELP: &str = "\
-Questions the wizard asks, and the flag or `--set` key that answers each in a scripted run:
-  app name                          --set app.name=shop
-  GitHub repository (no origin)     --set app.repository=acme/shop
-  services (confirm, edit, add)     --set services[0].language=go, services[0].path=..., services[0].port=8080,
-                                    services[0].public=true (or `scaffold add service --name ... --language ...`)
-  datastores                        --set datastores[0].engine=mysql (or `scaffold add datastore`)
-  environments, branch, approval    --set environments[1].approval=true (or `scaffold add environment`)
-  availability target               --set reliability.availability=99.95
-  cloud, region, DR region          --set cloud.provider=gcp --set cloud.region=europe-west1 --set cloud.dr_region=...
-  delivery strategy                 --set delivery.strategy=canary
-  registry                          --set delivery.registry=gar
-  GitOps                            --set delivery.gitops=true
-  owners, team size                 --set app.owners='[\"@acme/platform\"]' --set app.team_size=6
-A key given with --set is not asked. Without a terminal, use --defaults or --answers FILE.";
 
 /// True while the wizard is asking, so an interrupt knows nothing was written.
 static ASKING: AtomicBool = AtomicBool::new(false);
@@ -119,22 +103,48 @@ pub struct Start<'a> {
     pub app: &'a str,
     /// `--set KEY=VALUE` answers given on the command line; those keys are not asked.
     pub sets: &'a [String],
+    /// The existing `scaffold.toml` to start from (`new --force`), instead of detection.
+    pub existing: Option<&'a str>,
 }
 
+/// The parts of the answers the summary can send the user back to.
+const SECTIONS: &[&str] = &[
+    "Application and repository",
+    "Services",
+    "Datastores",
+    "Environments",
+    "Availability",
+    "Cloud and regions",
+    "Delivery",
+    "Team",
+];
+
 /// Runs the whole `scaffold new` wizard and returns the confirmed answers.
+///
+/// Every question is asked once; then the summary is the last thing on the
+/// screen before the confirmation, and declining goes back to one part of
+/// the answers (as many times as needed) instead of discarding them all.
 pub fn run_new(start: &Start<'_>) -> Result<Answers> {
-    // Start from exactly what `--defaults` would write, with `--set` applied.
-    let base = start.detection.answers(start.app);
-    let text = answers_file::render(&base, &Templates::new())?;
+    // Start from the existing answers (`--force`), or exactly what `--defaults`
+    // would write, with `--set` applied either way.
+    let text = match start.existing {
+        Some(text) => text.to_owned(),
+        None => answers_file::render(&start.detection.answers(start.app), &Templates::new())?,
+    };
     let text = set::apply(&text, start.sets)?;
-    let parsed = Answers::parse(&text)
-        .map_err(|err| invalid(format!("the --set answers have problems\n{err}")))?;
+    let parsed = Answers::read(&text).map_err(|err| {
+        invalid(format!(
+            "the answers to start from have problems\n{}",
+            set::explain(err, start.sets, start.existing)
+        ))
+    })?;
     let mut wizard = Wizard {
         theme: ColorfulTheme::default(),
         term: Term::stderr(),
         facts: start.facts.clone(),
         preset: preset_keys(start.sets),
         draft: Draft::from_answers(&parsed.answers),
+        root: Some(start.root.to_path_buf()),
     };
     if wizard.preset("cloud.provider") {
         // A cloud chosen with --set brings its own region and registry defaults.
@@ -147,32 +157,74 @@ pub fn run_new(start: &Start<'_>) -> Result<Answers> {
         }
     }
     install_interrupt_handler();
-    wizard.introduce(start.detection)?;
-    wizard.app()?;
-    wizard.services()?;
-    wizard.datastores()?;
-    wizard.environments()?;
-    wizard.availability()?;
-    wizard.cloud()?;
-    wizard.delivery()?;
-    wizard.team()?;
-    let answers = wizard.draft.to_answers();
-    let project = Project::resolve(&answers, &wizard.facts).map_err(|err| {
-        invalid(format!(
-            "the answers have problems; nothing was written\n{err}"
-        ))
-    })?;
-    wizard.summary(&project, start.root)?;
-    if !wizard.confirm("Write scaffold.toml and these files?", true)? {
-        ASKING.store(false, Ordering::SeqCst);
-        return Err(Failure {
-            code: exit::CANCELLED,
-            message: "cancelled; nothing was written".to_owned(),
+    if start.existing.is_some() {
+        wizard.say(
+            style("scaffold: starting from the existing scaffold.toml (--force)")
+                .bold()
+                .to_string(),
+        )?;
+        for problem in &parsed.problems {
+            wizard.help(&format!("left out: {problem}"))?;
         }
-        .into());
+    } else {
+        wizard.introduce(start.detection)?;
     }
-    ASKING.store(false, Ordering::SeqCst);
-    Ok(answers)
+    for section in 0..SECTIONS.len() {
+        wizard.section(section)?;
+    }
+    let mut every_file = false;
+    loop {
+        let answers = wizard.draft.to_answers();
+        let ready = match Project::resolve(&answers, &wizard.facts) {
+            Ok(project) => {
+                wizard.summary(&project, start.root, every_file)?;
+                true
+            }
+            Err(err) => {
+                wizard.heading("These answers need a change")?;
+                for problem in err.problems() {
+                    wizard.say(format!("  {problem}"))?;
+                }
+                false
+            }
+        };
+        let mut items = Vec::new();
+        if ready {
+            items.push("Yes, write them");
+        }
+        items.push("No, change an answer");
+        if ready && !every_file {
+            items.push("Show every file");
+        }
+        items.push("Quit without writing anything");
+        let items: Vec<String> = items.into_iter().map(str::to_owned).collect();
+        let choice = wizard.select("Write scaffold.toml and these files?", &items, 0)?;
+        match items[choice].as_str() {
+            "Yes, write them" => {
+                ASKING.store(false, Ordering::SeqCst);
+                return Ok(answers);
+            }
+            "Show every file" => every_file = true,
+            "No, change an answer" => {
+                let section = wizard.select(
+                    "Change which answers?",
+                    &SECTIONS.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+                    0,
+                )?;
+                // Asked for explicitly, so a `--set` no longer keeps it from being asked.
+                wizard.preset.clear();
+                wizard.section(section)?;
+            }
+            _ => {
+                ASKING.store(false, Ordering::SeqCst);
+                return Err(Failure {
+                    code: exit::CANCELLED,
+                    message: "quit; nothing was written".to_owned(),
+                }
+                .into());
+            }
+        }
+    }
 }
 
 /// The prompts, over a draft.
@@ -183,6 +235,8 @@ pub struct Wizard {
     preset: Vec<String>,
     /// The answers so far.
     pub draft: Draft,
+    /// The repository root, where a service's folder must exist; `None` skips that check.
+    root: Option<PathBuf>,
 }
 
 impl Wizard {
@@ -195,6 +249,21 @@ impl Wizard {
             facts,
             preset: Vec::new(),
             draft,
+            root: None,
+        }
+    }
+
+    /// Asks one part of the answers, by its index in [`SECTIONS`].
+    fn section(&mut self, section: usize) -> Result<()> {
+        match section {
+            0 => self.app(),
+            1 => self.services(),
+            2 => self.datastores(),
+            3 => self.environments(),
+            4 => self.availability(),
+            5 => self.cloud(),
+            6 => self.delivery(),
+            _ => self.team(),
         }
     }
 
@@ -370,10 +439,11 @@ impl Wizard {
             self.help("No GitHub `origin` remote was found. The repository names CI identities and image paths; leave empty to set it later.")?;
             let current = self.draft.repository.clone().unwrap_or_default();
             let check = self.core_check("app.repository", |d, v| {
-                d.repository = (!v.is_empty()).then(|| v.to_owned());
+                d.repository = (!v.is_empty()).then(|| draft::repository_from(v));
             });
-            let value = self.optional("GitHub repository (owner/name)", &current, check)?;
-            self.draft.repository = (!value.is_empty()).then_some(value);
+            let value =
+                self.optional("GitHub repository (owner/name or its URL)", &current, check)?;
+            self.draft.repository = (!value.is_empty()).then(|| draft::repository_from(&value));
         }
         Ok(())
     }
@@ -519,8 +589,16 @@ impl Wizard {
             .path
             .clone()
             .unwrap_or_else(|| format!("services/{name}"));
+        let root = self.root.clone();
         let path = self.input("Path", &default_path, |v| {
             let path = normalize_path(v)?;
+            if let Some(root) = &root
+                && !root.join(&path).is_dir()
+            {
+                return Err(format!(
+                    "there is no folder `{path}` in the repository; create it first, or give the folder that holds the service's code"
+                ));
+            }
             match others.iter().find(|s| {
                 normalize_path(s.path.as_deref().unwrap_or(".")).ok() == Some(path.clone())
             }) {
@@ -593,11 +671,16 @@ impl Wizard {
             false
         };
 
-        let uses = if index.is_none() && !datastores.is_empty() && language != Language::Static {
+        let uses = if !datastores.is_empty() && language != Language::Static {
+            let current_uses = current.uses.clone().unwrap_or_default();
+            let defaults: Vec<bool> = datastores
+                .iter()
+                .map(|d| current_uses.contains(d))
+                .collect();
             let picked = self.multi(
                 "Which datastores does it connect to?",
                 &datastores,
-                &vec![false; datastores.len()],
+                &defaults,
             )?;
             Some(picked.into_iter().map(|i| datastores[i].clone()).collect())
         } else {
@@ -931,22 +1014,57 @@ impl Wizard {
             self.draft.set_provider(provider);
         }
         if !self.preset("cloud.region") {
-            let current = self.draft.region.clone();
-            let check = self.core_check("cloud.region", |d, v| d.region = v.to_owned());
-            self.draft.region = self.input("Region", &current, check)?;
+            self.draft.region = self.region("Region", &self.draft.region.clone(), false)?;
         }
         if !self.preset("cloud.dr_region") {
             self.help(
                 "A second region for backup copies and disaster recovery; leave empty for none.",
             )?;
             let current = self.draft.dr_region.clone().unwrap_or_default();
-            let check = self.core_check("cloud.dr_region", |d, v| {
-                d.dr_region = (!v.is_empty()).then(|| v.to_owned());
-            });
-            let value = self.optional("Disaster-recovery region", &current, check)?;
+            let value = self.region("Disaster-recovery region", &current, true)?;
             self.draft.dr_region = (!value.is_empty()).then_some(value);
         }
         Ok(())
+    }
+
+    /// A region of the chosen cloud, checked by core and against the cloud's
+    /// known regions; a region scaffold does not know is taken only when the
+    /// user confirms it (clouds add regions faster than scaffold is released).
+    fn region(&self, prompt: &str, current: &str, optional: bool) -> Result<String> {
+        let provider = self.draft.provider;
+        loop {
+            let key = if optional {
+                "cloud.dr_region"
+            } else {
+                "cloud.region"
+            };
+            let check = self.core_check(key, move |d, v| {
+                if optional {
+                    d.dr_region = (!v.is_empty()).then(|| v.to_owned());
+                } else {
+                    d.region = v.to_owned();
+                }
+            });
+            let value = if optional {
+                self.optional(prompt, current, check)?
+            } else {
+                self.input(prompt, current, check)?
+            };
+            if value.is_empty() || regions::is_known(provider, &value) {
+                return Ok(value);
+            }
+            let hint = regions::suggest(provider, &value)
+                .map_or(String::new(), |near| format!(" (did you mean `{near}`?)"));
+            self.help(&format!(
+                "`{value}` is not a {provider} region scaffold knows{hint}."
+            ))?;
+            if self.confirm(
+                &format!("Use `{value}` anyway (a region newer than this scaffold)?"),
+                false,
+            )? {
+                return Ok(value);
+            }
+        }
     }
 
     fn delivery(&mut self) -> Result<()> {
@@ -996,13 +1114,22 @@ impl Wizard {
             )?;
             self.draft.gitops = self.confirm("Use GitOps (Argo CD)?", self.draft.gitops)?;
         }
+        if !self.preset("delivery.runners") {
+            let items = [
+                "github-hosted  GitHub's runners: the cluster API and secret stores are reachable from the internet, guarded by cloud identity".to_owned(),
+                "self-hosted    your runners inside the cloud network (vars.DEPLOY_RUNNER, vars.INFRA_RUNNER): private endpoints only".to_owned(),
+            ];
+            let at = usize::from(self.draft.runners == Runners::SelfHosted);
+            self.draft.runners = [Runners::GithubHosted, Runners::SelfHosted]
+                [self.select("Runners for deploy and Terraform jobs", &items, at)?];
+        }
         Ok(())
     }
 
     fn team(&mut self) -> Result<()> {
         self.heading("Team")?;
         if !self.preset("app.owners") {
-            self.help("Code owners review changes to the DevOps files (CODEOWNERS): `@user`, `@org/team`, comma-separated; empty for the repository owner.")?;
+            self.help("Code owners review changes to the DevOps files (CODEOWNERS): `@user`, `@org/team`, comma-separated; empty to decide later (CODEOWNERS then holds a commented example).")?;
             let current = self.draft.owners.join(", ");
             let check = self.core_check("app.owners", |d, v| d.owners = draft::split_list(v));
             let value = self.optional("Owners", &current, check)?;
@@ -1028,7 +1155,7 @@ impl Wizard {
     }
 
     /// Shows the answers and the files they imply.
-    fn summary(&self, project: &Project, root: &Path) -> Result<()> {
+    fn summary(&self, project: &Project, root: &Path, every_file: bool) -> Result<()> {
         self.heading("Summary")?;
         let repo = if project.repository.assumed {
             format!("{} (assumed; set app.repository)", project.repository.full)
@@ -1102,10 +1229,11 @@ impl Wizard {
             .collect();
         self.say(format!("  environments  {}", envs.join(" → ")))?;
         self.say(format!(
-            "  delivery      {}, {}, gitops {}",
+            "  delivery      {}, {}, gitops {}, {} runners",
             project.delivery.strategy,
             project.delivery.registry,
-            if project.delivery.gitops { "on" } else { "off" }
+            if project.delivery.gitops { "on" } else { "off" },
+            project.delivery.runners
         ))?;
         self.say(format!("  availability  {}%", project.availability))?;
         if !project.app.owners.is_empty() {
@@ -1113,12 +1241,30 @@ impl Wizard {
         }
 
         let files = scaffold_render::render(project)?;
-        self.say(format!("\nFiles ({} and scaffold.toml):", files.len()))?;
-        for path in files.keys() {
-            if root.join(path).exists() {
-                self.say(format!("  keep    {path} (already there; yours is kept)"))?;
+        let kept: Vec<&String> = files.keys().filter(|p| root.join(p).exists()).collect();
+        self.say(format!(
+            "\nFiles: scaffold.toml and {} generated{}",
+            files.len(),
+            if kept.is_empty() {
+                String::new()
             } else {
-                self.say(format!("  create  {path}"))?;
+                format!(
+                    ", {} of them kept because you already have them",
+                    kept.len()
+                )
+            }
+        ))?;
+        if every_file {
+            for path in files.keys() {
+                if kept.contains(&path) {
+                    self.say(format!("  keep    {path} (already there; yours is kept)"))?;
+                } else {
+                    self.say(format!("  create  {path}"))?;
+                }
+            }
+        } else {
+            for (folder, count) in draft::count_by_folder(files.keys()) {
+                self.say(format!("  {count:>3}  {folder}"))?;
             }
         }
         Ok(())

@@ -49,6 +49,7 @@ const DEFAULT_RUN: &[&str] = &[
     "Delivery strategy",
     "Container registry",
     "Use GitOps",
+    "Runners for deploy and Terraform jobs",
     "Owners",
     "Team size",
     "Write scaffold.toml and these files?",
@@ -260,6 +261,8 @@ fn a_detected_service_can_be_edited() {
     p.expect("port 80 is privileged").unwrap();
     step(&mut p, "Port", &format!("{}9000{ENTER}", "\x7f".repeat(2)));
     step(&mut p, "Public?", ENTER);
+    // A service's datastores can be changed too; Enter keeps the ones it uses.
+    step(&mut p, "Which datastores does it connect to?", ENTER);
     for prompt in &DEFAULT_RUN[2..] {
         step(&mut p, prompt, ENTER);
     }
@@ -269,4 +272,135 @@ fn a_detected_service_can_be_edited() {
         text.contains("path = \"services/api\"  # relative to the repository root\nport = 9000"),
         "{text}"
     );
+}
+
+/// The index of `section` in the "Change which answers?" menu, as down-arrow presses.
+fn section(index: usize) -> String {
+    format!("{}{ENTER}", DOWN.repeat(index))
+}
+
+#[test]
+fn declining_returns_to_one_answer_and_keeps_the_rest() {
+    let repo = Repo::new("shop", None);
+    let mut p = spawn(&repo, &["new", "--set", "app.team_size=4"]);
+    // Everything but the team size (given with --set) and the confirmation.
+    for prompt in &DEFAULT_RUN[..DEFAULT_RUN.len() - 2] {
+        step(&mut p, prompt, ENTER);
+    }
+    // The summary is the last thing before the question, the files collapsed to counts per folder.
+    p.expect("Summary").unwrap();
+    p.expect("Files: scaffold.toml and").unwrap();
+    p.expect(".github/workflows").unwrap();
+    // No: change the cloud and regions, and nothing else.
+    step(
+        &mut p,
+        "Write scaffold.toml and these files?",
+        &format!("{DOWN}{ENTER}"),
+    );
+    step(&mut p, "Change which answers?", &section(5));
+    step(&mut p, "Cloud provider", ENTER);
+    step(&mut p, "Region", &format!("eu-west-1{ENTER}"));
+    step(&mut p, "Disaster-recovery region", ENTER);
+    p.expect("eu-west-1").unwrap();
+    // Every file on request, then yes.
+    step(
+        &mut p,
+        "Write scaffold.toml and these files?",
+        &format!("{DOWN}{DOWN}{ENTER}"),
+    );
+    p.expect("create  .github/workflows/ci.yml").unwrap();
+    step(&mut p, "Write scaffold.toml and these files?", ENTER);
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(text.contains("region = \"eu-west-1\""), "{text}");
+    // The --set answer survived: it was never asked, and changing the cloud left it alone.
+    assert!(text.contains("team_size = 4"), "{text}");
+}
+
+#[test]
+fn quitting_at_the_summary_writes_nothing() {
+    let repo = Repo::new("shop", None);
+    let mut p = spawn(&repo, &["new"]);
+    for prompt in &DEFAULT_RUN[..DEFAULT_RUN.len() - 1] {
+        step(&mut p, prompt, ENTER);
+    }
+    step(
+        &mut p,
+        "Write scaffold.toml and these files?",
+        &format!("{DOWN}{DOWN}{DOWN}{ENTER}"),
+    );
+    p.expect("quit; nothing was written").unwrap();
+    finish(&mut p, 130);
+    assert!(repo.read("scaffold.toml").is_none());
+}
+
+#[test]
+fn force_starts_from_the_existing_answers() {
+    let repo = Repo::new("shop", None);
+    assert_cmd::Command::new(bin())
+        .args(["new", "--defaults", "--set", "app.name=market"])
+        .args([
+            "--set",
+            "services[0].port=4000",
+            "--set",
+            "cloud.provider=gcp",
+        ])
+        .current_dir(&repo.path)
+        .assert()
+        .success();
+    let mut p = spawn(&repo, &["new", "--force"]);
+    p.expect("starting from the existing scaffold.toml")
+        .unwrap();
+    // Enter everywhere keeps what the file says (the app name proposed is the file's, not the folder's).
+    for prompt in DEFAULT_RUN {
+        step(&mut p, prompt, ENTER);
+    }
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    for expect in ["name = \"market\"", "port = 4000", "provider = \"gcp\""] {
+        assert!(text.contains(expect), "no {expect:?} in\n{text}");
+    }
+}
+
+#[test]
+fn answers_are_checked_at_the_prompt() {
+    let repo = Repo::new("shop", None);
+    let mut p = spawn(&repo, &["new"]);
+    step(&mut p, "App name", ENTER);
+    // A pasted GitHub URL is taken as the repository.
+    step(
+        &mut p,
+        "GitHub repository",
+        &format!("https://github.com/acme/shop.git{ENTER}"),
+    );
+    // A service folder that does not exist is refused, and asked again.
+    step(&mut p, "Keep these services", &format!("{DOWN}{ENTER}"));
+    step(&mut p, "Which service?", ENTER);
+    step(&mut p, "Service name", ENTER);
+    step(&mut p, "Language", ENTER);
+    step(&mut p, "Package manager", ENTER);
+    step(&mut p, "Path", &format!("nope{ENTER}"));
+    p.expect("there is no folder `nope` in the repository")
+        .unwrap();
+    step(&mut p, "Path", ENTER);
+    step(&mut p, "Kind", ENTER);
+    step(&mut p, "Port", ENTER);
+    step(&mut p, "Public?", ENTER);
+    step(&mut p, "Which datastores does it connect to?", ENTER);
+    for prompt in &DEFAULT_RUN[2..11] {
+        step(&mut p, prompt, ENTER);
+    }
+    // A region the cloud does not have is caught, with the nearest one, unless confirmed.
+    step(&mut p, "Region", &format!("us-east1{ENTER}"));
+    p.expect("did you mean `us-east-1`?").unwrap();
+    step(&mut p, "Use `us-east1` anyway", "n");
+    step(&mut p, "Region", &format!("ap-newland-1{ENTER}"));
+    step(&mut p, "Use `ap-newland-1` anyway", "y");
+    for prompt in &DEFAULT_RUN[12..] {
+        step(&mut p, prompt, ENTER);
+    }
+    finish(&mut p, 0);
+    let text = repo.read("scaffold.toml").unwrap();
+    assert!(text.contains("repository = \"acme/shop\""), "{text}");
+    assert!(text.contains("region = \"ap-newland-1\""), "{text}");
 }

@@ -378,6 +378,35 @@ fn deploy_branches_list_every_environment_branch_once() {
 }
 
 #[test]
+fn every_environment_has_a_trigger() {
+    // A single production environment with approval and no branch deploys after CI on
+    // the default branch (it used to render an empty `workflow_run.branches` list).
+    let source = with("[[environments]]\nname = \"production\"\napproval = true\n");
+    let project = resolve(&source).unwrap();
+    assert_eq!(
+        project.environments[0].trigger,
+        Trigger::Push {
+            branch: "main".to_owned()
+        }
+    );
+    assert_eq!(project.deploy_branches, ["main"]);
+
+    let project = resolve(MINIMAL).unwrap();
+    let triggers: Vec<&Trigger> = project.environments.iter().map(|e| &e.trigger).collect();
+    assert_eq!(
+        triggers,
+        [
+            &Trigger::Push {
+                branch: "main".to_owned()
+            },
+            &Trigger::Promotion {
+                from: "staging".to_owned()
+            }
+        ]
+    );
+}
+
+#[test]
 fn web_services_get_a_port_and_http_probes() {
     let project = resolve(MINIMAL).unwrap();
     let api = &project.services[0];
@@ -424,32 +453,16 @@ fn workers_have_no_port_probes_or_metrics() {
 }
 
 #[test]
-fn every_environment_has_a_trigger() {
-    // A single production environment with approval and no branch deploys after CI on
-    // the default branch (it used to render an empty `workflow_run.branches` list).
-    let source = with("[[environments]]\nname = \"production\"\napproval = true\n");
-    let project = resolve(&source).unwrap();
-    assert_eq!(
-        project.environments[0].trigger,
-        Trigger::Push {
-            branch: "main".to_owned()
-        }
-    );
-    assert_eq!(project.deploy_branches, ["main"]);
-
-    let project = resolve(MINIMAL).unwrap();
-    let triggers: Vec<&Trigger> = project.environments.iter().map(|e| &e.trigger).collect();
-    assert_eq!(
-        triggers,
-        [
-            &Trigger::Push {
-                branch: "main".to_owned()
-            },
-            &Trigger::Promotion {
-                from: "staging".to_owned()
-            }
-        ]
-    );
+fn the_default_branch_comes_from_the_answers_then_the_remote() {
+    let facts = Facts {
+        default_branch: Some("trunk".to_owned()),
+        ..Facts::default()
+    };
+    let project = Project::from_toml(MINIMAL, &facts).unwrap();
+    assert_eq!(project.default_branch, "trunk");
+    let source = MINIMAL.replace("[app]\n", "[app]\ndefault_branch = \"release\"\n");
+    let project = Project::from_toml(&source, &facts).unwrap();
+    assert_eq!(project.default_branch, "release");
 }
 
 #[test]
@@ -546,9 +559,9 @@ fn variables(source: &str) -> Vec<(String, String, Vec<String>)> {
                 c.datastore.clone(),
                 c.form.to_string(),
                 c.variables
-                    .names()
+                    .parts()
                     .iter()
-                    .map(|n| (*n).to_owned())
+                    .map(|(_, n)| (*n).to_owned())
                     .collect(),
             )
         })
@@ -664,17 +677,4 @@ fn connection_mistakes_name_the_key() {
             "did you mean `variable`?",
         ],
     );
-}
-
-#[test]
-fn the_default_branch_comes_from_the_answers_then_the_remote() {
-    let facts = Facts {
-        default_branch: Some("trunk".to_owned()),
-        ..Facts::default()
-    };
-    let project = Project::from_toml(MINIMAL, &facts).unwrap();
-    assert_eq!(project.default_branch, "trunk");
-    let source = MINIMAL.replace("[app]\n", "[app]\ndefault_branch = \"release\"\n");
-    let project = Project::from_toml(&source, &facts).unwrap();
-    assert_eq!(project.default_branch, "release");
 }
