@@ -120,7 +120,7 @@ fn typed(shape: &Shape, raw: &str) -> Result<Value, String> {
             .iter()
             .find_map(|s| typed(s, raw).ok())
             .ok_or_else(|| format!("`{raw}` is none of these")),
-        Shape::List(_) | Shape::Table(_) => {
+        Shape::List(_) | Shape::Table(_) | Shape::Map(_) => {
             Err("set one key inside it instead, such as `services[0].name=api`".to_owned())
         }
     }

@@ -435,6 +435,20 @@ impl TypePass<'_> {
                 };
                 Some(toml::Value::Table(self.table(like, table, path, line)))
             }
+            Shape::Map(value) => {
+                let Some(like) = item.as_table_like() else {
+                    return self.wrong(item, shape, path, line, path);
+                };
+                let mut out = toml::Table::new();
+                for (key, entry) in like.iter() {
+                    let child = format!("{path}.{key}");
+                    let key_line = self.line(like.key(key).and_then(|k| k.span())).or(line);
+                    if let Some(value) = self.item(entry, value, &child, key_line) {
+                        out.insert(key.to_owned(), value);
+                    }
+                }
+                Some(toml::Value::Table(out))
+            }
             Shape::List(element) => self.list(item, element, shape, path, line),
             Shape::AnyOf(shapes) => {
                 for candidate in shapes {
@@ -693,6 +707,7 @@ fn placeholder(shape: &Shape) -> toml::Value {
                 .collect(),
         ),
         Shape::List(_) => toml::Value::Array(Vec::new()),
+        Shape::Map(_) => toml::Value::Table(toml::Table::new()),
         Shape::Integer { .. } => toml::Value::Integer(0),
         Shape::Bool => toml::Value::Boolean(false),
         Shape::Enum(values) => toml::Value::String(values.first().cloned().unwrap_or_default()),

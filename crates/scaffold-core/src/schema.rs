@@ -39,6 +39,9 @@ pub enum Shape {
     List(Box<Shape>),
     /// A table with known keys.
     Table(Table),
+    /// A table whose keys are names the user chooses (such as datastore names), each
+    /// holding a value of one shape.
+    Map(Box<Shape>),
     /// Any of these shapes (a value that may be a number or a word, say).
     AnyOf(Vec<Shape>),
 }
@@ -171,7 +174,13 @@ fn from_json(value: &Value, defs: &Map<String, Value>) -> Shape {
                     .get("items")
                     .map_or(Shape::String, |items| from_json(items, defs)),
             )),
-            "object" => Shape::Table(table(value, defs)),
+            // A map (`BTreeMap<String, T>`) has `additionalProperties` and no properties.
+            "object" => match value.get("additionalProperties") {
+                Some(values) if values.is_object() && value.get("properties").is_none() => {
+                    Shape::Map(Box::new(from_json(values, defs)))
+                }
+                _ => Shape::Table(table(value, defs)),
+            },
             other => panic!("scaffold.toml's schema has an unsupported type `{other}`"),
         })
         .collect();
@@ -282,6 +291,10 @@ impl Shape {
                     let _ = write!(path, "[{index}]");
                     shape = item;
                 }
+                (Segment::Key(key), Shape::Map(value)) => {
+                    path = join(&path, key);
+                    shape = value;
+                }
                 (Segment::Key(key), _) => {
                     return Err(UnknownKey {
                         path: join(&path, key),
@@ -318,6 +331,7 @@ impl Shape {
                 other => format!("a list of {}", other.describe()),
             },
             Shape::Table(_) => "a table".to_owned(),
+            Shape::Map(value) => format!("a table of names to {}", value.describe()),
             Shape::AnyOf(shapes) => shapes
                 .iter()
                 .map(Shape::describe)
