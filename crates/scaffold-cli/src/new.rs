@@ -65,15 +65,40 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         )));
     }
 
-    let files = sync::render(&project)?;
+    let starters = scaffold_render::starters::render(&project, scaffold_render::engine())?;
     if args.dry_run {
-        return dry_run(args, &root, &project, &files);
+        let files = sync::render(&project)?;
+        return dry_run(args, &root, &project, &files, &starters);
     }
     let _mutex = sync::Mutex::acquire(&root)?;
     // `new` starts a fresh lock: nothing is known about the files on disk, so
     // each is either created, already identical, or the user's. `--force`
     // asks for every file to be generated again.
-    let lock = Lock::new();
+    let mut lock = Lock::new();
+    // Starter apps for service folders that hold no code: written once, the user's from then
+    // on. They are written first and detected like any code, so the Dockerfiles and CI written
+    // now are exactly what the next `scaffold sync` renders from the same repository.
+    let written = crate::starters::write(&root, &starters, &mut lock)?;
+    let notes: Vec<String> = project
+        .services
+        .iter()
+        .filter(|s| s.starter)
+        .filter_map(|s| {
+            scaffold_render::starters::skipped(s)
+                .map(|why| format!("note: no starter app for `{}`: {why}", s.name))
+        })
+        .collect();
+    let project = if written.is_empty() {
+        project
+    } else {
+        let facts = repo::facts(git.as_ref(), root.path());
+        Project::from_toml(&text, &facts).map_err(|err| {
+            invalid(format!(
+                "the starter apps scaffold just wrote change what {source} resolves to: {err}"
+            ))
+        })?
+    };
+    let files = sync::render(&project)?;
     let disk = sync::read_disk(&root, &files, &lock)?;
     let restore = if args.force {
         files.keys().cloned().collect()
@@ -99,7 +124,17 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     }
     root.write(ANSWERS_PATH, &text)?;
-    sync::write_lock(&root, git.as_ref(), &plan, &lock)?;
+    for path in &written {
+        created += 1;
+        say!(
+            "  {}  {path} (starter app: yours from now on; sync never changes it)",
+            label("create")
+        );
+    }
+    for note in &notes {
+        say!("{note}");
+    }
+    sync::write_lock(&root, git.as_ref(), &plan, &lock, !written.is_empty())?;
 
     for path in &kept {
         say!(
@@ -133,6 +168,7 @@ fn dry_run(
     root: &Root,
     project: &Project,
     files: &scaffold_render::Files,
+    starters: &scaffold_render::Files,
 ) -> Result<Code> {
     let lock = Lock::new();
     let disk = sync::read_disk(root, files, &lock)?;
@@ -162,6 +198,12 @@ fn dry_run(
             println!("  {}  {}", label(word), step.path);
         } else {
             println!("  {}  {} ({})", label(word), step.path, step.reason);
+        }
+    }
+    for path in starters.keys() {
+        if root.read(path)?.is_none() {
+            writes += 1;
+            println!("  {}  {path} (starter app)", label("create"));
         }
     }
     println!(

@@ -44,6 +44,7 @@ pub fn facts(repo: Option<&Repository>, root: &std::path::Path) -> scaffold_core
         origin: repo.and_then(origin),
         package_managers: detection.package_managers(),
         services: detection.facts(),
+        code_folders: detection.code_folders.clone(),
         default_branch: repo.and_then(default_branch),
     }
 }

@@ -68,7 +68,19 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
 
     print_plan(&plan, &uncommitted, false);
     apply_files(&root, &plan)?;
-    let lock_written = write_lock(&root, state.git.as_ref(), &plan, &state.lock)?;
+    // Starter apps for service folders that hold no code: written once, the user's from then on.
+    let mut lock = state.lock.clone();
+    let starters = crate::starters::write(&root, &state.starters, &mut lock)?;
+    for path in &starters {
+        println!("  create   {path} (starter app: yours from now on; sync never changes it)");
+    }
+    let lock_written = write_lock(
+        &root,
+        state.git.as_ref(),
+        &plan,
+        &lock,
+        !starters.is_empty(),
+    )?;
     summarize(&plan, lock_written, "");
     if state.git.is_none() {
         println!(
@@ -157,6 +169,8 @@ pub struct State {
     pub disk: BTreeMap<String, Option<String>>,
     /// Every locked path's base, when git has it.
     pub bases: BTreeMap<String, Option<String>>,
+    /// Starter app files for service folders that hold no code (written once, never planned).
+    pub starters: Files,
 }
 
 impl State {
@@ -176,6 +190,8 @@ impl State {
             ))
         })?;
         let render = render(&project)?;
+        let starters = scaffold_render::starters::render(&project, scaffold_render::engine())
+            .context("rendering the starter apps")?;
         let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
         let lock = if lock_text.is_empty() {
             Lock::new()
@@ -203,6 +219,7 @@ impl State {
             lock_text,
             disk,
             bases,
+            starters,
         })
     }
 
@@ -312,6 +329,7 @@ pub fn write_lock(
     git: Option<&Repository>,
     plan: &Plan,
     previous: &Lock,
+    starters_written: bool,
 ) -> Result<bool> {
     let next = plan.next_lock(previous, |content| {
         repo::store_blob(git, content.as_bytes()).map(|id| id.to_string())
@@ -320,7 +338,9 @@ pub fn write_lock(
         keep_bases(git, &next)?;
     }
     let current = root.read(LOCK_PATH)?;
-    if current.is_some() && next == *previous {
+    // `previous` already records the starters written in this run, which the lock on disk
+    // does not know yet.
+    if current.is_some() && next == *previous && !starters_written {
         return Ok(false);
     }
     let text = next.to_text();

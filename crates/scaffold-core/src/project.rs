@@ -43,6 +43,9 @@ pub struct Facts {
     /// What detection found in each service folder, keyed by path (`.` for the root): the
     /// stack's recipe facts, the versions the repository pins, the variable names it uses.
     pub services: BTreeMap<String, crate::stack::Detected>,
+    /// Folders (relative to the root) that hold source code or a manifest; a service whose
+    /// folder holds none gets a starter app.
+    pub code_folders: BTreeSet<String>,
 }
 
 /// The whole application, validated and resolved.
@@ -175,9 +178,11 @@ pub struct Service {
     pub recipe: Recipe,
     /// How CI sets up, lints and tests it.
     pub ci: Ci,
-    /// Detection found this stack in the service's folder (its recipe rests on evidence);
-    /// false for a folder scaffold fills with a starter.
+    /// Detection found this stack in the service's folder (its recipe rests on evidence).
     pub detected: bool,
+    /// The service's folder holds no code, so scaffold writes a starter app there (once:
+    /// the files are the user's from then on).
+    pub starter: bool,
 }
 
 impl Service {
@@ -1330,6 +1335,11 @@ impl Project {
                     format!("remove `public` or set it to false: {why}"),
                 );
             }
+            let starter = detected.is_none()
+                && !facts
+                    .code_folders
+                    .iter()
+                    .any(|dir| path == "." || *dir == path || dir.starts_with(&format!("{path}/")));
             let shell = language.image_has_shell();
             let http_healthcheck = language.image_can_healthcheck();
             services.push(Service {
@@ -1359,6 +1369,7 @@ impl Project {
                 recipe,
                 ci,
                 detected: detected.is_some(),
+                starter,
             });
         }
 

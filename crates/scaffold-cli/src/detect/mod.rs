@@ -99,6 +99,8 @@ pub struct Detection {
     pub skipped: Vec<Skipped>,
     /// The repository holds source code (so an empty detection is not an empty repository).
     pub has_code: bool,
+    /// Every folder that holds source code or a manifest.
+    pub code_folders: BTreeSet<String>,
 }
 
 /// A folder with code that is not a service scaffold recognises.
@@ -222,15 +224,20 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
     }
 
     // Code that no stack recognised: said, never turned into a made-up service.
-    let has_code = dirs.iter().any(|(dir, files)| {
-        !dir.split('/').any(|p| NOT_SERVICES.contains(&p))
-            && files.iter().any(|f| {
-                f.rsplit_once('.')
-                    .is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext))
+    let code_folders: BTreeSet<String> = dirs
+        .iter()
+        .filter(|(_, files)| {
+            files.iter().any(|f| {
+                is_manifest(f)
+                    || f.rsplit_once('.')
+                        .is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext))
             })
-    }) || dirs
-        .values()
-        .any(|files| files.iter().any(|f| is_manifest(f)));
+        })
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    let has_code = code_folders
+        .iter()
+        .any(|dir| !dir.split('/').any(|p| NOT_SERVICES.contains(&p)));
     let mut skipped = Vec::new();
     for (dir, files) in &dirs {
         let inside_service = found
@@ -417,6 +424,7 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         notes,
         skipped,
         has_code,
+        code_folders,
     }
 }
 
@@ -446,12 +454,24 @@ fn walk(tree: &dyn Tree) -> BTreeMap<String, BTreeSet<String>> {
     dirs
 }
 
-/// The name a folder suggests: the app name at the root, else the folder's own name.
+/// Folder names that say where code sits, not what it is: a service in `cartservice/src` is
+/// named after `cartservice`.
+const GENERIC_FOLDERS: &[&str] = &["src", "source"];
+
+/// The name a folder suggests: the app name at the root, else the folder's own name (its
+/// parent's when the folder's name is generic, such as `src`).
 fn service_name(path: &str, app: &str) -> String {
     if path == "." {
         return app.to_owned();
     }
-    app_name_from_dir(path.rsplit('/').next().unwrap_or(path))
+    let mut parts = path.rsplit('/');
+    let own = parts.next().unwrap_or(path);
+    if GENERIC_FOLDERS.contains(&own)
+        && let Some(parent) = parts.next()
+    {
+        return app_name_from_dir(parent);
+    }
+    app_name_from_dir(own)
 }
 
 /// `name`, or `<parent>-<name>`, or `name-2`…, whichever is free.
@@ -494,8 +514,12 @@ impl Detection {
                 "service {} ({} {}, {}) at {}",
                 service.name, service.language, service.kind, service.package_manager, service.path
             ));
+            let mut said = BTreeSet::new();
             for line in &service.evidence {
-                lines.push(format!("  - {line}"));
+                // (One fact can back two answers: health and readiness paths.)
+                if said.insert(line) {
+                    lines.push(format!("  - {line}"));
+                }
             }
         }
         for datastore in &self.datastores {

@@ -677,7 +677,8 @@ pub fn nx_project(folder: &Folder<'_>) -> Option<Finding> {
 
 /// The image an explicit Node version runs in.
 pub(super) fn image(version: &Found<String>, pinned: bool) -> String {
-    if pinned {
+    // A pin on the default line (`24`, `>=24`) is met by the default image's exact release.
+    if pinned && version.value != DEFAULT_VERSION {
         format!("node:{}-bookworm-slim", version.value)
     } else {
         DEFAULT_IMAGE.to_owned()
