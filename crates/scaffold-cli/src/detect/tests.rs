@@ -355,3 +355,114 @@ fn nx_integrated_apps_are_found_by_their_project_json() {
         "service api at apps/api: node pnpm port=3000 public=true uses=[]\nservice shop at apps/shop: static pnpm port=- public=true uses=[]"
     );
 }
+
+#[test]
+fn a_privileged_port_the_apps_own_dockerfile_exposes_is_reported_once_and_not_used() {
+    // dockersamples/example-voting-app's `vote`: gunicorn bound to :80 in its Dockerfile and
+    // compose file; the answers must stay valid (ports below 1024 are refused).
+    let detection = mem(&[
+        ("vote/requirements.txt", "Flask\nRedis\ngunicorn\n"),
+        (
+            "vote/app.py",
+            "from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0', port=80)\n",
+        ),
+        (
+            "vote/Dockerfile",
+            "FROM python:3.11-slim\nEXPOSE 80\nCMD [\"gunicorn\", \"app:app\", \"-b\", \"0.0.0.0:80\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  vote:\n    build: ./vote\n    ports:\n      - \"8080:80\"\n",
+        ),
+    ]);
+    let vote = &detection.services[0];
+    assert_eq!(vote.port, Some(8000), "{:#?}", detection.notes);
+    let said: Vec<_> = detection
+        .notes
+        .iter()
+        .filter(|n| n.contains("privileged"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(said[0].contains("vote/Dockerfile exposes port 80") && said[0].contains("$PORT"));
+    let answers = detection.answers("shop");
+    scaffold_core::Project::resolve(&answers, &scaffold_core::project::Facts::default())
+        .expect("the default answers are valid");
+}
+
+#[test]
+fn python_grpc_servers_are_grpc_and_pip_tools_inputs_name_the_direct_dependencies() {
+    // GoogleCloudPlatform/microservices-demo: recommendationservice depends on grpcio only
+    // through grpcio-health-checking; loadgenerator's compiled requirements.txt carries Flask
+    // because locust does.
+    let detection = mem(&[
+        ("recs/requirements.in", "grpcio-health-checking==1.76.0\n"),
+        (
+            "recs/requirements.txt",
+            "grpcio==1.76.0\n    # via grpcio-health-checking\ngrpcio-health-checking==1.76.0\n    # via -r requirements.in\n",
+        ),
+        (
+            "recs/recommendation_server.py",
+            "import grpc\n\nif __name__ == \"__main__\":\n    server = grpc.server(None)\n",
+        ),
+        ("loadgen/requirements.in", "locust==2.43.0\n"),
+        (
+            "loadgen/requirements.txt",
+            "flask==3.1.2\n    # via locust\nlocust==2.43.0\n    # via -r requirements.in\n",
+        ),
+        ("loadgen/locustfile.py", "from locust import HttpUser\n"),
+    ]);
+    let by_path = |p: &str| {
+        detection
+            .services
+            .iter()
+            .find(|s| s.path == p)
+            .unwrap_or_else(|| panic!("{p}: {detection:#?}"))
+    };
+    let recs = by_path("recs");
+    assert_eq!(recs.kind, ServiceKind::Grpc);
+    assert_eq!(recs.port, Some(50051));
+    assert_eq!(recs.detected.health_path, None);
+    assert_eq!(by_path("loadgen").kind, ServiceKind::Worker);
+}
+
+#[test]
+fn a_front_end_built_into_another_service_is_not_a_site_of_its_own() {
+    // fastapi/full-stack-fastapi-template: Vite writes the bundle into the back end.
+    let detection = mem(&[
+        (
+            "frontend/package.json",
+            r#"{"scripts":{"build":"vite build"},"devDependencies":{"vite":"7"}}"#,
+        ),
+        (
+            "frontend/vite.config.ts",
+            "export default defineConfig({ build: { outDir: \"../backend/app/frontend\" } })",
+        ),
+        ("backend/requirements.txt", "fastapi\nuvicorn\n"),
+        (
+            "backend/app/main.py",
+            "from fastapi import FastAPI\napp = FastAPI()\n",
+        ),
+    ]);
+    let paths: Vec<_> = detection.services.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["backend"]);
+    assert!(
+        detection
+            .notes
+            .iter()
+            .any(|n| n.contains("frontend") && n.contains("../backend/app/frontend")),
+        "{:#?}",
+        detection.notes
+    );
+}
+
+#[test]
+fn a_service_in_a_src_folder_is_named_after_its_parent() {
+    let detection = mem(&[
+        (
+            "services/cart/src/package.json",
+            r#"{"dependencies":{"express":"5"}}"#,
+        ),
+        ("services/cart/src/server.js", "app.listen(3000)"),
+    ]);
+    assert_eq!(detection.services[0].name, "cart");
+}

@@ -329,17 +329,20 @@ impl Detected {
 
     /// Sets the port from the strongest evidence: the folder's Dockerfile `EXPOSE`, the
     /// root compose file, then `hints` (files to read in order), then `default`.
+    ///
+    /// A privileged port (below 1024) is never taken: containers run without root, so the
+    /// app is told to listen on `PORT` instead, and the user is told why.
     pub fn port_from(&mut self, folder: &Folder<'_>, hints: &[&str], default: Option<Found<u16>>) {
+        let mut candidates: Vec<Found<u16>> = Vec::new();
         if let Some(port) = self
             .dockerfile
             .as_ref()
             .and_then(|d| d.expose.first().copied())
         {
-            self.port = Some(Found::new(
+            candidates.push(Found::new(
                 port,
                 format!("{} exposes port {port}", folder.shown("Dockerfile")),
             ));
-            return;
         }
         if let Some(found) = folder
             .root
@@ -347,29 +350,39 @@ impl Detected {
             .get(folder.dir)
             .and_then(|p| p.first())
         {
-            self.port = Some(found.clone());
-            return;
+            candidates.push(found.clone());
         }
         for name in hints {
-            let Some(text) = folder.read(name) else {
-                continue;
-            };
-            if let Some((port, line)) = text::port_hint(&text) {
-                if port < 1024 {
-                    self.unsure.push(format!(
-                        "{} listens on port {port}, which is privileged; containers run without root, so the port is the default instead",
-                        folder.shown(name)
-                    ));
-                    continue;
-                }
-                self.port = Some(Found::new(
+            if let Some((port, line)) = folder.read(name).and_then(|t| text::port_hint(&t)) {
+                candidates.push(Found::new(
                     port,
                     format!("{} names port {port} (`{line}`)", folder.shown(name)),
                 ));
-                return;
             }
         }
-        self.port = default;
+        // Said once, for the strongest evidence of a privileged port.
+        let mut privileged = None;
+        for found in candidates {
+            if found.value >= 1024 {
+                self.port = Some(found);
+                break;
+            }
+            privileged.get_or_insert(found);
+        }
+        if let Some(found) = privileged {
+            self.unsure.push(format!(
+                "{}, a privileged port; containers run without root, so scaffold gives the app an unprivileged PORT{}: make it listen on $PORT",
+                found.why,
+                self.port
+                    .as_ref()
+                    .or(default.as_ref())
+                    .map(|p| format!(" ({})", p.value))
+                    .unwrap_or_default()
+            ));
+        }
+        if self.port.is_none() {
+            self.port = default;
+        }
     }
 
     /// Learns variable names from env example files: the variable whose value is a URL of

@@ -116,7 +116,11 @@ const DATASTORES: &[(&str, Engine)] = &[
     ("mssql-django", Engine::Sqlserver),
     ("pymssql", Engine::Sqlserver),
 ];
-const WORKERS: &[&str] = &["celery", "rq", "dramatiq", "arq", "huey", "taskiq"];
+const WORKERS: &[&str] = &[
+    "celery", "rq", "dramatiq", "arq", "huey", "taskiq",
+    // A load generator runs until stopped and serves nothing the platform routes to.
+    "locust",
+];
 const WEB: &[&str] = &[
     "django",
     "fastapi",
@@ -264,7 +268,17 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
     .find(|f| folder.read(f).is_some());
     if let Some(file) = requirements_file {
         requirement_files(folder, file, &mut requirement_files_list);
-        deps.extend(requirement_names(folder, &requirement_files_list));
+        // pip-tools: `requirements.in` names the direct dependencies; the compiled
+        // `requirements.txt` adds every transitive one (the Flask a load tester pulls in is
+        // not the app's framework). The image still installs the compiled file.
+        let direct = file
+            .strip_suffix(".txt")
+            .map(|stem| format!("{stem}.in"))
+            .filter(|f| folder.read(f).is_some());
+        match direct {
+            Some(direct) => deps.extend(requirement_names(folder, &[direct])),
+            None => deps.extend(requirement_names(folder, &requirement_files_list)),
+        }
     }
     let dev_requirements = DEV_REQUIREMENTS
         .iter()
@@ -440,6 +454,30 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
             format!("{manifest} depends on `{worker}` and no web framework: a background worker"),
         );
     }
+    // A gRPC server (grpcio): `grpc.server(...)` or `grpc.aio.server(...)` in the code.
+    if framework.is_none()
+        && kind.value == ServiceKind::Web
+        && deps
+            .iter()
+            .any(|d| d.to_ascii_lowercase().starts_with("grpcio"))
+        && let Some((file, text)) = sources
+            .iter()
+            .find(|(_, t)| t.contains("grpc.server(") || t.contains("grpc.aio.server("))
+    {
+        kind = Found::new(
+            ServiceKind::Grpc,
+            format!(
+                "{} calls `grpc.server` ({manifest} depends on grpcio): a gRPC server",
+                folder.shown(file)
+            ),
+        );
+        if text.contains("__main__") && !file.contains('/') {
+            found_start = Some(Found::new(
+                format!("python {file}"),
+                format!("{} starts the gRPC server when run", folder.shown(file)),
+            ));
+        }
+    }
     if let Some(procfile) = &procfile {
         let wanted = if kind.value == ServiceKind::Worker {
             "worker"
@@ -548,6 +586,7 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
             .push(format!("{manifest} declares a Python project")),
     }
     found.evidence.push(why);
+    let kind_is_grpc = kind.value == ServiceKind::Grpc;
     found.kind = kind;
     found.runtime_version = version(folder, doc.as_ref());
     if found.kind.value.listens() {
@@ -556,6 +595,10 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
                 Some(Found::new(5000, "Flask's server listens on 5000"))
             }
             Some(_) => Some(Found::new(8000, "gunicorn and uvicorn listen on 8000")),
+            None if kind_is_grpc => Some(Found::new(
+                50051,
+                "gRPC servers conventionally listen on 50051",
+            )),
             None => None,
         };
         if found_start_missing {
@@ -597,7 +640,9 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
                 }
             }
         }
-        found.health_from(&paths);
+        if !kind_is_grpc {
+            found.health_from(&paths);
+        }
     }
     found.engines_from(&deps, &manifest, DATASTORES);
     if has("dj-database-url") || has("django") {
@@ -704,7 +749,8 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
     let version = input.version(DEFAULT_VERSION, "Python");
     let pinned = input.answers.runtime_version.is_some()
         || input.detected.is_some_and(|d| d.runtime_version.is_some());
-    let image = if pinned {
+    // A pin on the default line (`3.13`) is met by the default image's exact release.
+    let image = if pinned && version.value != DEFAULT_VERSION {
         format!("python:{}-slim-bookworm", version.value)
     } else {
         DEFAULT_IMAGE.to_owned()

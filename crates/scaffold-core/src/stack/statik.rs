@@ -149,6 +149,20 @@ pub fn detect(folder: &Folder<'_>) -> Option<Finding> {
     } else {
         None
     };
+    // A build that writes outside its folder feeds another service (a back end that serves
+    // the bundle), so it is not a site of its own.
+    if let Some(out) = output
+        .as_ref()
+        .filter(|o| o.value.starts_with("..") || o.value.starts_with('/'))
+    {
+        return Some(Finding::Library(format!(
+            "{} writes its build to `{}`, outside its folder: the service that serves that folder serves this front end, so build it in that service's image",
+            out.why
+                .trim_end_matches(" sets `build.outDir`")
+                .trim_end_matches(" sets `outputPath`"),
+            out.value
+        )));
+    }
     let workspace_root = (folder.dir != "."
         && folder
             .root

@@ -233,6 +233,7 @@ pub fn quoted_paths(text: &str) -> Vec<String> {
 /// The liveness paths recognised in source, strongest first.
 pub const HEALTH_PATHS: &[&str] = &[
     "/healthz",
+    "/_healthz",
     "/livez",
     "/health/live",
     "/health/liveness",
