@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+mod bench;
 #[allow(
     dead_code,
     reason = "the binary's clap definitions, shared by path for the man pages; only they are used here"
@@ -47,7 +48,14 @@ const USAGE: &str = "usage: cargo xtask conformance [--example NAME]... [--only 
   --only NAME      only this validator; repeatable
   --shared DIR     where the third-party schemas live (default: $SCAFFOLD_SHARED or the copies
                    vendored in xtask/vendor, see its README)
-  --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)";
+  --venv DIR       the validators' venv (default: $SCAFFOLD_VALIDATORS_VENV or target/validators)
+
+usage: cargo xtask bench [--runs N] [--scale-to N] [--no-copier] [--no-callgrind]
+
+  --runs N         runs per wall-time median (default 7)
+  --scale-to N     services of the sync scale test (default 1000)
+  --no-copier      skip the comparison with copier (installed from PyPI into target/bench)
+  --no-callgrind   skip instruction counts (valgrind)";
 
 fn run() -> Result<bool> {
     let mut args = std::env::args().skip(1);
@@ -91,6 +99,30 @@ fn run() -> Result<bool> {
             };
             man::run(&workspace_root(), check)?;
             Ok(true)
+        }
+        "bench" => {
+            let mut options = bench::Options {
+                root: workspace_root(),
+                runs: 7,
+                scale_to: 1000,
+                no_copier: false,
+                no_callgrind: false,
+            };
+            while let Some(arg) = args.next() {
+                let mut number = || -> Result<usize> {
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .with_context(|| format!("{arg} needs a number\n{USAGE}"))
+                };
+                match arg.as_str() {
+                    "--runs" => options.runs = number()?,
+                    "--scale-to" => options.scale_to = number()?,
+                    "--no-copier" => options.no_copier = true,
+                    "--no-callgrind" => options.no_callgrind = true,
+                    other => bail!("unknown argument `{other}`\n{USAGE}"),
+                }
+            }
+            bench::run(&options)
         }
         other => bail!("unknown command `{other}`\n{USAGE}"),
     }

@@ -9,10 +9,9 @@
 //! anything is written, and nothing is written when it is invalid.
 
 use std::io::IsTerminal as _;
-use std::path::Path;
 
 use anyhow::Result;
-use scaffold_core::answers::{DatastoreAnswers, EnvironmentAnswers, ServiceAnswers};
+use scaffold_core::answers::{DatastoreAnswers, EnvironmentAnswers, ParsedAnswers, ServiceAnswers};
 use scaffold_core::project::{Facts, normalize_path};
 use scaffold_core::{Answers, Engine, Language, PackageManager, Project};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, Item, Table, value};
@@ -22,92 +21,135 @@ use crate::detect::{self, Detection};
 use crate::exit::{Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
+use crate::sync;
 use crate::wizard::{Draft, Wizard, draft};
 use crate::write::Root;
 
 /// Runs `scaffold add`.
+///
+/// The questions are asked first, without holding anything. Then, under the
+/// mutex, `scaffold.toml` is read again (another `add` may have finished in
+/// the meantime), the entry is added to that text, validated and rendered,
+/// and the answers are written last, in the same transaction as the files
+/// they imply: a failed `add` changes nothing, and two at once both land.
 pub fn run(args: &AddArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
-    let text = root.read(ANSWERS_PATH)?.ok_or_else(|| {
-        invalid(format!(
-            "{} has no {ANSWERS_PATH}\n  help: run `scaffold new` first",
-            root.path().display()
-        ))
-    })?;
-    let parsed = Answers::parse(&text).map_err(|err| {
-        invalid(format!(
-            "{ANSWERS_PATH} has problems; fix them before adding to it\n{err}"
-        ))
-    })?;
+    let text = read_answers(&root)?;
+    let parsed = parse_answers(&text)?;
     let git = repo::open(root.path());
     let detection = detect::detect_dir(root.path());
     let facts = repo::facts(git.as_ref(), root.path());
-    let interactive = std::io::stdin().is_terminal();
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|err| invalid(format!("{ANSWERS_PATH} is not valid TOML: {err}")))?;
     let ask = Asker {
         answers: &parsed.answers,
         facts: &facts,
-        interactive,
+        interactive: std::io::stdin().is_terminal(),
     };
-
-    let what = match &args.what {
-        AddWhat::Service(flags) => {
-            let service = ask.service(flags, &detection)?;
-            let what = format!("service `{}`", service.name);
-            push_table(&mut doc, "services", service_table(&service), None);
-            what
-        }
+    let edit = match &args.what {
+        AddWhat::Service(flags) => Edit::Service(Box::new(ask.service(flags, &detection)?)),
         AddWhat::Datastore(flags) => {
             let (datastore, used_by) = ask.datastore(flags)?;
-            let what = format!("datastore `{}`", datastore.name);
-            add_uses(&mut doc, &datastore.name, &used_by)?;
-            push_table(&mut doc, "datastores", datastore_table(&datastore), None);
-            what
+            Edit::Datastore(datastore, used_by)
         }
         AddWhat::Environment(flags) => {
             let (environment, index) = ask.environment(flags)?;
-            let what = format!("environment `{}`", environment.name);
-            if doc.get("environments").is_none() {
-                // The file relied on the default environments: write them out
-                // first, so adding one does not silently replace them.
-                for env in Draft::from_answers(&parsed.answers).environments {
-                    push_table(&mut doc, "environments", environment_table(&env), None);
-                }
-            }
-            push_table(
-                &mut doc,
-                "environments",
-                environment_table(&environment),
-                Some(index),
-            );
-            what
+            let envs = Draft::from_answers(&parsed.answers).environments;
+            let after = index
+                .checked_sub(1)
+                .and_then(|i| envs.get(i))
+                .map(|e| e.name.clone());
+            Edit::Environment(environment, after)
         }
     };
 
+    let session = sync::Session::begin(root)?;
+    let text = read_answers(&session.root)?;
+    let parsed = parse_answers(&text)?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|err| invalid(format!("{ANSWERS_PATH} is not valid TOML: {err}")))?;
+    let what = edit.apply(&mut doc, &parsed.answers)?;
     let new_text = doc.to_string();
     Project::from_toml(&new_text, &facts).map_err(|err| {
         invalid(format!(
             "adding {what} would make {ANSWERS_PATH} invalid; nothing was written\n{err}"
         ))
     })?;
-    root.write(ANSWERS_PATH, &new_text)?;
-    println!("  update  {ANSWERS_PATH} ({what} added)");
-    regenerate(root.path())
+    sync::sync_with(
+        &session,
+        &new_text,
+        &format!("  update  {ANSWERS_PATH} ({what} added)"),
+    )
 }
 
-/// Regenerates the files after `scaffold.toml` changed, with `scaffold sync`:
-/// new files are created, unchanged generated files updated, and the user's
-/// edits to generated files merged, exactly as a `scaffold sync` would.
-pub fn regenerate(root: &Path) -> Result<Code> {
-    crate::sync::run(&crate::cli::SyncArgs {
-        dry_run: false,
-        check: false,
-        restore: Vec::new(),
-        dir: root.to_path_buf(),
-        format: crate::cli::Format::Text,
+/// `scaffold.toml`'s text.
+fn read_answers(root: &Root) -> Result<String> {
+    root.read(ANSWERS_PATH)?.ok_or_else(|| {
+        invalid(format!(
+            "{} has no {ANSWERS_PATH}\n  help: run `scaffold new` first",
+            root.path().display()
+        ))
     })
+}
+
+/// Parses `scaffold.toml`, which must be valid before anything is added.
+fn parse_answers(text: &str) -> Result<ParsedAnswers> {
+    Answers::parse(text).map_err(|err| {
+        invalid(format!(
+            "{ANSWERS_PATH} has problems; fix them before adding to it\n{err}"
+        ))
+    })
+}
+
+/// The entry `scaffold add` adds.
+enum Edit {
+    Service(Box<ServiceAnswers>),
+    /// A datastore and the services that use it.
+    Datastore(DatastoreAnswers, Vec<String>),
+    /// An environment and the one it follows in promotion order (`None`: first).
+    Environment(EnvironmentAnswers, Option<String>),
+}
+
+impl Edit {
+    /// Adds the entry to `doc` (whose typed form is `answers`) and says what it added.
+    fn apply(&self, doc: &mut DocumentMut, answers: &Answers) -> Result<String> {
+        match self {
+            Edit::Service(service) => {
+                push_table(doc, "services", service_table(service), None);
+                Ok(format!("service `{}`", service.name))
+            }
+            Edit::Datastore(datastore, used_by) => {
+                add_uses(doc, &datastore.name, used_by)?;
+                push_table(doc, "datastores", datastore_table(datastore), None);
+                Ok(format!("datastore `{}`", datastore.name))
+            }
+            Edit::Environment(environment, after) => {
+                let envs = Draft::from_answers(answers).environments;
+                if doc.get("environments").is_none() {
+                    // The file relied on the default environments: write them
+                    // out first, so adding one does not silently replace them.
+                    for env in &envs {
+                        push_table(doc, "environments", environment_table(env), None);
+                    }
+                }
+                // Placed by name, so an environment added meanwhile by another
+                // run does not shift it.
+                let index = match after {
+                    Some(after) => envs.iter().position(|e| &e.name == after).map_or_else(
+                        || draft::insertion_index(&envs, &environment.name),
+                        |i| i + 1,
+                    ),
+                    None => 0,
+                };
+                push_table(
+                    doc,
+                    "environments",
+                    environment_table(environment),
+                    Some(index),
+                );
+                Ok(format!("environment `{}`", environment.name))
+            }
+        }
+    }
 }
 
 /// Turns flags (and, on a terminal, answers) into the new entry.

@@ -63,10 +63,28 @@ pub enum Command {
     /// Re-render from scaffold.toml and merge into the repository, keeping every edit
     ///
     /// Each generated file is compared with what scaffold generated last time
-    /// (recorded in .scaffold/lock.toml) and with what is on disk: files you did
-    /// not edit are replaced, your edits are merged with scaffold's changes
-    /// (overlaps get standard conflict markers), files you deleted stay
-    /// deleted, and your own files are never overwritten.
+    /// (recorded in .scaffold/lock.toml, stored in .scaffold/bases/) and with
+    /// what is on disk: files you did not edit are replaced, your edits are
+    /// merged with scaffold's changes (overlaps get standard conflict markers),
+    /// files you deleted stay deleted, and your own files are never overwritten.
+    ///
+    /// Guarantees:
+    ///   - no edit is lost: it is kept, merged, or between conflict markers;
+    ///   - nothing is written when anything fails before the first file changes
+    ///     (invalid answers or lock, an unwritable path);
+    ///   - every file is old or new at every moment; a run that is killed or
+    ///     loses power is finished by the next sync, with no manual step;
+    ///   - one run at a time: a second run waits (an OS lock, released when a
+    ///     run ends however it ends);
+    ///   - only files scaffold generates are written or deleted, never in .git/,
+    ///     outside the repository or through a symbolic link;
+    ///   - CRLF line endings and file modes are kept.
+    ///
+    /// Refuses, reporting the file and changing nothing in it:
+    ///   - a file that still has conflict markers, or is not UTF-8 text: it is
+    ///     "unmerged" (exit 3, and --check fails) until you resolve it;
+    ///   - a lock naming paths scaffold does not generate, from a newer scaffold,
+    ///     or missing (exit 2, with the way out).
     #[command(
         verbatim_doc_comment,
         after_help = exit::help(&[exit::SUCCESS, exit::ERROR, exit::INVALID, exit::CONFLICTS, exit::DRIFT])
@@ -148,7 +166,7 @@ pub struct SyncArgs {
     /// Print the plan, with a diff per file, and change nothing.
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
-    /// Change nothing; exit with code 4 and print the diff when generated files are out of date (for CI).
+    /// Change nothing; exit with code 4 and print the diff when generated files are out of date, 3 while conflicts remain (for CI).
     #[arg(long)]
     pub check: bool,
     /// Generate this path again even though you deleted it or have your own file there (repeatable).

@@ -44,6 +44,11 @@ pub fn add(project: &Project, files: &mut Files) {
             format!("# {HEADER}\nenvironment {}\n", env.name),
         );
     }
+    // A script, which is written executable.
+    files.insert(
+        "fixture/bin/deploy.sh".to_owned(),
+        format!("#!/bin/sh\n# {HEADER}\nexec ./deploy.sh \"$@\"\n"),
+    );
     // One file per service.
     for service in &project.services {
         files.insert(

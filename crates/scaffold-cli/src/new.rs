@@ -54,6 +54,33 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
 
+    // Starter apps for service folders that hold no code: the render is made as if they
+    // were written (detected like any code), so what `new` writes is what the next sync
+    // renders; `apply` writes them with everything else.
+    let starters = crate::starters::pending(&root, &project, &Lock::new())?;
+    let notes = crate::starters::notes(&project);
+    let (facts, project) = if starters.is_empty() {
+        (facts, project)
+    } else {
+        let facts = repo::facts_with(git.as_ref(), root.path(), &starters);
+        let project = Project::from_toml(&text, &facts).map_err(|err| {
+            invalid(format!(
+                "{source} does not resolve with the starter apps scaffold would write; nothing was written\n{err}"
+            ))
+        })?;
+        (facts, project)
+    };
+    let files = sync::render(&project)?;
+    sync::check_render(&text, &project, &files, &source)?;
+    sync::check_folders(&root, &text, &project, &source)?;
+    let in_git = git.is_some();
+    if args.dry_run {
+        return dry_run(args, &root, &project, &files, &starters);
+    }
+
+    // From here on the mutex is held; `scaffold.toml` is read again under it.
+    let session = sync::Session::begin(root)?;
+    let root = &session.root;
     let existing = root.read(ANSWERS_PATH)?;
     if existing.as_deref().is_some_and(|e| e != text)
         && !args.force
@@ -65,48 +92,31 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         )));
     }
 
-    let starters = scaffold_render::starters::render(&project, scaffold_render::engine())?;
-    if args.dry_run {
-        let files = sync::render(&project)?;
-        return dry_run(args, &root, &project, &files, &starters);
-    }
-    let _mutex = sync::Mutex::acquire(&root)?;
     // `new` starts a fresh lock: nothing is known about the files on disk, so
     // each is either created, already identical, or the user's. `--force`
     // asks for every file to be generated again.
-    let mut lock = Lock::new();
-    // Starter apps for service folders that hold no code: written once, the user's from then
-    // on. They are written first and detected like any code, so the Dockerfiles and CI written
-    // now are exactly what the next `scaffold sync` renders from the same repository.
-    let written = crate::starters::write(&root, &starters, &mut lock)?;
-    let notes: Vec<String> = project
-        .services
-        .iter()
-        .filter(|s| s.starter)
-        .filter_map(|s| {
-            scaffold_render::starters::skipped(s)
-                .map(|why| format!("note: no starter app for `{}`: {why}", s.name))
-        })
-        .collect();
-    let project = if written.is_empty() {
-        project
-    } else {
-        let facts = repo::facts(git.as_ref(), root.path());
-        Project::from_toml(&text, &facts).map_err(|err| {
-            invalid(format!(
-                "the starter apps scaffold just wrote change what {source} resolves to: {err}"
-            ))
-        })?
-    };
-    let files = sync::render(&project)?;
-    let disk = sync::read_disk(&root, &files, &lock)?;
+    let lock = Lock::new();
+    let disk = sync::read_disk(root, &files, &lock)?;
     let restore = if args.force {
         files.keys().cloned().collect()
     } else {
         BTreeSet::new()
     };
     let plan = scaffold_render::sync::plan(&files, &lock, &disk, &BTreeMap::new(), &restore);
-    sync::apply_files(&root, &plan)?;
+    // Every file, the answers and the lock are written together, or
+    // (when anything fails first) nothing is.
+    let state = sync::State {
+        git,
+        render: files,
+        lock,
+        lock_text: String::new(),
+        disk,
+        bases: BTreeMap::new(),
+        inputs: sync::inputs(&text, &facts),
+        starters,
+    };
+    sync::apply(root, &state, &plan, Some(&text))?;
+    sync::store_cache(root, &state.inputs, &state.render)?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {
@@ -123,8 +133,8 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             _ => {}
         }
     }
-    root.write(ANSWERS_PATH, &text)?;
-    for path in &written {
+
+    for path in state.starters.keys() {
         created += 1;
         say!(
             "  {}  {path} (starter app: yours from now on; sync never changes it)",
@@ -134,8 +144,6 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     for note in &notes {
         say!("{note}");
     }
-    sync::write_lock(&root, git.as_ref(), &plan, &lock, !written.is_empty())?;
-
     for path in &kept {
         say!(
             "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
@@ -152,7 +160,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
     if ui::shows(ui::Level::Normal) {
-        print!("{}", next_steps::text(&project, git.is_some()));
+        print!("{}", next_steps::text(&project, in_git));
     }
     Ok(Code(exit::SUCCESS))
 }
@@ -201,10 +209,8 @@ fn dry_run(
         }
     }
     for path in starters.keys() {
-        if root.read(path)?.is_none() {
-            writes += 1;
-            println!("  {}  {path} (starter app)", label("create"));
-        }
+        writes += 1;
+        println!("  {}  {path} (starter app)", label("create"));
     }
     println!(
         "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",

@@ -44,12 +44,13 @@ pub struct PlanJson<'a> {
 pub struct FileJson<'a> {
     /// The repository-relative path.
     pub path: &'a str,
-    /// `create`, `update`, `merge`, `conflict`, `delete`, `keep` or `unchanged`.
+    /// `create`, `update`, `merge`, `conflict`, `delete`, `keep`, `unchanged` or `unmerged`
+    /// (conflict markers left from before, or a file scaffold cannot merge into).
     pub action: &'static str,
     /// Why, in words.
     pub reason: &'a str,
     /// A unified diff from the file on disk to its new content; empty when unchanged.
-    pub diff: &'a str,
+    pub diff: String,
 }
 
 /// The plan's word for `action`.
@@ -62,6 +63,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Delete => "delete",
         Action::Keep => "keep",
         Action::Unchanged => "unchanged",
+        Action::Unmerged => "unmerged",
     }
 }
 
@@ -75,6 +77,7 @@ pub fn render(command: &str, plan: &Plan, lock_stale: bool) -> String {
         Action::Delete,
         Action::Keep,
         Action::Unchanged,
+        Action::Unmerged,
     ]
     .into_iter()
     .map(|a| (action_name(a), 0))
@@ -85,7 +88,9 @@ pub fn render(command: &str, plan: &Plan, lock_stale: bool) -> String {
     let document = PlanJson {
         version: 1,
         command,
-        up_to_date: plan.changes().next().is_none() && !lock_stale,
+        up_to_date: plan.changes().next().is_none()
+            && plan.unresolved().next().is_none()
+            && !lock_stale,
         lock_stale,
         counts,
         files: plan
@@ -95,7 +100,7 @@ pub fn render(command: &str, plan: &Plan, lock_stale: bool) -> String {
                 path: &step.path,
                 action: action_name(step.action),
                 reason: &step.reason,
-                diff: &step.diff,
+                diff: step.diff(),
             })
             .collect(),
     };

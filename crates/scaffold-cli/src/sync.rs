@@ -3,130 +3,220 @@
 //!
 //! The decisions are made by the pure planner in `scaffold_render::sync`;
 //! this module gathers its inputs (the render, the lock, every file on disk,
-//! the merge bases read from git by blob id), prints the plan and applies it.
-//! Applying follows one order so an interruption is harmless: the files are
-//! written atomically one by one, and the lock, which records what was
-//! written, goes last. A second sync after an interrupted one sees the files
-//! already written as up to date and finishes the rest.
+//! the merge bases), prints the plan and applies it.
+//!
+//! Every run that writes holds the [`Mutex`] (an OS advisory lock, released
+//! by the kernel when the process dies, however it dies) for its whole
+//! read-plan-write cycle, so two runs never interleave and `scaffold add`
+//! never edits answers another run is rendering from. Applying follows one
+//! order so an interruption at any point is harmless and needs no manual
+//! step: every file is staged in full, a [`Journal`] records what is about
+//! to change, the files are renamed into place (each old or new, never
+//! half), and the lock goes last. The next run removes staged leftovers and,
+//! if it finds a journal, first rebuilds the lock from what actually reached
+//! the disk.
+//!
+//! The merge bases live in `.scaffold/bases/`, one file per blob id, so every
+//! clone (shallow ones included) has them; see [`crate::repo`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use git2::{ObjectType, Oid, Repository, Status, StatusOptions};
+use git2::{Repository, Status, StatusOptions};
 use scaffold_core::Project;
+use scaffold_core::answers::Answers;
+use scaffold_core::error::Problem;
+use scaffold_core::project::Facts;
 use scaffold_render::lock::LOCK_PATH;
-use scaffold_render::sync::{self, Action, Plan};
+use scaffold_render::sync::journal::{JOURNAL_PATH, Journal};
+use scaffold_render::sync::{self, Action, Disk, Plan};
 use scaffold_render::{Files, Lock};
 
 use crate::cli::{DiffArgs, Format, SyncArgs};
 use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
-use crate::write::Root;
+use crate::write::{self, Durability, Root, Transaction};
 use crate::{plan_json, say, ui};
 
 /// The mutex that keeps two scaffold runs from writing the same repository at once.
 pub const MUTEX_PATH: &str = ".scaffold/sync.lock";
 
+/// Keeps a run's temporary files out of commits.
+const GITIGNORE: (&str, &str) = (
+    ".scaffold/.gitignore",
+    "# Written by scaffold: files of a run in progress, and a local cache; never committed.\n/tmp/\n/sync.lock\n/sync.journal\n/cache\n",
+);
+
+/// Marks the stored merge bases as generated and not for review or merging.
+const GITATTRIBUTES: (&str, &str) = (
+    ".scaffold/.gitattributes",
+    "# Written by scaffold: merge bases, stored byte for byte (no line-ending conversion),\n# hidden from reviews and never merged line by line (their names are their content's ids).\nbases/** binary linguist-generated\n",
+);
+
+/// How long a run waits for another one to finish before giving up.
+const MUTEX_WAIT: Duration = Duration::from_secs(120);
+
 /// Runs `scaffold sync`.
 pub fn run(args: &SyncArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
-    let _mutex = if args.check || args.dry_run {
-        None
-    } else {
-        Some(Mutex::acquire(&root)?)
-    };
-    let state = State::load(&root)?;
-    let restore = restore_paths(&args.restore, &state.render)?;
-    let plan = state.plan(&restore);
-    let uncommitted = uncommitted(state.git.as_ref(), &root);
-
-    if args.format == Format::Json && (args.check || args.dry_run) {
-        let lock_stale = state.next_lock_text(&plan, None)? != state.lock_text;
-        let command = if args.check {
-            "sync --check"
-        } else {
-            "sync --dry-run"
-        };
-        print!("{}", plan_json::render(command, &plan, lock_stale));
-        let drift = args.check && (plan.changes().next().is_some() || lock_stale);
-        return Ok(Code(if drift { exit::DRIFT } else { exit::SUCCESS }));
-    }
-    if args.check {
-        return check(&state, &plan);
-    }
-    if args.dry_run {
-        print_plan(&plan, &uncommitted, true);
-        let lock_changes = state.next_lock_text(&plan, None)? != state.lock_text;
+    if args.check || args.dry_run {
+        let text = read_answers(&root)?;
+        let (state, plan) = load_and_plan(&root, &text, &args.restore)?;
+        if args.format == Format::Json {
+            let lock_stale = state.next_lock_text(&plan) != state.lock_text;
+            let command = if args.check {
+                "sync --check"
+            } else {
+                "sync --dry-run"
+            };
+            print!("{}", plan_json::render(command, &plan, lock_stale));
+            let code = if !args.check {
+                exit::SUCCESS
+            } else if plan.unresolved().next().is_some() {
+                exit::CONFLICTS
+            } else if plan.changes().next().is_some() || lock_stale {
+                exit::DRIFT
+            } else {
+                exit::SUCCESS
+            };
+            return Ok(Code(code));
+        }
+        if args.check {
+            return check(&root, &state, &plan);
+        }
+        print_plan(&plan, &uncommitted(state.git.as_ref(), &root, &plan), true);
+        for path in state.starters.keys() {
+            println!("  create    {path} (starter app)");
+        }
+        let lock_changes = state.next_lock_text(&plan) != state.lock_text;
         summarize(&plan, lock_changes, "would ");
         println!("dry run: nothing was written");
         return Ok(Code(exit::SUCCESS));
     }
+    let session = Session::begin(root)?;
+    let root = &session.root;
+    let text = read_answers(root)?;
+    let (state, plan) = load_and_plan(root, &text, &args.restore)?;
+    run_plan(&session, &state, &plan, None)
+}
 
-    print_plan(&plan, &uncommitted, false);
-    apply_files(&root, &plan)?;
-    // Starter apps for service folders that hold no code: written once, the user's from then on.
-    let mut lock = state.lock.clone();
-    let starters = crate::starters::write(&root, &state.starters, &mut lock)?;
-    for path in &starters {
-        println!("  create   {path} (starter app: yours from now on; sync never changes it)");
+/// The state and plan for `text`: without rendering when the cache allows
+/// it (no `--restore`), else in full.
+fn load_and_plan(root: &Root, text: &str, restore: &[String]) -> Result<(State, Plan)> {
+    if restore.is_empty()
+        && let Some(found) = State::load_unchanged(root, repo::open(root.path()), text)?
+    {
+        return Ok(found);
     }
-    let lock_written = write_lock(
-        &root,
-        state.git.as_ref(),
-        &plan,
-        &lock,
-        !starters.is_empty(),
-    )?;
-    summarize(&plan, lock_written, "");
+    let state = State::load(root, repo::open(root.path()), text, ANSWERS_PATH)?;
+    let restore = restore_paths(restore, &state.render)?;
+    let plan = state.plan(&restore);
+    Ok((state, plan))
+}
+
+/// Syncs under a held session, rendering from `text`, which is also
+/// written to `scaffold.toml`, last before the lock, in the same
+/// transaction as the files (`scaffold add`).
+///
+/// `announce` is printed once the new answers have rendered, before the plan.
+pub fn sync_with(session: &Session, text: &str, announce: &str) -> Result<Code> {
+    let root = &session.root;
+    let source = format!("the edited {ANSWERS_PATH}");
+    let state = State::load(root, repo::open(root.path()), text, &source)?;
+    let plan = state.plan(&BTreeSet::new());
+    say!("{announce}");
+    run_plan(session, &state, &plan, Some(text))
+}
+
+/// Prints and applies `plan`, and reports what needs the user.
+fn run_plan(
+    session: &Session,
+    state: &State,
+    plan: &Plan,
+    new_answers: Option<&str>,
+) -> Result<Code> {
+    let root = &session.root;
+    print_plan(plan, &uncommitted(state.git.as_ref(), root, plan), false);
+    let applied = apply(root, state, plan, new_answers)?;
+    for path in state.starters.keys() {
+        say!("  create    {path} (starter app: yours from now on; sync never changes it)");
+    }
+    if !state.render.is_empty() {
+        store_cache(root, &state.inputs, &state.render)?;
+    }
+    summarize(plan, applied.lock_written, "");
+    if applied.bases_stored > 0 {
+        say!(
+            "scaffold: stored {} in .scaffold/bases/, so every clone can merge (commit them)",
+            plural(applied.bases_stored, "merge base")
+        );
+    }
     if state.git.is_none() {
-        println!(
-            "note: {} is not in a git repository, so scaffold cannot keep the versions it merges from; run `git init`",
+        say!(
+            "note: {} is not in a git repository; scaffold keeps its merge bases in .scaffold/, but only git keeps your history",
             root.path().display()
         );
     }
-    let conflicts: Vec<&str> = plan.conflicts().map(|s| s.path.as_str()).collect();
-    if conflicts.is_empty() {
-        return Ok(Code(exit::SUCCESS));
+    report_unresolved(plan);
+    Ok(if plan.unresolved().next().is_some() {
+        Code(exit::CONFLICTS)
+    } else {
+        Code(exit::SUCCESS)
+    })
+}
+
+/// Prints the files that need the user, if any.
+fn report_unresolved(plan: &Plan) {
+    let unresolved: Vec<&sync::Step> = plan.unresolved().collect();
+    if unresolved.is_empty() {
+        return;
     }
     println!(
         "\n{} with conflicts to resolve (look for `<<<<<<<` markers, keep what you want, remove the markers):",
-        plural(conflicts.len(), "file")
+        plural(unresolved.len(), "file")
     );
-    for path in conflicts {
-        println!("  {path}");
+    for step in unresolved {
+        if step.action == Action::Unmerged && !step.reason.contains("conflict markers") {
+            println!("  {} ({})", step.path, step.reason);
+        } else {
+            println!("  {}", step.path);
+        }
     }
-    Ok(Code(exit::CONFLICTS))
 }
 
 /// Runs `scaffold diff`: the diff `scaffold sync` would apply.
 pub fn diff(args: &DiffArgs) -> Result<Code> {
     let root = Root::open(&args.dir)?;
-    let state = State::load(&root)?;
-    let plan = state.plan(&BTreeSet::new());
+    let text = read_answers(&root)?;
+    let (state, plan) = load_and_plan(&root, &text, &[])?;
     if args.format == Format::Json {
-        let lock_stale = state.next_lock_text(&plan, None)? != state.lock_text;
+        let lock_stale = state.next_lock_text(&plan) != state.lock_text;
         print!("{}", plan_json::render("diff", &plan, lock_stale));
         return Ok(Code(exit::SUCCESS));
     }
     for step in plan.changes() {
-        print!("{}", ui::diff(&step.diff));
+        print!("{}", ui::diff(&step.diff()));
     }
     Ok(Code(exit::SUCCESS))
 }
 
-/// `--check`: prints the diff and exits with [`exit::DRIFT`] when anything is out of date.
-fn check(state: &State, plan: &Plan) -> Result<Code> {
+/// `--check`: prints the diff and exits with [`exit::DRIFT`] when anything
+/// is out of date, or [`exit::CONFLICTS`] while files still need the user.
+fn check(root: &Root, state: &State, plan: &Plan) -> Result<Code> {
     let changes: Vec<_> = plan.changes().collect();
+    let unresolved: Vec<_> = plan.unresolved().collect();
     for step in &changes {
-        print!("{}", ui::diff(&step.diff));
+        print!("{}", ui::diff(&step.diff()));
     }
-    let next_lock = state.next_lock_text(plan, None)?;
+    let next_lock = state.next_lock_text(plan);
     let lock_stale = next_lock != state.lock_text;
-    if changes.is_empty() && !lock_stale {
+    let missing_bases = repo::missing_bases(root, &next_lock_of(plan, &state.lock))?;
+    if changes.is_empty() && !lock_stale && unresolved.is_empty() && missing_bases.is_empty() {
         println!("scaffold: generated files are up to date with {ANSWERS_PATH}");
         return Ok(Code(exit::SUCCESS));
     }
@@ -140,8 +230,23 @@ fn check(state: &State, plan: &Plan) -> Result<Code> {
             )
         );
     }
-    for step in &changes {
+    for step in changes.iter().chain(&unresolved) {
         eprintln!("  {}  {} ({})", step.action.label(), step.path, step.reason);
+    }
+    if !unresolved.is_empty() {
+        eprintln!(
+            "scaffold: {} still {} conflicts to resolve; resolve them, run `scaffold sync` and commit the result",
+            plural(unresolved.len(), "generated file"),
+            if unresolved.len() == 1 { "has" } else { "have" },
+        );
+        return Ok(Code(exit::CONFLICTS));
+    }
+    if changes.is_empty() && !lock_stale {
+        eprintln!(
+            "scaffold: .scaffold/bases/ lacks {}, so other clones could not merge; run `scaffold sync` and commit the result",
+            plural(missing_bases.len(), "merge base")
+        );
+        return Ok(Code(exit::DRIFT));
     }
     eprintln!(
         "scaffold: {} out of date with {ANSWERS_PATH}{}; run `scaffold sync` and commit the result",
@@ -155,63 +260,80 @@ fn check(state: &State, plan: &Plan) -> Result<Code> {
     Ok(Code(exit::DRIFT))
 }
 
+/// `scaffold.toml`'s text, which must exist and be UTF-8.
+fn read_answers(root: &Root) -> Result<String> {
+    root.read(ANSWERS_PATH)?.ok_or_else(|| {
+        invalid(format!(
+            "{} has no {ANSWERS_PATH}; run `scaffold new` first",
+            root.path().display()
+        ))
+    })
+}
+
 /// Everything a sync plan is made from.
 pub struct State {
     /// The repository, when there is one.
     pub git: Option<Repository>,
     /// The new render.
     pub render: Files,
-    /// The lock as it is now (an empty one when there is none).
+    /// The lock as it is now.
     pub lock: Lock,
-    /// The lock file's text as it is now (empty when there is none).
+    /// The lock file's text as it is now.
     pub lock_text: String,
-    /// Every rendered or locked path's content on disk.
-    pub disk: BTreeMap<String, Option<String>>,
-    /// Every locked path's base, when git has it.
+    /// Every rendered or locked path's file on disk.
+    pub disk: Disk,
+    /// The bases of the locked paths the plan needs them for.
     pub bases: BTreeMap<String, Option<String>>,
-    /// Starter app files for service folders that hold no code (written once, never planned).
+    /// The fingerprint of what the render is made from (see [`Cache`]).
+    pub inputs: String,
+    /// Starter app files to write once, beside the plan (see `crate::starters`).
     pub starters: Files,
 }
 
 impl State {
-    /// Reads `scaffold.toml`, renders it, and reads the lock, the files and the bases.
-    fn load(root: &Root) -> Result<State> {
-        let git = repo::open(root.path());
-        let text = root.read(ANSWERS_PATH)?.ok_or_else(|| {
-            invalid(format!(
-                "{} has no {ANSWERS_PATH}; run `scaffold new` first",
-                root.path().display()
-            ))
-        })?;
+    /// Renders `text` (named `source` in messages), and reads the lock, the
+    /// files and the bases.
+    ///
+    /// A missing or empty lock is an error: without it every generated file
+    /// would look like the user's, and sync would silently stop updating them.
+    fn load(root: &Root, git: Option<Repository>, text: &str, source: &str) -> Result<State> {
+        // The same facts `new` and `add` render with, or every sync would see
+        // a different render (the package managers shape the Dockerfiles).
         let facts = repo::facts(git.as_ref(), root.path());
-        let project = Project::from_toml(&text, &facts).map_err(|err| {
-            invalid(format!(
-                "{ANSWERS_PATH} has problems; nothing was written\n{err}"
-            ))
-        })?;
-        let render = render(&project)?;
-        let starters = scaffold_render::starters::render(&project, scaffold_render::engine())
-            .context("rendering the starter apps")?;
+        let project = Project::from_toml(text, &facts)
+            .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
         let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
-        let lock = if lock_text.is_empty() {
+        let lock = if lock_text.trim().is_empty() {
             Lock::new()
         } else {
             Lock::parse(&lock_text).map_err(|err| {
                 invalid(format!(
-                    "{err}\n  help: restore it from git (`git checkout -- {LOCK_PATH}`)"
+                    "{err}\n  help: restore it from git (`git checkout -- {LOCK_PATH}`), or take the files over again with `scaffold new --answers {ANSWERS_PATH}`"
                 ))
             })?
         };
+        if lock.is_empty() {
+            let what = if lock_text.trim().is_empty() {
+                "is missing"
+            } else {
+                "records no file"
+            };
+            return Err(invalid(format!(
+                "{LOCK_PATH} {what}, so scaffold cannot tell the files it generated from yours, and nothing was written\n  help: if it was committed, restore it: `git checkout -- {LOCK_PATH}`\n  help: or take the files over as they are: `scaffold new --answers {ANSWERS_PATH}` (files equal to the render become scaffold's again, every other file stays yours; add --force to replace them all)"
+            )));
+        }
+        // Starter apps for service folders without code are rendered with, and detected as if,
+        // they were written: what this run writes is what the next sync renders.
+        let starters = crate::starters::pending(root, &project, &lock)?;
+        let facts = if starters.is_empty() {
+            facts
+        } else {
+            repo::facts_with(git.as_ref(), root.path(), &starters)
+        };
+        let inputs = Cache::inputs(text, &facts);
+        let (_, render) = render_answers(root, &facts, text, source)?;
         let disk = read_disk(root, &render, &lock)?;
-        let bases = lock
-            .files
-            .iter()
-            .map(|(path, id)| {
-                let base = read_blob(git.as_ref(), id)
-                    .or_else(|| same_blob(render.get(path), id, &lock, path));
-                (path.clone(), base)
-            })
-            .collect();
+        let bases = repo::load_bases(root, git.as_ref(), &lock, &render, &disk)?;
         Ok(State {
             git,
             render,
@@ -219,8 +341,51 @@ impl State {
             lock_text,
             disk,
             bases,
+            inputs,
             starters,
         })
+    }
+
+    /// The state and plan of a sync with nothing to do, found without
+    /// rendering: when the [`Cache`] says the render is the one the lock
+    /// records and the planner needs no render to decide. `None` otherwise.
+    fn load_unchanged(
+        root: &Root,
+        git: Option<Repository>,
+        text: &str,
+    ) -> Result<Option<(State, Plan)>> {
+        let Some(cache) = Cache::read(root)? else {
+            return Ok(None);
+        };
+        let facts = repo::facts(git.as_ref(), root.path());
+        let inputs = Cache::inputs(text, &facts);
+        let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
+        if cache.inputs != inputs || cache.lock != repo::blob_id(lock_text.as_bytes()) {
+            return Ok(None);
+        }
+        let Ok(lock) = Lock::parse(&lock_text) else {
+            return Ok(None);
+        };
+        let disk = read_disk(root, &Files::new(), &lock)?;
+        let Some(plan) = sync::plan_known_render(&lock, &disk, &cache.others, |content| {
+            repo::blob_id(content.as_bytes())
+        }) else {
+            return Ok(None);
+        };
+        if !repo::missing_bases(root, &lock)?.is_empty() {
+            return Ok(None);
+        }
+        let state = State {
+            git,
+            render: Files::new(),
+            lock,
+            lock_text,
+            disk,
+            bases: BTreeMap::new(),
+            inputs,
+            starters: Files::new(),
+        };
+        Ok(Some((state, plan)))
     }
 
     /// The plan for these inputs.
@@ -228,16 +393,87 @@ impl State {
         sync::plan(&self.render, &self.lock, &self.disk, &self.bases, restore)
     }
 
-    /// The lock text after `plan`, hashing blobs without storing them when `git` is `None`.
-    fn next_lock_text(&self, plan: &Plan, git: Option<&Repository>) -> Result<String> {
-        let next = plan.next_lock(&self.lock, |content| {
-            repo::store_blob(git, content.as_bytes()).map(|id| id.to_string())
-        })?;
+    /// The lock text after `plan`.
+    fn next_lock_text(&self, plan: &Plan) -> String {
+        let mut next = next_lock_of(plan, &self.lock);
+        next.starters.extend(self.starters.keys().cloned());
+        next.starters.sort();
+        next.starters.dedup();
         if next == self.lock && !self.lock_text.is_empty() {
-            return Ok(self.lock_text.clone());
+            return self.lock_text.clone();
         }
-        Ok(next.to_text())
+        next.to_text()
     }
+}
+
+/// The lock after `plan`.
+fn next_lock_of(plan: &Plan, previous: &Lock) -> Lock {
+    next_lock_and_contents(plan, previous).0
+}
+
+/// The lock after `plan`, and the content of every blob id it records
+/// anew (what `.scaffold/bases/` may need to store).
+fn next_lock_and_contents(plan: &Plan, previous: &Lock) -> (Lock, BTreeMap<String, String>) {
+    let mut contents = BTreeMap::new();
+    let next = plan
+        .next_lock(previous, |content| {
+            let id = repo::blob_id(content.as_bytes());
+            contents
+                .entry(id.clone())
+                .or_insert_with(|| content.to_owned());
+            Ok::<_, std::convert::Infallible>(id)
+        })
+        .unwrap_or_else(|never| match never {});
+    (next, contents)
+}
+
+/// Parses and validates `text`, and renders it, checking that the render
+/// can be written (no service folder where a generated file goes).
+pub fn render_answers(
+    root: &Root,
+    facts: &Facts,
+    text: &str,
+    source: &str,
+) -> Result<(Project, Files)> {
+    let project = Project::from_toml(text, facts)
+        .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
+    let files = render(&project)?;
+    check_render(text, &project, &files, source)?;
+    check_folders(root, text, &project, source)?;
+    Ok((project, files))
+}
+
+/// Refuses answers whose service folder is a file on disk (nothing could be
+/// written below it), naming the key and line, before anything is written.
+pub fn check_folders(root: &Root, text: &str, project: &Project, source: &str) -> Result<()> {
+    let parsed = Answers::parse(text).ok();
+    let mut problems = Vec::new();
+    for (i, service) in project.services.iter().enumerate() {
+        if service.path == "." {
+            continue;
+        }
+        let full = root.resolve(&service.path)?;
+        if fs::symlink_metadata(&full).is_ok_and(|meta| !meta.is_dir()) {
+            let key = format!("services[{i}].path");
+            problems.push(Problem {
+                line: parsed.as_ref().and_then(|p| p.line_of(&key)),
+                path: key,
+                message: format!("`{}` is a file, not a folder", service.path),
+                help: "give the folder that holds the service's code".to_owned(),
+            });
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list = problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(invalid(format!(
+        "{source} has problems; nothing was written\n{list}"
+    )))
 }
 
 /// Renders every file for `project`.
@@ -253,44 +489,69 @@ pub fn render(project: &Project) -> Result<Files> {
     Ok(files)
 }
 
-/// The content on disk of every path the render or the lock names.
-pub fn read_disk(
-    root: &Root,
-    render: &Files,
-    lock: &Lock,
-) -> Result<BTreeMap<String, Option<String>>> {
+/// Refuses a render that cannot be written: a service whose folder is
+/// where scaffold generates a file (such as `path = "compose.yaml"`).
+pub fn check_render(text: &str, project: &Project, files: &Files, source: &str) -> Result<()> {
+    let clashes = sync::path_clashes(files);
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    let parsed = Answers::parse(text).ok();
+    let mut problems = Vec::new();
+    for (file, below) in clashes {
+        let service = project
+            .services
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.path == file || s.path.starts_with(&format!("{file}/")));
+        let problem = match service {
+            Some((i, s)) => {
+                let key = format!("services[{i}].path");
+                Problem {
+                    line: parsed.as_ref().and_then(|p| p.line_of(&key)),
+                    path: key,
+                    message: format!(
+                        "`{}` is where scaffold generates the file `{file}`, so it cannot also be the folder of service `{}`",
+                        s.path, s.name
+                    ),
+                    help: "choose the folder that holds the service's code, such as `services/api`"
+                        .to_owned(),
+                }
+            }
+            None => Problem {
+                path: "services".to_owned(),
+                line: None,
+                message: format!(
+                    "scaffold would write both the file `{file}` and `{below}` below it"
+                ),
+                help: "rename the service or folder that produces one of them".to_owned(),
+            },
+        };
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    let list = problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(invalid(format!(
+        "{source} has problems; nothing was written\n{list}"
+    )))
+}
+
+/// The file on disk of every path the render or the lock names.
+pub fn read_disk(root: &Root, render: &Files, lock: &Lock) -> Result<Disk> {
     let mut paths: BTreeSet<&String> = render.keys().collect();
-    paths.extend(lock.files.keys());
-    paths.extend(&lock.deleted);
-    paths.extend(&lock.user_owned);
-    paths
-        .into_iter()
-        .map(|path| Ok((path.clone(), root.read(path)?)))
-        .collect()
-}
-
-/// The content of blob `id`, or `None` when the repository does not have it.
-fn read_blob(git: Option<&Repository>, id: &str) -> Option<String> {
-    let oid = Oid::from_str(id).ok()?;
-    let blob = git?.find_blob(oid).ok()?;
-    Some(String::from_utf8_lossy(blob.content()).into_owned())
-}
-
-/// The base when git does not have it but the new render is that very blob.
-///
-/// Blob ids name content, so a render whose id is the recorded one *is* the
-/// base: nothing is guessed. This is what lets `sync --check` in CI (a fresh
-/// clone, where a generated file edited before its first commit has no base
-/// object) tell an edit scaffold keeps from a render that changed.
-fn same_blob(render: Option<&String>, id: &str, lock: &Lock, path: &str) -> Option<String> {
-    let render = render?;
-    let managed = if lock.blocks.iter().any(|p| p == path) {
-        sync::block::extract(render)?
-    } else {
-        render.as_str()
-    };
-    let hash = Oid::hash_object(ObjectType::Blob, managed.as_bytes()).ok()?;
-    (hash.to_string() == id).then(|| managed.to_owned())
+    paths.extend(lock.paths());
+    let mut disk = Disk::new();
+    for path in paths {
+        if let Some(file) = root.read_disk(path)? {
+            disk.insert(path.clone(), file);
+        }
+    }
+    Ok(disk)
 }
 
 /// Checks every `--restore` path names a generated file.
@@ -310,83 +571,330 @@ fn restore_paths(paths: &[String], render: &Files) -> Result<BTreeSet<String>> {
         .collect()
 }
 
-/// Writes or removes every file the plan changes.
-pub fn apply_files(root: &Root, plan: &Plan) -> Result<()> {
+/// What [`apply`] wrote besides the files.
+pub struct Applied {
+    /// Whether the lock was written.
+    pub lock_written: bool,
+    /// How many merge bases were added to `.scaffold/bases/`.
+    pub bases_stored: usize,
+}
+
+/// A local record (never committed) that lets a sync with nothing to do
+/// skip rendering, which is most of its cost.
+///
+/// The render is a pure function of the answers, the facts read from the
+/// repository and scaffold itself, so their fingerprint (`inputs`) names it.
+/// After a run whose lock records exactly that render (every rendered path
+/// in the lock, every recorded id the render's), the cache stores the
+/// fingerprint, the id of the lock's text, and the render's id at paths the
+/// lock records as deleted or the user's. A later sync whose fingerprint and
+/// lock are the same plans with [`sync::plan_known_render`], which gives
+/// the full planner's answer or declines (property-tested against it).
+pub struct Cache {
+    /// The fingerprint of the render's inputs.
+    inputs: String,
+    /// The blob id of the lock's text.
+    lock: String,
+    /// The render's blob id at each deleted or user-owned path (`None`: a block).
+    others: sync::KnownRender,
+}
+
+/// Where the cache lives (listed in `.scaffold/.gitignore`).
+const CACHE_PATH: &str = ".scaffold/cache";
+
+impl Cache {
+    /// The fingerprint of what a render is made from.
+    fn inputs(text: &str, facts: &Facts) -> String {
+        // Debug builds render the tests' fixture family when asked to.
+        let fixture =
+            cfg!(debug_assertions) && std::env::var_os("SCAFFOLD_TEST_FIXTURE_FAMILY").is_some();
+        repo::blob_id(
+            format!(
+                "scaffold {}\nfixture {fixture}\n{facts:?}\n{text}",
+                scaffold_render::VERSION
+            )
+            .as_bytes(),
+        )
+    }
+
+    /// The cache, when there is a readable one.
+    fn read(root: &Root) -> Result<Option<Cache>> {
+        let Some(text) = root.read_bytes(CACHE_PATH)? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&text);
+        let mut lines = text.lines();
+        let mut field = |name: &str| {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(name))
+                .map(str::to_owned)
+        };
+        let (Some(inputs), Some(lock)) = (field("inputs "), field("lock ")) else {
+            return Ok(None);
+        };
+        let mut others = sync::KnownRender::new();
+        for line in lines {
+            let Some((id, path)) = line.strip_prefix("other ").and_then(|l| l.split_once(' '))
+            else {
+                return Ok(None);
+            };
+            others.insert(path.to_owned(), (id != "block").then(|| id.to_owned()));
+        }
+        Ok(Some(Cache {
+            inputs,
+            lock,
+            others,
+        }))
+    }
+
+    /// Records that the lock in `root` (with text `lock_text`) records the
+    /// render `render` of `inputs`, when it does.
+    fn store(root: &Root, inputs: &str, render: &Files, lock_text: &str) -> Result<()> {
+        let Ok(lock) = Lock::parse(lock_text) else {
+            return Ok(());
+        };
+        let render_paths: BTreeSet<&String> = render.keys().collect();
+        if render_paths != lock.paths() {
+            return Ok(());
+        }
+        let blocks: BTreeSet<&String> = lock.blocks.iter().collect();
+        for (path, id) in &lock.files {
+            let view = if blocks.contains(path) {
+                sync::block::extract(&render[path])
+            } else {
+                Some(render[path].as_str())
+            };
+            if view.map(|v| repo::blob_id(v.as_bytes())).as_ref() != Some(id) {
+                return Ok(());
+            }
+        }
+        let mut text = format!(
+            "inputs {inputs}\nlock {}\n",
+            repo::blob_id(lock_text.as_bytes())
+        );
+        for path in lock.deleted.iter().chain(&lock.user_owned) {
+            let rendered = &render[path];
+            let id = if sync::block::extract(rendered).is_some() {
+                "block".to_owned()
+            } else {
+                repo::blob_id(rendered.as_bytes())
+            };
+            text.push_str(&format!("other {id} {path}\n"));
+        }
+        root.write_durable(CACHE_PATH, &text, Durability::None)
+    }
+}
+
+/// Applies `plan`: stages every changed file, every merge base the next lock
+/// needs and (for `new` and `add`) the answers, journals what is about to
+/// change, renames it all into place, then writes the lock, drops the
+/// journal and removes bases no longer needed.
+pub fn apply(
+    root: &Root,
+    state: &State,
+    plan: &Plan,
+    new_answers: Option<&str>,
+) -> Result<Applied> {
+    let durability = Durability::from_env();
+    let (mut next, contents) = next_lock_and_contents(plan, &state.lock);
+    // Starter apps: written once with the render, remembered so no run writes them again.
+    if !state.starters.is_empty() {
+        next.starters.extend(state.starters.keys().cloned());
+        next.starters.sort();
+        next.starters.dedup();
+    }
+    let lock_text = if next == state.lock && !state.lock_text.is_empty() {
+        None
+    } else {
+        Some(next.to_text()).filter(|text| *text != state.lock_text)
+    };
+
+    let mut transaction = Transaction::new(root, durability)?;
+    // The bases first: extra files are harmless if the run stops here.
+    let bases = repo::Bases::plan(root, &state.lock, &next, &contents, &state.bases)?;
+    for (path, content) in bases.missing.values() {
+        transaction.write(path, content.as_bytes())?;
+    }
+    for (path, content) in [GITIGNORE, GITATTRIBUTES] {
+        if root.read(path)?.as_deref() != Some(content) {
+            transaction.write(path, content.as_bytes())?;
+        }
+    }
+    let mut written = BTreeMap::new();
     for step in plan.changes() {
         match &step.content {
-            Some(content) => root.write(&step.path, content)?,
-            None => root.remove(&step.path)?,
+            Some(content) => {
+                transaction.write(&step.path, content.as_bytes())?;
+                // Usually what is written is what the lock records: its id
+                // is known already.
+                let id = match (&step.record, next.files.get(&step.path)) {
+                    (sync::Record::Generated(recorded), Some(id)) if recorded == content => {
+                        id.clone()
+                    }
+                    _ => repo::blob_id(content.as_bytes()),
+                };
+                written.insert(step.path.clone(), id);
+            }
+            None => {
+                transaction.remove(&step.path)?;
+                written.insert(step.path.clone(), String::new());
+            }
         }
     }
+    for (path, content) in &state.starters {
+        transaction.write(path, content.as_bytes())?;
+    }
+    if let Some(answers) = new_answers {
+        transaction.write(ANSWERS_PATH, answers.as_bytes())?;
+    }
+    let journal = (!written.is_empty()).then(|| Journal {
+        written,
+        next: next.clone(),
+    });
+    transaction.commit_with(|| match &journal {
+        Some(journal) => root.write_durable(JOURNAL_PATH, &journal.to_text(), durability),
+        None => Ok(()),
+    })?;
+    if let Some(text) = &lock_text {
+        write::checkpoint();
+        root.write_durable(LOCK_PATH, text, durability)?;
+    }
+    if journal.is_some() {
+        write::checkpoint();
+        root.remove(JOURNAL_PATH)?;
+    }
+    for path in &bases.stale {
+        root.remove(path)?;
+    }
+    Ok(Applied {
+        lock_written: lock_text.is_some(),
+        bases_stored: bases.missing.len(),
+    })
+}
+
+/// Records in the cache that the lock now on disk records `render`, when it does.
+pub fn store_cache(root: &Root, inputs: &str, render: &Files) -> Result<()> {
+    let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
+    Cache::store(root, inputs, render, &lock_text)
+}
+
+/// The fingerprint of `text` rendered with `facts`, for the cache.
+pub fn inputs(text: &str, facts: &Facts) -> String {
+    Cache::inputs(text, facts)
+}
+
+/// A run that may write: it holds the [`Mutex`], has cleaned up what an
+/// interrupted run left behind, and has recorded that run's changes.
+pub struct Session {
+    /// The repository root.
+    pub root: Root,
+    _mutex: Mutex,
+}
+
+impl Session {
+    /// Takes the mutex, removes staged leftovers and recovers from a journal.
+    pub fn begin(root: Root) -> Result<Session> {
+        let mutex = Mutex::acquire(&root)?;
+        write::clean_staging(&root)?;
+        clean_old_temporaries(&root)?;
+        recover(&root)?;
+        Ok(Session {
+            root,
+            _mutex: mutex,
+        })
+    }
+}
+
+/// When an interrupted run left its journal, rewrites the lock to match what
+/// reached the disk (see [`Journal`]) and drops the journal.
+fn recover(root: &Root) -> Result<()> {
+    let Some(text) = root.read(JOURNAL_PATH)? else {
+        return Ok(());
+    };
+    let journal = Journal::parse(&text).map_err(|err| {
+        invalid(format!(
+            "{JOURNAL_PATH}, the record of an interrupted scaffold run, is damaged: {err}\n  help: remove it and run `scaffold sync` again"
+        ))
+    })?;
+    let previous = match root.read(LOCK_PATH)? {
+        Some(text) if !text.trim().is_empty() => Lock::parse(&text).map_err(|err| {
+            invalid(format!(
+                "{err}\n  help: restore it from git (`git checkout -- {LOCK_PATH}`)"
+            ))
+        })?,
+        _ => Lock::new(),
+    };
+    let mut failure = None;
+    let recovered = journal.recover(&previous, |path| match root.read_bytes(path) {
+        Ok(bytes) => bytes.map(|b| repo::blob_id(&b)),
+        Err(err) => {
+            failure.get_or_insert(err);
+            None
+        }
+    });
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    if recovered != previous || previous.is_empty() {
+        root.write_durable(LOCK_PATH, &recovered.to_text(), Durability::from_env())?;
+    }
+    root.remove(JOURNAL_PATH)?;
+    println!(
+        "note: the last scaffold run was interrupted; what it wrote is now recorded in {LOCK_PATH}"
+    );
     Ok(())
 }
 
-/// Stores the recorded contents as git blobs and writes the lock if it changed.
-///
-/// Returns whether the lock was written.
-pub fn write_lock(
-    root: &Root,
-    git: Option<&Repository>,
-    plan: &Plan,
-    previous: &Lock,
-    starters_written: bool,
-) -> Result<bool> {
-    let next = plan.next_lock(previous, |content| {
-        repo::store_blob(git, content.as_bytes()).map(|id| id.to_string())
-    })?;
-    if let Some(git) = git {
-        keep_bases(git, &next)?;
-    }
-    let current = root.read(LOCK_PATH)?;
-    // `previous` already records the starters written in this run, which the lock on disk
-    // does not know yet.
-    if current.is_some() && next == *previous && !starters_written {
-        return Ok(false);
-    }
-    let text = next.to_text();
-    if current.as_deref() == Some(text.as_str()) {
-        return Ok(false);
-    }
-    root.write(LOCK_PATH, &text)?;
-    Ok(true)
-}
-
-/// The reference that keeps the lock's blobs reachable.
-pub const BASES_REF: &str = "refs/scaffold/bases";
-
-/// Points [`BASES_REF`] at a tree holding every blob the lock records.
-///
-/// A blob nothing refers to is deleted by `git gc` once it is old enough, and
-/// a generated file the user edited before committing is never in a commit.
-/// The reference keeps such merge bases alive in this clone for as long as
-/// the lock names them; it is not pushed, so other clones rely on commits.
-fn keep_bases(git: &Repository, lock: &Lock) -> Result<()> {
-    let mut tree = git
-        .treebuilder(None)
-        .context("building the tree of merge bases")?;
-    for id in lock.files.values() {
-        let Ok(oid) = Oid::from_str(id) else {
+/// Removes the temporary files scaffold 0.1 wrote beside their targets
+/// (`.scaffold-` and six random characters) and a killed run left behind.
+fn clean_old_temporaries(root: &Root) -> Result<()> {
+    let Ok(lock_text) = root.read(LOCK_PATH) else {
+        return Ok(());
+    };
+    let Some(lock) = lock_text.and_then(|t| Lock::parse(&t).ok()) else {
+        return Ok(());
+    };
+    let dirs: BTreeSet<&str> = lock
+        .files
+        .keys()
+        .map(|p| p.rsplit_once('/').map_or("", |(dir, _)| dir))
+        .collect();
+    for dir in dirs {
+        let path = if dir.is_empty() {
+            root.path().to_path_buf()
+        } else {
+            match root.resolve(dir) {
+                Ok(path) => path,
+                Err(_) => continue,
+            }
+        };
+        let Ok(entries) = fs::read_dir(&path) else {
             continue;
         };
-        if git.find_blob(oid).is_ok() {
-            tree.insert(id, oid, 0o100_644)
-                .context("adding a merge base to its tree")?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let leftover = name.strip_prefix(".scaffold-").is_some_and(|rest| {
+                rest.len() == 6 && rest.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+            if leftover && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(entry.path());
+            }
         }
-    }
-    let tree = tree.write().context("writing the tree of merge bases")?;
-    let current = git.refname_to_id(BASES_REF).ok();
-    if current != Some(tree) {
-        git.reference(BASES_REF, tree, true, "scaffold: keep the merge bases")
-            .with_context(|| format!("updating {BASES_REF}"))?;
     }
     Ok(())
 }
 
-/// Paths below the root with uncommitted changes (modified, staged, untracked, deleted).
-fn uncommitted(git: Option<&Repository>, root: &Root) -> BTreeSet<String> {
+/// Paths of the reported steps with uncommitted changes (modified, staged,
+/// untracked, deleted). Asks git only when something is reported.
+fn uncommitted(git: Option<&Repository>, root: &Root, plan: &Plan) -> BTreeSet<String> {
     let Some(git) = git else {
         return BTreeSet::new();
     };
+    if plan.reported().next().is_none() {
+        return BTreeSet::new();
+    }
     let Some(prefix) = git
         .workdir()
         .and_then(|w| w.canonicalize().ok())
@@ -433,8 +941,8 @@ fn print_plan(plan: &Plan, uncommitted: &BTreeSet<String>, diffs: bool) {
         } else {
             say!("{line}");
         }
-        if diffs && !step.diff.is_empty() {
-            print!("{}", ui::diff(&step.diff));
+        if diffs {
+            print!("{}", ui::diff(&step.diff()));
         }
     }
 }
@@ -447,7 +955,15 @@ fn summarize(plan: &Plan, lock_changes: bool, would: &str) {
     }
     if counts.keys().all(|a| !a.changes_disk()) && !lock_changes {
         let kept = counts.get(&Action::Keep).copied().unwrap_or(0);
-        if kept == 0 {
+        let unmerged = counts.get(&Action::Unmerged).copied().unwrap_or(0);
+        if unmerged > 0 {
+            // Unresolved conflicts are never "up to date", even with --quiet.
+            println!(
+                "scaffold: nothing to write; {} still {} conflicts to resolve",
+                plural(unmerged, "file"),
+                if unmerged == 1 { "has" } else { "have" }
+            );
+        } else if kept == 0 {
             say!("scaffold: everything is up to date");
         } else {
             say!(
@@ -478,47 +994,125 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// A lock file held while scaffold writes, so two runs never interleave.
+/// An OS advisory lock on [`MUTEX_PATH`], held while scaffold reads, plans
+/// and writes, so two runs never interleave.
+///
+/// The kernel releases the lock when the process ends, however it ends, so
+/// a killed run never blocks the next one. A second run waits (saying so)
+/// for up to two minutes, then gives up naming the holder's process id.
+/// The file is removed on release; a run that opened it just before checks
+/// after locking that the path still names the file it locked, and retries
+/// otherwise.
 pub struct Mutex {
     path: PathBuf,
+    file: File,
 }
 
 impl Mutex {
-    /// Creates [`MUTEX_PATH`], failing with a clear message when it exists.
+    /// Takes the lock, waiting for another run to finish.
     pub fn acquire(root: &Root) -> Result<Mutex> {
+        Mutex::acquire_within(root, MUTEX_WAIT)
+    }
+
+    /// Takes the lock, waiting up to `wait`.
+    fn acquire_within(root: &Root, wait: Duration) -> Result<Mutex> {
         let path = root.resolve(MUTEX_PATH)?;
         let parent = path.parent().expect("the mutex has a parent");
         fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         root.resolve(MUTEX_PATH)?;
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(_) => Ok(Mutex { path }),
-            Err(err) if err.kind() == ErrorKind::AlreadyExists => bail!(
-                "another scaffold run is writing this repository ({MUTEX_PATH} exists)\n  help: if no other scaffold is running, an earlier run was interrupted: remove {} and run again",
-                path.display()
-            ),
-            Err(err) => Err(err).with_context(|| format!("creating {}", path.display())),
+        let start = Instant::now();
+        let mut said = false;
+        loop {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => {
+                    if !same_file(&file, &path) {
+                        // The holder removed the file between our open and
+                        // our lock: lock the new one instead.
+                        continue;
+                    }
+                    let mut mutex = Mutex { path, file };
+                    mutex.record_holder();
+                    return Ok(mutex);
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    let holder = fs::read_to_string(&path).unwrap_or_default();
+                    let holder = holder.trim();
+                    let who = if holder.is_empty() {
+                        "another scaffold run".to_owned()
+                    } else {
+                        format!("another scaffold run (process {holder})")
+                    };
+                    if start.elapsed() >= wait {
+                        bail!(
+                            "{who} is writing this repository and still held {MUTEX_PATH} after {} seconds\n  help: wait for it to finish, or stop it; the lock is released the moment it ends",
+                            wait.as_secs()
+                        );
+                    }
+                    if !said {
+                        eprintln!("scaffold: waiting for {who} to finish");
+                        said = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(fs4::TryLockError::Error(err)) => {
+                    return Err(err).with_context(|| format!("locking {}", path.display()));
+                }
+            }
         }
+    }
+
+    /// Writes this process's id into the file, for the message another run prints.
+    fn record_holder(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = writeln!(self.file, "{}", std::process::id());
     }
 }
 
 impl Drop for Mutex {
     fn drop(&mut self) {
-        // Nothing useful can be done if removing fails; the message on the
-        // next run says how to remove it by hand.
+        // Removed while still locked, so no run ever locks a file that is
+        // about to disappear unnoticed (it checks `same_file` after locking).
         let _ = fs::remove_file(&self.path);
+        let _ = fs4::FileExt::unlock(&self.file);
+        if let Some(dir) = self.path.parent() {
+            // Only succeeds when scaffold's folder is empty: a `new` that
+            // wrote nothing leaves nothing behind.
+            let _ = fs::remove_dir(dir);
+        }
     }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `path` still names the open `file` (Windows cannot remove an
+/// open file, so it always does).
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 #[cfg(all(test, debug_assertions))]
 mod tests {
     //! A property test over real answers: whatever the environments and port
-    //! were and become, and wherever the user inserted lines into generated
-    //! files, every inserted line is still on disk after sync, and a second
-    //! sync does nothing. It renders every real family plus the fixture family.
+    //! were and become, and wherever the user inserted lines (of any Unicode
+    //! text) into generated files, every inserted line is still on disk after
+    //! sync, and a second sync does nothing. It renders every real family
+    //! plus the fixture family.
 
     use std::collections::{BTreeMap, BTreeSet};
 
@@ -526,7 +1120,7 @@ mod tests {
     use proptest::sample::{Index, subsequence};
     use scaffold_core::Project;
     use scaffold_core::project::Facts;
-    use scaffold_render::sync::{Action, Plan, plan};
+    use scaffold_render::sync::{Action, Disk, OnDisk, Plan, plan};
     use scaffold_render::{Files, Lock};
 
     fn answers(environments: &[&str], port: u16) -> String {
@@ -547,9 +1141,12 @@ mod tests {
         files
     }
 
-    fn apply(plan: &Plan, disk: &mut BTreeMap<String, Option<String>>) {
+    fn apply(plan: &Plan, disk: &mut Disk) {
         for step in plan.changes() {
-            disk.insert(step.path.clone(), step.content.clone());
+            match &step.content {
+                Some(content) => disk.insert(step.path.clone(), OnDisk::Text(content.clone())),
+                None => disk.remove(&step.path),
+            };
         }
     }
 
@@ -557,8 +1154,52 @@ mod tests {
         subsequence(vec!["dev", "staging", "qa", "production"], 1..=4)
     }
 
+    /// Answers with arbitrary Unicode in every free-text and name field.
+    fn wild_answers(
+        app: &str,
+        service: &str,
+        env: &str,
+        region: &str,
+        path: &str,
+        description: &str,
+    ) -> String {
+        let q = |s: &str| toml_edit::value(s).to_string();
+        format!(
+            "[app]\nname = {}\ndescription = {}\n\n[cloud]\nprovider = \"azure\"\nregion = {}\n\n[[services]]\nname = {}\nlanguage = \"go\"\npath = {}\n\n[[environments]]\nname = {}\n",
+            q(app),
+            q(description),
+            q(region),
+            q(service),
+            q(path),
+            q(env)
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever Unicode the user types as names, region, path and
+        /// description, answers either resolve (and then render and plan)
+        /// or are refused with problems; nothing panics.
+        #[test]
+        fn arbitrary_names_and_text_never_panic(
+            app in prop_oneof!["[a-z][a-z0-9]{0,12}", "\\PC{0,40}"],
+            service in prop_oneof!["[a-z][a-z0-9]{0,12}", "[a-zä設🦀-]{0,40}"],
+            env in prop_oneof!["[a-z][a-z0-9]{0,12}", "\\PC{0,24}"],
+            region in prop_oneof!["[a-z]{2}-[a-z]{4,9}[1-3]", "\\PC{0,50}"],
+            path in prop_oneof!["[a-z][a-z0-9/]{0,20}", "[a-zA-Z0-9ä/._ '$-]{0,40}"],
+            description in "\\PC{0,60}",
+        ) {
+            let text = wild_answers(&app, &service, &env, &region, &path, &description);
+            match Project::from_toml(&text, &Facts::default()) {
+                Ok(project) => {
+                    let files = scaffold_render::render(&project).expect("a valid project renders");
+                    let plan = plan(&files, &Lock::new(), &Disk::new(), &BTreeMap::new(), &BTreeSet::new());
+                    prop_assert_eq!(plan.steps.len(), files.len());
+                }
+                Err(err) => prop_assert!(!err.problems().is_empty() || !err.to_string().is_empty()),
+            }
+        }
 
         #[test]
         fn user_lines_survive_answer_changes(
@@ -566,7 +1207,7 @@ mod tests {
             new_envs in environments(),
             old_port in 1024u16..9000,
             new_port in 1024u16..9000,
-            insertions in proptest::collection::vec((any::<Index>(), any::<Index>()), 0..6),
+            insertions in proptest::collection::vec((any::<Index>(), any::<Index>(), "[^\n\r]{0,12}"), 0..6),
         ) {
             let old = render(&old_envs, old_port);
             let new = render(&new_envs, new_port);
@@ -578,24 +1219,28 @@ mod tests {
                 lock.files.insert(path.clone(), format!("id {path}"));
                 bases.insert(path.clone(), Some(content.clone()));
             }
-            let mut disk: BTreeMap<String, Option<String>> =
-                old.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+            let mut disk: Disk =
+                old.iter().map(|(p, c)| (p.clone(), OnDisk::Text(c.clone()))).collect();
             let paths: Vec<String> = old.keys().cloned().collect();
             let mut inserted = Vec::new();
-            for (n, (file, at)) in insertions.iter().enumerate() {
+            for (n, (file, at, words)) in insertions.iter().enumerate() {
                 let path = file.get(&paths).clone();
-                let text = disk[&path].clone().expect("on disk");
+                let Some(OnDisk::Text(text)) = disk.get(&path).cloned() else {
+                    panic!("{path} is on disk");
+                };
                 let mut lines: Vec<&str> = text.lines().collect();
-                let line = format!("# user line {n}");
+                let line = format!("# user line {n} {words}");
                 lines.insert(at.index(lines.len() + 1), &line);
-                disk.insert(path.clone(), Some(lines.join("\n") + "\n"));
+                disk.insert(path.clone(), OnDisk::Text(lines.join("\n") + "\n"));
                 inserted.push((path, line));
             }
 
             let first = plan(&new, &lock, &disk, &bases, &BTreeSet::new());
             apply(&first, &mut disk);
             for (path, line) in &inserted {
-                let text = disk[path].as_deref().unwrap_or_else(|| panic!("{path} was deleted"));
+                let Some(OnDisk::Text(text)) = disk.get(path) else {
+                    panic!("{path} was deleted");
+                };
                 prop_assert!(text.lines().any(|l| l == line), "{line:?} lost from {path}:\n{text}");
             }
             for step in first.steps.iter().filter(|s| s.action == Action::Delete) {

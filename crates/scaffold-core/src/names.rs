@@ -27,14 +27,18 @@ pub fn short_hash(text: &str) -> String {
     format!("{hash:08x}")[..6].to_owned()
 }
 
-/// `name` if it fits in `max` characters, else a prefix and `-` and a hash of the whole name.
+/// `name` if it fits in `max` bytes, else a prefix and `-` and a hash of the whole name.
+///
+/// Names are validated to ASCII before they are used, but this runs on
+/// whatever was typed too (deriving names while other problems are being
+/// collected), so it cuts only at character boundaries and never panics.
 pub fn bounded(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_owned();
     }
     let hash = short_hash(name);
     let keep = max.saturating_sub(hash.len() + 1);
-    let prefix = name[..keep].trim_end_matches('-');
+    let prefix = truncate(name, keep).trim_end_matches('-');
     format!("{prefix}-{hash}")
 }
 
@@ -337,8 +341,14 @@ pub fn key_vault(app: &str, env: &str, repository: &str) -> String {
 }
 
 /// The first `max` characters of `text`.
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
 fn truncate(text: &str, max: usize) -> &str {
-    &text[..text.len().min(max)]
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A GitHub Actions variable the workflows read, which the team must set.
@@ -497,6 +507,25 @@ mod tests {
     fn bounded_never_ends_the_prefix_with_a_dash() {
         let cut = bounded("aaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb", 29);
         assert!(!cut.contains("--"), "{cut}");
+    }
+
+    #[test]
+    fn non_ascii_names_are_cut_at_character_boundaries() {
+        // Derivation runs before validation reports the name, so it must
+        // not panic on what the user typed.
+        for name in [
+            "ärger-über-alles-und-noch-viel-mehr",
+            "設定設定設定設定設定設定設定設定",
+            "🦀",
+        ] {
+            for max in 0..40 {
+                assert!(bounded(name, max).len() <= max.max(7) + name.len());
+                truncate(name, max);
+            }
+            AppNames::derive(name, "acme/shop");
+            EnvNames::derive(name, name, Provider::Azure);
+            key_vault(name, name, name);
+        }
     }
 
     #[test]

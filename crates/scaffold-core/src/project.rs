@@ -432,8 +432,27 @@ pub fn check_name(name: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest service path, in bytes.
+pub const MAX_PATH_LEN: usize = 200;
+/// The longest free text (the app's description), in characters.
+pub const MAX_TEXT_LEN: usize = 500;
+/// The longest region id (the longest real ones have about 25 characters).
+pub const MAX_REGION_LEN: usize = 40;
+/// The longest branch, owner or HTTP path.
+pub const MAX_VALUE_LEN: usize = 200;
+
 /// Normalises a service path: relative, inside the repository, `/`-separated, `.` for the root.
+///
+/// A path reaches shell steps and YAML of the generated workflows, so each
+/// folder name is limited to letters, digits, `.`, `_` and `-`, and cannot
+/// start with `-` (an option to a command) or `.` (hidden folders).
 pub fn normalize_path(path: &str) -> Result<String, String> {
+    if path.len() > MAX_PATH_LEN {
+        return Err(format!(
+            "the path is {} bytes long; at most {MAX_PATH_LEN} are allowed",
+            path.len()
+        ));
+    }
     if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
         return Err(format!(
             "`{path}` is absolute; give a path relative to the repository root"
@@ -457,6 +476,18 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     if parts.iter().any(|p| p.starts_with('.')) {
         return Err(format!("`{path}` points into a hidden folder"));
     }
+    if let Some(bad) = parts.iter().find_map(|p| {
+        p.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    }) {
+        return Err(format!(
+            "{:?} contains {bad:?}; folder names may hold only letters, digits, `.`, `_` and `-`",
+            path
+        ));
+    }
+    if parts.iter().any(|p| p.starts_with('-')) {
+        return Err(format!("`{path}` has a folder name starting with `-`"));
+    }
     Ok(if parts.is_empty() {
         ".".to_owned()
     } else {
@@ -467,6 +498,7 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
 /// Whether `path` is an absolute HTTP path without whitespace or quoting characters.
 fn valid_http_path(path: &str) -> bool {
     path.starts_with('/')
+        && path.len() <= MAX_VALUE_LEN
         && !path.contains(char::is_whitespace)
         && !path.contains(['"', '\'', '\\', '`', '$'])
 }
@@ -757,6 +789,7 @@ fn valid_hostname(host: &str) -> bool {
 
 fn valid_branch(branch: &str) -> bool {
     !branch.is_empty()
+        && branch.len() <= MAX_VALUE_LEN
         && !branch.starts_with(['-', '/'])
         && !branch.ends_with(['/', '.'])
         && !branch.contains("..")
@@ -892,10 +925,13 @@ impl Project {
         let owners = match &answers.app.owners {
             Some(owners) => {
                 for (i, owner) in owners.iter().enumerate() {
-                    let ok = (owner.starts_with('@')
-                        && owner.len() > 1
-                        && !owner.contains(char::is_whitespace))
-                        || (owner.contains('@') && !owner.starts_with('@') && owner.contains('.'));
+                    let ok = owner.len() <= MAX_VALUE_LEN
+                        && ((owner.starts_with('@')
+                            && owner.len() > 1
+                            && !owner.contains(char::is_whitespace))
+                            || (owner.contains('@')
+                                && !owner.starts_with('@')
+                                && owner.contains('.')));
                     if !ok {
                         p.push(
                             format!("app.owners[{i}]"),
@@ -922,6 +958,18 @@ impl Project {
             (None, Some(branch)) if valid_branch(branch) => branch.clone(),
             _ => "main".to_owned(),
         };
+        if let Some(description) = &answers.app.description
+            && description.chars().count() > MAX_TEXT_LEN
+        {
+            p.push(
+                "app.description",
+                format!(
+                    "the description is {} characters long",
+                    description.chars().count()
+                ),
+                format!("keep it to one sentence, at most {MAX_TEXT_LEN} characters"),
+            );
+        }
         if answers.app.team_size == Some(0) {
             p.push(
                 "app.team_size",
@@ -940,6 +988,7 @@ impl Project {
             .unwrap_or_else(|| provider.default_region().to_owned());
         let valid_region = |r: &str| {
             !r.is_empty()
+                && r.len() <= MAX_REGION_LEN
                 && r.chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         };

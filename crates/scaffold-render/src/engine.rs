@@ -9,6 +9,9 @@
 //! no runs of blank lines, exactly one final newline. Templates can then use
 //! whitespace freely for readability without the output drifting.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
@@ -18,8 +21,23 @@ use crate::{HEADER, RenderError};
 static SCAFFOLDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../scaffolds");
 
 /// The compiled templates.
+///
+/// Parsing a template costs far more than rendering it (about 600 million
+/// instructions for every template at once, most of a `scaffold new`), and a
+/// render needs only some of them: one cloud's Terraform of three, say. So
+/// the engine [`Engine::lazy`] (the one [`crate::engine`] hands out) compiles
+/// a template the first time it is rendered, together with the templates it
+/// imports, includes or extends. [`Engine::new`] compiles every template up
+/// front, which is what the test that every template parses uses.
 pub struct Engine {
+    tera: Mutex<Loaded>,
+}
+
+/// The Tera instance and which templates it holds.
+struct Loaded {
     tera: tera::Tera,
+    /// Every template id compiled into `tera`.
+    ids: BTreeSet<String>,
 }
 
 impl Default for Engine {
@@ -35,20 +53,39 @@ impl Engine {
     ///
     /// When an embedded template does not parse: that is a bug in scaffold.
     pub fn new() -> Self {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(Vec::new());
+        let engine = Engine::lazy();
         let mut templates = Vec::new();
         collect(&SCAFFOLDS, &mut templates);
-        tera.add_raw_templates(templates)
-            .unwrap_or_else(|err| panic!("embedded templates must parse: {}", chain(&err)));
-        Engine { tera }
+        engine
+            .loaded()
+            .add(templates.into_iter().map(|(id, _)| id).collect());
+        engine
     }
 
-    /// Every embedded template id (its path below `scaffolds/`).
-    pub fn template_ids(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self.tera.get_template_names().collect();
-        ids.sort_unstable();
-        ids
+    /// An engine that compiles each template when it is first rendered.
+    pub fn lazy() -> Self {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(Vec::new());
+        Engine {
+            tera: Mutex::new(Loaded {
+                tera,
+                ids: BTreeSet::new(),
+            }),
+        }
+    }
+
+    /// The compiled templates (a panic while rendering poisons nothing that
+    /// matters: every template is compiled before it is used).
+    fn loaded(&self) -> std::sync::MutexGuard<'_, Loaded> {
+        self.tera
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every compiled template id (its path below `scaffolds/`); every
+    /// embedded one for an engine made by [`Engine::new`].
+    pub fn template_ids(&self) -> Vec<String> {
+        self.loaded().ids.iter().cloned().collect()
     }
 
     /// Renders template `id` with `context`, adding `header`, and normalises the output.
@@ -59,7 +96,9 @@ impl Engine {
                 message: chain(&err),
             })?;
         ctx.insert("header", HEADER);
-        let text = self
+        let mut loaded = self.loaded();
+        loaded.require(id);
+        let text = loaded
             .tera
             .render(id, &ctx)
             .map_err(|err| RenderError::Template {
@@ -77,7 +116,9 @@ impl Engine {
             template: id.to_owned(),
             message: chain(&err),
         })?;
-        let text = self
+        let mut loaded = self.loaded();
+        loaded.require(id);
+        let text = loaded
             .tera
             .render(id, &ctx)
             .map_err(|err| RenderError::Template {
@@ -94,6 +135,64 @@ impl Engine {
         }
         Ok(out.trim_start_matches('\n').to_owned())
     }
+}
+
+impl Loaded {
+    /// Compiles `id` and everything it refers to, unless already compiled.
+    fn require(&mut self, id: &str) {
+        if self.ids.contains(id) {
+            return;
+        }
+        let mut wanted = BTreeSet::new();
+        let mut queue = vec![id.to_owned()];
+        while let Some(next) = queue.pop() {
+            if self.ids.contains(&next) || !wanted.insert(next.clone()) {
+                continue;
+            }
+            if let Some(text) = source(&next) {
+                queue.extend(references(text).map(str::to_owned));
+            }
+        }
+        self.add(wanted.into_iter().collect());
+    }
+
+    /// Compiles the templates `ids` (those that exist).
+    fn add(&mut self, ids: Vec<String>) {
+        let templates: Vec<(String, &str)> = ids
+            .into_iter()
+            .filter(|id| !self.ids.contains(id))
+            .filter_map(|id| source(&id).map(|text| (id, text)))
+            .collect();
+        if templates.is_empty() {
+            return;
+        }
+        self.ids.extend(templates.iter().map(|(id, _)| id.clone()));
+        self.tera
+            .add_raw_templates(templates)
+            .unwrap_or_else(|err| panic!("embedded templates must parse: {}", chain(&err)));
+    }
+}
+
+/// The text of embedded template `id`.
+fn source(id: &str) -> Option<&'static str> {
+    let file = SCAFFOLDS.get_file(id)?;
+    Some(
+        file.contents_utf8()
+            .unwrap_or_else(|| panic!("embedded template `{id}` must be UTF-8")),
+    )
+}
+
+/// The templates `text` imports, includes or extends: the quoted name after
+/// `{% import`, `{% include` or `{% extends` (with or without `-`).
+fn references(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{%").skip(1).filter_map(|tag| {
+        let tag = tag.strip_prefix('-').unwrap_or(tag).trim_start();
+        let rest = ["import", "include", "extends"]
+            .iter()
+            .find_map(|keyword| tag.strip_prefix(keyword))?;
+        let rest = rest.trim_start().strip_prefix('"')?;
+        rest.split_once('"').map(|(name, _)| name)
+    })
 }
 
 fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {
@@ -155,6 +254,32 @@ mod tests {
     fn every_template_loads() {
         let engine = Engine::new();
         assert!(!engine.template_ids().is_empty());
+    }
+
+    #[test]
+    fn a_lazy_engine_compiles_what_a_template_refers_to() {
+        assert_eq!(
+            references("{% import \"a.tera\" as m %}x{%- include \"b.tera\" %}{% if x %}{% extends \"c\" %}")
+                .collect::<Vec<_>>(),
+            ["a.tera", "b.tera", "c"]
+        );
+        let engine = Engine::lazy();
+        assert!(engine.template_ids().is_empty());
+        let project = scaffold_core::Project::from_toml(
+            "[app]\nname = \"shop\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+            &scaffold_core::project::Facts::default(),
+        )
+        .unwrap();
+        let mut lazy = crate::Files::new();
+        let mut eager = crate::Files::new();
+        for family in crate::FAMILIES {
+            (family.render)(&project, &engine, &mut lazy).unwrap();
+            (family.render)(&project, &Engine::new(), &mut eager).unwrap();
+        }
+        assert_eq!(lazy, eager);
+        let compiled = engine.template_ids();
+        assert!(compiled.len() < Engine::new().template_ids().len());
+        assert!(!compiled.iter().any(|id| id.starts_with("terraform/gcp/")));
     }
 
     #[test]

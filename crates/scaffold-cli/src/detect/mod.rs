@@ -157,6 +157,13 @@ pub fn detect_dir(root: &Path) -> Detection {
     detect(&FsTree::new(root), &root_name(root))
 }
 
+/// Detects the stack of the repository at `root` as it will be once `files` (path to
+/// content) are written there.
+pub fn detect_dir_with(root: &Path, files: &BTreeMap<String, String>) -> Detection {
+    let base = FsTree::new(root);
+    detect(&tree::Overlay { base: &base, files }, &root_name(root))
+}
+
 /// The app name a directory suggests.
 pub fn root_name(root: &Path) -> String {
     app_name_from_dir(

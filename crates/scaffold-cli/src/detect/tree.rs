@@ -68,6 +68,53 @@ impl Tree for FsTree {
     }
 }
 
+/// A tree with files laid on top of another: detection over the repository as it will be
+/// once those files are written (the starter apps `new` and `sync` are about to write).
+pub struct Overlay<'a> {
+    /// The tree below.
+    pub base: &'a dyn Tree,
+    /// Files on top, by path; they hide a file of the same path below.
+    pub files: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl Tree for Overlay<'_> {
+    fn list(&self, dir: &str) -> Vec<Entry> {
+        let mut entries = self.base.list(dir);
+        let prefix = if dir == "." {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        for path in self.files.keys() {
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            let entry = match rest.split_once('/') {
+                Some((first, _)) => Entry {
+                    name: first.to_owned(),
+                    is_dir: true,
+                },
+                None => Entry {
+                    name: rest.to_owned(),
+                    is_dir: false,
+                },
+            };
+            if !entries.iter().any(|e| e.name == entry.name) {
+                entries.push(entry);
+            }
+        }
+        entries.sort();
+        entries
+    }
+
+    fn read(&self, path: &str) -> Option<String> {
+        self.files
+            .get(path)
+            .cloned()
+            .or_else(|| self.base.read(path))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

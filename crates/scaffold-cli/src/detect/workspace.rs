@@ -56,6 +56,7 @@ pub fn read(
             .contains(name)
             .then(|| tree.read(name))
             .flatten()
+            .filter(|t| !text::generated_by_scaffold(t))
             .and_then(|t| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&t).ok())
         else {
             continue;

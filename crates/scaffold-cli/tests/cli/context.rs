@@ -46,7 +46,12 @@ impl TestContext {
 
     /// `scaffold` in the root, with the fixture family on and no terminal.
     pub fn scaffold(&self) -> Command {
-        let mut command = Command::cargo_bin("scaffold").expect("the scaffold binary");
+        // `SCAFFOLD_TEST_BIN` runs the scenarios against another build, such
+        // as the last release, to watch a reproduction fail before a fix.
+        let mut command = match std::env::var_os("SCAFFOLD_TEST_BIN") {
+            Some(bin) => Command::new(bin),
+            None => Command::cargo_bin("scaffold").expect("the scaffold binary"),
+        };
         command
             .current_dir(&self.root)
             .env(FIXTURE_ENV, "1")
@@ -54,6 +59,22 @@ impl TestContext {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .write_stdin("");
+        command
+    }
+
+    /// [`TestContext::scaffold`] as a plain process, to spawn and wait for
+    /// (several at once, or killed midway).
+    pub fn scaffold_std(&self) -> StdCommand {
+        let bin = std::env::var_os("SCAFFOLD_TEST_BIN")
+            .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("scaffold").into_os_string());
+        let mut command = StdCommand::new(bin);
+        command
+            .current_dir(&self.root)
+            .env(FIXTURE_ENV, "1")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdin(std::process::Stdio::null());
         command
     }
 
@@ -88,14 +109,21 @@ impl TestContext {
         self.git(&["commit", "--quiet", "--allow-empty", "-m", message]);
     }
 
-    /// Whether the repository's object database has blob `id`.
-    pub fn has_blob(&self, id: &str) -> bool {
-        StdCommand::new("git")
-            .args(["cat-file", "-e", &format!("{id}^{{blob}}")])
-            .current_dir(&self.root)
-            .status()
-            .expect("git runs")
-            .success()
+    /// Whether `.scaffold/bases/` stores the merge base with blob id `id`
+    /// (a file of that name whose content has that id).
+    pub fn has_base(&self, id: &str) -> bool {
+        let Ok(entries) = std::fs::read_dir(self.root.join(".scaffold/bases")) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("{id}."))
+                && name.ends_with(".base")
+                && self
+                    .git(&["hash-object", &format!(".scaffold/bases/{name}")])
+                    .trim()
+                    == id
+        })
     }
 
     /// The text of `path` below the root, if it exists.

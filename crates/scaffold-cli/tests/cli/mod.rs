@@ -4,3 +4,4 @@ pub mod context;
 mod conventions;
 mod new;
 mod sync;
+mod unattended;

@@ -60,7 +60,7 @@ fn unchanged_files_are_replaced() {
         )
     );
     assert!(context.read(SERVICE).contains("port 8080"));
-    assert!(context.has_blob(&context.lock().files[SERVICE]));
+    assert!(context.has_base(&context.lock().files[SERVICE]));
     assert_second_sync_does_nothing(&context);
 }
 
@@ -119,8 +119,55 @@ fn overlapping_changes_conflict_with_labelled_markers_and_exit_3() {
     let out = stdout(&output);
     assert!(out.contains("  conflict  fixture/services/api.txt (your edits and scaffold's changes overlap; resolve the conflict markers; it had uncommitted changes)\n"), "{out}");
     assert!(out.ends_with("with conflicts to resolve (look for `<<<<<<<` markers, keep what you want, remove the markers):\n  fixture/services/api.txt\n"), "{out}");
-    // The conflict is written once; until the user resolves it, sync leaves it alone.
-    assert_second_sync_does_nothing(&context);
+    // The conflict is written once; until the user resolves it, sync leaves
+    // the file alone and keeps saying it needs resolving.
+    assert_unresolved_until_resolved(&context, SERVICE);
+}
+
+/// Checks that while `path` holds conflict markers, sync changes nothing and
+/// exits 3, and `sync --check` fails; once the markers are gone, both pass.
+fn assert_unresolved_until_resolved(context: &TestContext, path: &str) {
+    let before = context.tree();
+    let output = run(context, &["sync"], 3);
+    assert_eq!(context.tree(), before);
+    let out = stdout(&output);
+    assert!(
+        out.contains(&format!(
+            "  unmerged  {path} (it still has conflict markers from an earlier sync"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("with conflicts to resolve (look for `<<<<<<<` markers, keep what you want, remove the markers):\n  {path}\n")), "{out}");
+    let check = run(context, &["sync", "--check"], 3);
+    assert!(
+        stderr(&check).contains("still has conflicts to resolve"),
+        "{}",
+        stderr(&check)
+    );
+    // The user resolves the conflict by keeping their side.
+    let resolved: String = resolve_keeping_ours(&context.read(path));
+    context.write(path, &resolved);
+    assert_second_sync_does_nothing(context);
+    assert_eq!(context.read(path), resolved);
+}
+
+/// `text` with every conflict block replaced by the user's side.
+fn resolve_keeping_ours(text: &str) -> String {
+    let mut out = String::new();
+    let mut side = None;
+    for line in text.split_inclusive('\n') {
+        let marker = |c: char| line.starts_with(&c.to_string().repeat(7));
+        if marker('<') {
+            side = Some(true);
+        } else if side.is_some() && (marker('|') || marker('=')) {
+            side = Some(false);
+        } else if side.is_some() && marker('>') {
+            side = None;
+        } else if side != Some(false) {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 #[test]
@@ -217,10 +264,11 @@ fn a_users_file_where_a_new_file_is_generated_is_kept() {
     assert_second_sync_does_nothing(&context);
 }
 
-/// Simulates a fresh clone of a repository where nothing scaffold generated
-/// was ever committed: the repository has none of the blobs the lock names.
+/// Simulates a repository that has none of the bases the lock names: not
+/// in `.scaffold/bases/` (deleted), not in git (a fresh repository).
 fn lose_every_base(context: &TestContext) {
     std::fs::remove_dir_all(context.root.join(".git")).unwrap();
+    std::fs::remove_dir_all(context.root.join(".scaffold/bases")).unwrap();
     context.git(&["init", "--quiet"]);
 }
 
@@ -233,7 +281,7 @@ fn a_missing_base_gives_a_whole_file_conflict() {
     lose_every_base(&context);
     context.set_answers(TWO, "us-east-1", 8080);
     let output = run(&context, &["sync"], 3);
-    assert!(stdout(&output).contains("conflict  fixture/services/api.txt (the version scaffold generated last is not in this repository's git objects"));
+    assert!(stdout(&output).contains("conflict  fixture/services/api.txt (the version scaffold generated last is neither in .scaffold/bases/ nor in git"), "{}", stdout(&output));
     assert_eq!(
         context.read(SERVICE),
         format!(
@@ -242,7 +290,7 @@ fn a_missing_base_gives_a_whole_file_conflict() {
     );
     // Files that equal the render are not conflicts.
     assert!(!context.read(STAGING).contains("<<<<<<<"));
-    assert_second_sync_does_nothing(&context);
+    assert_unresolved_until_resolved(&context, SERVICE);
 }
 
 #[test]
@@ -258,9 +306,24 @@ fn a_missing_base_is_no_conflict_while_the_render_is_the_recorded_blob() {
     );
     let edited = context.read(STAGING);
     lose_every_base(&context);
-    run(&context, &["sync", "--check"], 0);
-    run(&context, &["sync"], 0);
+    // The drift gate says the stored bases are missing (a repository from
+    // before `.scaffold/bases/`), and nothing else.
+    let output = run(&context, &["sync", "--check"], 4);
+    assert!(
+        stderr(&output).contains(".scaffold/bases/ lacks"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
+    // Sync stores every base it can prove (by blob id) and keeps the edit.
+    let output = run(&context, &["sync"], 0);
+    assert!(
+        stdout(&output).contains("merge bases in .scaffold/bases/"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(context.read(STAGING), edited);
+    run(&context, &["sync", "--check"], 0);
 }
 
 #[test]
@@ -392,19 +455,31 @@ fn check_ignores_kept_edits() {
 }
 
 #[test]
-fn two_syncs_never_run_at_once() {
+fn a_second_run_waits_for_the_first() {
     let context = TestContext::new();
     context.generate(TWO);
     context.set_answers(TWO, "us-east-1", 8080);
-    context.write(".scaffold/sync.lock", "");
-    let before = context.tree();
-    let output = run(&context, &["sync"], 1);
+    // Another process holds the mutex for a moment (util-linux `flock`
+    // takes the same advisory lock scaffold does).
+    std::fs::create_dir_all(context.root.join(".scaffold")).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .args([".scaffold/sync.lock", "sleep", "2"])
+        .current_dir(&context.root)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let output = run(&context, &["sync"], 0);
     assert!(
-        stderr(&output).contains(
-            "another scaffold run is writing this repository (.scaffold/sync.lock exists)"
-        )
+        holder.try_wait().unwrap().is_some(),
+        "sync did not wait for the holder"
     );
-    assert_eq!(context.tree(), before);
+    assert!(
+        stderr(&output).contains("scaffold: waiting for another scaffold run"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(context.read(SERVICE).contains("port 8080"));
+    assert!(!context.exists(".scaffold/sync.lock"));
 }
 
 #[test]
@@ -509,4 +584,47 @@ fn a_block_the_user_removed_stays_removed_until_restored() {
     let notes = context.read(NOTES);
     assert!(notes.starts_with("# Our notes, without scaffold's part\n\n<!-- scaffold:begin -->\n## shop on eu-west-1\n"), "{notes}");
     assert_second_sync_does_nothing(&context);
+}
+
+#[test]
+fn a_sync_with_nothing_to_do_reports_the_same_with_or_without_its_cache() {
+    let context = TestContext::new();
+    context.write(NOTES, "# Our notes\n");
+    context.generate(TWO);
+    assert!(context.exists(".scaffold/cache"), "new leaves the cache");
+    // An edit, a deleted file, a file of the user's and a block in the user's file.
+    context.edit(
+        STAGING,
+        "environment staging\n",
+        "environment staging\nmy note\n",
+    );
+    context.remove(PRODUCTION);
+    context.set_answers(THREE, "us-east-1", 3000);
+    context.write("fixture/env/qa.txt", "my qa notes\n");
+    run(&context, &["sync"], 0);
+    context.commit_all("state");
+    let cached = stdout(&run(&context, &["sync"], 0));
+    let check = stdout(&run(&context, &["sync", "--check"], 0));
+    std::fs::remove_file(context.root.join(".scaffold/cache")).unwrap();
+    let full = stdout(&run(&context, &["sync"], 0));
+    assert_eq!(cached, full);
+    assert!(
+        cached.contains("keep      fixture/env/staging.txt (your edits are kept"),
+        "{cached}"
+    );
+    assert!(
+        cached.contains("keep      fixture/env/production.txt (you deleted it"),
+        "{cached}"
+    );
+    assert!(
+        cached.contains("keep      fixture/env/qa.txt (your own file is there"),
+        "{cached}"
+    );
+    assert_eq!(
+        check,
+        "scaffold: generated files are up to date with scaffold.toml\n"
+    );
+    // The cache never outlives the answers it was made from.
+    context.set_answers(THREE, "us-east-1", 8080);
+    assert!(stdout(&run(&context, &["sync"], 0)).contains("update    fixture/services/api.txt"));
 }

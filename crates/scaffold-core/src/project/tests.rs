@@ -184,6 +184,43 @@ fn paths_stay_inside_the_repository() {
 }
 
 #[test]
+fn paths_are_folder_names_not_shell_or_yaml() {
+    // A path reaches `run:` steps and YAML in the workflows.
+    for bad in [
+        "a'b", "a b", "$(id)", "a;b", "a\\nb", "a\\\"b", "x/-rf", "a`b`", "a#b", "ü",
+    ] {
+        check_err(
+            &with(&format!("path = \"{bad}\"\n")),
+            &["`services[0].path`"],
+        );
+    }
+    let project = resolve(&with("path = \"apps/web_v2.1-x\"\n")).unwrap();
+    assert_eq!(project.services[0].path, "apps/web_v2.1-x");
+}
+
+#[test]
+fn free_text_is_bounded() {
+    check_err(
+        &with(&format!("path = \"{}\"\n", "a/".repeat(150))),
+        &["`services[0].path`", "at most 200"],
+    );
+    let long = "x".repeat(501);
+    check_err(
+        &format!(
+            "[app]\nname = \"shop\"\ndescription = \"{long}\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n"
+        ),
+        &["`app.description`", "at most 500"],
+    );
+    check_err(
+        &format!(
+            "[app]\nname = \"shop\"\n[cloud]\nregion = \"{}\"\n[[services]]\nname = \"api\"\nlanguage = \"go\"\n",
+            "a".repeat(41)
+        ),
+        &["`cloud.region`"],
+    );
+}
+
+#[test]
 fn ports_must_be_unprivileged_and_in_range() {
     check_err(
         &with("port = 70000\n"),

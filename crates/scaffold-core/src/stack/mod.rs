@@ -160,10 +160,15 @@ impl Folder<'_> {
     }
 
     /// Reads `name`; a nested path (`src/main.rs`) is read without a listing.
+    ///
+    /// A file scaffold generated (its Dockerfile, `.env.example`) is not evidence about the
+    /// app, and reading it would make every sync's facts depend on the previous sync's
+    /// output: it reads as absent.
     pub fn read(&self, name: &str) -> Option<String> {
         (self.has(name) || name.contains('/'))
             .then(|| self.tree.read(&join(self.dir, name)))
             .flatten()
+            .filter(|t| !text::generated_by_scaffold(t))
     }
 
     /// `name` as shown in evidence: the path from the repository root.
@@ -455,7 +460,12 @@ impl Detected {
 
     /// Reads the folder's own Dockerfile, if any.
     pub fn read_dockerfile(&mut self, folder: &Folder<'_>) {
-        if let Some(text) = folder.read("Dockerfile") {
+        // Scaffold's own Dockerfile is not evidence about the app (and reading it would make
+        // every sync's facts depend on the previous sync's output).
+        if let Some(text) = folder
+            .read("Dockerfile")
+            .filter(|t| !text::generated_by_scaffold(t))
+        {
             self.dockerfile = Some(text::dockerfile(&text));
         }
     }
@@ -723,7 +733,9 @@ pub enum Setup {
 
 /// A shell line that writes a GitHub warning annotation (shown on the run and the PR).
 pub fn warning(message: &str) -> String {
-    format!("echo \"::warning::{}\"", message.replace('"', "'"))
+    // Single quotes: the message is text, never expanded (a backquoted command in it would
+    // run inside double quotes).
+    format!("echo '::warning::{}'", message.replace('\'', "'\\''"))
 }
 
 /// The stack of a folder: every stack that recognises it is asked, in rank order; a

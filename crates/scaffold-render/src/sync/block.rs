@@ -66,6 +66,10 @@ pub fn remove(text: &str) -> String {
 /// Byte range of the first block: from the start of its begin line to the end
 /// of its end line (including the newline, if any).
 fn span(text: &str) -> Option<(usize, usize)> {
+    // Most files have no block: finding that out needs one substring search.
+    if !text.contains(BEGIN) {
+        return None;
+    }
     let mut start = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {

@@ -43,7 +43,7 @@ fn run(case: &Case) -> Step {
     if case.block {
         lock.blocks.push(PATH.into());
     }
-    let disk = BTreeMap::from([(PATH.to_owned(), case.disk.map(str::to_owned))]);
+    let disk = texts([(PATH, case.disk)]);
     let restore: BTreeSet<String> = case.restore.then(|| PATH.to_owned()).into_iter().collect();
     let mut plan = plan(&render, &lock, &disk, &bases, &restore);
     assert_eq!(plan.steps.len(), 1);
@@ -58,6 +58,14 @@ fn check(case: Case, action: Action, content: Option<&str>, record: Record) {
         "{}",
         step.reason
     );
+}
+
+/// A [`Disk`] from paths and their texts (`None`: absent).
+fn texts<'a>(files: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Disk {
+    files
+        .into_iter()
+        .filter_map(|(p, t)| Some((p.to_owned(), OnDisk::Text(t?.to_owned()))))
+        .collect()
 }
 
 fn generated(s: &str) -> Record {
@@ -222,6 +230,211 @@ fn a_missing_base_gives_a_whole_file_conflict() {
     check(case, Action::Unchanged, None, generated("new\n"));
 }
 
+const CONFLICTED: &str = "a\n<<<<<<< yours (the file on disk)\nmine\n||||||| base (what scaffold generated last time)\nx\n=======\nnew\n>>>>>>> scaffold (generated from scaffold.toml now)\nc\n";
+
+#[test]
+fn a_file_with_conflict_markers_is_never_merged_into_again() {
+    // The render moved on while the conflict was unresolved: merging would
+    // nest markers, so the file waits and the lock keeps its base.
+    let case = Case {
+        render: Some("a\nnewer\nc\n"),
+        disk: Some(CONFLICTED),
+        base: Some(Some("a\nnew\nc\n")),
+        ..Case::default()
+    };
+    check(case, Action::Unmerged, None, Record::Keep);
+    // Without a base either: no whole-file conflict around the old one.
+    let case = Case {
+        render: Some("a\nnewer\nc\n"),
+        disk: Some(CONFLICTED),
+        base: Some(None),
+        ..Case::default()
+    };
+    check(case, Action::Unmerged, None, Record::Keep);
+}
+
+#[test]
+fn unresolved_markers_are_reported_while_the_render_is_unchanged() {
+    let case = Case {
+        render: Some("a\nnew\nc\n"),
+        disk: Some(CONFLICTED),
+        base: Some(Some("a\nnew\nc\n")),
+        ..Case::default()
+    };
+    let step = run(&case);
+    assert_eq!(step.action, Action::Unmerged, "{}", step.reason);
+    assert!(step.action.needs_user() && !step.action.changes_disk());
+    // A file no longer generated is not deleted or forgotten either.
+    let case = Case {
+        disk: Some(CONFLICTED),
+        base: Some(Some("a\nnew\nc\n")),
+        ..Case::default()
+    };
+    check(case, Action::Unmerged, None, Record::Keep);
+}
+
+#[test]
+fn an_empty_generated_file_is_written_again() {
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some(""),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    };
+    check(case, Action::Update, Some("new\n"), generated("new\n"));
+    // An empty file that is not scaffold's stays the user's.
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some(""),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, Record::UserOwned);
+}
+
+#[test]
+fn resolved_conflicts_are_the_users_edits() {
+    let case = Case {
+        render: Some("a\nnew\nc\n"),
+        disk: Some("a\nmine and new\nc\n"),
+        base: Some(Some("a\nnew\nc\n")),
+        ..Case::default()
+    };
+    check(case, Action::Keep, None, generated("a\nnew\nc\n"));
+}
+
+#[test]
+fn crlf_files_equal_to_the_render_are_up_to_date() {
+    let case = Case {
+        render: Some("a\nb\n"),
+        disk: Some("a\r\nb\r\n"),
+        base: Some(Some("a\nb\n")),
+        ..Case::default()
+    };
+    check(case, Action::Unchanged, None, generated("a\nb\n"));
+    // Not even a base is needed to see that.
+    let case = Case {
+        render: Some("a\nb\n"),
+        disk: Some("a\r\nb\r\n"),
+        ..Case::default()
+    };
+    check(case, Action::Unchanged, None, generated("a\nb\n"));
+}
+
+#[test]
+fn crlf_files_merge_and_keep_their_line_endings() {
+    let case = Case {
+        render: Some("a\nb\nc\nd\nE\n"),
+        disk: Some("a\r\nB\r\nc\r\nd\r\ne\r\n"),
+        base: Some(Some("a\nb\nc\nd\ne\n")),
+        ..Case::default()
+    };
+    let step = run(&case);
+    assert_eq!(step.action, Action::Merge);
+    assert_eq!(step.content.as_deref(), Some("a\r\nB\r\nc\r\nd\r\nE\r\n"));
+    assert_eq!(step.diff().matches("\n-").count(), 1, "{}", step.diff());
+    let case = Case {
+        render: Some("new\n"),
+        disk: Some("old\r\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    };
+    check(case, Action::Update, Some("new\r\n"), generated("new\n"));
+}
+
+fn not_text(case: Case) -> Step {
+    let mut render = Files::new();
+    if let Some(r) = case.render {
+        render.insert(PATH.into(), r.into());
+    }
+    let mut lock = Lock::new();
+    let mut bases = BTreeMap::new();
+    if let Some(base) = case.base {
+        lock.files.insert(PATH.into(), "0".repeat(40));
+        bases.insert(PATH.to_owned(), base.map(str::to_owned));
+    }
+    let disk = Disk::from([(PATH.to_owned(), OnDisk::NotText)]);
+    let restore: BTreeSet<String> = case.restore.then(|| PATH.to_owned()).into_iter().collect();
+    plan(&render, &lock, &disk, &bases, &restore)
+        .steps
+        .remove(0)
+}
+
+#[test]
+fn files_that_are_not_utf8_are_never_merged_overwritten_or_deleted() {
+    let step = not_text(Case {
+        render: Some("new\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    });
+    assert_eq!(
+        (step.action, &step.record, &step.content),
+        (Action::Unmerged, &Record::Keep, &None)
+    );
+    assert!(step.reason.contains("not UTF-8"), "{}", step.reason);
+    let step = not_text(Case {
+        render: Some("old\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    });
+    assert_eq!((step.action, &step.record), (Action::Keep, &Record::Keep));
+    let step = not_text(Case {
+        base: Some(Some("old\n")),
+        ..Case::default()
+    });
+    assert_eq!((step.action, &step.record), (Action::Keep, &Record::Forget));
+    let step = not_text(Case {
+        render: Some("new\n"),
+        ..Case::default()
+    });
+    assert_eq!(
+        (step.action, &step.record),
+        (Action::Keep, &Record::UserOwned)
+    );
+    let step = not_text(Case {
+        render: Some("new\n"),
+        base: Some(Some("old\n")),
+        restore: true,
+        ..Case::default()
+    });
+    assert_eq!(
+        (step.action, step.content.as_deref()),
+        (Action::Update, Some("new\n"))
+    );
+}
+
+#[test]
+fn the_next_lock_keeps_the_base_of_an_unmerged_file() {
+    let render = Files::from([(PATH.to_owned(), "a\nnewer\nc\n".to_owned())]);
+    let mut lock = Lock::new();
+    lock.files.insert(PATH.into(), "base-id".into());
+    let bases = BTreeMap::from([(PATH.to_owned(), Some("a\nnew\nc\n".to_owned()))]);
+    let disk = texts([(PATH, Some(CONFLICTED))]);
+    let plan = plan(&render, &lock, &disk, &bases, &BTreeSet::new());
+    assert_eq!(plan.unresolved().count(), 1);
+    let next = plan
+        .next_lock(&lock, |c| Ok::<_, ()>(c.to_owned()))
+        .unwrap();
+    assert_eq!(next.files[PATH], "base-id");
+}
+
+#[test]
+fn paths_that_must_be_both_file_and_folder_are_found() {
+    let files: Files = [
+        "compose.yaml",
+        "compose.yaml-x",
+        "compose.yaml/Dockerfile",
+        "a/b",
+        "a/c",
+    ]
+    .into_iter()
+    .map(|p| (p.to_owned(), String::new()))
+    .collect();
+    assert_eq!(
+        path_clashes(&files),
+        vec![("compose.yaml", "compose.yaml/Dockerfile")]
+    );
+}
+
 const BLOCK: &str = "<!-- scaffold:begin -->\nscaffold v1\n<!-- scaffold:end -->\n";
 const BLOCK2: &str = "<!-- scaffold:begin -->\nscaffold v2\n<!-- scaffold:end -->\n";
 
@@ -364,7 +577,7 @@ fn blocks_no_longer_generated_are_removed() {
 #[test]
 fn the_next_lock_is_unchanged_when_nothing_changes() {
     let render = Files::from([("a".to_owned(), "x\n".to_owned())]);
-    let disk = BTreeMap::from([("a".to_owned(), Some("x\n".to_owned()))]);
+    let disk = texts([("a", Some("x\n"))]);
     let mut lock = Lock::new();
     lock.scaffold = "0.0.1".into();
     lock.files.insert("a".into(), "id-of-x\n".into());
@@ -377,17 +590,25 @@ fn the_next_lock_is_unchanged_when_nothing_changes() {
 }
 
 /// Applies `plan` to `disk` the way the CLI does.
-fn apply(plan: &Plan, disk: &mut BTreeMap<String, Option<String>>) {
+fn apply(plan: &Plan, disk: &mut Disk) {
     for step in &plan.steps {
         match (&step.content, step.action) {
             (Some(content), _) => {
-                disk.insert(step.path.clone(), Some(content.clone()));
+                disk.insert(step.path.clone(), OnDisk::Text(content.clone()));
             }
             (None, Action::Delete) => {
-                disk.insert(step.path.clone(), None);
+                disk.remove(&step.path);
             }
             _ => {}
         }
+    }
+}
+
+/// The text of `path` in `disk`.
+fn text_of<'a>(disk: &'a Disk, path: &str) -> Option<&'a str> {
+    match disk.get(path) {
+        Some(OnDisk::Text(text)) => Some(text),
+        _ => None,
     }
 }
 
@@ -411,16 +632,20 @@ fn change() -> impl Strategy<Value = Change> {
 }
 
 proptest! {
-    /// For random user insertions and random template changes, every line
-    /// the user added is in the file after sync (merged or inside a conflict
-    /// block), every line scaffold added is too, and a second sync does nothing.
+    /// For random user insertions of arbitrary Unicode text and random
+    /// template changes, in files with `\n` or `\r\n` line endings, every
+    /// line the user added is in the file after sync (merged or inside a
+    /// conflict block), every line scaffold added is too, nothing panics,
+    /// and a second sync does nothing.
     #[test]
     fn user_lines_survive_sync(
         base_len in 0usize..12,
         changes in proptest::collection::vec(change(), 12),
         insertions in proptest::collection::vec((0usize..13, 1usize..3), 0..5),
+        words in proptest::collection::vec("[^\n\r]{0,10}", 12),
+        crlf in any::<bool>(),
     ) {
-        let base: Vec<String> = (0..base_len).map(|i| format!("line {i}")).collect();
+        let base: Vec<String> = (0..base_len).map(|i| format!("line {i} {}", words[i])).collect();
         let mut theirs = Vec::new();
         let mut template_lines = Vec::new();
         for (i, line) in base.iter().enumerate() {
@@ -445,22 +670,27 @@ proptest! {
         for (n, (at, count)) in insertions.iter().enumerate() {
             let at = (*at).min(ours.len());
             for k in 0..*count {
-                let line = format!("user {n}.{k}");
+                let line = format!("user {n}.{k} {}", words[(n + k) % words.len()]);
                 user_lines.push(line.clone());
                 ours.insert(at + k, line);
             }
         }
         let text = |lines: &[String]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         let (base, ours, theirs) = (text(&base), text(&ours), text(&theirs));
+        let ours = if crlf { ours.replace('\n', "\r\n") } else { ours };
 
         let render = Files::from([(PATH.to_owned(), theirs.clone())]);
         let mut lock = Lock::new();
         lock.files.insert(PATH.into(), "base".into());
         let bases = BTreeMap::from([(PATH.to_owned(), Some(base.clone()))]);
-        let mut disk = BTreeMap::from([(PATH.to_owned(), Some(ours.clone()))]);
+        let mut disk = texts([(PATH, Some(ours.as_str()))]);
         let first = plan(&render, &lock, &disk, &bases, &BTreeSet::new());
         apply(&first, &mut disk);
-        let after = disk[PATH].clone().expect("sync never deletes an edited file");
+        let after = text_of(&disk, PATH).expect("sync never deletes an edited file").to_owned();
+        if crlf && after.contains('\n') {
+            prop_assert_eq!(after.matches('\n').count(), after.matches("\r\n").count());
+        }
+        let after = after.replace("\r\n", "\n");
         let lines: BTreeSet<&str> = after.lines().collect();
         for line in user_lines.iter().chain(&template_lines) {
             prop_assert!(lines.contains(line.as_str()), "{line:?} lost:\n{after}");
@@ -479,7 +709,7 @@ proptest! {
 
         // The same inputs give the same merge.
         let again = plan(&render, &Lock { files: BTreeMap::from([(PATH.into(), "base".into())]), ..Lock::new() },
-            &BTreeMap::from([(PATH.to_owned(), Some(ours))]),
+            &texts([(PATH, Some(ours.as_str()))]),
             &BTreeMap::from([(PATH.to_owned(), Some(base))]), &BTreeSet::new());
         prop_assert_eq!(&again.steps, &first.steps);
     }
@@ -550,7 +780,7 @@ proptest! {
             .then(|| PATH.to_owned())
             .into_iter()
             .collect();
-        let mut on_disk = BTreeMap::from([(PATH.to_owned(), disk.map(str::to_owned))]);
+        let mut on_disk = texts([(PATH, disk)]);
 
         let first = plan(&files, &lock, &on_disk, &bases, &restore);
         apply(&first, &mut on_disk);
@@ -560,5 +790,74 @@ proptest! {
         let second = plan(&files, &next, &on_disk, &bases, &BTreeSet::new());
         prop_assert_eq!(second.changes().count(), 0, "{:?}", second.steps);
         prop_assert_eq!(second.next_lock(&next, |c| Ok::<_, ()>(c.to_owned())).unwrap(), next);
+    }
+}
+
+proptest! {
+    /// After a sync, with the same render, the planner that does without
+    /// the render agrees with the full one whenever it answers: same
+    /// actions, same reasons, and a lock that does not change.
+    #[test]
+    fn planning_without_the_render_agrees_with_planning_with_it(
+        render in proptest::option::of(text()),
+        disk in proptest::option::of(text()),
+        status in status(),
+        edit in proptest::option::of(proptest::option::of(text())),
+    ) {
+        let files: Files = render.map(|r| (PATH.to_owned(), r.to_owned())).into_iter().collect();
+        let mut lock = Lock::new();
+        let mut bases = BTreeMap::new();
+        match &status {
+            Status::Untracked => {}
+            Status::Tracked(base) | Status::TrackedBlock(base) => {
+                lock.files.insert(PATH.into(), "id".into());
+                bases.insert(PATH.to_owned(), base.map(str::to_owned));
+                if matches!(status, Status::TrackedBlock(_)) {
+                    lock.blocks.push(PATH.into());
+                }
+            }
+            Status::Deleted => lock.deleted.push(PATH.into()),
+            Status::Owned => lock.user_owned.push(PATH.into()),
+        }
+        let mut on_disk = texts([(PATH, disk)]);
+        let first = plan(&files, &lock, &on_disk, &bases, &BTreeSet::new());
+        apply(&first, &mut on_disk);
+        let lock = first.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap();
+        // The cache is written only when the lock records this very render.
+        let render_paths: BTreeSet<&String> = files.keys().collect();
+        let recorded = lock.files.iter().all(|(p, id)| {
+            let view = if lock.blocks.contains(p) {
+                block::extract(&files[p])
+            } else {
+                Some(files[p].as_str())
+            };
+            view == Some(id.as_str())
+        });
+        prop_assume!(render_paths == lock.paths() && recorded);
+        let others: KnownRender = lock
+            .deleted
+            .iter()
+            .chain(&lock.user_owned)
+            .map(|p| (p.clone(), block::extract(&files[p]).is_none().then(|| files[p].clone())))
+            .collect();
+        // The user may change the file afterwards.
+        if let Some(edit) = edit {
+            on_disk = texts([(PATH, edit)]);
+        }
+        let bases: BTreeMap<String, Option<String>> =
+            lock.files.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect();
+        let full = plan(&files, &lock, &on_disk, &bases, &BTreeSet::new());
+        if let Some(fast) = plan_known_render(&lock, &on_disk, &others, str::to_owned) {
+            let summary = |p: &Plan| {
+                p.steps
+                    .iter()
+                    .map(|s| (s.path.clone(), s.action, s.reason.clone()))
+                    .collect::<Vec<_>>()
+            };
+            prop_assert_eq!(summary(&fast), summary(&full));
+            prop_assert_eq!(full.changes().count(), 0);
+            prop_assert_eq!(full.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap(), lock.clone());
+            prop_assert_eq!(fast.next_lock(&lock, |c| Ok::<_, ()>(c.to_owned())).unwrap(), lock);
+        }
     }
 }
