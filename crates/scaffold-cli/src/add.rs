@@ -45,7 +45,7 @@ pub fn run(args: &AddArgs) -> Result<Code> {
         interactive: std::io::stdin().is_terminal(),
     };
     let edit = match &args.what {
-        AddWhat::Service(flags) => Edit::Service(ask.service(flags, &detection)?),
+        AddWhat::Service(flags) => Edit::Service(Box::new(ask.service(flags, &detection)?)),
         AddWhat::Datastore(flags) => {
             let (datastore, used_by) = ask.datastore(flags)?;
             Edit::Datastore(datastore, used_by)
@@ -102,7 +102,7 @@ fn parse_answers(text: &str) -> Result<ParsedAnswers> {
 
 /// The entry `scaffold add` adds.
 enum Edit {
-    Service(ServiceAnswers),
+    Service(Box<ServiceAnswers>),
     /// A datastore and the services that use it.
     Datastore(DatastoreAnswers, Vec<String>),
     /// An environment and the one it follows in promotion order (`None`: first).

@@ -20,6 +20,7 @@ mod next_steps;
 mod plan_json;
 mod repo;
 mod set;
+mod starters;
 mod sync;
 mod ui;
 mod wizard;

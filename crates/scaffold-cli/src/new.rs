@@ -54,12 +54,28 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
 
+    // Starter apps for service folders that hold no code: the render is made as if they
+    // were written (detected like any code), so what `new` writes is what the next sync
+    // renders; `apply` writes them with everything else.
+    let starters = crate::starters::pending(&root, &project, &Lock::new())?;
+    let notes = crate::starters::notes(&project);
+    let (facts, project) = if starters.is_empty() {
+        (facts, project)
+    } else {
+        let facts = repo::facts_with(git.as_ref(), root.path(), &starters);
+        let project = Project::from_toml(&text, &facts).map_err(|err| {
+            invalid(format!(
+                "{source} does not resolve with the starter apps scaffold would write; nothing was written\n{err}"
+            ))
+        })?;
+        (facts, project)
+    };
     let files = sync::render(&project)?;
     sync::check_render(&text, &project, &files, &source)?;
     sync::check_folders(&root, &text, &project, &source)?;
     let in_git = git.is_some();
     if args.dry_run {
-        return dry_run(args, &root, &project, &files);
+        return dry_run(args, &root, &project, &files, &starters);
     }
 
     // From here on the mutex is held; `scaffold.toml` is read again under it.
@@ -97,6 +113,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         disk,
         bases: BTreeMap::new(),
         inputs: sync::inputs(&text, &facts),
+        starters,
     };
     sync::apply(root, &state, &plan, Some(&text))?;
     sync::store_cache(root, &state.inputs, &state.render)?;
@@ -117,6 +134,16 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     }
 
+    for path in state.starters.keys() {
+        created += 1;
+        say!(
+            "  {}  {path} (starter app: yours from now on; sync never changes it)",
+            label("create")
+        );
+    }
+    for note in &notes {
+        say!("{note}");
+    }
     for path in &kept {
         say!(
             "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
@@ -149,6 +176,7 @@ fn dry_run(
     root: &Root,
     project: &Project,
     files: &scaffold_render::Files,
+    starters: &scaffold_render::Files,
 ) -> Result<Code> {
     let lock = Lock::new();
     let disk = sync::read_disk(root, files, &lock)?;
@@ -180,6 +208,10 @@ fn dry_run(
             println!("  {}  {} ({})", label(word), step.path, step.reason);
         }
     }
+    for path in starters.keys() {
+        writes += 1;
+        println!("  {}  {path} (starter app)", label("create"));
+    }
     println!(
         "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",
         project.app.name
@@ -204,6 +236,24 @@ fn answers_text(
         return Ok((text, path.display().to_string()));
     }
     if args.defaults {
+        // Everything the wizard would show about detection, printed before anything is written.
+        for line in detection.report() {
+            println!("{line}");
+        }
+        if detection.is_empty() && detection.has_code {
+            let folders: Vec<String> = detection
+                .skipped
+                .iter()
+                .map(|s| format!("  {}: {}", s.path, s.why))
+                .collect();
+            return Err(invalid(format!(
+                "{} has code, but scaffold recognised no service in it, so it wrote nothing rather than invent one{}{}\n  help: run `scaffold new` and declare each service in the wizard, or write scaffold.toml with a `[[services]]` table per service (`name`, `path`, `language` = {}) and run `scaffold new --answers scaffold.toml`",
+                root.path().display(),
+                if folders.is_empty() { "" } else { "\n" },
+                folders.join("\n"),
+                scaffold_core::Language::allowed()
+            )));
+        }
         let answers = detection.answers(&detect::root_name(root.path()));
         let text = answers_file::render(&answers, &Engine::new())?;
         return Ok((text, "the default answers".to_owned()));

@@ -63,9 +63,22 @@ pub fn default_branch(repo: &Repository) -> Option<String> {
 /// branch and the package managers detected under `root`. `new`, `add` and `sync`
 /// render with the same facts, or every sync would see a different render.
 pub fn facts(repo: Option<&Repository>, root: &std::path::Path) -> scaffold_core::project::Facts {
+    facts_with(repo, root, &scaffold_render::Files::new())
+}
+
+/// [`facts`] of the repository as it will be once `files` (the starter apps about to be
+/// written) are on disk, so what is rendered with them is what the next sync renders.
+pub fn facts_with(
+    repo: Option<&Repository>,
+    root: &std::path::Path,
+    files: &scaffold_render::Files,
+) -> scaffold_core::project::Facts {
+    let detection = crate::detect::detect_dir_with(root, files);
     scaffold_core::project::Facts {
         origin: repo.and_then(origin),
-        package_managers: crate::detect::detect_dir(root).package_managers(),
+        package_managers: detection.package_managers(),
+        services: detection.facts(),
+        code_folders: detection.code_folders.clone(),
         default_branch: repo.and_then(default_branch),
     }
 }

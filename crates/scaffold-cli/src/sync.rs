@@ -90,6 +90,9 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
             return check(&root, &state, &plan);
         }
         print_plan(&plan, &uncommitted(state.git.as_ref(), &root, &plan), true);
+        for path in state.starters.keys() {
+            println!("  create    {path} (starter app)");
+        }
         let lock_changes = state.next_lock_text(&plan) != state.lock_text;
         summarize(&plan, lock_changes, "would ");
         println!("dry run: nothing was written");
@@ -140,6 +143,9 @@ fn run_plan(
     let root = &session.root;
     print_plan(plan, &uncommitted(state.git.as_ref(), root, plan), false);
     let applied = apply(root, state, plan, new_answers)?;
+    for path in state.starters.keys() {
+        say!("  create    {path} (starter app: yours from now on; sync never changes it)");
+    }
     if !state.render.is_empty() {
         store_cache(root, &state.inputs, &state.render)?;
     }
@@ -280,6 +286,8 @@ pub struct State {
     pub bases: BTreeMap<String, Option<String>>,
     /// The fingerprint of what the render is made from (see [`Cache`]).
     pub inputs: String,
+    /// Starter app files to write once, beside the plan (see `crate::starters`).
+    pub starters: Files,
 }
 
 impl State {
@@ -292,8 +300,8 @@ impl State {
         // The same facts `new` and `add` render with, or every sync would see
         // a different render (the package managers shape the Dockerfiles).
         let facts = repo::facts(git.as_ref(), root.path());
-        let inputs = Cache::inputs(text, &facts);
-        let (_, render) = render_answers(root, &facts, text, source)?;
+        let project = Project::from_toml(text, &facts)
+            .map_err(|err| invalid(format!("{source} has problems; nothing was written\n{err}")))?;
         let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
         let lock = if lock_text.trim().is_empty() {
             Lock::new()
@@ -314,6 +322,16 @@ impl State {
                 "{LOCK_PATH} {what}, so scaffold cannot tell the files it generated from yours, and nothing was written\n  help: if it was committed, restore it: `git checkout -- {LOCK_PATH}`\n  help: or take the files over as they are: `scaffold new --answers {ANSWERS_PATH}` (files equal to the render become scaffold's again, every other file stays yours; add --force to replace them all)"
             )));
         }
+        // Starter apps for service folders without code are rendered with, and detected as if,
+        // they were written: what this run writes is what the next sync renders.
+        let starters = crate::starters::pending(root, &project, &lock)?;
+        let facts = if starters.is_empty() {
+            facts
+        } else {
+            repo::facts_with(git.as_ref(), root.path(), &starters)
+        };
+        let inputs = Cache::inputs(text, &facts);
+        let (_, render) = render_answers(root, &facts, text, source)?;
         let disk = read_disk(root, &render, &lock)?;
         let bases = repo::load_bases(root, git.as_ref(), &lock, &render, &disk)?;
         Ok(State {
@@ -324,6 +342,7 @@ impl State {
             disk,
             bases,
             inputs,
+            starters,
         })
     }
 
@@ -364,6 +383,7 @@ impl State {
             disk,
             bases: BTreeMap::new(),
             inputs,
+            starters: Files::new(),
         };
         Ok(Some((state, plan)))
     }
@@ -375,7 +395,10 @@ impl State {
 
     /// The lock text after `plan`.
     fn next_lock_text(&self, plan: &Plan) -> String {
-        let next = next_lock_of(plan, &self.lock);
+        let mut next = next_lock_of(plan, &self.lock);
+        next.starters.extend(self.starters.keys().cloned());
+        next.starters.sort();
+        next.starters.dedup();
         if next == self.lock && !self.lock_text.is_empty() {
             return self.lock_text.clone();
         }
@@ -674,7 +697,13 @@ pub fn apply(
     new_answers: Option<&str>,
 ) -> Result<Applied> {
     let durability = Durability::from_env();
-    let (next, contents) = next_lock_and_contents(plan, &state.lock);
+    let (mut next, contents) = next_lock_and_contents(plan, &state.lock);
+    // Starter apps: written once with the render, remembered so no run writes them again.
+    if !state.starters.is_empty() {
+        next.starters.extend(state.starters.keys().cloned());
+        next.starters.sort();
+        next.starters.dedup();
+    }
     let lock_text = if next == state.lock && !state.lock_text.is_empty() {
         None
     } else {
@@ -712,6 +741,9 @@ pub fn apply(
                 written.insert(step.path.clone(), String::new());
             }
         }
+    }
+    for (path, content) in &state.starters {
+        transaction.write(path, content.as_bytes())?;
     }
     if let Some(answers) = new_answers {
         transaction.write(ANSWERS_PATH, answers.as_bytes())?;

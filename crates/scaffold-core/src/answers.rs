@@ -113,6 +113,15 @@ pub struct ServiceAnswers {
     pub connections: BTreeMap<String, ConnectionAnswers>,
     /// Whether the service is reachable from outside the cluster.
     pub public: Option<bool>,
+    /// The command that builds the app in its image, after dependencies are installed
+    /// (`""` for none); the stack's recipe from the repository's evidence when absent.
+    pub build: Option<String>,
+    /// The command the image runs; `${PORT}` stands for the port. The stack's recipe when absent.
+    pub start: Option<String>,
+    /// The language or runtime version (the image tag's); the repository's pin when absent.
+    pub runtime_version: Option<String>,
+    /// The folder a static site's build writes, relative to `path`.
+    pub output: Option<String>,
 }
 
 /// One `[services.connections]` entry: how a service reads one datastore.
@@ -749,8 +758,8 @@ line 6: `cloud.provider`: found the string `"amazon"`, expected one of `aws`, `g
   help: allowed: `aws`, `gcp`, `azure`
 line 7: `cloud.regoin`: unknown key
   help: did you mean `region`? valid keys here: `dr_region`, `provider`, `region`
-line 11: `services[0].language`: found the string `"nodejs"`, expected one of `node`, `python`, `go`, `rust`, `java`, `static`
-  help: did you mean `node`? allowed: `node`, `python`, `go`, `rust`, `java`, `static`
+line 11: `services[0].language`: found the string `"nodejs"`, expected one of `node`, `python`, `go`, `rust`, `java`, `dotnet`, `ruby`, `php`, `static`
+  help: did you mean `node`? allowed: `node`, `python`, `go`, `rust`, `java`, `dotnet`, `ruby`, `php`, `static`
 line 12: `services[0].port`: found the string `"8080"`, expected a whole number
   help: write it without quotes: `port = 8080`
 line 13: `services[0].public`: found the string `"yes"`, expected `true` or `false`

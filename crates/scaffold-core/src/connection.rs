@@ -41,6 +41,11 @@ impl ConnectionVariables {
         }
     }
 
+    /// Every variable name, connection first.
+    pub fn names(&self) -> Vec<&str> {
+        self.parts().into_iter().map(|(_, name)| name).collect()
+    }
+
     /// Every variable with the part of the connection it holds, connection first.
     pub fn parts(&self) -> Vec<(Part, &str)> {
         let mut out = vec![(Part::Connection, self.connection.as_str())];
@@ -82,6 +87,23 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Every variable with the secret property (of the datastore's secret-manager object)
+    /// that holds its value, in [`ConnectionVariables::parts`] order.
+    pub fn properties(&self) -> Vec<(Property, &str)> {
+        self.variables
+            .parts()
+            .into_iter()
+            .map(|(part, name)| {
+                let property = match part {
+                    Part::Connection => self.form.properties()[0],
+                    Part::Username => Property::Username,
+                    Part::Password => Property::Password,
+                };
+                (property, name)
+            })
+            .collect()
+    }
+
     /// Every variable with its value for `endpoint`, in [`ConnectionVariables::parts`] order,
     /// each rendered by the datastore table.
     pub fn values(&self, endpoint: &Endpoint<'_>) -> Vec<(String, String)> {
@@ -146,6 +168,22 @@ impl Connection {
             })
             .collect()
     }
+}
+
+/// Whether `engine`'s clients can be given `form`.
+pub fn fits(form: ConnectionForm, engine: Engine) -> bool {
+    engine.facts().forms.contains(&form)
+}
+
+/// The forms that fit `engine`, joined for an error message.
+pub fn allowed_forms(engine: Engine) -> String {
+    engine
+        .facts()
+        .forms
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `name` can be an environment variable name (letters, digits, `_`, not starting

@@ -22,6 +22,7 @@ pub mod project;
 pub mod regions;
 pub mod schema;
 pub mod sizing;
+pub mod stack;
 pub mod vocabulary;
 
 pub use answers::Answers;

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::alerts::{Alert, alerts};
 use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers, ServiceAnswers};
-use crate::connection::{Connection, ConnectionVariables, conventional_variables, valid_variable};
+use crate::connection::{
+    Connection, ConnectionVariables, allowed_forms, conventional_variables, fits, valid_variable,
+};
 use crate::datastore::{
     CaFile, ConnectionForm, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust,
     Version,
@@ -22,6 +24,8 @@ use crate::names::{
     datastore_resource, datastore_secret, env_var_prefix, workload_identity,
 };
 use crate::sizing::{Sizing, Targets};
+use crate::stack::text::split_command;
+use crate::stack::{Ci, Detected, Recipe, RecipeAnswers, RecipeInput};
 use crate::vocabulary::{
     Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
     Strategy, Tier, WorkloadKind,
@@ -36,6 +40,12 @@ pub struct Facts {
     pub package_managers: BTreeMap<String, PackageManager>,
     /// The default branch of the git remote `origin` (its `HEAD`), if known.
     pub default_branch: Option<String>,
+    /// What detection found in each service folder, keyed by path (`.` for the root): the
+    /// stack's recipe facts, the versions the repository pins, the variable names it uses.
+    pub services: BTreeMap<String, crate::stack::Detected>,
+    /// Folders (relative to the root) that hold source code or a manifest; a service whose
+    /// folder holds none gets a starter app.
+    pub code_folders: BTreeSet<String>,
 }
 
 /// The whole application, validated and resolved.
@@ -163,6 +173,16 @@ pub struct Service {
     pub image_healthcheck: bool,
     /// Derived names.
     pub names: ServiceNames,
+    /// How its image is built and started, as its stack decided it from the answers, the
+    /// repository's evidence and the stack's defaults.
+    pub recipe: Recipe,
+    /// How CI sets up, lints and tests it.
+    pub ci: Ci,
+    /// Detection found this stack in the service's folder (its recipe rests on evidence).
+    pub detected: bool,
+    /// The service's folder holds no code, so scaffold writes a starter app there (once:
+    /// the files are the user's from then on).
+    pub starter: bool,
 }
 
 impl Service {
@@ -175,7 +195,7 @@ impl Service {
     pub fn connection_variables(&self) -> Vec<&str> {
         self.connections
             .iter()
-            .flat_map(|c| c.variables.parts().into_iter().map(|(_, name)| name))
+            .flat_map(|c| c.variables.names())
             .collect()
     }
 }
@@ -661,6 +681,7 @@ fn resolve_connections(
     language: Language,
     uses: &[String],
     engines: &BTreeMap<&str, Engine>,
+    detected: Option<&Detected>,
     p: &mut Problems<'_>,
 ) -> Vec<Connection> {
     for name in svc.connections.keys() {
@@ -688,20 +709,35 @@ fn resolve_connections(
         let at = |key: &str| format!("services[{i}].connections.{name}.{key}");
         let default_form = language.connection_form(engine);
         let form = match answer.form {
-            Some(form) if !form.fits(engine) => {
+            Some(form) if !fits(form, engine) => {
                 p.push(
                     at("form"),
                     format!("a {engine} client does not read the `{form}` form"),
-                    format!("use one of {}", ConnectionForm::allowed_for(engine)),
+                    format!("use one of {}", allowed_forms(engine)),
                 );
                 default_form
             }
             Some(form) => form,
             None => default_form,
         };
-        let conventional =
+        let mut conventional =
             conventional_variables(form, engine, name, first, &language.connection_names());
-        if !form.separate_credentials() {
+        // The first datastore of an engine takes the name the repository already uses for it
+        // (`.env.example`, appsettings.json), when the form is the one detection saw.
+        if first
+            && form == default_form
+            && let Some((_, learned)) = detected
+                .into_iter()
+                .flat_map(|d| &d.variables)
+                .find(|(e, _)| *e == engine)
+        {
+            conventional = match form {
+                ConnectionForm::Jdbc => conventional,
+                _ => ConnectionVariables::single(learned.value.clone()),
+            };
+        }
+        let separate_credentials = form == ConnectionForm::Jdbc;
+        if !separate_credentials {
             for (key, value) in [
                 ("username_variable", &answer.username_variable),
                 ("password_variable", &answer.password_variable),
@@ -720,12 +756,10 @@ fn resolve_connections(
         let assumed = answer.variable.is_none();
         let variables = ConnectionVariables {
             connection: answer.variable.clone().unwrap_or(conventional.connection),
-            username: form
-                .separate_credentials()
+            username: separate_credentials
                 .then(|| answer.username_variable.clone().or(conventional.username))
                 .flatten(),
-            password: form
-                .separate_credentials()
+            password: separate_credentials
                 .then(|| answer.password_variable.clone().or(conventional.password))
                 .flatten(),
         };
@@ -754,7 +788,7 @@ fn resolve_connections(
     }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for connection in &connections {
-        for (_, variable) in connection.variables.parts() {
+        for variable in connection.variables.names() {
             let reserved = RESERVED_VARIABLES.contains(&variable);
             let clash = seen.insert(variable, &connection.datastore);
             if reserved || clash.is_some() {
@@ -1192,8 +1226,11 @@ impl Project {
                     "each service needs its own folder for its Dockerfile",
                 );
             }
+            // What detection read in this folder, when it found the same stack there.
+            let detected = facts.services.get(&path).filter(|d| d.language == language);
             let package_manager = svc
                 .package_manager
+                .or_else(|| detected.map(|d| d.package_manager))
                 .or_else(|| facts.package_managers.get(&path).copied())
                 .unwrap_or_else(|| language.default_package_manager());
             if !language.package_managers().contains(&package_manager) {
@@ -1254,11 +1291,7 @@ impl Project {
                     }
                 }
             };
-            let (default_health, default_ready) = if language == Language::Static {
-                ("/healthz", "/healthz")
-            } else {
-                ("/health", "/ready")
-            };
+            let (default_health, default_ready) = language.stack().health;
             let (health_path, readiness_path) = if kind.serves_http() {
                 (
                     Some(http_path(
@@ -1346,7 +1379,52 @@ impl Project {
                     );
                 }
             }
-            let connections = resolve_connections(svc, i, language, &uses, &engines, p);
+            let connections = resolve_connections(svc, i, language, &uses, &engines, detected, p);
+            let input = RecipeInput {
+                name: &svc.name,
+                path: &path,
+                kind,
+                port,
+                package_manager,
+                detected,
+                answers: RecipeAnswers {
+                    build: svc.build.as_deref(),
+                    start: svc.start.as_deref(),
+                    runtime_version: svc.runtime_version.as_deref(),
+                    output: svc.output.as_deref(),
+                },
+            };
+            if let Some(start) = &svc.start
+                && let Err(message) = split_command(start)
+            {
+                p.push(
+                    at("start"),
+                    format!("`{start}` is not a command the image can run directly: {message}"),
+                    "write one command with its arguments, such as `gunicorn app.wsgi --bind 0.0.0.0:${PORT}`; for several steps, put them in a script and start that",
+                );
+            }
+            if let Some(version) = &svc.runtime_version
+                && !version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                p.push(
+                    at("runtime_version"),
+                    format!("`{version}` is not a version"),
+                    "write the version the image tag uses, such as \"3.12\" or \"22\"",
+                );
+            }
+            if let Some(output) = &svc.output
+                && (language != Language::Static || normalize_path(output).is_err())
+            {
+                p.push(
+                    at("output"),
+                    format!("`output = \"{output}\"` does not apply here"),
+                    "`output` names the folder a static site's build writes, relative to its `path`, such as `dist`",
+                );
+            }
+            let recipe = (language.stack().recipe)(&input);
+            let ci = (language.stack().ci)(&input, &recipe);
             let public = svc.public.unwrap_or(false);
             if public && !kind.serves_http() {
                 let why = if kind == ServiceKind::Grpc {
@@ -1360,7 +1438,13 @@ impl Project {
                     format!("remove `public` or set it to false: {why}"),
                 );
             }
-            let shell = language.image_can_healthcheck();
+            let starter = detected.is_none()
+                && !facts
+                    .code_folders
+                    .iter()
+                    .any(|dir| path == "." || *dir == path || dir.starts_with(&format!("{path}/")));
+            let shell = language.image_has_shell();
+            let http_healthcheck = language.image_can_healthcheck();
             services.push(Service {
                 name: svc.name.clone(),
                 language,
@@ -1383,8 +1467,12 @@ impl Project {
                 public: public && kind.serves_http(),
                 uid: language.runtime_uid(),
                 shell,
-                image_healthcheck: shell && kind.serves_http(),
+                image_healthcheck: http_healthcheck && kind.serves_http(),
                 names: ServiceNames::derive(&app_name, &svc.name, &repository.owner, registry),
+                recipe,
+                ci,
+                detected: detected.is_some(),
+                starter,
             });
         }
 

@@ -46,7 +46,8 @@ macro_rules! vocabulary {
     };
 }
 
-/// The language a service is written in, which decides its Dockerfile, CI steps and runtime user.
+/// The language a service is written in, which selects its row of the stack table
+/// ([`crate::stack`]): detection, image recipe, CI, CodeQL, Dependabot and contract defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -60,116 +61,74 @@ pub enum Language {
     Rust,
     /// Java with Maven or Gradle.
     Java,
+    /// .NET (ASP.NET Core, workers) with the .NET SDK.
+    Dotnet,
+    /// Ruby (Rails, Rack apps, Sidekiq) with Bundler.
+    Ruby,
+    /// PHP (Laravel, Symfony, plain) with composer.
+    Php,
     /// A front end built with Node and served by unprivileged nginx.
     Static,
 }
-vocabulary!(Language { Node => "node", Python => "python", Go => "go", Rust => "rust", Java => "java", Static => "static" });
+vocabulary!(Language {
+    Node => "node", Python => "python", Go => "go", Rust => "rust", Java => "java",
+    Dotnet => "dotnet", Ruby => "ruby", Php => "php", Static => "static",
+});
 
 impl Language {
+    /// The language's row of the stack table.
+    pub fn stack(self) -> &'static crate::stack::Stack {
+        crate::stack::stack(self)
+    }
+
     /// The port the service listens on when `port` is not given.
     pub fn default_port(self) -> u16 {
-        match self {
-            Language::Node => 3000,
-            Language::Python => 8000,
-            Language::Go | Language::Rust | Language::Java | Language::Static => 8080,
-        }
+        self.stack().default_port
     }
 
     /// The package manager assumed when neither the answers nor detection name one.
     pub fn default_package_manager(self) -> PackageManager {
-        match self {
-            Language::Node | Language::Static => PackageManager::Npm,
-            Language::Python => PackageManager::Pip,
-            Language::Go => PackageManager::Go,
-            Language::Rust => PackageManager::Cargo,
-            Language::Java => PackageManager::Maven,
-        }
+        self.stack().package_managers[0]
     }
 
     /// The package managers that fit this language.
     pub fn package_managers(self) -> &'static [PackageManager] {
-        match self {
-            Language::Node | Language::Static => &[
-                PackageManager::Npm,
-                PackageManager::Pnpm,
-                PackageManager::Yarn,
-            ],
-            Language::Python => &[
-                PackageManager::Pip,
-                PackageManager::Poetry,
-                PackageManager::Uv,
-            ],
-            Language::Go => &[PackageManager::Go],
-            Language::Rust => &[PackageManager::Cargo],
-            Language::Java => &[PackageManager::Maven, PackageManager::Gradle],
-        }
+        self.stack().package_managers
     }
 
     /// The numeric user the runtime image runs as; Kubernetes `runAsUser` uses the same number.
-    ///
-    /// Node's official image ships user `node` (1000); distroless images ship
-    /// `nonroot` (65532); nginx-unprivileged runs as `nginx` (101); for Python we
-    /// create a system user with a fixed id.
     pub fn runtime_uid(self) -> u32 {
-        match self {
-            Language::Node => 1000,
-            Language::Python => 10001,
-            Language::Go | Language::Rust | Language::Java => 65532,
-            Language::Static => 101,
-        }
+        self.stack().uid
     }
 
-    /// Whether the runtime image has a shell and tools, so a Docker `HEALTHCHECK` can run.
-    ///
-    /// Distroless images have neither shell nor curl, so their health is left to
-    /// the orchestrator's probes.
+    /// Whether the runtime image has a shell and an HTTP client, so a Docker `HEALTHCHECK` can run.
     pub fn image_can_healthcheck(self) -> bool {
-        matches!(self, Language::Node | Language::Python | Language::Static)
+        self.stack().http_healthcheck
     }
 
-    /// Whether the service exposes Prometheus metrics on its own port.
-    ///
-    /// A static site served by nginx has no application metrics endpoint.
+    /// Whether the runtime image has a shell (for `preStop` hooks).
+    pub fn image_has_shell(self) -> bool {
+        self.stack().shell
+    }
+
+    /// Whether the service exposes Prometheus metrics on its own port by default.
     pub fn has_metrics(self) -> bool {
-        !matches!(self, Language::Static)
+        self.stack().metrics
     }
 
     /// The form in which this language's frameworks read a connection to `engine`.
-    ///
-    /// Spring Boot reads a JDBC URL with separate credentials
-    /// (`spring.datasource.url`, `.username`, `.password`) and Redis as a URL
-    /// (`spring.data.redis.url`); the other stacks read URLs.
     pub fn connection_form(self, engine: Engine) -> crate::datastore::ConnectionForm {
-        use crate::datastore::ConnectionForm;
-        match self {
-            Language::Java if engine.is_database() => ConnectionForm::Jdbc,
-            _ => ConnectionForm::Url,
-        }
+        (self.stack().connection_form)(engine)
     }
 
     /// The variable names this language's frameworks read by convention.
     pub fn connection_names(self) -> crate::connection::ConventionalNames {
-        use crate::connection::ConventionalNames;
-        match self {
-            // Spring Boot binds SPRING_DATASOURCE_URL to spring.datasource.url and
-            // SPRING_DATA_REDIS_URL to spring.data.redis.url (relaxed binding).
-            Language::Java => ConventionalNames {
-                cache_url: "SPRING_DATA_REDIS_URL",
-                ..ConventionalNames::COMMON
-            },
-            _ => ConventionalNames::COMMON,
-        }
+        self.stack().connection_names
     }
 
-    /// The CodeQL language that analyses this service.
-    pub fn codeql_language(self) -> &'static str {
-        match self {
-            Language::Node | Language::Static => "javascript-typescript",
-            Language::Python => "python",
-            Language::Go => "go",
-            Language::Rust => "rust",
-            Language::Java => "java-kotlin",
-        }
+    /// The CodeQL language that analyses this service, if CodeQL supports it.
+    pub fn codeql_language(self) -> Option<&'static str> {
+        self.stack().codeql.map(|(language, _)| language)
     }
 }
 
@@ -283,27 +242,20 @@ pub enum PackageManager {
     Maven,
     /// Gradle with `build.gradle(.kts)` and its wrapper.
     Gradle,
+    /// The .NET SDK (NuGet) with the project file.
+    Dotnet,
+    /// Bundler with `Gemfile.lock`.
+    Bundler,
+    /// composer with `composer.lock`.
+    Composer,
 }
 vocabulary!(PackageManager {
     Npm => "npm", Pnpm => "pnpm", Yarn => "yarn", Pip => "pip", Poetry => "poetry", Uv => "uv",
-    Go => "go", Cargo => "cargo", Maven => "maven", Gradle => "gradle",
+    Go => "go", Cargo => "cargo", Maven => "maven", Gradle => "gradle", Dotnet => "dotnet",
+    Bundler => "bundler", Composer => "composer",
 });
 
 impl PackageManager {
-    /// The Dependabot `package-ecosystem` for this manager.
-    pub fn dependabot_ecosystem(self) -> &'static str {
-        match self {
-            PackageManager::Npm | PackageManager::Pnpm | PackageManager::Yarn => "npm",
-            PackageManager::Pip => "pip",
-            PackageManager::Poetry => "pip",
-            PackageManager::Uv => "uv",
-            PackageManager::Go => "gomod",
-            PackageManager::Cargo => "cargo",
-            PackageManager::Maven => "maven",
-            PackageManager::Gradle => "gradle",
-        }
-    }
-
     /// The lockfile (or manifest, where there is no lockfile) the build copies first for layer caching.
     pub fn lockfile(self) -> &'static str {
         match self {
@@ -317,7 +269,15 @@ impl PackageManager {
             PackageManager::Cargo => "Cargo.lock",
             PackageManager::Maven => "pom.xml",
             PackageManager::Gradle => "build.gradle.kts",
+            PackageManager::Dotnet => "packages.lock.json",
+            PackageManager::Bundler => "Gemfile.lock",
+            PackageManager::Composer => "composer.lock",
         }
+    }
+
+    /// The Dependabot `package-ecosystem` of this manager (in the stack table).
+    pub fn dependabot_ecosystem(self, language: Language) -> &'static str {
+        (language.stack().dependabot)(self)
     }
 }
 

@@ -1,23 +1,24 @@
 //! The containers family: a Dockerfile and `.dockerignore` per service, and
 //! `compose.yaml` and `.env.example` at the root for local development.
 //!
-//! Dockerfiles are multi-stage and lockfile-aware: dependencies install from
-//! the lockfile in their own layer, the build runs in a full toolchain image,
-//! and the runtime image is small, runs as the fixed non-root user that the
-//! Kubernetes manifests also name (`Service::uid`), and carries a
-//! `HEALTHCHECK` only where it has something to run one with. Base images are
-//! pinned in one table, [`IMAGES`], which Dependabot's `docker` ecosystem keeps
-//! current in the generated files.
+//! Each service's Dockerfile is its stack's template formatting the recipe the
+//! stack decided (`scaffold_core::stack`): the base images and their versions,
+//! the install and build commands, the start command, the build context (the
+//! workspace root for workspace members). Dockerfiles are multi-stage and
+//! lockfile-aware; the runtime image runs as the fixed non-root user that the
+//! Kubernetes manifests also name (`Service::uid`), and carries a `HEALTHCHECK`
+//! only where it has something to run one with. Base images are pinned in each
+//! stack module, and Dependabot's `docker` ecosystem keeps them current in the
+//! generated files.
 
 use std::collections::BTreeMap;
 
-use scaffold_core::{Datastore, Language, PackageManager, Project, Service, ServiceKind};
+use scaffold_core::stack::Recipe;
+use scaffold_core::{Datastore, Language, Project, Service, ServiceKind};
 use serde::Serialize;
 
 use crate::{Engine as Templates, Files, RenderError};
 
-/// Template of every service's Dockerfile.
-pub const TEMPLATE_DOCKERFILE: &str = "docker/Dockerfile.tera";
 /// Template of every service's `.dockerignore`.
 pub const TEMPLATE_DOCKERIGNORE: &str = "docker/dockerignore.tera";
 /// Template of the nginx server block of static services.
@@ -27,71 +28,21 @@ pub const TEMPLATE_COMPOSE: &str = "docker/compose.yaml.tera";
 /// Template of `.env.example`.
 pub const TEMPLATE_ENV: &str = "docker/env.example.tera";
 
-/// Pinned base images, in one place.
-pub struct Images {
-    /// Node build and runtime image.
-    pub node: &'static str,
-    /// Python build and runtime image.
-    pub python: &'static str,
-    /// The uv binary image, copied into Python builds that use uv.
-    pub uv: &'static str,
-    /// Poetry version installed into Python builds that use Poetry.
-    pub poetry: &'static str,
-    /// Go build image.
-    pub go: &'static str,
-    /// Rust build image.
-    pub rust: &'static str,
-    /// Maven build image.
-    pub maven: &'static str,
-    /// JDK image for Gradle builds (the project's wrapper fetches Gradle).
-    pub jdk: &'static str,
-    /// Runtime for static Go binaries.
-    pub distroless_static: &'static str,
-    /// Runtime for Rust binaries linked against glibc.
-    pub distroless_cc: &'static str,
-    /// Runtime for Java.
-    pub distroless_java: &'static str,
-    /// nginx running as an unprivileged user, for static front ends.
-    pub nginx: &'static str,
-}
-
-/// The pinned base images every Dockerfile uses.
-pub const IMAGES: Images = Images {
-    node: "node:24.11.1-bookworm-slim",
-    python: "python:3.13.9-slim-bookworm",
-    uv: "ghcr.io/astral-sh/uv:0.9.11",
-    poetry: "2.2.1",
-    go: "golang:1.25.4-bookworm",
-    rust: "rust:1.91.1-bookworm",
-    maven: "maven:3.9.11-eclipse-temurin-21",
-    jdk: "eclipse-temurin:21.0.9_10-jdk",
-    distroless_static: "gcr.io/distroless/static-debian12:nonroot",
-    distroless_cc: "gcr.io/distroless/cc-debian12:nonroot",
-    distroless_java: "gcr.io/distroless/java21-debian12:nonroot",
-    nginx: "nginxinc/nginx-unprivileged:1.28.0-alpine",
-};
-
-/// Context of [`TEMPLATE_DOCKERFILE`] and [`TEMPLATE_DOCKERIGNORE`].
+/// Context of a service's Dockerfile (the template its stack's recipe names) and `.dockerignore`.
 #[derive(Serialize)]
 struct DockerfileContext<'a> {
     /// The service.
     service: &'a Service,
-    /// `node`, `python`, `go`, `rust`, `java` or `static`.
+    /// Its recipe, as its stack decided it.
+    recipe: &'a Recipe,
+    /// `node`, `python`, ... (the `.dockerignore` selects its patterns by it).
     language: &'static str,
-    /// The package manager's name.
-    package_manager: &'static str,
-    /// Build image.
-    build_image: &'static str,
-    /// Runtime image.
-    runtime_image: &'static str,
-    /// uv image (Python with uv only).
-    uv_image: &'static str,
-    /// Poetry version (Python with Poetry only).
-    poetry_version: &'static str,
-    /// The Python module `python -m` runs: the service name with `_` for `-`.
-    python_module: String,
+    /// The start command as an exec-form JSON array.
+    cmd: String,
     /// Why the image has no `HEALTHCHECK`, written as a checkov exception; `None` when it has one.
     no_healthcheck: Option<String>,
+    /// The Dockerfile's path relative to the build context.
+    dockerfile: String,
 }
 
 /// A datastore as compose runs it.
@@ -124,8 +75,10 @@ struct ComposeService<'a> {
     /// Port on 127.0.0.1 of the developer's machine (unique across services and datastores);
     /// `None` for services that listen on no port.
     host_port: Option<u16>,
-    /// The build context, `./` plus the path (or `.`).
+    /// The build context, `./` plus the recipe's context folder (or `.`).
     context: String,
+    /// The Dockerfile, relative to the build context.
+    dockerfile: String,
     /// Environment variables, sorted.
     environment: BTreeMap<String, String>,
     /// Datastores to wait for.
@@ -153,12 +106,16 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
         let context = dockerfile_context(service);
         files.insert(
             format!("{}Dockerfile", service.dir),
-            engine.render(TEMPLATE_DOCKERFILE, &context)?,
+            engine.render(service.recipe.template, &context)?,
         );
-        files.insert(
-            format!("{}.dockerignore", service.dir),
-            engine.render(TEMPLATE_DOCKERIGNORE, &context)?,
-        );
+        // The ignore file sits at the root of the build context; a service built from its
+        // workspace root gets a Dockerfile-specific one beside its Dockerfile instead.
+        let ignore = if service.recipe.dir_in_context.is_empty() {
+            format!("{}.dockerignore", service.dir)
+        } else {
+            format!("{}Dockerfile.dockerignore", service.dir)
+        };
+        files.insert(ignore, engine.render(TEMPLATE_DOCKERIGNORE, &context)?);
         if service.language == Language::Static {
             files.insert(
                 format!("{}nginx.conf", service.dir),
@@ -179,25 +136,13 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
 }
 
 fn dockerfile_context(service: &Service) -> DockerfileContext<'_> {
-    let (build_image, runtime_image) = match (service.language, service.package_manager) {
-        (Language::Node, _) => (IMAGES.node, IMAGES.node),
-        (Language::Python, _) => (IMAGES.python, IMAGES.python),
-        (Language::Go, _) => (IMAGES.go, IMAGES.distroless_static),
-        (Language::Rust, _) => (IMAGES.rust, IMAGES.distroless_cc),
-        (Language::Java, PackageManager::Gradle) => (IMAGES.jdk, IMAGES.distroless_java),
-        (Language::Java, _) => (IMAGES.maven, IMAGES.distroless_java),
-        (Language::Static, _) => (IMAGES.node, IMAGES.nginx),
-    };
     DockerfileContext {
         service,
+        recipe: &service.recipe,
         language: service.language.as_str(),
-        package_manager: service.package_manager.as_str(),
-        build_image,
-        runtime_image,
-        uv_image: IMAGES.uv,
-        poetry_version: IMAGES.poetry,
-        python_module: service.name.replace('-', "_"),
+        cmd: exec_form(&service.recipe.start),
         no_healthcheck: no_healthcheck(service),
+        dockerfile: format!("{}Dockerfile", service.recipe.dir_in_context),
     }
 }
 
@@ -298,11 +243,12 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
             ComposeService {
                 host_port: service.port.map(&mut host_port_for),
                 service,
-                context: if service.path == "." {
+                context: if service.recipe.context == "." {
                     ".".to_owned()
                 } else {
-                    format!("./{}", service.path)
+                    format!("./{}", service.recipe.context)
                 },
+                dockerfile: format!("{}Dockerfile", service.recipe.dir_in_context),
                 environment,
                 depends_on,
             }
@@ -319,6 +265,15 @@ fn compose_context(project: &Project) -> ComposeContext<'_> {
         services,
         datastores,
     }
+}
+
+/// `["a", "b"]`: an exec-form command, as Dockerfiles conventionally spell it.
+fn exec_form(words: &[String]) -> String {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| serde_json::to_string(w).expect("strings serialize"))
+        .collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 /// `value` as a `.env` file reads it: bare when it is one plain word, double-quoted otherwise

@@ -17,7 +17,7 @@
 
 use scaffold_core::alerts::Alert;
 use scaffold_core::names::DOCS_DIR;
-use scaffold_core::vocabulary::{PackageManager, Strategy, Tier};
+use scaffold_core::vocabulary::{Strategy, Tier};
 use scaffold_core::{Datastore, Environment, Project, Service};
 use serde::Serialize;
 
@@ -445,9 +445,9 @@ impl<'a> DocsContext<'a> {
                     .map(|c| {
                         let variables: Vec<String> = c
                             .variables
-                            .parts()
+                            .names()
                             .into_iter()
-                            .map(|(_, name)| format!("`{name}`"))
+                            .map(|name| format!("`{name}`"))
                             .collect();
                         format!("{} ({})", c.datastore, variables.join(", "))
                     })
@@ -496,8 +496,9 @@ impl<'a> DocsContext<'a> {
             codeql_languages: {
                 let mut list: Vec<&'static str> = Vec::new();
                 for language in project.languages() {
-                    let name = language.codeql_language();
-                    if !list.contains(&name) {
+                    if let Some(name) = language.codeql_language()
+                        && !list.contains(&name)
+                    {
                         list.push(name);
                     }
                 }
@@ -596,24 +597,19 @@ impl<'a> DocsContext<'a> {
     }
 }
 
-/// The command that runs `svc`'s tests from the repository root, as CI runs them.
+/// The command that runs `svc`'s tests from the repository root, as CI runs them
+/// (the first test command of its CI job; a comment when none is configured).
 fn test_command(svc: &Service) -> String {
-    let command = match svc.package_manager {
-        PackageManager::Npm => "npm test",
-        PackageManager::Pnpm => "pnpm test",
-        PackageManager::Yarn => "yarn test",
-        PackageManager::Pip => "python -m pytest",
-        PackageManager::Poetry => "poetry run pytest",
-        PackageManager::Uv => "uv run pytest",
-        PackageManager::Go => "go test ./...",
-        PackageManager::Cargo => "cargo test",
-        PackageManager::Maven => "mvn --batch-mode test",
-        PackageManager::Gradle => "./gradlew test",
-    };
-    if svc.path == "." {
-        command.to_owned()
-    } else {
-        format!("(cd {} && {command})", svc.path)
+    let command = svc
+        .ci
+        .test
+        .iter()
+        .find(|line| !line.starts_with("echo ") && !line.starts_with("status="))
+        .map(|line| line.trim_end_matches(" || status=$?").to_owned());
+    match command {
+        None => format!("# {}: no tests are configured", svc.name),
+        Some(command) if svc.ci.working_directory == "." => command,
+        Some(command) => format!("(cd {} && {command})", svc.ci.working_directory),
     }
 }
 
@@ -645,13 +641,7 @@ fn env_doc<'a>(project: &'a Project, env: &'a Environment) -> EnvDoc<'a> {
                 datastore: connection.datastore.clone(),
                 secret: entry.secret.clone(),
                 kubernetes_secret: svc.names.secret.clone(),
-                env_var: connection
-                    .variables
-                    .parts()
-                    .into_iter()
-                    .map(|(_, name)| name)
-                    .collect::<Vec<_>>()
-                    .join("`, `"),
+                env_var: connection.variables.names().join("`, `"),
                 identity: identity.clone(),
                 read: cloud::read_secret(project, env, &entry.secret),
                 write: cloud::put_secret(project, env, &entry.secret),

@@ -107,6 +107,34 @@ impl Engine {
             })?;
         Ok(normalize(&text))
     }
+
+    /// Renders source code (a starter app's files): Unix newlines, no trailing spaces and one
+    /// final newline, but blank lines kept as written, since a language's style may want two
+    /// in a row (Python between top-level definitions).
+    pub fn render_code(&self, id: &str, context: &impl Serialize) -> Result<String, RenderError> {
+        let ctx = tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
+            template: id.to_owned(),
+            message: chain(&err),
+        })?;
+        let mut loaded = self.loaded();
+        loaded.require(id);
+        let text = loaded
+            .tera
+            .render(id, &ctx)
+            .map_err(|err| RenderError::Template {
+                template: id.to_owned(),
+                message: chain(&err),
+            })?;
+        let mut out: String = text
+            .replace("\r\n", "\n")
+            .lines()
+            .map(|line| format!("{}\n", line.trim_end()))
+            .collect();
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        Ok(out.trim_start_matches('\n').to_owned())
+    }
 }
 
 impl Loaded {

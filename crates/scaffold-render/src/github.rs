@@ -23,6 +23,7 @@ pub mod variables;
 use std::collections::BTreeMap;
 
 use scaffold_core::Project;
+use scaffold_core::stack::Setup;
 use scaffold_core::vocabulary::{Language, PackageManager, Provider, Registry};
 use serde::Serialize;
 
@@ -151,18 +152,22 @@ pub struct CiService {
     pub language: Language,
     /// The package manager.
     pub package_manager: PackageManager,
-    /// The lockfile path from the repository root, for dependency caches.
-    pub lockfile: String,
-    /// Node: the `setup-node` cache kind (`npm`, `pnpm` or `yarn`).
-    pub node_cache: String,
+    /// The toolchain setup, from the service's stack.
+    pub setup: Setup,
+    /// The folder the install, lint and test commands run in.
+    pub working_directory: String,
+    /// The file (or glob) dependency caches key on, from the repository root; empty for none.
+    pub cache_key: String,
     /// Node: run `corepack enable` first (pnpm and Yarn come from corepack).
     pub corepack: bool,
-    /// Commands that install dependencies, run in the service folder.
+    /// Commands that install dependencies.
     pub install: Vec<String>,
-    /// Commands that lint; empty when the test command already includes static checks.
+    /// Commands that lint: the tools the project declares, or a warning that none is configured.
     pub lint: Vec<String>,
-    /// Commands that test (and, for static sites, build).
+    /// Commands that test (and, for static sites, build), or a warning that none is configured.
     pub test: Vec<String>,
+    /// The image's build context, from the repository root.
+    pub context: String,
     /// Datastores started as service containers for the tests.
     pub datastores: Vec<CiDatastore>,
     /// The image repository path below the registry host.
@@ -343,103 +348,9 @@ fn registry_ci(project: &Project) -> RegistryCi {
     }
 }
 
-/// Shell lines that run `script` from `package.json` only when it is defined.
-fn node_script(runner: &str, script: &str, dir: &str) -> Vec<String> {
-    vec![
-        format!("if jq -e '.scripts.{script}' package.json > /dev/null; then"),
-        format!("  {runner} run {script}"),
-        "else".to_owned(),
-        format!("  echo \"::notice::{dir}package.json has no {script} script\""),
-        "fi".to_owned(),
-    ]
-}
-
-/// Shell lines that run a Python tool only when the project installs it.
-fn python_tool(prefix: &str, module: &str, args: &str, what: &str) -> Vec<String> {
-    let command = format!("{prefix}python -m {module} {args}");
-    vec![
-        format!("if {prefix}python -m {module} --version > /dev/null 2>&1; then"),
-        format!("  {}", command.trim_end()),
-        "else".to_owned(),
-        format!("  echo \"::notice::{module} is not installed, so {what} is skipped\""),
-        "fi".to_owned(),
-    ]
-}
-
 fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService {
     let pm = service.package_manager;
-    let dir_label = &service.dir;
-    let (install, lint, test): (Vec<String>, Vec<String>, Vec<String>) = match service.language {
-        Language::Node | Language::Static => {
-            let runner = pm.as_str();
-            let install = match pm {
-                PackageManager::Pnpm => "pnpm install --frozen-lockfile",
-                PackageManager::Yarn => "yarn install --immutable",
-                _ => "npm ci",
-            };
-            let mut test = node_script(runner, "test", dir_label);
-            if service.language == Language::Static {
-                test.push(format!("{runner} run build"));
-            }
-            (
-                vec![install.to_owned()],
-                node_script(runner, "lint", dir_label),
-                test,
-            )
-        }
-        Language::Python => {
-            let (install, prefix) = match pm {
-                PackageManager::Poetry => ("poetry install --no-interaction", "poetry run "),
-                PackageManager::Uv => ("uv sync --locked", "uv run "),
-                _ => ("python -m pip install -r requirements.txt", ""),
-            };
-            let mut install = vec![install.to_owned()];
-            if pm == PackageManager::Pip {
-                install.extend([
-                    "if [ -f requirements-dev.txt ]; then".to_owned(),
-                    "  python -m pip install -r requirements-dev.txt".to_owned(),
-                    "fi".to_owned(),
-                ]);
-            }
-            (
-                install,
-                python_tool(prefix, "ruff", "check .", "linting"),
-                python_tool(prefix, "pytest", "", "testing"),
-            )
-        }
-        Language::Go => (
-            vec!["go mod download".to_owned()],
-            vec![
-                "go vet ./...".to_owned(),
-                "unformatted=\"$(gofmt -l .)\"".to_owned(),
-                "if [ -n \"$unformatted\" ]; then".to_owned(),
-                "  echo \"::error::gofmt would reformat: $unformatted\"".to_owned(),
-                "  exit 1".to_owned(),
-                "fi".to_owned(),
-            ],
-            vec!["go test -race ./...".to_owned()],
-        ),
-        Language::Rust => (
-            vec!["cargo fetch --locked".to_owned()],
-            vec![
-                "cargo fmt --all --check".to_owned(),
-                "cargo clippy --all-targets --locked -- -D warnings".to_owned(),
-            ],
-            vec!["cargo test --locked".to_owned()],
-        ),
-        Language::Java => match pm {
-            PackageManager::Gradle => (Vec::new(), Vec::new(), vec!["./gradlew check".to_owned()]),
-            _ => (
-                Vec::new(),
-                Vec::new(),
-                vec![
-                    "mvn=mvn".to_owned(),
-                    "if [ -x ./mvnw ]; then mvn=./mvnw; fi".to_owned(),
-                    "\"$mvn\" --batch-mode --no-transfer-progress verify".to_owned(),
-                ],
-            ),
-        },
-    };
+    let ci = &service.ci;
     let mut used_ports: Vec<u16> = Vec::new();
     let datastores = service
         .connections
@@ -454,29 +365,26 @@ fn ci_service(project: &Project, service: &scaffold_core::Service) -> CiService 
             Some(ci_datastore(project, ds, connection, host_port))
         })
         .collect();
-    let lockfile = match pm {
-        // Poetry and uv services keep their lockfile beside pyproject.toml; pip's cache
-        // keys on every requirements file.
-        PackageManager::Pip => format!("{}requirements*.txt", service.dir),
-        _ => format!("{}{}", service.dir, pm.lockfile()),
-    };
     CiService {
         name: service.name.clone(),
         path: service.path.clone(),
         dir: service.dir.clone(),
-        at_root: service.path == ".",
+        // A service built from the repository root (a workspace member) may change with any file.
+        at_root: service.path == "." || service.recipe.context == ".",
         test_job: format!("test-{}", service.name),
         build_job: service.names.ci_job.clone(),
         pr_build_job: format!("{}-pull-request", service.names.ci_job),
         language: service.language,
         package_manager: pm,
-        lockfile,
-        node_cache: pm.as_str().to_owned(),
-        corepack: matches!(pm, PackageManager::Pnpm | PackageManager::Yarn),
-        install,
-        lint,
-        test,
+        setup: ci.setup.clone(),
+        working_directory: ci.working_directory.clone(),
+        cache_key: ci.cache_key.clone(),
+        corepack: matches!(ci.setup, Setup::Node { corepack: true, .. }),
+        install: ci.install.clone(),
+        lint: ci.lint.clone(),
+        test: ci.test.clone(),
         datastores,
+        context: service.recipe.context.clone(),
         image_repository: service.names.image_repository.clone(),
         local_image: format!("local/{}", service.names.kustomize_image),
     }
@@ -503,16 +411,14 @@ fn ci_datastore(
 fn codeql_languages(project: &Project) -> Vec<CodeqlLanguage> {
     let mut out: Vec<CodeqlLanguage> = Vec::new();
     for language in project.languages() {
-        let id = language.codeql_language();
+        // Each stack names its CodeQL language and build mode (Go is extracted while
+        // building); a stack CodeQL does not analyse (PHP) has none.
+        let Some((id, build_mode)) = language.stack().codeql else {
+            continue;
+        };
         if out.iter().any(|c| c.language == id) {
             continue;
         }
-        // Go is extracted while building; the other languages CodeQL analyses from source.
-        let build_mode = if language == Language::Go {
-            "autobuild"
-        } else {
-            "none"
-        };
         out.push(CodeqlLanguage {
             language: id,
             build_mode,
@@ -541,7 +447,9 @@ fn dependabot(project: &Project) -> DependabotContext {
     });
     let mut by_ecosystem: Vec<DependabotUpdate> = Vec::new();
     for service in &project.services {
-        let ecosystem = service.package_manager.dependabot_ecosystem();
+        let ecosystem = service
+            .package_manager
+            .dependabot_ecosystem(service.language);
         match by_ecosystem.iter_mut().find(|u| u.ecosystem == ecosystem) {
             Some(update) => update.directories.push(slash(&service.path)),
             None => by_ecosystem.push(DependabotUpdate {

@@ -24,6 +24,7 @@ pub mod kubernetes;
 pub mod lock;
 pub mod next_steps;
 pub mod release;
+pub mod starters;
 pub mod sync;
 pub mod terraform;
 #[cfg(test)]

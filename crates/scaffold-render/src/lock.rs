@@ -46,6 +46,10 @@ pub struct Lock {
     /// Paths where the user's own file stood before scaffold generated one; sync never overwrites them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub user_owned: Vec<String>,
+    /// Starter app files scaffold wrote once into an empty service folder. They belong to
+    /// the user from the moment they are written: sync never updates, recreates or deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starters: Vec<String>,
 }
 
 /// Why a lock could not be read.
@@ -111,6 +115,9 @@ impl Lock {
                     return Err(format!("`{path}` is listed twice"));
                 }
             }
+        }
+        for path in &self.starters {
+            check_path(path).map_err(|why| format!("`starters` names `{path}`: {why}"))?;
         }
         for (path, id) in &self.files {
             if !is_blob_id(id) {

@@ -1,33 +1,34 @@
-//! Stack detection: what services, languages, package managers, ports and
+//! Stack detection: what services, languages, kinds, ports, health paths and
 //! datastores a repository already has, each with the evidence for it.
 //!
 //! Detection only reads: a bounded walk of the directory tree (it skips
 //! dependency, build and hidden folders and stops at a fixed depth and entry
-//! count) and the text of a few small manifests, lockfile names and entry
-//! files. It never executes project code or resolves dependencies.
+//! count) and the text of manifests, configuration and a bounded number of
+//! source files. It never executes project code or resolves dependencies.
 //!
-//! The logic is written against [`Tree`], so it runs in-process over an
-//! in-memory map of files in tests and over the real filesystem through
-//! [`FsTree`]. Its result feeds both the wizard's defaults and
-//! `scaffold new --defaults` through [`Detection::answers`], so pressing Enter
-//! through the wizard and taking the defaults give the same answers.
+//! The walk, the workspace declarations and the naming live here; what one
+//! folder holds is decided by the stack table in core
+//! ([`scaffold_core::stack::analyze`]), over the same [`Tree`] trait, so it
+//! runs in-process over an in-memory tree in tests and over the filesystem
+//! through [`FsTree`]. Its result feeds the wizard's defaults, `scaffold new
+//! --defaults` ([`Detection::answers`]) and every sync (as
+//! [`scaffold_core::project::Facts`]), so the recipe follows the repository.
 
-mod manifest;
-mod ports;
 pub mod tree;
 mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use scaffold_core::answers::{DatastoreAnswers, ServiceAnswers};
+use scaffold_core::answers::{ConnectionAnswers, DatastoreAnswers, ServiceAnswers};
 use scaffold_core::defaults::{app_name_from_dir, default_answers};
-use scaffold_core::{Answers, Engine, Language, PackageManager, ServiceKind};
+use scaffold_core::stack::{self, Detected, Finding, Folder, RecipeAnswers, RecipeInput};
+use scaffold_core::{Answers, ConnectionForm, Engine, Language, PackageManager, ServiceKind};
 
-use manifest::{Context, Finding, Folder, MANIFESTS};
 #[cfg(test)]
-pub use tree::MemTree;
-pub use tree::{FsTree, Tree};
+pub use scaffold_core::stack::MemTree;
+pub use scaffold_core::stack::Tree;
+pub use tree::FsTree;
 
 /// Folders never walked: dependencies, build output, virtual environments.
 const SKIPPED_DIRS: &[&str] = &[
@@ -40,6 +41,8 @@ const SKIPPED_DIRS: &[&str] = &[
     "venv",
     "__pycache__",
     "coverage",
+    "bin",
+    "obj",
 ];
 /// Folders walked for workspace files but never proposed as services.
 const NOT_SERVICES: &[&str] = &[
@@ -58,6 +61,26 @@ const NOT_SERVICES: &[&str] = &[
     "terraform",
     "xtask",
 ];
+/// File extensions of source code, for telling a repository with code from an empty one.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "js", "mjs", "cjs", "ts", "tsx", "jsx", "py", "go", "rs", "java", "kt", "scala", "cs", "fs",
+    "vb", "rb", "php", "ex", "exs", "erl", "clj", "swift", "dart", "c", "cc", "cpp", "h", "hs",
+    "ml", "lua", "pl", "r", "jl", "zig", "nim", "cr", "groovy", "elm",
+];
+/// Manifests of stacks scaffold does not build, named in the guidance for skipped folders.
+const OTHER_MANIFESTS: &[(&str, &str)] = &[
+    ("mix.exs", "Elixir (mix)"),
+    ("build.sbt", "Scala (sbt)"),
+    ("Package.swift", "Swift"),
+    ("pubspec.yaml", "Dart"),
+    ("CMakeLists.txt", "C/C++ (CMake)"),
+    ("deno.json", "Deno"),
+    ("bun.lockb", "Bun"),
+    ("stack.yaml", "Haskell (stack)"),
+    ("rebar.config", "Erlang"),
+    ("deps.edn", "Clojure"),
+    ("project.clj", "Clojure"),
+];
 /// How deep the walk goes below the root (`services/api` is depth 2).
 const MAX_DEPTH: usize = 4;
 /// How many directories the walk lists at most.
@@ -72,6 +95,23 @@ pub struct Detection {
     pub datastores: Vec<DetectedDatastore>,
     /// What shaped the result besides the services: workspaces, skipped packages.
     pub notes: Vec<String>,
+    /// Folders with code that scaffold did not recognise, each with why and how to declare it.
+    pub skipped: Vec<Skipped>,
+    /// The repository holds source code (so an empty detection is not an empty repository).
+    pub has_code: bool,
+    /// Every folder that holds source code or a manifest.
+    pub code_folders: BTreeSet<String>,
+}
+
+/// A folder with code that is not a service scaffold recognises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The folder.
+    pub path: String,
+    /// Why it was not taken as a service.
+    pub why: String,
+    /// The command that would declare it.
+    pub add: String,
 }
 
 /// A service proposed from a folder's manifests.
@@ -87,7 +127,7 @@ pub struct DetectedService {
     pub package_manager: PackageManager,
     /// Web, gRPC, worker or job.
     pub kind: ServiceKind,
-    /// A port from the code or the framework, when one was found.
+    /// A port from the evidence or the framework, when one was found (listening services).
     pub port: Option<u16>,
     /// Whether it should be reachable from outside the cluster.
     pub public: bool,
@@ -97,6 +137,8 @@ pub struct DetectedService {
     pub dockerfile: bool,
     /// Why scaffold believes all this, one line each.
     pub evidence: Vec<String>,
+    /// What the stack module read, which resolution turns into the recipe.
+    pub detected: Detected,
 }
 
 /// A datastore named by the services' dependencies.
@@ -115,6 +157,13 @@ pub fn detect_dir(root: &Path) -> Detection {
     detect(&FsTree::new(root), &root_name(root))
 }
 
+/// Detects the stack of the repository at `root` as it will be once `files` (path to
+/// content) are written there.
+pub fn detect_dir_with(root: &Path, files: &BTreeMap<String, String>) -> Detection {
+    let base = FsTree::new(root);
+    detect(&tree::Overlay { base: &base, files }, &root_name(root))
+}
+
 /// The app name a directory suggests.
 pub fn root_name(root: &Path) -> String {
     app_name_from_dir(
@@ -128,30 +177,30 @@ pub fn root_name(root: &Path) -> String {
 /// Detects the stack in `tree`; `app` names a service found at the root.
 pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
     let dirs = walk(tree);
-    let empty = BTreeSet::new();
-    let root_files = dirs.get(".").unwrap_or(&empty);
     let mut notes = Vec::new();
-    let workspace = workspace::read(tree, root_files, &mut notes);
-    let ctx = Context {
-        node_manager: manifest::node_lockfile(root_files)
-            .map(|(m, lock)| (m, format!("{lock} at the repository root → {m}"))),
-        python_manager: manifest::python_lockfile(root_files)
-            .map(|(m, lock)| (m, format!("{lock} at the repository root → {m}"))),
-        java_multi_module: workspace.java_multi_module,
+    let (workspace, root) = workspace::read(tree, &dirs, &mut notes);
+    let manifests = stack::all_manifests();
+    let is_manifest = |name: &str| {
+        manifests.iter().any(|m| match m.strip_prefix('*') {
+            Some(suffix) => name.ends_with(suffix),
+            None => name == *m,
+        }) || name == "project.json"
     };
 
-    let mut found: Vec<(String, manifest::Found, bool)> = Vec::new();
+    let mut found: Vec<(String, Detected)> = Vec::new();
+    let mut covered: BTreeSet<String> = BTreeSet::new();
     for (dir, files) in &dirs {
-        if !MANIFESTS.iter().any(|m| files.contains(*m)) {
+        if !files.iter().any(|f| is_manifest(f)) {
             continue;
         }
         if dir == "." && workspace.is_workspace {
+            covered.insert(dir.clone());
             continue;
         }
         if dir != "."
             && found
                 .iter()
-                .any(|(path, _, _)| path != "." && dir.starts_with(&format!("{path}/")))
+                .any(|(path, _)| path != "." && dir.starts_with(&format!("{path}/")))
         {
             continue;
         }
@@ -159,82 +208,220 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
             notes.push(format!(
                 "skipped {dir}: documentation, test, script and infrastructure folders are not services"
             ));
+            covered.insert(dir.clone());
             continue;
         }
-        let folder = Folder { tree, dir, files };
-        match manifest::analyze(&folder, &ctx) {
-            Some(Finding::Service(service)) => {
-                found.push((dir.clone(), service, files.contains("Dockerfile")));
+        let folder = Folder {
+            tree,
+            dir,
+            files,
+            root: &root,
+        };
+        match stack::analyze(&folder) {
+            Some(Finding::Service(detected)) => {
+                covered.insert(dir.clone());
+                found.push((dir.clone(), *detected));
             }
-            Some(Finding::Library(reason)) => notes.push(format!("skipped {dir}: {reason}")),
+            Some(Finding::Library(reason)) => {
+                covered.insert(dir.clone());
+                notes.push(format!("skipped {dir}: {reason}"));
+            }
             None => {}
+        }
+    }
+
+    // Code that no stack recognised: said, never turned into a made-up service.
+    let code_folders: BTreeSet<String> = dirs
+        .iter()
+        .filter(|(_, files)| {
+            files.iter().any(|f| {
+                is_manifest(f)
+                    || f.rsplit_once('.')
+                        .is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext))
+            })
+        })
+        .map(|(dir, _)| dir.clone())
+        .collect();
+    let has_code = code_folders
+        .iter()
+        .any(|dir| !dir.split('/').any(|p| NOT_SERVICES.contains(&p)));
+    let mut skipped = Vec::new();
+    for (dir, files) in &dirs {
+        let inside_service = found
+            .iter()
+            .any(|(path, _)| path == "." || dir == path || dir.starts_with(&format!("{path}/")));
+        let inside_covered = covered
+            .iter()
+            .any(|path| dir == path || (path != "." && dir.starts_with(&format!("{path}/"))));
+        if inside_service
+            || (inside_covered && dir != ".")
+            || dir.split('/').any(|p| NOT_SERVICES.contains(&p))
+            || skipped
+                .iter()
+                .any(|s: &Skipped| s.path != "." && dir.starts_with(&format!("{}/", s.path)))
+        {
+            continue;
+        }
+        let other = OTHER_MANIFESTS
+            .iter()
+            .find(|(m, _)| files.contains(*m))
+            .map(|(m, what)| {
+                format!(
+                    "{} is {what}, a stack scaffold does not build",
+                    tree::join(dir, m)
+                )
+            });
+        let code = files.iter().find(|f| {
+            f.rsplit_once('.')
+                .is_some_and(|(_, ext)| SOURCE_EXTENSIONS.contains(&ext))
+        });
+        let why = match (other, code) {
+            (Some(why), _) => why,
+            (None, Some(file)) if dir != "." || found.is_empty() => format!(
+                "{} is code, but no manifest scaffold knows ({}) sits beside it",
+                tree::join(dir, file),
+                "package.json, pyproject.toml, requirements.txt, go.mod, Cargo.toml, pom.xml, build.gradle, *.csproj, Gemfile, composer.json"
+            ),
+            _ => continue,
+        };
+        let name = service_name(dir, app);
+        skipped.push(Skipped {
+            path: dir.clone(),
+            why,
+            add: format!(
+                "scaffold add service --name {name} --path {dir} --language <{}>",
+                Language::allowed()
+            ),
+        });
+    }
+
+    // Workspace packages a service depends on bring their datastores along.
+    let library_engines: BTreeMap<String, Vec<scaffold_core::stack::Found<Engine>>> = dirs
+        .iter()
+        .filter(|(dir, files)| dir.as_str() != "." && files.contains("package.json"))
+        .map(|(dir, files)| {
+            let folder = Folder {
+                tree,
+                dir,
+                files,
+                root: &root,
+            };
+            let engines = match stack::analyze(&folder) {
+                Some(Finding::Service(d)) => d.engines,
+                _ => stack::node::engines_of(&folder),
+            };
+            (dir.clone(), engines)
+        })
+        .collect();
+    for (path, detected) in &mut found {
+        for dep in detected.workspace_deps.clone() {
+            for engine in library_engines.get(&dep).into_iter().flatten() {
+                detected.add_engine(
+                    engine.value,
+                    format!(
+                        "{path} uses the workspace package {dep}, where {}",
+                        engine.why
+                    ),
+                );
+            }
         }
     }
 
     // Datastores: one per engine, named the way the defaults name them.
     let mut datastores: Vec<DetectedDatastore> = Vec::new();
-    for engine in [Engine::Postgres, Engine::Mysql, Engine::Redis] {
+    for engine in Engine::ALL {
         let evidence: Vec<String> = found
             .iter()
-            .flat_map(|(_, f, _)| f.engines.iter())
-            .filter(|(e, _)| *e == engine)
-            .map(|(_, why)| why.clone())
+            .flat_map(|(_, d)| d.engines.iter())
+            .filter(|e| e.value == *engine)
+            .map(|e| e.why.clone())
             .collect();
         if evidence.is_empty() {
             continue;
         }
+        let taken = |n: &str| datastores.iter().any(|d| d.name == n);
         let name = match engine {
-            Engine::Postgres => "db",
-            Engine::Mysql if datastores.iter().any(|d| d.name == "db") => "mysql",
-            Engine::Mysql => "db",
             Engine::Redis => "cache",
-            Engine::Sqlserver => "sqlserver",
+            _ if !taken("db") => "db",
+            Engine::Mysql => "mysql",
+            Engine::Sqlserver => "mssql",
+            Engine::Postgres => "postgres",
         };
         datastores.push(DetectedDatastore {
             name: name.to_owned(),
-            engine,
+            engine: *engine,
             evidence,
         });
+    }
+    for (path, detected) in &found {
+        if let Some(why) = &detected.sqlite {
+            notes.push(format!(
+                "{path} uses SQLite ({why}): a file inside the container, not a server datastore; scaffold provisions none, and the data does not survive a restart unless you mount a volume"
+            ));
+        }
+        for line in &detected.unsure {
+            notes.push(format!("{path}: {line}"));
+        }
     }
 
     let mut taken: BTreeSet<String> = datastores.iter().map(|d| d.name.clone()).collect();
     let services = found
         .into_iter()
-        .map(|(path, f, dockerfile)| {
+        .map(|(path, detected)| {
             let name = unique_name(&service_name(&path, app), &path, &mut taken);
-            let mut evidence = f.evidence;
+            let mut evidence = detected.evidence.clone();
+            evidence.push(detected.kind.why.clone());
+            if let Some(port) = &detected.port {
+                evidence.push(port.why.clone());
+            }
+            for found in [
+                &detected.health_path,
+                &detected.readiness_path,
+                &detected.metrics_path,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                evidence.push(found.why.clone());
+            }
+            if let Some(version) = &detected.runtime_version {
+                evidence.push(version.why.clone());
+            }
+            let dockerfile = detected.dockerfile.is_some();
             if dockerfile {
                 evidence.push(format!(
                     "{} already exists; scaffold keeps it and does not write its own",
                     tree::join(&path, "Dockerfile")
                 ));
             }
-            let public = f.language == Language::Static || !f.worker;
-            let kind = if f.worker && f.language != Language::Static {
-                ServiceKind::Worker
-            } else {
-                ServiceKind::Web
-            };
+            let kind = detected.kind.value;
+            let public = detected.language == Language::Static
+                || (kind == ServiceKind::Web && !evidence.iter().any(|e| e.contains("internal")));
             DetectedService {
-                uses: f
+                uses: detected
                     .engines
                     .iter()
-                    .filter_map(|(engine, _)| {
+                    .filter_map(|e| {
                         datastores
                             .iter()
-                            .find(|d| d.engine == *engine)
+                            .find(|d| d.engine == e.value)
                             .map(|d| d.name.clone())
                     })
                     .collect(),
                 name,
                 path,
-                language: f.language,
-                package_manager: f.package_manager,
+                language: detected.language,
+                package_manager: detected.package_manager,
                 kind,
-                port: f.port.filter(|_| kind.listens()),
+                port: detected
+                    .port
+                    .as_ref()
+                    .map(|p| p.value)
+                    .filter(|_| kind.listens()),
                 public,
                 dockerfile,
                 evidence,
+                detected,
             }
         })
         .collect();
@@ -242,6 +429,9 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         services,
         datastores,
         notes,
+        skipped,
+        has_code,
+        code_folders,
     }
 }
 
@@ -271,12 +461,24 @@ fn walk(tree: &dyn Tree) -> BTreeMap<String, BTreeSet<String>> {
     dirs
 }
 
-/// The name a folder suggests: the app name at the root, else the folder's own name.
+/// Folder names that say where code sits, not what it is: a service in `cartservice/src` is
+/// named after `cartservice`.
+const GENERIC_FOLDERS: &[&str] = &["src", "source"];
+
+/// The name a folder suggests: the app name at the root, else the folder's own name (its
+/// parent's when the folder's name is generic, such as `src`).
 fn service_name(path: &str, app: &str) -> String {
     if path == "." {
         return app.to_owned();
     }
-    app_name_from_dir(path.rsplit('/').next().unwrap_or(path))
+    let mut parts = path.rsplit('/');
+    let own = parts.next().unwrap_or(path);
+    if GENERIC_FOLDERS.contains(&own)
+        && let Some(parent) = parts.next()
+    {
+        return app_name_from_dir(parent);
+    }
+    app_name_from_dir(own)
 }
 
 /// `name`, or `<parent>-<name>`, or `name-2`…, whichever is free.
@@ -310,9 +512,49 @@ impl Detection {
         self.services.is_empty()
     }
 
-    /// The answers `scaffold new --defaults` writes for app `app`: the
-    /// documented defaults, with the services and datastores detection found in
-    /// place of the single Node service and its database.
+    /// Every line `--defaults` prints and the wizard shows: the evidence of each service,
+    /// the notes, and each skipped folder with the command that would declare it.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for service in &self.services {
+            lines.push(format!(
+                "service {} ({} {}, {}) at {}",
+                service.name, service.language, service.kind, service.package_manager, service.path
+            ));
+            let mut said = BTreeSet::new();
+            for line in &service.evidence {
+                // (One fact can back two answers: health and readiness paths.)
+                if said.insert(line) {
+                    lines.push(format!("  - {line}"));
+                }
+            }
+        }
+        for datastore in &self.datastores {
+            lines.push(format!(
+                "datastore {} ({})",
+                datastore.name, datastore.engine
+            ));
+            for line in &datastore.evidence {
+                lines.push(format!("  - {line}"));
+            }
+        }
+        for note in &self.notes {
+            lines.push(format!("note: {note}"));
+        }
+        for skipped in &self.skipped {
+            lines.push(format!(
+                "skipped {}: {}\n  to declare it: {}",
+                skipped.path, skipped.why, skipped.add
+            ));
+        }
+        lines
+    }
+
+    /// The answers `scaffold new --defaults` writes for app `app`: the documented defaults,
+    /// with the services and datastores detection found in place of the single Node service
+    /// and its database, each service's contract written out (kind, port, health paths,
+    /// metrics, the variable names of its datastores, its build and start commands) so a
+    /// reader sees what the platform assumes and can correct it.
     pub fn answers(&self, app: &str) -> Answers {
         let mut answers = default_answers(app);
         if self.services.is_empty() {
@@ -321,20 +563,7 @@ impl Detection {
         answers.services = self
             .services
             .iter()
-            .map(|s| ServiceAnswers {
-                name: s.name.clone(),
-                language: Some(s.language),
-                package_manager: Some(s.package_manager),
-                path: Some(s.path.clone()),
-                kind: (s.kind != ServiceKind::Web).then_some(s.kind),
-                port: s
-                    .kind
-                    .listens()
-                    .then(|| i64::from(s.port.unwrap_or_else(|| s.language.default_port()))),
-                uses: Some(s.uses.clone()),
-                public: Some(s.public),
-                ..ServiceAnswers::default()
-            })
+            .map(|s| self.service_answers(s))
             .collect();
         answers.datastores = self
             .datastores
@@ -342,11 +571,105 @@ impl Detection {
             .map(|d| DatastoreAnswers {
                 name: d.name.clone(),
                 engine: Some(d.engine),
-                // The cloud's default version from the datastore table, whatever the provider.
                 version: None,
             })
             .collect();
         answers
+    }
+
+    fn service_answers(&self, s: &DetectedService) -> ServiceAnswers {
+        let d = &s.detected;
+        let stack = s.language.stack();
+        let web = s.kind == ServiceKind::Web;
+        let port = s
+            .kind
+            .listens()
+            .then(|| s.port.unwrap_or(stack.default_port));
+        let input = RecipeInput {
+            name: &s.name,
+            path: &s.path,
+            kind: s.kind,
+            port,
+            package_manager: s.package_manager,
+            detected: Some(d),
+            answers: RecipeAnswers::default(),
+        };
+        let recipe = (stack.recipe)(&input);
+        // Each datastore's variables, as the service reads them: learned names first.
+        let mut connections = BTreeMap::new();
+        let mut first: BTreeSet<bool> = BTreeSet::new();
+        for name in &s.uses {
+            let Some(ds) = self.datastores.iter().find(|x| &x.name == name) else {
+                continue;
+            };
+            let relational = ds.engine.facts().relational;
+            let is_first = first.insert(relational);
+            let form = (stack.connection_form)(ds.engine);
+            let learned = d
+                .variables
+                .iter()
+                .find(|(e, _)| *e == ds.engine)
+                .filter(|_| is_first && form != ConnectionForm::Jdbc)
+                .map(|(_, v)| v.value.clone());
+            let variables = scaffold_core::connection::conventional_variables(
+                form,
+                ds.engine,
+                name,
+                is_first,
+                &stack.connection_names,
+            );
+            connections.insert(
+                name.clone(),
+                ConnectionAnswers {
+                    form: (form != ConnectionForm::Url).then_some(form),
+                    variable: Some(learned.unwrap_or(variables.connection)),
+                    username_variable: variables.username,
+                    password_variable: variables.password,
+                },
+            );
+        }
+        let (health_default, ready_default) = stack.health;
+        let metrics = if !web || !stack.metrics {
+            None
+        } else {
+            // Never invent a metrics endpoint the code does not serve.
+            Some(
+                d.metrics_path
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |m| m.value.clone()),
+            )
+        };
+        ServiceAnswers {
+            name: s.name.clone(),
+            language: Some(s.language),
+            package_manager: Some(s.package_manager),
+            path: Some(s.path.clone()),
+            kind: (s.kind != ServiceKind::Web).then_some(s.kind),
+            port: port.map(i64::from),
+            health_path: web.then(|| {
+                d.health_path
+                    .as_ref()
+                    .map_or_else(|| health_default.to_owned(), |h| h.value.clone())
+            }),
+            readiness_path: web.then(|| {
+                d.readiness_path
+                    .as_ref()
+                    .or(d.health_path.as_ref())
+                    .map_or_else(|| ready_default.to_owned(), |h| h.value.clone())
+            }),
+            metrics_path: metrics,
+            uses: Some(s.uses.clone()),
+            connections,
+            public: Some(s.public),
+            build: recipe.build.clone(),
+            start: (s.language != Language::Static && !recipe.start_text.is_empty())
+                .then(|| recipe.start_text.clone()),
+            output: match &recipe.detail {
+                stack::Detail::Static(detail) => Some(detail.output.clone()),
+                _ => None,
+            },
+            ..ServiceAnswers::default()
+        }
     }
 
     /// Package managers by service path, for [`scaffold_core::project::Facts`].
@@ -354,6 +677,14 @@ impl Detection {
         self.services
             .iter()
             .map(|s| (s.path.clone(), s.package_manager))
+            .collect()
+    }
+
+    /// What each service folder holds, by path, for [`scaffold_core::project::Facts`].
+    pub fn facts(&self) -> BTreeMap<String, Detected> {
+        self.services
+            .iter()
+            .map(|s| (s.path.clone(), s.detected.clone()))
             .collect()
     }
 }

@@ -183,6 +183,10 @@ datastore cache redis
     );
 }
 
+/// A Go HTTP server's main package.
+const GO_MAIN: &str =
+    "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":8080\", nil) }\n";
+
 fn mem(files: &[(&str, &str)]) -> Detection {
     detect(&MemTree::new(files.iter().copied()), "shop")
 }
@@ -227,10 +231,9 @@ fn a_privileged_port_hint_is_ignored_with_a_reason() {
     ]);
     assert_eq!(detection.services[0].port, Some(3000));
     assert!(
-        detection.services[0]
-            .evidence
-            .iter()
-            .any(|e| e.contains("privileged"))
+        detection.notes.iter().any(|e| e.contains("privileged")),
+        "{:#?}",
+        detection.notes
     );
 }
 
@@ -238,6 +241,7 @@ fn a_privileged_port_hint_is_ignored_with_a_reason() {
 fn an_existing_dockerfile_is_reported() {
     let detection = mem(&[
         ("api/go.mod", "module x\n"),
+        ("api/main.go", GO_MAIN),
         ("api/Dockerfile", "FROM scratch\n"),
     ]);
     assert!(detection.services[0].dockerfile);
@@ -254,7 +258,9 @@ fn go_work_modules_and_maven_modules_are_services() {
     let go = mem(&[
         ("go.work", "go 1.22\nuse (\n  ./api\n  ./worker\n)\n"),
         ("api/go.mod", "module a\n"),
+        ("api/main.go", GO_MAIN),
         ("worker/go.mod", "module w\n"),
+        ("worker/main.go", GO_MAIN),
     ]);
     assert_eq!(go.services.len(), 2);
     let maven = mem(&[
@@ -278,8 +284,11 @@ fn go_work_modules_and_maven_modules_are_services() {
 fn clashing_folder_names_get_unique_service_names() {
     let detection = mem(&[
         ("apps/api/go.mod", "module a\n"),
+        ("apps/api/main.go", GO_MAIN),
         ("services/api/go.mod", "module b\n"),
+        ("services/api/main.go", GO_MAIN),
         ("db/go.mod", "module c\nrequire github.com/lib/pq v1\n"),
+        ("db/main.go", GO_MAIN),
     ]);
     let names: Vec<&str> = detection.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["api", "db-service", "services-api"]);
@@ -311,6 +320,7 @@ fn a_front_end_build_beside_a_backend_manifest_is_its_asset_pipeline() {
     );
     let tooling = mem(&[
         ("go.mod", "module x\n"),
+        ("main.go", GO_MAIN),
         ("package.json", r#"{"devDependencies":{"prettier":"3"}}"#),
     ]);
     assert_eq!(tooling.services[0].language, Language::Go);
@@ -344,4 +354,115 @@ fn nx_integrated_apps_are_found_by_their_project_json() {
         summary(&detection),
         "service api at apps/api: node pnpm port=3000 public=true uses=[]\nservice shop at apps/shop: static pnpm port=- public=true uses=[]"
     );
+}
+
+#[test]
+fn a_privileged_port_the_apps_own_dockerfile_exposes_is_reported_once_and_not_used() {
+    // dockersamples/example-voting-app's `vote`: gunicorn bound to :80 in its Dockerfile and
+    // compose file; the answers must stay valid (ports below 1024 are refused).
+    let detection = mem(&[
+        ("vote/requirements.txt", "Flask\nRedis\ngunicorn\n"),
+        (
+            "vote/app.py",
+            "from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0', port=80)\n",
+        ),
+        (
+            "vote/Dockerfile",
+            "FROM python:3.11-slim\nEXPOSE 80\nCMD [\"gunicorn\", \"app:app\", \"-b\", \"0.0.0.0:80\"]\n",
+        ),
+        (
+            "compose.yaml",
+            "services:\n  vote:\n    build: ./vote\n    ports:\n      - \"8080:80\"\n",
+        ),
+    ]);
+    let vote = &detection.services[0];
+    assert_eq!(vote.port, Some(8000), "{:#?}", detection.notes);
+    let said: Vec<_> = detection
+        .notes
+        .iter()
+        .filter(|n| n.contains("privileged"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(said[0].contains("vote/Dockerfile exposes port 80") && said[0].contains("$PORT"));
+    let answers = detection.answers("shop");
+    scaffold_core::Project::resolve(&answers, &scaffold_core::project::Facts::default())
+        .expect("the default answers are valid");
+}
+
+#[test]
+fn python_grpc_servers_are_grpc_and_pip_tools_inputs_name_the_direct_dependencies() {
+    // GoogleCloudPlatform/microservices-demo: recommendationservice depends on grpcio only
+    // through grpcio-health-checking; loadgenerator's compiled requirements.txt carries Flask
+    // because locust does.
+    let detection = mem(&[
+        ("recs/requirements.in", "grpcio-health-checking==1.76.0\n"),
+        (
+            "recs/requirements.txt",
+            "grpcio==1.76.0\n    # via grpcio-health-checking\ngrpcio-health-checking==1.76.0\n    # via -r requirements.in\n",
+        ),
+        (
+            "recs/recommendation_server.py",
+            "import grpc\n\nif __name__ == \"__main__\":\n    server = grpc.server(None)\n",
+        ),
+        ("loadgen/requirements.in", "locust==2.43.0\n"),
+        (
+            "loadgen/requirements.txt",
+            "flask==3.1.2\n    # via locust\nlocust==2.43.0\n    # via -r requirements.in\n",
+        ),
+        ("loadgen/locustfile.py", "from locust import HttpUser\n"),
+    ]);
+    let by_path = |p: &str| {
+        detection
+            .services
+            .iter()
+            .find(|s| s.path == p)
+            .unwrap_or_else(|| panic!("{p}: {detection:#?}"))
+    };
+    let recs = by_path("recs");
+    assert_eq!(recs.kind, ServiceKind::Grpc);
+    assert_eq!(recs.port, Some(50051));
+    assert_eq!(recs.detected.health_path, None);
+    assert_eq!(by_path("loadgen").kind, ServiceKind::Worker);
+}
+
+#[test]
+fn a_front_end_built_into_another_service_is_not_a_site_of_its_own() {
+    // fastapi/full-stack-fastapi-template: Vite writes the bundle into the back end.
+    let detection = mem(&[
+        (
+            "frontend/package.json",
+            r#"{"scripts":{"build":"vite build"},"devDependencies":{"vite":"7"}}"#,
+        ),
+        (
+            "frontend/vite.config.ts",
+            "export default defineConfig({ build: { outDir: \"../backend/app/frontend\" } })",
+        ),
+        ("backend/requirements.txt", "fastapi\nuvicorn\n"),
+        (
+            "backend/app/main.py",
+            "from fastapi import FastAPI\napp = FastAPI()\n",
+        ),
+    ]);
+    let paths: Vec<_> = detection.services.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["backend"]);
+    assert!(
+        detection
+            .notes
+            .iter()
+            .any(|n| n.contains("frontend") && n.contains("../backend/app/frontend")),
+        "{:#?}",
+        detection.notes
+    );
+}
+
+#[test]
+fn a_service_in_a_src_folder_is_named_after_its_parent() {
+    let detection = mem(&[
+        (
+            "services/cart/src/package.json",
+            r#"{"dependencies":{"express":"5"}}"#,
+        ),
+        ("services/cart/src/server.js", "app.listen(3000)"),
+    ]);
+    assert_eq!(detection.services[0].name, "cart");
 }

@@ -1,44 +1,16 @@
-//! The view of a repository that detection reads: a directory listing and file text.
+//! The filesystem view detection reads: [`FsTree`], the CLI's implementation of core's
+//! [`Tree`] trait.
 //!
-//! Detection is written against the [`Tree`] trait so its logic runs the
-//! same over the real filesystem ([`FsTree`]) and over an in-memory map of
-//! files (`MemTree`) in tests. Both adapters refuse what detection must not
-//! touch: symbolic links (they could point anywhere) and large files (a
-//! manifest is small; a multi-megabyte file is data, not configuration).
+//! It refuses what detection must not touch: symbolic links (they could point
+//! anywhere) and large files (a manifest is small; a multi-megabyte file is data,
+//! not configuration).
 
-#[cfg(test)]
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The largest file detection reads, in bytes.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024;
-
-/// One entry of a directory listing.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Entry {
-    /// The entry's name (one path component).
-    pub name: String,
-    /// Whether it is a directory.
-    pub is_dir: bool,
-}
-
-/// A read-only repository view. Paths are `/`-separated and relative to the root; the root is `.`.
-pub trait Tree {
-    /// The entries of directory `dir`, sorted by name; empty when it does not exist.
-    fn list(&self, dir: &str) -> Vec<Entry>;
-    /// The text of file `path`, or `None` when it is missing, too large or not UTF-8.
-    fn read(&self, path: &str) -> Option<String>;
-}
-
-/// Joins a directory (`.` for the root) and a relative path.
-pub fn join(dir: &str, name: &str) -> String {
-    if dir == "." || dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
-}
+pub use scaffold_core::stack::join;
+use scaffold_core::stack::tree::MAX_FILE_BYTES;
+use scaffold_core::stack::{Entry, Tree};
 
 /// The real filesystem below a root directory.
 #[derive(Debug, Clone)]
@@ -96,75 +68,56 @@ impl Tree for FsTree {
     }
 }
 
-/// An in-memory repository: file path to content. Directories are implied by the paths.
-#[cfg(test)]
-#[derive(Debug, Clone, Default)]
-pub struct MemTree {
-    files: BTreeMap<String, String>,
+/// A tree with files laid on top of another: detection over the repository as it will be
+/// once those files are written (the starter apps `new` and `sync` are about to write).
+pub struct Overlay<'a> {
+    /// The tree below.
+    pub base: &'a dyn Tree,
+    /// Files on top, by path; they hide a file of the same path below.
+    pub files: &'a std::collections::BTreeMap<String, String>,
 }
 
-#[cfg(test)]
-impl MemTree {
-    /// A tree holding `files` (path, content).
-    pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        MemTree {
-            files: files
-                .into_iter()
-                .map(|(path, content)| (path.to_owned(), content.to_owned()))
-                .collect(),
-        }
-    }
-}
-
-#[cfg(test)]
-impl Tree for MemTree {
+impl Tree for Overlay<'_> {
     fn list(&self, dir: &str) -> Vec<Entry> {
+        let mut entries = self.base.list(dir);
         let prefix = if dir == "." {
             String::new()
         } else {
             format!("{dir}/")
         };
-        let mut entries: Vec<Entry> = self
-            .files
-            .keys()
-            .filter_map(|path| path.strip_prefix(&prefix))
-            .map(|rest| match rest.split_once('/') {
-                Some((name, _)) => Entry {
-                    name: name.to_owned(),
+        for path in self.files.keys() {
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            let entry = match rest.split_once('/') {
+                Some((first, _)) => Entry {
+                    name: first.to_owned(),
                     is_dir: true,
                 },
                 None => Entry {
                     name: rest.to_owned(),
                     is_dir: false,
                 },
-            })
-            .collect();
+            };
+            if !entries.iter().any(|e| e.name == entry.name) {
+                entries.push(entry);
+            }
+        }
         entries.sort();
-        entries.dedup();
         entries
     }
 
     fn read(&self, path: &str) -> Option<String> {
-        self.files.get(path).cloned()
+        self.files
+            .get(path)
+            .cloned()
+            .or_else(|| self.base.read(path))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn memory_tree_lists_implied_directories() {
-        let tree = MemTree::new([("a/b/c.txt", "x"), ("a/d.txt", "y"), ("e", "z")]);
-        let names: Vec<(String, bool)> = tree
-            .list(".")
-            .into_iter()
-            .map(|e| (e.name, e.is_dir))
-            .collect();
-        assert_eq!(names, [("a".to_owned(), true), ("e".to_owned(), false)]);
-        assert_eq!(tree.list("a").len(), 2);
-        assert_eq!(tree.read("a/d.txt").as_deref(), Some("y"));
-    }
 
     #[cfg(unix)]
     #[test]

@@ -6,9 +6,10 @@
 //! are found by the directory walk; this module says whether the root is a
 //! workspace, and records what declares it as a note for the wizard.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::tree::Tree;
+use scaffold_core::PackageManager;
+use scaffold_core::stack::{Found, Root, Tree, node, text};
 
 /// What the root declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,10 +18,85 @@ pub struct Workspace {
     pub is_workspace: bool,
     /// The root is a Maven or Gradle multi-module build.
     pub java_multi_module: bool,
+    /// The root `Cargo.toml` declares a workspace.
+    pub cargo_workspace: bool,
 }
 
-/// Reads the root's workspace files, adding a note for each declaration.
-pub fn read(tree: &dyn Tree, root_files: &BTreeSet<String>, notes: &mut Vec<String>) -> Workspace {
+/// Reads the root's workspace files, adding a note for each declaration, and the root
+/// context every folder's analysis reads.
+pub fn read(
+    tree: &dyn Tree,
+    dirs: &BTreeMap<String, BTreeSet<String>>,
+    notes: &mut Vec<String>,
+) -> (Workspace, Root) {
+    let empty = BTreeSet::new();
+    let root_files = dirs.get(".").unwrap_or(&empty);
+    let ws = declarations(tree, root_files, notes);
+    let mut root = Root {
+        node: node::workspace(tree, dirs),
+        python_lock: [
+            (PackageManager::Uv, "uv.lock"),
+            (PackageManager::Poetry, "poetry.lock"),
+        ]
+        .into_iter()
+        .find(|(_, name)| root_files.contains(*name))
+        .map(|(m, lock)| (m, format!("{lock} at the repository root → {m}"))),
+        java_multi_module: ws.java_multi_module,
+        cargo_workspace: ws.cargo_workspace,
+        compose_ports: BTreeMap::new(),
+    };
+    // The repository's own compose file: the container port of each service it builds.
+    for name in [
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ] {
+        let Some(doc) = root_files
+            .contains(name)
+            .then(|| tree.read(name))
+            .flatten()
+            .filter(|t| !text::generated_by_scaffold(t))
+            .and_then(|t| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&t).ok())
+        else {
+            continue;
+        };
+        let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else {
+            continue;
+        };
+        for (service, spec) in services {
+            let context = match spec.get("build") {
+                Some(serde_yaml_ng::Value::String(s)) => s.clone(),
+                Some(build) => build
+                    .get("context")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or(".")
+                    .to_owned(),
+                None => continue,
+            };
+            let dir = scaffold_core::project::normalize_path(&context).unwrap_or_default();
+            let ports = text::compose_ports(spec);
+            if let Some(port) = ports.first() {
+                root.compose_ports.entry(dir).or_default().push(Found::new(
+                    *port,
+                    format!(
+                        "{name} runs service `{}` on container port {port}",
+                        service.as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+        }
+        break;
+    }
+    (ws, root)
+}
+
+/// Reads the root's workspace declarations.
+fn declarations(
+    tree: &dyn Tree,
+    root_files: &BTreeSet<String>,
+    notes: &mut Vec<String>,
+) -> Workspace {
     let mut ws = Workspace::default();
     let read = |name: &str| root_files.contains(name).then(|| tree.read(name)).flatten();
     let declare = |what: String, notes: &mut Vec<String>| notes.push(what);
@@ -77,6 +153,7 @@ pub fn read(tree: &dyn Tree, root_files: &BTreeSet<String>, notes: &mut Vec<Stri
         if doc.get("package").is_none() {
             ws.is_workspace = true;
         }
+        ws.cargo_workspace = true;
         declare(
             format!(
                 "Cargo.toml declares a Cargo workspace: {}; each member that builds a binary is a service",
@@ -96,7 +173,7 @@ pub fn read(tree: &dyn Tree, root_files: &BTreeSet<String>, notes: &mut Vec<Stri
         );
     }
     if let Some(text) = read("pom.xml") {
-        let modules = super::manifest::xml_values(&text, "module");
+        let modules = text::xml_values(&text, "module");
         if !modules.is_empty() {
             ws.is_workspace = true;
             ws.java_multi_module = true;
@@ -105,6 +182,18 @@ pub fn read(tree: &dyn Tree, root_files: &BTreeSet<String>, notes: &mut Vec<Stri
                 notes,
             );
         }
+    }
+    if let Some(sln) = root_files
+        .iter()
+        .find(|f| f.ends_with(".sln") || f.ends_with(".slnx"))
+    {
+        ws.is_workspace = true;
+        declare(
+            format!(
+                "{sln} groups .NET projects; each project with a web or worker SDK is a service"
+            ),
+            notes,
+        );
     }
     for name in ["settings.gradle", "settings.gradle.kts"] {
         if let Some(text) = read(name) {

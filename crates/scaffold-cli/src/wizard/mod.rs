@@ -1289,6 +1289,9 @@ fn language_help(language: Language) -> &'static str {
         Language::Go => "Go module, distroless image",
         Language::Rust => "Rust binary with Cargo, distroless image",
         Language::Java => "Java with Maven or Gradle",
+        Language::Dotnet => "ASP.NET Core or a .NET worker",
+        Language::Ruby => "Rails, a Rack app or Sidekiq (Bundler)",
+        Language::Php => "Laravel, Symfony or plain PHP (composer), on FrankenPHP",
         Language::Static => "front end built with Node, served by nginx",
     }
 }

@@ -288,3 +288,89 @@ fn an_existing_answers_file_is_not_replaced() {
     assert_eq!(context.read("scaffold.toml"), "# mine\n");
     assert_eq!(context.tree().len(), 1);
 }
+
+#[test]
+fn starters_are_written_once_and_what_new_writes_is_what_sync_renders() {
+    let context = TestContext::new();
+    let mut answers = String::from("[app]\nname = \"shop\"\nrepository = \"acme/shop\"\n");
+    for (name, language, extra) in [
+        ("api", "node", "port = 3000\nuses = [\"db\"]\n"),
+        ("web", "static", "port = 8080\n"),
+        ("py", "python", "port = 8000\nuses = [\"db\"]\n"),
+        ("gw", "go", "port = 8081\n"),
+        ("rs", "rust", "kind = \"worker\"\n"),
+        ("jv", "java", "port = 8082\n"),
+        ("net", "dotnet", "port = 8083\n"),
+        ("rb", "ruby", "port = 8084\n"),
+        ("php", "php", "port = 8085\n"),
+    ] {
+        answers.push_str(&format!(
+            "[[services]]\nname = \"{name}\"\nlanguage = \"{language}\"\npath = \"{name}\"\n{extra}"
+        ));
+    }
+    answers.push_str("[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n");
+    context.write("answers.toml", &answers);
+    // The real families: the Dockerfiles and CI read what detection finds in the starters.
+    let output = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["new", "--answers", "answers.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for file in [
+        "api/src/server.js",
+        "py/app/__main__.py",
+        "gw/main.go",
+        "jv/pom.xml",
+    ] {
+        assert!(
+            stdout.contains(&format!("create  {file} (starter app")),
+            "{stdout}"
+        );
+        assert!(context.lock().starters.contains(&file.to_owned()));
+    }
+    context.commit_all("generated");
+
+    // The starters are code now; detecting them changes nothing scaffold wrote. (The local
+    // render cache, never committed, is left out: its fingerprint covers the detected
+    // facts, which now include the Dockerfiles `new` wrote.)
+    let tree = || {
+        let mut tree = context.tree();
+        tree.remove(".scaffold/cache");
+        tree
+    };
+    let before = tree();
+    let sync = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["sync"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        sync.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&sync)
+    );
+    assert_eq!(tree(), before, "{}", context.render_output(&sync));
+
+    // A starter file the user removed or changed stays as the user left it.
+    context.remove("api/src/server.js");
+    context.edit("py/app/__main__.py", "def ", "def  ");
+    let edited = context.read("py/app/__main__.py");
+    context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["sync"])
+        .assert()
+        .success();
+    assert!(!context.exists("api/src/server.js"));
+    assert_eq!(context.read("py/app/__main__.py"), edited);
+}

@@ -214,6 +214,24 @@ pub const PINS: &[Pin] = &[
         sha: "20cfd1bf945f4377ade1205e4dbc17946fc9a30d",
         version: "v10.0.1",
     },
+    // The setup actions of the .NET, Ruby and PHP stacks: tags peeled to their commits
+    // (github.com/actions/setup-dotnet v6.0.0, ruby/setup-ruby v1.315.0,
+    // shivammathur/setup-php 2.37.2; each `runs.using: node24`).
+    Pin {
+        action: "actions/setup-dotnet",
+        sha: "a98b56852c35b8e3190ac28c8c2271da59106c68",
+        version: "v6.0.0",
+    },
+    Pin {
+        action: "ruby/setup-ruby",
+        sha: "0dafeac902942906541bc140009cdbf32665b601",
+        version: "v1.315.0",
+    },
+    Pin {
+        action: "shivammathur/setup-php",
+        sha: "f3e473d116dcccaddc5834248c87452386958240",
+        version: "2.37.2",
+    },
     Pin {
         action: "pnpm/action-setup",
         sha: "fe02b34f77f8bc703788d5817da081398fad5dd2",

@@ -228,6 +228,8 @@ impl Plan {
         next.deleted.sort();
         next.user_owned.sort();
         next.blocks.sort();
+        // Starters are the user's files: the plan never touches them, the lock remembers them.
+        next.starters = previous.starters.clone();
         let same = next.files == previous.files
             && next.blocks == previous.blocks
             && next.deleted == previous.deleted
