@@ -261,15 +261,19 @@ pub struct DeployEnvironment {
     pub deploy_login: Login,
     /// Login of the Terraform apply identity.
     pub terraform_login: Login,
-    /// Per-service workload identity annotation: (service account, annotation key, value).
+    /// Per workload identity (each service's, and the database setup Jobs'), the annotation
+    /// of its `ServiceAccount`: (service account, annotation key, value).
     /// Azure values are looked up at deploy time, so the value is empty there.
     pub identities: Vec<IdentityAnnotation>,
+    /// The `SecretStore` of the database setup Jobs, when the overlay has them (on GCP the
+    /// deploy sets its project, as it does for each service's).
+    pub setup_secret_store: Option<&'static str>,
 }
 
 /// The workload identity annotation of one service's `ServiceAccount` in one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityAnnotation {
-    /// The service name.
+    /// The service name (the `ServiceAccount`'s for the database setup Jobs).
     pub service: String,
     /// The `ServiceAccount`.
     pub service_account: String,
@@ -760,12 +764,18 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
         // previous environment, with the digests it deployed.
         let follows_previous =
             previous.is_some_and(|p| env.branch.is_none() || env.branch == p.branch);
+        // Every workload identity of the access model: each service's, and the database
+        // setup Jobs' (`database-setup`), whose ServiceAccount the overlay has too.
         let identities = project
-            .services
-            .iter()
-            .zip(&env.services)
-            .map(|(svc, in_env)| {
-                let identity = in_env.workload_identity.clone();
+            .identities()
+            .into_iter()
+            .filter(|i| {
+                i.purpose == scaffold_core::access::Purpose::Workload
+                    && i.environment.as_deref() == Some(env.name.as_str())
+            })
+            .filter_map(|workload| {
+                let service_account = workload.service_account?;
+                let identity = workload.name;
                 let (key, value) = match provider {
                     Provider::Aws => (
                         "eks.amazonaws.com/role-arn",
@@ -777,13 +787,13 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
                     ),
                     Provider::Azure => ("azure.workload.identity/client-id", String::new()),
                 };
-                IdentityAnnotation {
-                    service: svc.name.clone(),
-                    service_account: svc.names.service_account.clone(),
+                Some(IdentityAnnotation {
+                    service: workload.service.unwrap_or_else(|| service_account.clone()),
+                    service_account,
                     key,
                     value,
                     identity,
-                }
+                })
             })
             .collect();
         out.push(DeployEnvironment {
@@ -815,6 +825,8 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
                 "vars.AZURE_TERRAFORM_CLIENT_ID",
             ),
             identities,
+            setup_secret_store: (!project.database_setups(env).is_empty())
+                .then_some(scaffold_core::names::DATABASE_SETUP),
         });
     }
     out

@@ -382,18 +382,19 @@ impl NetworkPlan {
     }
 }
 
-/// One service's workload identity in one environment.
+/// One workload identity in one environment: a service's, or the database setup job's.
 #[derive(Serialize)]
 struct WorkloadContext {
-    /// The service's name; the key of the module's `for_each`.
-    service: String,
+    /// The key of the module's `for_each`: the service's name, or
+    /// [`scaffold_core::names::DATABASE_SETUP`] (which no service may take).
+    key: String,
     /// The Google service account id the pods impersonate (created by the bootstrap root).
     account_id: String,
     /// The Kubernetes ServiceAccount name.
     kubernetes_service_account: String,
-    /// Datastores (by name) whose application secrets the service may read: its
-    /// `ReadSecret` operations.
-    reads: Vec<String>,
+    /// The Secret Manager secrets it may read, as HCL references to the datastores
+    /// module's outputs: its `ReadSecret` operations.
+    secret_ids: Vec<String>,
 }
 
 /// Context of the templates of one environment root (`infra/environments/<env>/`).
@@ -640,10 +641,10 @@ fn display_name(identity: &Identity) -> String {
         Purpose::Plan => format!("Terraform plan for {env} (read-only)"),
         Purpose::Apply => format!("Terraform apply for {env}"),
         Purpose::Deploy => format!("GitHub Actions deploy to {env}"),
-        Purpose::Workload => format!(
-            "{} in {env}",
-            identity.service.as_deref().unwrap_or_default()
-        ),
+        Purpose::Workload => match &identity.service {
+            Some(service) => format!("{service} in {env}"),
+            None => format!("Database setup in {env}"),
+        },
     }
 }
 
@@ -817,36 +818,55 @@ fn environment_context<'a>(
         cache_memory_size_gb: if production { 5 } else { 1 },
         node_service_account: access::node_service_account(env),
         key_ring: format!("{}-gke", env.names.cluster),
-        workloads: project
-            .services
+        workloads: identities
             .iter()
-            .zip(&env.services)
-            .map(|(svc, in_env)| {
-                let identity = identities.iter().find(|i| {
-                    i.purpose == Purpose::Workload
-                        && i.environment.as_deref() == Some(env.name.as_str())
-                        && i.service.as_deref() == Some(svc.name.as_str())
-                });
-                let reads = identity
-                    .into_iter()
-                    .flat_map(|i| access::grants(project, i))
-                    .filter_map(|g| match (g.operation, g.target) {
-                        (Operation::ReadSecret { .. }, Target::Secret { secret }) => env
-                            .datastores
-                            .iter()
-                            .find(|d| d.secret == secret)
-                            .map(|d| d.datastore.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                WorkloadContext {
-                    service: svc.name.clone(),
-                    account_id: in_env.workload_identity.clone(),
-                    kubernetes_service_account: svc.names.service_account.clone(),
-                    reads,
-                }
+            .filter(|i| {
+                i.purpose == Purpose::Workload
+                    && i.environment.as_deref() == Some(env.name.as_str())
             })
+            .map(|identity| workload(project, env, identity))
             .collect(),
         project_variable: gcp_project_id_variable(&env.name, env.separate_account),
+    }
+}
+
+/// The environment root's view of one workload identity: its Kubernetes ServiceAccount and
+/// the secrets its `ReadSecret` grants name, as references to the datastores module.
+fn workload(project: &Project, env: &Environment, identity: &Identity) -> WorkloadContext {
+    let secret_ids = access::grants(project, identity)
+        .into_iter()
+        .filter_map(|g| match (g.operation, g.target) {
+            (Operation::ReadSecret { .. }, Target::Secret { secret }) => Some(secret),
+            _ => None,
+        })
+        .map(|secret| {
+            let (output, in_env) = env
+                .datastores
+                .iter()
+                .find_map(|d| {
+                    if d.secret == secret {
+                        Some(("secret_ids", d))
+                    } else if d.admin_secret == secret {
+                        Some(("admin_secret_ids", d))
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or_else(|| panic!("{secret} is no secret of {}", env.name));
+            format!("module.datastores.{output}[{}]", quoted(&in_env.datastore))
+        })
+        .collect();
+    let kubernetes_service_account = identity
+        .service_account
+        .clone()
+        .unwrap_or_else(|| panic!("workload identity {} has no ServiceAccount", identity.name));
+    WorkloadContext {
+        key: identity
+            .service
+            .clone()
+            .unwrap_or_else(|| kubernetes_service_account.clone()),
+        account_id: identity.name.clone(),
+        kubernetes_service_account,
+        secret_ids,
     }
 }
