@@ -76,13 +76,43 @@ const BASE_APIS: &[&str] = &[
     "sts.googleapis.com",
 ];
 
-/// The TCP ports of the admission webhooks the platform root's add-ons serve, which a
-/// private cluster's control plane must reach on the nodes. GKE's own firewall rule
-/// admits only 443 and 10250 from the control plane; 10250 is also the port the
-/// cert-manager, External Secrets and Prometheus Operator charts give their webhooks so
-/// that they work on private GKE clusters, and 8443 is ingress-nginx's admission webhook
-/// (chart value `controller.admissionWebhooks.port`).
-const WEBHOOK_PORTS: &[u16] = &[8443, 10250];
+/// One TCP port the control plane calls on the nodes, and the add-ons whose admission
+/// webhook (or aggregated API) listens on it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WebhookPort {
+    /// The pod port, one of [`scaffold_core::platform::CONTROL_PLANE_PORTS`].
+    pub port: u16,
+    /// The add-ons' titles, in installation order.
+    pub addons: Vec<&'static str>,
+}
+
+/// The ports of the webhooks of the add-ons some environment's cluster runs (the cluster
+/// module is shared), from the add-on catalogue's `webhook_port`, in port order.
+///
+/// Every one is a port GKE's own firewall rule already admits from a private cluster's
+/// control plane (443 and 10250, [`scaffold_core::platform::CONTROL_PLANE_PORTS`]); the
+/// module's rule states them for the add-ons, with logging, so a refused webhook call
+/// shows in the firewall log.
+pub(crate) fn webhook_ports(project: &Project) -> Vec<WebhookPort> {
+    let mut ports: Vec<WebhookPort> = Vec::new();
+    for env in &project.environments {
+        for addon in project.addons(env) {
+            let Some(port) = addon.webhook_port else {
+                continue;
+            };
+            match ports.iter_mut().find(|p| p.port == port) {
+                Some(entry) if entry.addons.contains(&addon.title) => {}
+                Some(entry) => entry.addons.push(addon.title),
+                None => ports.push(WebhookPort {
+                    port,
+                    addons: vec![addon.title],
+                }),
+            }
+        }
+    }
+    ports.sort_by_key(|p| p.port);
+    ports
+}
 
 /// Provider and Terraform version constraints.
 #[derive(Serialize)]
@@ -346,7 +376,7 @@ struct ModuleContext<'a> {
     /// Provider and Terraform constraints.
     versions: &'a Versions,
     /// Ports the control plane must reach on the nodes for the add-ons' admission webhooks.
-    webhook_ports: &'static [u16],
+    webhook_ports: Vec<WebhookPort>,
 }
 
 /// The address plan of one environment's VPC. Environment `i` gets the block
@@ -584,7 +614,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         datastores: DatastoreContext::all(project),
         kinds,
         versions: &VERSIONS,
-        webhook_ports: WEBHOOK_PORTS,
+        webhook_ports: webhook_ports(project),
     };
     for module in modules {
         for file in super::MODULE_FILES {
