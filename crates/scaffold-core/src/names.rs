@@ -517,7 +517,6 @@ pub fn github_variables(
     services: &[crate::project::Service],
 ) -> Vec<GithubVariable> {
     let _ = (registry, services);
-    let envs: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),
