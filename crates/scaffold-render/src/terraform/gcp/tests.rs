@@ -1155,6 +1155,11 @@ fn deploy_annotations(
         .unwrap_or_else(|| panic!("deploy-{env} sets no workload identities"));
     let mut annotations = BTreeSet::new();
     let mut stores = BTreeSet::new();
+    // `set_project <store>` patches the SecretStore's Secret Manager project.
+    let set_project = r#"set_project() {
+  kustomize edit add patch --kind SecretStore --name "$1" --patch \
+    "{\"apiVersion\":\"external-secrets.io/v1\",\"kind\":\"SecretStore\",\"metadata\":{\"name\":\"$1\"},\"spec\":{\"provider\":{\"gcpsm\":{\"projectID\":\"$GCP_PROJECT_ID\"}}}}"
+}"#;
     for line in script.lines().map(str::trim) {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words[..] {
@@ -1165,22 +1170,16 @@ fn deploy_annotations(
                     value.trim_matches('"').to_owned(),
                 ));
             }
-            [
-                "kustomize",
-                "edit",
-                "add",
-                "patch",
-                "--kind",
-                "SecretStore",
-                "--name",
-                store,
-                ..,
-            ] => {
+            ["set_project", store] => {
                 stores.insert(store.to_owned());
             }
             _ => {}
         }
     }
+    assert!(
+        stores.is_empty() || script.contains(set_project),
+        "deploy-{env} calls set_project without defining it:\n{script}"
+    );
     (annotations, stores)
 }
 
