@@ -447,9 +447,17 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
             "${{ vars.AZURE_TENANT_ID }}".to_owned(),
         )),
     }
-    for (service, in_env) in project.services.iter().zip(&env.services) {
-        let identity = &in_env.workload_identity;
-        let account = service.names.service_account.clone();
+    // Every workload identity of the access model: each service's, and the database setup
+    // Job's, whose ServiceAccount (`database-setup`) the overlay has too.
+    for workload in project.identities().into_iter().filter(|i| {
+        i.purpose == scaffold_core::access::Purpose::Workload
+            && i.environment.as_deref() == Some(env.name.as_str())
+    }) {
+        let identity = &workload.name;
+        let Some(account) = workload.service_account.clone() else {
+            continue;
+        };
+        let owner = workload.service.clone().unwrap_or_else(|| account.clone());
         match provider {
             Provider::Aws => annotations.push(Annotation {
                 service_account: account,
@@ -464,7 +472,7 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
             Provider::Azure => {
                 // The client id is a Terraform output recorded as a variable of this GitHub
                 // environment: the deploy identity cannot read managed identities.
-                let variable = variables::azure_workload_client_id(&service.name);
+                let variable = variables::azure_workload_client_id(&owner);
                 annotation_env.push((variable.clone(), format!("${{{{ vars.{variable} }}}}")));
                 variables.push(variables::required(
                     project,
@@ -506,11 +514,16 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         annotation_env,
         annotations,
         secret_stores: if provider == Provider::Gcp {
+            // Each service's that reads secrets, and the database setup Job's.
             project
                 .services
                 .iter()
                 .filter(|s| !s.uses.is_empty())
                 .map(|s| s.name.clone())
+                .chain(
+                    (!project.database_setups(env).is_empty())
+                        .then(|| scaffold_core::names::DATABASE_SETUP.to_owned()),
+                )
                 .collect()
         } else {
             Vec::new()

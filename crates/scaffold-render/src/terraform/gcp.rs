@@ -76,13 +76,43 @@ const BASE_APIS: &[&str] = &[
     "sts.googleapis.com",
 ];
 
-/// The TCP ports of the admission webhooks the platform root's add-ons serve, which a
-/// private cluster's control plane must reach on the nodes. GKE's own firewall rule
-/// admits only 443 and 10250 from the control plane; 10250 is also the port the
-/// cert-manager, External Secrets and Prometheus Operator charts give their webhooks so
-/// that they work on private GKE clusters, and 8443 is ingress-nginx's admission webhook
-/// (chart value `controller.admissionWebhooks.port`).
-const WEBHOOK_PORTS: &[u16] = &[8443, 10250];
+/// One TCP port the control plane calls on the nodes, and the add-ons whose admission
+/// webhook (or aggregated API) listens on it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WebhookPort {
+    /// The pod port, one of [`scaffold_core::platform::CONTROL_PLANE_PORTS`].
+    pub port: u16,
+    /// The add-ons' titles, in installation order.
+    pub addons: Vec<&'static str>,
+}
+
+/// The ports of the webhooks of the add-ons some environment's cluster runs (the cluster
+/// module is shared), from the add-on catalogue's `webhook_port`, in port order.
+///
+/// Every one is a port GKE's own firewall rule already admits from a private cluster's
+/// control plane (443 and 10250, [`scaffold_core::platform::CONTROL_PLANE_PORTS`]); the
+/// module's rule states them for the add-ons, with logging, so a refused webhook call
+/// shows in the firewall log.
+pub(crate) fn webhook_ports(project: &Project) -> Vec<WebhookPort> {
+    let mut ports: Vec<WebhookPort> = Vec::new();
+    for env in &project.environments {
+        for addon in project.addons(env) {
+            let Some(port) = addon.webhook_port else {
+                continue;
+            };
+            match ports.iter_mut().find(|p| p.port == port) {
+                Some(entry) if entry.addons.contains(&addon.title) => {}
+                Some(entry) => entry.addons.push(addon.title),
+                None => ports.push(WebhookPort {
+                    port,
+                    addons: vec![addon.title],
+                }),
+            }
+        }
+    }
+    ports.sort_by_key(|p| p.port);
+    ports
+}
 
 /// Provider and Terraform version constraints.
 #[derive(Serialize)]
@@ -346,7 +376,7 @@ struct ModuleContext<'a> {
     /// Provider and Terraform constraints.
     versions: &'a Versions,
     /// Ports the control plane must reach on the nodes for the add-ons' admission webhooks.
-    webhook_ports: &'static [u16],
+    webhook_ports: Vec<WebhookPort>,
 }
 
 /// The address plan of one environment's VPC. Environment `i` gets the block
@@ -382,18 +412,19 @@ impl NetworkPlan {
     }
 }
 
-/// One service's workload identity in one environment.
+/// One workload identity in one environment: a service's, or the database setup job's.
 #[derive(Serialize)]
 struct WorkloadContext {
-    /// The service's name; the key of the module's `for_each`.
-    service: String,
+    /// The key of the module's `for_each`: the service's name, or
+    /// [`scaffold_core::names::DATABASE_SETUP`] (which no service may take).
+    key: String,
     /// The Google service account id the pods impersonate (created by the bootstrap root).
     account_id: String,
     /// The Kubernetes ServiceAccount name.
     kubernetes_service_account: String,
-    /// Datastores (by name) whose application secrets the service may read: its
-    /// `ReadSecret` operations.
-    reads: Vec<String>,
+    /// The Secret Manager secrets it may read, as HCL references to the datastores
+    /// module's outputs: its `ReadSecret` operations.
+    secret_ids: Vec<String>,
 }
 
 /// Context of the templates of one environment root (`infra/environments/<env>/`).
@@ -583,7 +614,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         datastores: DatastoreContext::all(project),
         kinds,
         versions: &VERSIONS,
-        webhook_ports: WEBHOOK_PORTS,
+        webhook_ports: webhook_ports(project),
     };
     for module in modules {
         for file in super::MODULE_FILES {
@@ -640,10 +671,10 @@ fn display_name(identity: &Identity) -> String {
         Purpose::Plan => format!("Terraform plan for {env} (read-only)"),
         Purpose::Apply => format!("Terraform apply for {env}"),
         Purpose::Deploy => format!("GitHub Actions deploy to {env}"),
-        Purpose::Workload => format!(
-            "{} in {env}",
-            identity.service.as_deref().unwrap_or_default()
-        ),
+        Purpose::Workload => match &identity.service {
+            Some(service) => format!("{service} in {env}"),
+            None => format!("Database setup in {env}"),
+        },
     }
 }
 
@@ -817,36 +848,55 @@ fn environment_context<'a>(
         cache_memory_size_gb: if production { 5 } else { 1 },
         node_service_account: access::node_service_account(env),
         key_ring: format!("{}-gke", env.names.cluster),
-        workloads: project
-            .services
+        workloads: identities
             .iter()
-            .zip(&env.services)
-            .map(|(svc, in_env)| {
-                let identity = identities.iter().find(|i| {
-                    i.purpose == Purpose::Workload
-                        && i.environment.as_deref() == Some(env.name.as_str())
-                        && i.service.as_deref() == Some(svc.name.as_str())
-                });
-                let reads = identity
-                    .into_iter()
-                    .flat_map(|i| access::grants(project, i))
-                    .filter_map(|g| match (g.operation, g.target) {
-                        (Operation::ReadSecret { .. }, Target::Secret { secret }) => env
-                            .datastores
-                            .iter()
-                            .find(|d| d.secret == secret)
-                            .map(|d| d.datastore.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                WorkloadContext {
-                    service: svc.name.clone(),
-                    account_id: in_env.workload_identity.clone(),
-                    kubernetes_service_account: svc.names.service_account.clone(),
-                    reads,
-                }
+            .filter(|i| {
+                i.purpose == Purpose::Workload
+                    && i.environment.as_deref() == Some(env.name.as_str())
             })
+            .map(|identity| workload(project, env, identity))
             .collect(),
         project_variable: gcp_project_id_variable(&env.name, env.separate_account),
+    }
+}
+
+/// The environment root's view of one workload identity: its Kubernetes ServiceAccount and
+/// the secrets its `ReadSecret` grants name, as references to the datastores module.
+fn workload(project: &Project, env: &Environment, identity: &Identity) -> WorkloadContext {
+    let secret_ids = access::grants(project, identity)
+        .into_iter()
+        .filter_map(|g| match (g.operation, g.target) {
+            (Operation::ReadSecret { .. }, Target::Secret { secret }) => Some(secret),
+            _ => None,
+        })
+        .map(|secret| {
+            let (output, in_env) = env
+                .datastores
+                .iter()
+                .find_map(|d| {
+                    if d.secret == secret {
+                        Some(("secret_ids", d))
+                    } else if d.admin_secret == secret {
+                        Some(("admin_secret_ids", d))
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or_else(|| panic!("{secret} is no secret of {}", env.name));
+            format!("module.datastores.{output}[{}]", quoted(&in_env.datastore))
+        })
+        .collect();
+    let kubernetes_service_account = identity
+        .service_account
+        .clone()
+        .unwrap_or_else(|| panic!("workload identity {} has no ServiceAccount", identity.name));
+    WorkloadContext {
+        key: identity
+            .service
+            .clone()
+            .unwrap_or_else(|| kubernetes_service_account.clone()),
+        account_id: identity.name.clone(),
+        kubernetes_service_account,
+        secret_ids,
     }
 }

@@ -196,6 +196,17 @@ pub(crate) fn node_service_account(env: &Environment) -> String {
     scaffold_core::names::bounded(&format!("{}-nodes", env.names.cluster), 30)
 }
 
+/// The Google service accounts of `env`'s workload identities: one per service, and the
+/// database setup job's when the environment has relational datastores.
+pub(crate) fn workload_accounts(project: &Project, env: &Environment) -> Vec<String> {
+    project
+        .identities()
+        .into_iter()
+        .filter(|i| i.purpose == Purpose::Workload && i.environment.as_deref() == Some(&env.name))
+        .map(|i| i.name)
+        .collect()
+}
+
 /// The one mapping: every role binding `identity` needs for its operations.
 pub(crate) fn grants(project: &Project, identity: &Identity) -> Vec<Grant> {
     let contents = Contents::of(project);
@@ -267,16 +278,15 @@ pub(crate) fn grants(project: &Project, identity: &Identity) -> Vec<Grant> {
                             account: node_service_account(env),
                         },
                     });
-                    // The binding of each service's Kubernetes ServiceAccount to its Google
-                    // service account needs the cluster's workload pool, so the environment
-                    // root writes it, on these accounts only.
-                    for in_env in &env.services {
+                    // The binding of each workload's Kubernetes ServiceAccount (a service's,
+                    // or the database setup job's) to its Google service account needs the
+                    // cluster's workload pool, so the environment root writes it, on these
+                    // accounts only.
+                    for account in workload_accounts(project, env) {
                         grants.push(Grant {
                             operation: operation.clone(),
                             role: "roles/iam.serviceAccountAdmin".to_owned(),
-                            target: Target::ServiceAccount {
-                                account: in_env.workload_identity.clone(),
-                            },
+                            target: Target::ServiceAccount { account },
                         });
                     }
                 }
