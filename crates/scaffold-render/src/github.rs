@@ -261,24 +261,26 @@ pub struct DeployEnvironment {
     pub deploy_login: Login,
     /// Login of the Terraform apply identity.
     pub terraform_login: Login,
-    /// Per-service workload identity annotation: (service account, annotation key, value).
-    /// Azure values are looked up at deploy time, so the value is empty there.
+    /// Per-workload identity annotation (each service's, the database setup Job's).
     pub identities: Vec<IdentityAnnotation>,
 }
 
 /// The workload identity annotation of one service's `ServiceAccount` in one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdentityAnnotation {
-    /// The service name.
+    /// The service name (the `ServiceAccount` for the database setup Job's identity).
     pub service: String,
     /// The `ServiceAccount`.
     pub service_account: String,
     /// The annotation key.
     pub key: &'static str,
-    /// The annotation value (a shell string that may use the job's env), empty on Azure.
+    /// The annotation value (a shell string that may use the job's env).
     pub value: String,
     /// The cloud identity name.
     pub identity: String,
+    /// Azure: the GitHub variable of the deploy environment holding the client id, which
+    /// the step's env passes as the variable of the same name.
+    pub variable: Option<String>,
 }
 
 /// Context of `deploy.yml`.
@@ -760,29 +762,52 @@ fn deploy_environments(project: &Project) -> Vec<DeployEnvironment> {
         // previous environment, with the digests it deployed.
         let follows_previous =
             previous.is_some_and(|p| env.branch.is_none() || env.branch == p.branch);
+        // Every workload identity of the environment in the access model: each service's,
+        // and the database setup Job's.
         let identities = project
-            .services
-            .iter()
-            .zip(&env.services)
-            .map(|(svc, in_env)| {
-                let identity = in_env.workload_identity.clone();
-                let (key, value) = match provider {
+            .identities()
+            .into_iter()
+            .filter(|i| {
+                i.purpose == scaffold_core::access::Purpose::Workload
+                    && i.environment.as_deref() == Some(env.name.as_str())
+            })
+            .map(|i| {
+                let service_account = i
+                    .service_account
+                    .clone()
+                    .expect("a workload identity trusts a Kubernetes ServiceAccount");
+                let identity = i.name;
+                let (key, value, variable) = match provider {
                     Provider::Aws => (
                         "eks.amazonaws.com/role-arn",
                         format!("arn:aws:iam::${{AWS_ACCOUNT_ID}}:role/{identity}"),
+                        None,
                     ),
                     Provider::Gcp => (
                         "iam.gke.io/gcp-service-account",
                         format!("{identity}@${{GCP_PROJECT_ID}}.iam.gserviceaccount.com"),
+                        None,
                     ),
-                    Provider::Azure => ("azure.workload.identity/client-id", String::new()),
+                    // The deploy identity may not read managed identities: the client id is
+                    // the GitHub variable the environment root's output was recorded as.
+                    Provider::Azure => {
+                        let variable = scaffold_core::names::azure_workload_client_id_variable(
+                            i.service.as_deref().unwrap_or(&service_account),
+                        );
+                        (
+                            "azure.workload.identity/client-id",
+                            format!("${variable}"),
+                            Some(variable),
+                        )
+                    }
                 };
                 IdentityAnnotation {
-                    service: svc.name.clone(),
-                    service_account: svc.names.service_account.clone(),
+                    service: i.service.unwrap_or_else(|| service_account.clone()),
+                    service_account,
                     key,
                     value,
                     identity,
+                    variable,
                 }
             })
             .collect();
