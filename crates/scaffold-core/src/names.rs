@@ -517,7 +517,6 @@ pub fn github_variables(
     services: &[crate::project::Service],
     datastores: &[crate::project::Datastore],
 ) -> Vec<GithubVariable> {
-    let _ = (registry, services);
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
         scope: scope.to_owned(),

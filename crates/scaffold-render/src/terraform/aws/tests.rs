@@ -402,9 +402,10 @@ fn every_identity_trusts_exactly_its_model_tokens() {
                     .iter()
                     .find(|e| Some(&e.name) == identity.environment.as_ref())
                     .expect("environment");
-                let service = project
-                    .service(identity.service.as_deref().expect("service"))
-                    .expect("service");
+                let account = identity
+                    .service_account
+                    .as_deref()
+                    .expect("a workload identity names its ServiceAccount");
                 let subjects: BTreeSet<String> = role
                     .trust
                     .iter()
@@ -414,8 +415,8 @@ fn every_identity_trusts_exactly_its_model_tokens() {
                 assert_eq!(
                     subjects,
                     BTreeSet::from([format!(
-                        "system:serviceaccount:{}:{}",
-                        env.names.namespace, service.names.service_account
+                        "system:serviceaccount:{}:{account}",
+                        env.names.namespace
                     )]),
                     "{example}: {}",
                     identity.name
@@ -813,15 +814,30 @@ fn what_the_model_forbids_is_not_granted() {
                 }
             }
             if identity.purpose == Purpose::Workload {
-                // Only the secrets of the datastores its service uses.
-                let service = project
-                    .service(identity.service.as_deref().expect("service"))
-                    .expect("service");
-                let allowed: BTreeSet<String> = service
-                    .uses
-                    .iter()
-                    .map(|ds| format!("module.datastore_{}.secret_arn", ds.replace('-', "_")))
-                    .collect();
+                // Only the secrets of the datastores its service uses; the database setup
+                // Job (no service) those of every database a service uses, and their
+                // administrators'.
+                let module = |ds: &str| format!("module.datastore_{}", ds.replace('-', "_"));
+                let allowed: BTreeSet<String> = match identity.service.as_deref() {
+                    Some(service) => project
+                        .service(service)
+                        .expect("service")
+                        .uses
+                        .iter()
+                        .map(|ds| format!("{}.secret_arn", module(ds)))
+                        .collect(),
+                    None => project
+                        .datastores
+                        .iter()
+                        .filter(|ds| ds.engine.is_database() && !ds.used_by.is_empty())
+                        .flat_map(|ds| {
+                            [
+                                format!("{}.secret_arn", module(&ds.name)),
+                                format!("{}.admin_secret_arn", module(&ds.name)),
+                            ]
+                        })
+                        .collect(),
+                };
                 let read: BTreeSet<String> = allows
                     .iter()
                     .filter(|s| s.actions.contains("secretsmanager:GetSecretValue"))

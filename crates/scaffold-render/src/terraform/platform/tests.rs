@@ -534,11 +534,21 @@ fn network_policies_are_enforced_where_they_are_written() {
                                 .is_some_and(|a| literal(&a.value).as_str() == Some("vpc-cni"))
                     })
                     .unwrap_or_else(|| panic!("{example}: the VPC CNI is a managed add-on"));
+                // Either a literal on the add-on, or (one block for several add-ons)
+                // `each.value` of a `for_each` map whose `vpc-cni` entry holds it.
                 let config = cni
                     .body
                     .get_attribute("configuration_values")
                     .map(|a| a.value.to_string())
                     .unwrap_or_default();
+                let config = if config.trim() == "each.value" {
+                    cni.body
+                        .get_attribute("for_each")
+                        .map(|a| a.value.to_string())
+                        .unwrap_or_default()
+                } else {
+                    config
+                };
                 assert!(
                     config.contains("\"vpc-cni\"")
                         && config.contains("enableNetworkPolicy = \"true\""),
