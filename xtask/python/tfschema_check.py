@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Vendored from the workplace validators folder (shared/validators/tfschema_check.py) so the
-# conformance harness runs on a fresh clone; unchanged but for these comment lines and
-# PACKAGE_SETS, which follows the provider pins scaffold renders (helm added for the platform roots).
+# conformance harness runs on a fresh clone; unchanged but for these comment lines,
+# PACKAGE_SETS, which follows the provider pins scaffold renders (helm added for the platform roots),
+# and ephemeral resources taking for_each and count like resources (Terraform 1.10).
 """Offline Terraform schema checker: the closest thing to `terraform validate` without `terraform init`.
 
 Provider schemas come from prebuilt CDK-for-Terraform provider packages: HashiCorp's cdktf
@@ -1411,8 +1412,8 @@ class Checker:
                 continue
             if b.type in ("moved", "removed", "import", "terraform"):
                 continue
-            if b.type in ("resource", "data") and len(b.labels) >= 2:
-                addr = ("data." if b.type == "data" else "") + b.labels[0] + "." + b.labels[1]
+            if b.type in ("resource", "data", "ephemeral") and len(b.labels) >= 2:
+                addr = ("" if b.type == "resource" else b.type + ".") + b.labels[0] + "." + b.labels[1]
             elif b.labels:
                 addr = b.type + "." + b.labels[0]
             else:
@@ -1429,7 +1430,8 @@ class Checker:
                         self.add(path, addr, _line(n, b.line), "call to unknown function \"%s\"%s" % (
                             fname, _suggest(fname, KNOWN_FUNCTIONS)))
             top_attrs = {a.name for a in body_items(b.body) if isinstance(a, Attr)}
-            repeatable = b.type in ("resource", "data", "module")
+            # Ephemeral resources (Terraform 1.10) take for_each and count like resources.
+            repeatable = b.type in ("resource", "data", "module", "ephemeral")
             for expr, line in exprs:
                 refs, _ = references(expr, line)
                 for root, steps, ln in refs:

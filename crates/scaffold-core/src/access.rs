@@ -410,7 +410,7 @@ impl Project {
     }
 
     /// The relational datastores of `env` some service uses, whose application user the
-    /// database setup job creates (caches have no users to create), in datastore order.
+    /// database setup job creates ([`crate::project::Datastore::has_setup`]), in datastore order.
     pub fn database_setups<'a>(
         &self,
         env: &'a Environment,
@@ -418,7 +418,7 @@ impl Project {
         self.datastores
             .iter()
             .zip(&env.datastores)
-            .filter(|(ds, _)| ds.engine.is_database() && !ds.used_by.is_empty())
+            .filter(|(ds, _)| ds.has_setup())
             .map(|(_, in_env)| in_env)
             .collect()
     }

@@ -517,6 +517,7 @@ pub fn github_variables(
     registry: Registry,
     environments: &[crate::project::Environment],
     services: &[crate::project::Service],
+    datastores: &[crate::project::Datastore],
 ) -> Vec<GithubVariable> {
     let var = |name: &str, scope: &str, description: &str| GithubVariable {
         name: name.to_owned(),
@@ -554,7 +555,7 @@ pub fn github_variables(
             }
             vars
         }
-        Provider::Azure => azure_variables(registry, environments, services),
+        Provider::Azure => azure_variables(registry, environments, services, datastores),
     };
     if runners == Runners::SelfHosted {
         vars.push(var(
@@ -630,6 +631,7 @@ fn azure_variables(
     registry: Registry,
     environments: &[crate::project::Environment],
     services: &[crate::project::Service],
+    datastores: &[crate::project::Datastore],
 ) -> Vec<GithubVariable> {
     let output = |root: &str, name: String| {
         Some(TerraformOutput {
@@ -735,6 +737,20 @@ fn azure_variables(
                 ),
                 &names.terraform_dir,
                 azure_workload_client_id_output(&service.name),
+            ));
+        }
+        // The same datastores in every environment: the access model's database setup
+        // identity exists wherever one of them has a setup Job.
+        if datastores.iter().any(crate::project::Datastore::has_setup) {
+            vars.push(in_env(
+                &azure_workload_client_id_variable(DATABASE_SETUP),
+                &names.github_environment,
+                format!(
+                    "the client id of the database setup Job's workload identity in `{}` (the annotation `azure.workload.identity/client-id` of ServiceAccount `{DATABASE_SETUP}`)",
+                    env.name
+                ),
+                &names.terraform_dir,
+                azure_workload_client_id_output(DATABASE_SETUP),
             ));
         }
     }

@@ -235,6 +235,14 @@ pub struct Datastore {
 }
 
 impl Datastore {
+    /// A relational datastore some service uses, whose application user the database setup
+    /// Job creates (caches have no users to create). Azure SQL Database has no setup script
+    /// yet (its user is created by hand, as the handbook says), so its Job does not exist and
+    /// its identity may not read the administrator's secret.
+    pub fn has_setup(&self) -> bool {
+        matches!(self.engine, Engine::Postgres | Engine::Mysql) && !self.used_by.is_empty()
+    }
+
     /// The value of `property` for the local container reached at `host:port`
     /// (the compose service name inside compose, `localhost` and a published port outside).
     pub fn local_value(&self, property: Property, host: &str, port: u16) -> Option<String> {
@@ -1670,6 +1678,7 @@ impl Project {
             registry,
             &environments,
             &services,
+            &datastores,
         );
         Ok(Project {
             deploy_branches,

@@ -655,10 +655,10 @@ struct EnvironmentView<'a> {
     ingress_address: &'a str,
 }
 
-/// A service's workload identity in one environment.
+/// A workload identity in one environment: a service's, or the database setup Job's.
 #[derive(Serialize)]
 struct ServiceView {
-    /// The service's name.
+    /// The service's name, or the setup Job's `ServiceAccount` (the key of its module and output).
     name: String,
     /// The user-assigned identity its pods assume.
     identity: String,
@@ -714,8 +714,10 @@ struct EnvironmentContext<'a> {
     acr: bool,
     /// Jobs run on self-hosted runners inside the network.
     self_hosted: bool,
-    /// The services' workload identities.
+    /// The workload identities: the services', then the database setup Job's.
     services: Vec<ServiceView>,
+    /// The database setup Job has a workload identity (among `services`).
+    database_setup: bool,
     /// The datastores.
     datastores: Vec<DatastoreView>,
     /// The database created on SQL servers.
@@ -790,19 +792,8 @@ impl<'a> EnvironmentContext<'a> {
             state: StateView::new(project, &env.names.state_key),
             acr: features.acr,
             self_hosted: features.self_hosted,
-            services: project
-                .services
-                .iter()
-                .zip(&env.services)
-                .map(|(service, in_env)| ServiceView {
-                    name: service.name.clone(),
-                    identity: in_env.workload_identity.clone(),
-                    service_account: service.names.service_account.clone(),
-                    secrets: workload_secrets(project, env, &service.name),
-                    client_id_output: azure_workload_client_id_output(&service.name),
-                    client_id_variable: names::azure_workload_client_id_variable(&service.name),
-                })
-                .collect(),
+            services: workload_views(project, env),
+            database_setup: !project.database_setups(env).is_empty(),
             datastores: project
                 .datastores
                 .iter()
@@ -833,27 +824,43 @@ impl<'a> EnvironmentContext<'a> {
     }
 }
 
-/// The secrets the workload identity of `service` in `env` reads, from its operations.
-fn workload_secrets(project: &Project, env: &Environment, service: &str) -> Vec<String> {
+/// The workload identities of `env`, from the access model: each service's, then the
+/// database setup Job's (keyed by its `ServiceAccount`, a name no service may take).
+fn workload_views(project: &Project, env: &Environment) -> Vec<ServiceView> {
     project
         .identities()
         .into_iter()
-        .find(|i| {
-            i.purpose == Purpose::Workload
-                && i.environment.as_deref() == Some(env.name.as_str())
-                && i.service.as_deref() == Some(service)
+        .filter(|i| {
+            i.purpose == Purpose::Workload && i.environment.as_deref() == Some(env.name.as_str())
         })
         .map(|identity| {
-            identity
-                .operations
-                .iter()
-                .filter_map(|op| match op {
-                    scaffold_core::access::Operation::ReadSecret { secret } => Some(secret.clone()),
-                    _ => None,
-                })
-                .collect()
+            let service_account = identity
+                .service_account
+                .clone()
+                .expect("a workload identity trusts a Kubernetes ServiceAccount");
+            let name = identity
+                .service
+                .clone()
+                .unwrap_or_else(|| service_account.clone());
+            ServiceView {
+                identity: identity.name.clone(),
+                secrets: identity
+                    .operations
+                    .iter()
+                    .filter_map(|op| match op {
+                        scaffold_core::access::Operation::ReadSecret { secret } => {
+                            Some(secret.clone())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                client_id_output: azure_workload_client_id_output(&name),
+                client_id_variable: names::azure_workload_client_id_variable(&name),
+                service_account,
+                name,
+            }
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// The fewest and most system-pool nodes of `env`: one per zone in production (so the

@@ -62,7 +62,7 @@ fn cloud_provider(provider: Provider) -> &'static str {
     match provider {
         Provider::Aws => "~> 6.0",
         Provider::Gcp => "~> 7.31",
-        Provider::Azure => "~> 4.59",
+        Provider::Azure => super::azure::AZURERM_VERSION,
     }
 }
 

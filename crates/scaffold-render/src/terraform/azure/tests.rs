@@ -804,13 +804,114 @@ fn cluster_admins_are_explicit_inputs() {
     }
 }
 
+/// The deploy job annotates each workload identity's ServiceAccount with its client id,
+/// which it cannot read from Azure: it reads the GitHub variable of its environment that
+/// the environment root's output is recorded as, and that output is the identity's.
+#[test]
+fn every_workload_service_account_is_annotated_with_its_identitys_recorded_client_id() {
+    for (name, project, files) in azure_examples() {
+        let deploy = &files[".github/workflows/deploy.yml"];
+        for identity in project
+            .identities()
+            .into_iter()
+            .filter(|i| i.purpose == Purpose::Workload)
+        {
+            let env = project
+                .environments
+                .iter()
+                .find(|e| Some(&e.name) == identity.environment.as_ref())
+                .expect("a workload identity belongs to an environment");
+            let account = identity
+                .service_account
+                .as_deref()
+                .expect("trusts a ServiceAccount");
+            let variable = project
+                .github_variables
+                .iter()
+                .find(|v| {
+                    v.environment.as_deref() == Some(env.names.github_environment.as_str())
+                        && v.output.as_ref().is_some_and(|o| {
+                            o.root == env.names.terraform_dir
+                                && outputs_value(&files[&format!("{}/outputs.tf", o.root)], &o.name)
+                                    == Some(format!(
+                                        "module.workload_identity[\"{}\"].client_id",
+                                        identity.service.as_deref().unwrap_or(account)
+                                    ))
+                        })
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name}: no GitHub variable records {}'s client id",
+                        identity.name
+                    )
+                });
+            // The module instance of that key is this identity, trusted from this account.
+            let main = &files[&format!("{}/main.tf", env.names.terraform_dir)];
+            let key = identity.service.as_deref().unwrap_or(account);
+            assert!(
+                main.contains(&format!(
+                    "\"{key}\" = {{\n      identity        = \"{}\"\n      service_account = \"{account}\"",
+                    identity.name
+                )),
+                "{name}: {key} is not {}'s identity for ServiceAccount {account}",
+                identity.name
+            );
+            assert!(
+                deploy.contains(&format!("{0}: ${{{{ vars.{0} }}}}", variable.name))
+                    && deploy.contains(&format!(
+                        "annotate {account} azure.workload.identity/client-id \"${}\"",
+                        variable.name
+                    )),
+                "{name}: the deploy job does not annotate {account} with {} in {}",
+                variable.name,
+                env.name
+            );
+        }
+    }
+}
+
+/// The value expression of output `output` in `text`.
+fn outputs_value(text: &str, output: &str) -> Option<String> {
+    let body: Body = text.parse().ok()?;
+    let block = blocks(&body, "output", &[output]).into_iter().next()?;
+    let value = block.body.get_attribute("value")?;
+    Some(value.value.to_string().trim().to_owned())
+}
+
 #[test]
 fn the_provider_pin_is_one_constant_everywhere() {
-    for (name, _, files) in azure_examples() {
+    for (name, project, files) in azure_examples() {
+        let mut pinned = BTreeSet::new();
         for (path, text) in files.iter().filter(|(p, _)| p.ends_with("versions.tf")) {
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for (i, line) in lines.iter().enumerate() {
+                if line.replace(' ', "") == "source=\"hashicorp/azurerm\"" {
+                    assert_eq!(
+                        lines
+                            .get(i + 1)
+                            .and_then(|l| l.split_once('='))
+                            .map(|(k, v)| (k.trim(), v.trim().to_owned())),
+                        Some(("version", format!("\"{AZURERM_VERSION}\""))),
+                        "{name}: {path} pins azurerm differently"
+                    );
+                    pinned.insert(path.as_str());
+                }
+            }
+        }
+        // Every root that talks to Azure declares it: the bootstrap, and per environment
+        // the cloud root and the platform root (the shared platform module needs no azurerm).
+        let mut roots = vec![format!(
+            "{}/versions.tf",
+            scaffold_core::names::BOOTSTRAP_DIR
+        )];
+        for env in &project.environments {
+            roots.push(format!("{}/versions.tf", env.names.terraform_dir));
+            roots.push(format!("{}/versions.tf", env.names.platform_dir));
+        }
+        for root in &roots {
             assert!(
-                text.contains(&format!("version = \"{AZURERM_VERSION}\"")),
-                "{name}: {path} pins azurerm differently"
+                pinned.contains(root.as_str()),
+                "{name}: {root} does not pin azurerm"
             );
         }
     }
@@ -971,13 +1072,20 @@ fn plan_and_apply_identities_hold_exactly_what_their_roots_need() {
                     env.name
                 );
                 // What the environment root does not need: the state (the backend), and the
-                // cluster rights of the platform root applied after it.
+                // cluster rights of the platform root applied after it, whose job signs in
+                // with `az aks get-credentials` (the Cluster User role) as the apply identity.
+                let infrastructure = &files[".github/workflows/infrastructure.yml"];
+                let platform_sign_in =
+                    purpose == Purpose::Apply && infrastructure.contains("az aks get-credentials");
                 let beyond: Vec<_> = held
                     .difference(&needed)
                     .filter(|(role, scope)| {
                         *scope != Scope::StateContainer
                             && *role != Role::BuiltIn("Azure Kubernetes Service RBAC Cluster Admin")
                             && *role != Role::BuiltIn("Azure Kubernetes Service RBAC Reader")
+                            && !(platform_sign_in
+                                && *role
+                                    == Role::BuiltIn("Azure Kubernetes Service Cluster User Role"))
                     })
                     .collect();
                 assert!(
