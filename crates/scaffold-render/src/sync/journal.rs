@@ -78,6 +78,21 @@ impl Journal {
             let from = if done { &self.next } else { previous };
             recovered.copy_entry(from, path);
         }
+        // Starter files are the user's once written: recorded as such when the run wrote
+        // them (or an earlier one did), so the next sync neither writes them again nor
+        // takes them for scaffold's.
+        let mut starters: Vec<String> = previous.starters.clone();
+        for path in &self.next.starters {
+            let written = match self.written.get(path) {
+                None => true,
+                Some(id) => disk_id(path).is_some_and(|on_disk| on_disk == *id),
+            };
+            if written && !starters.contains(path) {
+                starters.push(path.clone());
+            }
+        }
+        starters.sort();
+        recovered.starters = starters;
         recovered
     }
 }
