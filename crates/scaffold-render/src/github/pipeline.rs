@@ -186,7 +186,7 @@ fn stage(project: &Project, env: &Environment, previous: Option<&Environment>) -
         if auto_promotion {
             "automatic: Argo Rollouts switches traffic to the new version once it is ready and its pre-promotion analysis passed".to_owned()
         } else {
-            "by the deploy job, no person: the Rollout waits with the new version behind the preview Service, the job checks the preview from outside the pods, then runs `kubectl argo rollouts promote`".to_owned()
+            "by the deploy job, no person: the new version waits behind the preview Service, the job checks it from outside the pods, then runs `kubectl argo rollouts promote`".to_owned()
         }
     });
     let checks = checks(project, env);
