@@ -11,16 +11,16 @@ use std::process::Output;
 
 use super::context::TestContext;
 
-const DEPLOY: &str = "fixture/deploy.yml";
-const STAGING: &str = "fixture/env/staging.txt";
+pub(super) const DEPLOY: &str = "fixture/deploy.yml";
+pub(super) const STAGING: &str = "fixture/env/staging.txt";
 const PRODUCTION: &str = "fixture/env/production.txt";
-const SERVICE: &str = "fixture/services/api.txt";
+pub(super) const SERVICE: &str = "fixture/services/api.txt";
 const NOTES: &str = "fixture/NOTES.md";
-const TWO: &[&str] = &["staging", "production"];
-const THREE: &[&str] = &["staging", "qa", "production"];
+pub(super) const TWO: &[&str] = &["staging", "production"];
+pub(super) const THREE: &[&str] = &["staging", "qa", "production"];
 
 /// Runs `scaffold` with `args` and checks the exit code.
-fn run(context: &TestContext, args: &[&str], code: i32) -> Output {
+pub(super) fn run(context: &TestContext, args: &[&str], code: i32) -> Output {
     let output = context.scaffold().args(args).output().unwrap();
     assert_eq!(
         output.status.code(),
@@ -31,11 +31,11 @@ fn run(context: &TestContext, args: &[&str], code: i32) -> Output {
     output
 }
 
-fn stdout(output: &Output) -> String {
+pub(super) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(super) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

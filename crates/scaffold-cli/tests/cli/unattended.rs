@@ -7,35 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Output;
 
 use super::context::TestContext;
 
-const DEPLOY: &str = "fixture/deploy.yml";
-const SERVICE: &str = "fixture/services/api.txt";
-const STAGING: &str = "fixture/env/staging.txt";
-const TWO: &[&str] = &["staging", "production"];
-const THREE: &[&str] = &["staging", "qa", "production"];
-
-/// Runs `scaffold` with `args` and checks the exit code.
-fn run(context: &TestContext, args: &[&str], code: i32) -> Output {
-    let output = context.scaffold().args(args).output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{}",
-        context.render_output(&output)
-    );
-    output
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use super::sync::{DEPLOY, SERVICE, STAGING, THREE, TWO, run, stderr, stdout};
 
 /// Every file below `root` (outside `.git`) with its bytes.
 fn tree_bytes(root: &Path) -> BTreeMap<String, Vec<u8>> {
