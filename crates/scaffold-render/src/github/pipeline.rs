@@ -371,15 +371,15 @@ pub fn doc(project: &Project) -> PipelineDoc {
                     format!("`infrastructure.yml` jobs `apply-{env}` and `apply-{env}-platform`")
                 }
                 Purpose::Deploy => format!("`deploy.yml` job `deploy-{env}`"),
-                Purpose::Workload => format!(
-                    "the pods of `{}` in `{env}`",
-                    identity.service.clone().unwrap_or_default()
-                ),
+                Purpose::Workload => match &identity.service {
+                    Some(service) => format!("the pods of `{service}` in `{env}`"),
+                    None => format!("the database setup Jobs in `{env}`"),
+                },
             };
             let tokens = if identity.tokens.is_empty() {
                 vec![format!(
                     "the Kubernetes service account `{}` in `{env}`",
-                    identity.service.clone().unwrap_or_default()
+                    identity.service_account.clone().unwrap_or_default()
                 )]
             } else {
                 identity
