@@ -154,7 +154,17 @@ fn schema_cache(ctx: &Context, set: &'static str) -> Result<&'static Path> {
     if let Some(path) = cell.get() {
         return Ok(path);
     }
-    let home = ctx.root.join("target/tfschema");
+    // The cache is keyed by the script, whose PACKAGE_SETS name the provider versions: a
+    // changed pin floor must not reuse the schemas of the old one (index-<set>.json).
+    let script_text = std::fs::read(ctx.root.join("xtask/python/tfschema_check.py"))
+        .context("reading xtask/python/tfschema_check.py")?;
+    let key = {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        script_text.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    };
+    let home = ctx.root.join("target/tfschema").join(key);
     let index = home.join(format!("index-{set}.json"));
     let ready = std::fs::read_to_string(&index)
         .ok()

@@ -1018,7 +1018,7 @@ pub(super) fn ci_for(
     let mut test = match scripts.get("test") {
         Some(script) if !script.contains("no test specified") => vec![scoped("test")],
         _ => vec![warning(&format!(
-            "{}: package.json has no test script, so no tests run; add one (for example `node --test`)",
+            "{}: package.json has no test script, so no tests run; add one (for example node --test)",
             input.name
         ))],
     };
