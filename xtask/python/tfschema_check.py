@@ -2,7 +2,8 @@
 # Vendored from the workplace validators folder (shared/validators/tfschema_check.py) so the
 # conformance harness runs on a fresh clone; unchanged but for these comment lines,
 # PACKAGE_SETS, which follows the provider pins scaffold renders (helm added for the platform roots),
-# and ephemeral resources taking for_each and count like resources (Terraform 1.10).
+# ephemeral resources taking for_each and count like resources (Terraform 1.10), and the
+# `cdktn` key of package.json that newer CDK Terrain packages use instead of `cdktf`.
 """Offline Terraform schema checker: the closest thing to `terraform validate` without `terraform init`.
 
 Provider schemas come from prebuilt CDK-for-Terraform provider packages: HashiCorp's cdktf
@@ -161,7 +162,7 @@ def extract_provider(pkgdir, log=lambda *a: None):
     """Extract the compact schema of one cdktf provider package directory."""
     with open(os.path.join(pkgdir, "package.json")) as f:
         pkg = json.load(f)
-    prov = pkg.get("cdktf", {}).get("provider", {})
+    prov = (pkg.get("cdktf") or pkg.get("cdktn") or {}).get("provider", {})
     source = prov.get("name", "")
     name = source.rsplit("/", 1)[-1] or pkg["name"].rsplit("provider-", 1)[-1]
     jsii = load_jsii(pkgdir)
@@ -392,7 +393,7 @@ def install_set(name, log=print):
         with tarfile.open(tgz) as tf:
             with tf.extractfile("package/package.json") as f:
                 meta = json.load(f)
-            prov = meta["cdktf"]["provider"]
+            prov = (meta.get("cdktf") or meta["cdktn"])["provider"]  # CDK Terrain packages say "cdktn"
             target = os.path.join(dest, "provider-" + prov["name"].rsplit("/", 1)[-1])
             shutil.rmtree(target, ignore_errors=True)
             members = []
@@ -425,7 +426,7 @@ def load_schemas(cache_dir, packages_dir, rebuild=False, log=lambda *a: None, se
                 pkg = json.load(f)
         except OSError:
             continue
-        prov = pkg.get("cdktf", {}).get("provider", {})
+        prov = (pkg.get("cdktf") or pkg.get("cdktn") or {}).get("provider", {})
         name = prov.get("name", "").rsplit("/", 1)[-1]
         if not name or name in schemas:  # the first package directory that has a provider wins
             continue
