@@ -228,7 +228,7 @@ pub fn context<'a>(project: &'a Project, pins: BTreeMap<&'static str, String>) -
 fn stage(project: &Project, env: &Environment) -> InfraStage {
     let names = &env.names;
     let source_branch = project.source_branch(env).to_owned();
-    let plan_client = variables::azure_plan_client_id(&env.name);
+    let plan_client = variables::azure_plan_client_id();
     let apply_client = variables::azure_apply_client_id();
     let same_repository =
         "github.event.pull_request.head.repo.full_name == github.repository".to_owned();

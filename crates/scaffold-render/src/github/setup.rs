@@ -68,66 +68,15 @@ pub struct SetupOutput {
     pub key: Option<String>,
 }
 
-/// The Terraform bootstrap root.
-const BOOTSTRAP_ROOT: &str = "infra/bootstrap";
-
-/// Where the value of variable `name` for GitHub environment `environment` (of scaffold
-/// environment `env`) comes from: the model's output, or on Azure the per-environment
-/// outputs of the bootstrap and environment roots (the client ids of the identities they
-/// create; `tests/cross_family.rs` checks each output exists in the rendered root).
-fn output_of(
-    project: &Project,
-    variable: &scaffold_core::names::GithubVariable,
-    env: Option<&scaffold_core::Environment>,
-) -> Option<SetupOutput> {
-    if let Some(output) = &variable.output {
-        return Some(SetupOutput {
-            root: output.root.clone(),
-            name: output.name.clone(),
-            key: None,
-        });
-    }
-    if project.cloud.provider != scaffold_core::vocabulary::Provider::Azure {
-        return None;
-    }
-    let output = |root: &str, name: &str, key: Option<&str>| {
-        Some(SetupOutput {
-            root: root.to_owned(),
-            name: name.to_owned(),
-            key: key.map(str::to_owned),
-        })
-    };
-    let name = variable.name.as_str();
-    if let Some(env) = env {
-        if name == super::variables::azure_deploy_client_id() {
-            return output(&env.names.terraform_dir, "ci_client_id", None);
-        }
-        if name == super::variables::azure_apply_client_id() {
-            return output(BOOTSTRAP_ROOT, "terraform_client_ids", Some(&env.name));
-        }
-        if let Some(service) = project
-            .services
-            .iter()
-            .find(|s| name == super::variables::azure_workload_client_id(&s.name))
-        {
-            return output(
-                &env.names.terraform_dir,
-                "workload_identity_client_ids",
-                Some(&service.name),
-            );
-        }
-    }
-    if let Some(env) = project
-        .environments
-        .iter()
-        .find(|e| name == super::variables::azure_plan_client_id(&e.name))
-    {
-        return output(BOOTSTRAP_ROOT, "plan_client_ids", Some(&env.name));
-    }
-    if name == "AZURE_BUILD_CLIENT_ID" {
-        return output(BOOTSTRAP_ROOT, "build_client_id", None);
-    }
-    None
+/// Where the value of `variable` comes from: the Terraform output core names for every
+/// variable Terraform creates (`names::github_variables`; `tests/cross_family.rs` checks
+/// each output exists in the rendered root), or none for values the team supplies.
+fn output_of(variable: &scaffold_core::names::GithubVariable) -> Option<SetupOutput> {
+    variable.output.as_ref().map(|output| SetupOutput {
+        root: output.root.clone(),
+        name: output.name.clone(),
+        key: None,
+    })
 }
 
 /// The GitOps part of the script.
@@ -259,7 +208,7 @@ pub fn context(project: &Project) -> SetupContext {
                 .map(|e| SetupVariable {
                     name: v.name.clone(),
                     environment: github_environment(e).clone(),
-                    output: output_of(project, v, Some(e)),
+                    output: output_of(v),
                     shell: format!(
                         "{}_{}",
                         v.name,
@@ -270,18 +219,10 @@ pub fn context(project: &Project) -> SetupContext {
         };
         if let Some(github_environment) = &v.environment {
             // A value for one GitHub environment only (an environment in its own account).
-            let env = project.environments.iter().find(|e| {
-                [
-                    &e.names.github_environment,
-                    &e.names.plan_environment,
-                    &e.names.infra_environment,
-                ]
-                .contains(&github_environment)
-            });
             variables.push(SetupVariable {
                 name: v.name.clone(),
                 environment: github_environment.clone(),
-                output: output_of(project, v, env),
+                output: output_of(v),
                 shell: format!(
                     "{}_{}",
                     v.name,
@@ -298,7 +239,7 @@ pub fn context(project: &Project) -> SetupContext {
             _ => variables.push(SetupVariable {
                 name: v.name.clone(),
                 environment: String::new(),
-                output: output_of(project, v, None),
+                output: output_of(v),
                 shell: v.name.clone(),
             }),
         }

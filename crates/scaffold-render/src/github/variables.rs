@@ -20,9 +20,9 @@ pub fn azure_apply_client_id() -> String {
     "AZURE_TERRAFORM_CLIENT_ID".to_owned()
 }
 
-/// Azure: the variable holding the client id of environment `env`'s plan identity, set in
-/// its GitHub environment `<env>-plan`, where the plan job runs (the same name in each).
-pub fn azure_plan_client_id(_env: &str) -> String {
+/// Azure: the variable holding the client id of an environment's plan identity, set in its
+/// GitHub environment `<env>-plan`, where the plan job runs (the same name in each).
+pub fn azure_plan_client_id() -> String {
     scaffold_core::names::AZURE_PLAN_CLIENT_ID.to_owned()
 }
 
