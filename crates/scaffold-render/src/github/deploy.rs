@@ -494,10 +494,7 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         }
     }
     let checks = &stage.checks;
-    let has_service_checks = checks
-        .iter()
-        .any(|c| matches!(c, Check::Service { .. } | Check::Tcp { .. }))
-        || (!stage.auto_promotion && project.delivery.strategy == Strategy::BlueGreen);
+    let has_service_checks = project.port_forwards(env);
     let has_url_checks = checks.iter().any(|c| matches!(c, Check::Url { .. }));
     DeployStage {
         needs,

@@ -1177,20 +1177,6 @@ fn deploy_annotations(
             ["set_project", store] => {
                 stores.insert(store.to_owned());
             }
-            // The same patch written out per store (its `gcpsm.projectID` on the next line).
-            [
-                "kustomize",
-                "edit",
-                "add",
-                "patch",
-                "--kind",
-                "SecretStore",
-                "--name",
-                store,
-                ..,
-            ] if script.contains("\\\"gcpsm\\\":{\\\"projectID\\\":\\\"$GCP_PROJECT_ID\\\"}") => {
-                stores.insert(store.to_owned());
-            }
             _ => {}
         }
     }
