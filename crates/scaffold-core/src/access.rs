@@ -31,6 +31,8 @@
 use serde::Serialize;
 
 use crate::project::{Environment, Project};
+
+pub mod gcp;
 use crate::vocabulary::{Provider, WorkloadKind};
 
 /// What an identity is for.
