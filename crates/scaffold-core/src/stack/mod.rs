@@ -241,6 +241,11 @@ pub struct Root {
     pub cargo_workspace: bool,
     /// Container ports the repository's own compose file gives each build context folder.
     pub compose_ports: BTreeMap<String, Vec<Found<u16>>>,
+    /// Datastores the repository's own compose file starts for the service built from each
+    /// folder (`depends_on`/`links` naming a service whose image is a known engine).
+    pub compose_engines: BTreeMap<String, Vec<Found<Engine>>>,
+    /// The repository's own compose file at the root (not one scaffold generated), if any.
+    pub compose_file: Option<String>,
 }
 
 /// What a folder holds.
