@@ -373,6 +373,13 @@ fn starters_are_written_once_and_what_new_writes_is_what_sync_renders() {
         .success();
     assert!(!context.exists("api/src/server.js"));
     assert_eq!(context.read("py/app/__main__.py"), edited);
+    // The handbook says what this test shows.
+    let handbook = context.read("docs/devops/README.md");
+    assert!(
+        handbook.contains("**Starter files are yours from the moment they are written.**")
+            && handbook.contains("never updates, merges or deletes them, and never writes one again, not even one you deleted"),
+        "{handbook}"
+    );
 }
 
 /// Copies the fixture app `name` (`tests/fixtures/apps/<name>`) into the context's root.
