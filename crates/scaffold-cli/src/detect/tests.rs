@@ -532,3 +532,28 @@ services:
     let broken = mem(&[("compose.yml", "services: [\n")]);
     assert_eq!(broken.compose_file.as_deref(), Some("compose.yml"));
 }
+
+/// The health paths of routes on routers mounted under a prefix are the served ones.
+#[test]
+fn routes_on_mounted_routers_are_probed_where_they_are_served() {
+    for (name, health, ready) in [
+        ("python-fastapi-prefix", "/api/health", "/api/health/ready"),
+        ("flask-blueprint", "/internal/healthz", "/internal/readyz"),
+    ] {
+        let detection = detect(&FsTree::new(&fixture(name)), name);
+        let service = &detection.services[0];
+        let answers = detection.answers(name);
+        assert_eq!(
+            answers.services[0].health_path.as_deref(),
+            Some(health),
+            "{name}"
+        );
+        assert_eq!(
+            answers.services[0].readiness_path.as_deref(),
+            Some(ready),
+            "{name}"
+        );
+        assert!(!service.evidence.is_empty());
+        insta::assert_snapshot!(name, detection.report().join("\n"));
+    }
+}
