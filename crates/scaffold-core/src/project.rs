@@ -1121,6 +1121,10 @@ impl Project {
                     provider.default_region()
                 ),
             );
+        } else if answers.cloud.allow_unlisted_regions != Some(true)
+            && let Some((found, allowed)) = crate::regions::problem(provider, &region)
+        {
+            p.push("cloud.region", found, allowed);
         }
         if let Some(dr) = &answers.cloud.dr_region {
             if !valid_region(dr) {
@@ -1135,6 +1139,10 @@ impl Project {
                     format!("the disaster-recovery region `{dr}` is the primary region"),
                     "choose a different region, or remove the key",
                 );
+            } else if answers.cloud.allow_unlisted_regions != Some(true)
+                && let Some((found, allowed)) = crate::regions::problem(provider, dr)
+            {
+                p.push("cloud.dr_region", found, allowed);
             }
         }
 

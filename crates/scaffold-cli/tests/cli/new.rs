@@ -517,3 +517,35 @@ fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
             .contains("\ndocker compose up --build\n")
     );
 }
+
+#[test]
+fn an_unknown_region_is_refused_with_the_nearest_ones_and_the_override() {
+    let context = TestContext::new();
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults", "--set", "cloud.region=us-east1"])
+        .output()
+        .unwrap();
+    assert_snapshot!("invalid_unknown_region", context.render_output(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!context.exists("scaffold.toml"), "nothing is written");
+
+    // The override takes a region newer than scaffold's list, and is written down.
+    context
+        .scaffold()
+        .args([
+            "new",
+            "--defaults",
+            "--set",
+            "cloud.region=ap-newland-1",
+            "--set",
+            "cloud.allow_unlisted_regions=true",
+        ])
+        .assert()
+        .success();
+    let answers = context.read("scaffold.toml");
+    assert!(
+        answers.contains("allow_unlisted_regions = true"),
+        "{answers}"
+    );
+}
