@@ -34,6 +34,7 @@ use serde::Serialize;
 use self::grants::{
     AddonNeed, ClusterAccess, Grant, ManagedPolicy, Need, Scope, SecretScope, Statement, quote,
 };
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 /// Template folder of the AWS Terraform family, below `scaffolds/`.
@@ -672,19 +673,24 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     }
 
     let identities = project.identities();
-    let bootstrap = bootstrap_context(project, &identities);
+    let bootstrap = Prepared::new("bootstrap", &bootstrap_context(project, &identities))?;
     for file in BOOTSTRAP_FILES {
-        let text = engine.render(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?;
+        let text =
+            engine.render_prepared(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?;
         files.insert(format!("infra/bootstrap/{file}"), text);
     }
 
     for env in &project.environments {
-        let context = environment_context(project, env, &identities);
+        let context = Prepared::new(
+            &env.names.terraform_dir,
+            &environment_context(project, env, &identities),
+        )?;
         for file in super::ENVIRONMENT_FILES
             .iter()
             .chain(ENVIRONMENT_EXTRA_FILES)
         {
-            let text = engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
+            let text = engine
+                .render_prepared(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.terraform_dir), text);
         }
     }

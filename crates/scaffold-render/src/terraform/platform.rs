@@ -19,6 +19,7 @@ use scaffold_core::access::KubeRule;
 use scaffold_core::platform::{self, Addon};
 use scaffold_core::{Environment, Project, Provider};
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 /// Template folder of the platform module, below `scaffolds/`.
@@ -323,9 +324,10 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         files.insert(format!("{MODULE_DIR}/{file}"), text);
     }
     for env in &project.environments {
-        let context = root_context(project, env);
+        let context = Prepared::new(&env.names.terraform_dir, &root_context(project, env))?;
         for file in ROOT_FILES {
-            let text = engine.render(&format!("{ROOT_TEMPLATES}/{file}.tera"), &context)?;
+            let text =
+                engine.render_prepared(&format!("{ROOT_TEMPLATES}/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.platform_dir), text);
         }
     }
