@@ -59,7 +59,9 @@ pub struct Options {
 /// CI's time budget does not fit every case: `--all` (14 fixtures, 6 starters) took 2435 s of
 /// wall time and 12 min of CPU on the shared 2-core machine (load average 15 to 21; Next.js's
 /// image alone 508 s, rust-axum's clippy and tests 426 s), against about 393 s for all of
-/// `.ci/run` before this stage. So CI runs one case per recipe family and datastore that the
+/// `.ci/run` before this stage; one case at a time (14 fixtures, 9 starters, load 9 to 13) the
+/// cases outside this list took 1459 s, with Next.js at 325 s and rust-axum at 343 s (the table
+/// in `xtask/container-rig/README.md`). So CI runs one case per recipe family and datastore that the
 /// machine can build, and `cargo xtask e2e --all` runs the rest: npm with PostgreSQL in
 /// compose, uv with Redis, a worker without a port, a static site on nginx.
 pub const CI_CASES: &[&str] = &[
