@@ -276,7 +276,9 @@ mod tests {
         use std::process::{Command, Stdio};
 
         if Command::new("rustfmt").arg("--version").output().is_err() {
-            eprintln!("rustfmt is not installed here: the Rust starter's formatting is not checked");
+            eprintln!(
+                "rustfmt is not installed here: the Rust starter's formatting is not checked"
+            );
             return;
         }
         let engine = Engine::new();
