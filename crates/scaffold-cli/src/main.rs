@@ -29,6 +29,13 @@ mod write;
 use cli::{Cli, Command};
 use exit::Failure;
 
+/// A render allocates and frees millions of small values (Tera's contexts and
+/// nodes, the rendered strings); mimalloc does that in about a third of the
+/// instructions of the system allocator, from several threads without
+/// contention (figures in docs/ARCHITECTURE.md, "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `--color` is read first so clap's own help and errors follow it.

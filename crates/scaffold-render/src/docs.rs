@@ -15,12 +15,12 @@
 //! would break whenever a family is rendered alone. Other files are named as
 //! code spans instead.
 
-use scaffold_core::alerts::Alert;
 use scaffold_core::names::DOCS_DIR;
 use scaffold_core::vocabulary::{Strategy, Tier};
 use scaffold_core::{Datastore, Environment, Project, Service};
 use serde::Serialize;
 
+use crate::engine::Prepared;
 use crate::{Engine as Templates, Files, RenderError};
 
 pub mod cloud;
@@ -64,35 +64,19 @@ pub const README_END: &str = "<!-- scaffold:end -->";
 /// Adds the docs for `project`.
 pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Result<(), RenderError> {
     let context = DocsContext::new(project);
+    let mut prepared = Prepared::new(TEMPLATE_HANDBOOK, &context)?;
     files.insert(
         HANDBOOK_PATH.to_owned(),
-        engine.render(TEMPLATE_HANDBOOK, &context)?,
+        engine.render_prepared(TEMPLATE_HANDBOOK, &prepared)?,
     );
     files.insert(
         TASKS_PATH.to_owned(),
-        engine.render(TEMPLATE_TASKS, &context)?,
+        engine.render_prepared(TEMPLATE_TASKS, &prepared)?,
     );
     files.insert(
         README_PATH.to_owned(),
-        engine.render(TEMPLATE_README, &context)?,
+        engine.render_prepared(TEMPLATE_README, &prepared)?,
     );
-    for alert in &project.alerts {
-        let example_service = project
-            .services
-            .iter()
-            .find(|s| !alert.needs_metrics || s.metrics_path.is_some())
-            .or(project.services.first())
-            .map_or("", |s| s.names.workload.as_str());
-        let page = AlertContext {
-            docs: &context,
-            alert,
-            example_service,
-        };
-        files.insert(
-            alert.runbook_path.clone(),
-            engine.render(TEMPLATE_ALERT_RUNBOOK, &page)?,
-        );
-    }
     let mut runbooks: Vec<(&str, &str)> = OPERATIONAL_RUNBOOKS.to_vec();
     if context.has_databases {
         runbooks.push(DATABASE_RESTORE);
@@ -100,7 +84,24 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
     for (file, template) in runbooks {
         files.insert(
             format!("{DOCS_DIR}/runbooks/{file}"),
-            engine.render(template, &context)?,
+            engine.render_prepared(template, &prepared)?,
+        );
+    }
+    // An alert's page sees the docs context plus `alert` and `example_service` (the service
+    // its example commands use: the first one the alert can fire for), set on the one
+    // converted context rather than converting all of it again per alert.
+    for alert in &project.alerts {
+        let example_service = project
+            .services
+            .iter()
+            .find(|s| !alert.needs_metrics || s.metrics_path.is_some())
+            .or(project.services.first())
+            .map_or("", |s| s.names.workload.as_str());
+        prepared.insert("alert", alert)?;
+        prepared.insert("example_service", &example_service)?;
+        files.insert(
+            alert.runbook_path.clone(),
+            engine.render_prepared(TEMPLATE_ALERT_RUNBOOK, &prepared)?,
         );
     }
     Ok(())
@@ -274,18 +275,6 @@ fn github_identities(project: &Project) -> Vec<IdentityRow> {
             }
         })
         .collect()
-}
-
-/// One alert's runbook page: the docs context plus the alert.
-#[derive(Debug, Serialize)]
-pub struct AlertContext<'a> {
-    /// Everything the other pages see.
-    #[serde(flatten)]
-    pub docs: &'a DocsContext<'a>,
-    /// The alert this page is for.
-    pub alert: &'a Alert,
-    /// The service the page's example commands use: the first one the alert can fire for.
-    pub example_service: &'a str,
 }
 
 /// One environment as the docs describe it.

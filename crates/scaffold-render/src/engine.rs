@@ -90,17 +90,19 @@ impl Engine {
 
     /// Renders template `id` with `context`, adding `header`, and normalises the output.
     pub fn render(&self, id: &str, context: &impl Serialize) -> Result<String, RenderError> {
-        let mut ctx =
-            tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
-                template: id.to_owned(),
-                message: chain(&err),
-            })?;
-        ctx.insert("header", HEADER);
+        self.render_prepared(id, &Prepared::new(id, context)?)
+    }
+
+    /// Renders template `id` with a context already converted for Tera, and normalises the
+    /// output. Converting a context costs about as much as rendering a short template from it,
+    /// so a family that renders several files from one context (an overlay's eight files, a
+    /// service's six) converts it once.
+    pub fn render_prepared(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
         let mut loaded = self.loaded();
         loaded.require(id);
         let text = loaded
             .tera
-            .render(id, &ctx)
+            .render(id, &context.0)
             .map_err(|err| RenderError::Template {
                 template: id.to_owned(),
                 message: chain(&err),
@@ -134,6 +136,34 @@ impl Engine {
             out.pop();
         }
         Ok(out.trim_start_matches('\n').to_owned())
+    }
+}
+
+/// A context converted for Tera once, with the header every generated file starts with, to
+/// render several templates from (see [`Engine::render_prepared`]).
+pub struct Prepared(tera::Context);
+
+impl Prepared {
+    /// Converts `context`; `id` names the template in an error.
+    pub fn new(id: &str, context: &impl Serialize) -> Result<Prepared, RenderError> {
+        let mut ctx =
+            tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
+                template: id.to_owned(),
+                message: chain(&err),
+            })?;
+        ctx.insert("header", HEADER);
+        Ok(Prepared(ctx))
+    }
+
+    /// Sets the top-level `key` to `value`, as a `#[serde(flatten)]` field beside the
+    /// context would: a page per alert shares the docs context and changes only its alert.
+    pub fn insert(&mut self, key: &str, value: &impl Serialize) -> Result<(), RenderError> {
+        self.0
+            .try_insert(key, value)
+            .map_err(|err| RenderError::Template {
+                template: key.to_owned(),
+                message: chain(&err),
+            })
     }
 }
 

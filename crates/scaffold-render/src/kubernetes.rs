@@ -31,6 +31,7 @@ use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Language, Provider, ServiceKind, Strategy, WorkloadKind};
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 mod dashboard;
@@ -669,8 +670,12 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
             sizing: &first_env.sizing,
         };
         let dir = format!("{BASE_DIR}/{}", service.name);
+        let prepared = Prepared::new(template::SERVICE_WORKLOAD, &ctx)?;
         let mut add = |file: &str, id: &str| -> Result<(), RenderError> {
-            files.insert(format!("{dir}/{file}"), engine.render(id, &ctx)?);
+            files.insert(
+                format!("{dir}/{file}"),
+                engine.render_prepared(id, &prepared)?,
+            );
             Ok(())
         };
         add("serviceaccount.yaml", template::SERVICE_ACCOUNT)?;
@@ -688,8 +693,12 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     for env in &project.environments {
         let ctx = overlay_context(project, &app, &services, env);
         let dir = &env.names.overlay_dir;
+        let prepared = Prepared::new(template::OVERLAY_KUSTOMIZATION, &ctx)?;
         let mut add = |file: &str, id: &str| -> Result<(), RenderError> {
-            files.insert(format!("{dir}/{file}"), engine.render(id, &ctx)?);
+            files.insert(
+                format!("{dir}/{file}"),
+                engine.render_prepared(id, &prepared)?,
+            );
             Ok(())
         };
         add("kustomization.yaml", template::OVERLAY_KUSTOMIZATION)?;
