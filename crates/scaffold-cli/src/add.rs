@@ -45,7 +45,11 @@ pub fn run(args: &AddArgs) -> Result<Code> {
         interactive: std::io::stdin().is_terminal(),
     };
     let edit = match &args.what {
-        AddWhat::Service(flags) => Edit::Service(Box::new(ask.service(flags, &detection)?)),
+        AddWhat::Service(flags) => {
+            let service = ask.service(flags, &detection)?;
+            check_service_folder(root.path(), &service, flags)?;
+            Edit::Service(Box::new(service))
+        }
         AddWhat::Datastore(flags) => {
             let (datastore, used_by) = ask.datastore(flags)?;
             Edit::Datastore(datastore, used_by)
@@ -79,6 +83,58 @@ pub fn run(args: &AddArgs) -> Result<Code> {
         &new_text,
         &format!("  update  {ANSWERS_PATH} ({what} added)"),
     )
+}
+
+/// Refuses a service whose folder was named (by `--path` or at the prompt) but does not exist
+/// or is not a folder: a typo would otherwise declare a service with none of the user's code,
+/// and scaffold would build and deploy a starter app instead. Without `--path`, the service
+/// goes to `services/<name>`, which scaffold creates with a starter app when it is new.
+fn check_service_folder(
+    root: &std::path::Path,
+    service: &ServiceAnswers,
+    flags: &AddService,
+) -> Result<()> {
+    let Some(path) = service.path.as_deref() else {
+        return Ok(());
+    };
+    if flags.path.is_none() && path == format!("services/{}", service.name) {
+        return Ok(());
+    }
+    let what = match std::fs::metadata(root.join(path)) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "is a file, not a folder",
+        Err(_) => "does not exist",
+    };
+    let argument = match &flags.path {
+        Some(given) => format!("`--path {given}`"),
+        None => format!("the service path `{path}`"),
+    };
+    let near = nearest_folder(root, path)
+        .map(|near| format!("\n  help: did you mean `--path {near}`? (a folder that exists)"))
+        .unwrap_or_default();
+    Err(invalid(format!(
+        "{argument}: `{path}` {what} in {}; nothing was written{near}\n  help: give --path the folder that holds the service's code\n  help: for a service whose code is still to come, create the folder first (`mkdir -p {path}`) or leave out --path (scaffold uses `services/<name>`): scaffold writes a starter app there",
+        root.display(),
+    )))
+}
+
+/// The existing folder beside `path` whose name is nearest to `path`'s last part.
+fn nearest_folder(root: &std::path::Path, path: &str) -> Option<String> {
+    let (parent, name) = path.rsplit_once('/').unwrap_or((".", path));
+    let folders: Vec<String> = std::fs::read_dir(root.join(parent))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    let near = scaffold_core::schema::nearest(name, &folders)?;
+    Some(if parent == "." {
+        near.to_owned()
+    } else {
+        format!("{parent}/{near}")
+    })
 }
 
 /// `scaffold.toml`'s text.

@@ -227,7 +227,8 @@ pub struct AddService {
     /// npm | pnpm | yarn | pip | poetry | uv | go | cargo | maven | gradle.
     #[arg(long)]
     pub package_manager: Option<String>,
-    /// The folder, relative to the repository root (default `services/<name>`).
+    /// The folder that holds its code, relative to the repository root; it must exist (default
+    /// `services/<name>`, created with a starter app when new).
     #[arg(long)]
     pub path: Option<String>,
     /// The port it listens on (default per language).

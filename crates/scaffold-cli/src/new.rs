@@ -144,6 +144,9 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     for note in &notes {
         say!("{note}");
     }
+    if let Some(note) = project.local.note() {
+        say!("note: {note}");
+    }
     for path in &kept {
         say!(
             "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
@@ -211,6 +214,9 @@ fn dry_run(
     for path in starters.keys() {
         writes += 1;
         println!("  {}  {path} (starter app)", label("create"));
+    }
+    if let Some(note) = project.local.note() {
+        println!("note: {note}");
     }
     println!(
         "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",

@@ -79,6 +79,7 @@ pub fn facts_with(
         package_managers: detection.package_managers(),
         services: detection.facts(),
         code_folders: detection.code_folders.clone(),
+        compose_file: detection.compose_file.clone(),
         default_branch: repo.and_then(default_branch),
     }
 }

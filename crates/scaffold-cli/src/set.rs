@@ -366,7 +366,7 @@ mod tests {
         );
         check_err(
             &["cloud.regoin=eu-west-1"],
-            "`--set cloud.regoin=eu-west-1`: `cloud.regoin` is not a key of scaffold.toml (unknown key)\n  help: did you mean `region`? valid keys here: `dr_region`, `provider`, `region`",
+            "`--set cloud.regoin=eu-west-1`: `cloud.regoin` is not a key of scaffold.toml (unknown key)\n  help: did you mean `region`? valid keys here: `allow_unlisted_regions`, `dr_region`, `provider`, `region`",
         );
         check_err(
             &["app.name.first=x"],

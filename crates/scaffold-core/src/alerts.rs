@@ -9,6 +9,14 @@ use serde::Serialize;
 use crate::names::DOCS_DIR;
 use crate::sizing::Targets;
 
+/// The Prometheus counter of HTTP requests a web service exposes on its metrics path,
+/// labelled with the status `code`: the availability alerts, the dashboards and the release
+/// analysis all read it, and the handbook's contract section asks the app for it.
+pub const REQUESTS_METRIC: &str = "http_requests_total";
+/// The histogram of request durations in seconds (its `_bucket` and `_count` series), read
+/// by the latency alert, the dashboards and the release analysis.
+pub const LATENCY_METRIC: &str = "http_request_duration_seconds";
+
 /// One alert rule, the same for every service (the rule is instantiated per service).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {

@@ -79,6 +79,9 @@ pub struct CloudAnswers {
     pub region: Option<String>,
     /// A second region for backup copies and disaster recovery.
     pub dr_region: Option<String>,
+    /// Take `region` and `dr_region` even when scaffold's list of the cloud's regions lacks
+    /// them (a region newer than this scaffold).
+    pub allow_unlisted_regions: Option<bool>,
 }
 
 /// One `[[services]]` entry.
@@ -757,7 +760,7 @@ line 3: `app.team_size`: found the string `"6"`, expected a whole number from 0 
 line 6: `cloud.provider`: found the string `"amazon"`, expected one of `aws`, `gcp`, `azure`
   help: allowed: `aws`, `gcp`, `azure`
 line 7: `cloud.regoin`: unknown key
-  help: did you mean `region`? valid keys here: `dr_region`, `provider`, `region`
+  help: did you mean `region`? valid keys here: `allow_unlisted_regions`, `dr_region`, `provider`, `region`
 line 11: `services[0].language`: found the string `"nodejs"`, expected one of `node`, `python`, `go`, `rust`, `java`, `dotnet`, `ruby`, `php`, `static`
   help: did you mean `node`? allowed: `node`, `python`, `go`, `rust`, `java`, `dotnet`, `ruby`, `php`, `static`
 line 12: `services[0].port`: found the string `"8080"`, expected a whole number

@@ -48,6 +48,7 @@ pub fn default_answers(name: &str) -> Answers {
             // Left open so `--set cloud.provider=gcp` gets that provider's default region.
             region: None,
             dr_region: None,
+            allow_unlisted_regions: None,
         },
         services: vec![ServiceAnswers {
             name: name.to_owned(),

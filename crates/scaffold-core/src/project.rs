@@ -46,6 +46,73 @@ pub struct Facts {
     /// Folders (relative to the root) that hold source code or a manifest; a service whose
     /// folder holds none gets a starter app.
     pub code_folders: BTreeSet<String>,
+    /// The repository's own compose file at the root (one of [`COMPOSE_FILES`] that scaffold
+    /// did not generate), if any: scaffold then writes [`SCAFFOLD_COMPOSE`] instead of
+    /// `compose.yaml`.
+    pub compose_file: Option<String>,
+}
+
+/// The names Docker Compose looks for in the working directory, in its order (and Spring
+/// Boot's `spring-boot-docker-compose`, `DockerComposeFile.SEARCH_ORDER`): "The default path
+/// for a Compose file is compose.yaml (preferred) or compose.yml ... Compose also supports
+/// docker-compose.yaml and docker-compose.yml" (<https://docs.docker.com/compose/intro/compose-application-model/>,
+/// read 2026-11-30). A file scaffold writes beside one of these must have none of these names.
+pub const COMPOSE_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// Where scaffold writes its compose file when the repository has its own: a name Compose
+/// never loads by itself (it reads [`COMPOSE_FILES`] and then `compose.override.yaml` /
+/// `docker-compose.override.yml`, <https://docs.docker.com/compose/how-tos/multiple-compose-files/merge/>,
+/// read 2026-11-30), nor does Spring Boot; it runs only when named with `-f`.
+pub const SCAFFOLD_COMPOSE: &str = "compose.scaffold.yaml";
+
+/// Local development with Docker Compose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Local {
+    /// The compose file scaffold writes: `compose.yaml`, or [`SCAFFOLD_COMPOSE`] beside the
+    /// repository's own.
+    pub compose_file: String,
+    /// The repository's own compose file, if any: it stays the one `docker compose` loads.
+    pub own_compose: Option<String>,
+    /// The command that starts scaffold's services and datastores.
+    pub up: String,
+    /// The command that stops them.
+    pub down: String,
+}
+
+impl Local {
+    /// Local development for a repository whose own compose file is `own` (if any).
+    pub fn new(own: Option<&str>) -> Local {
+        match own {
+            Some(own) => Local {
+                compose_file: SCAFFOLD_COMPOSE.to_owned(),
+                own_compose: Some(own.to_owned()),
+                up: format!("docker compose -f {SCAFFOLD_COMPOSE} up --build"),
+                down: format!("docker compose -f {SCAFFOLD_COMPOSE} down"),
+            },
+            None => Local {
+                compose_file: "compose.yaml".to_owned(),
+                own_compose: None,
+                up: "docker compose up --build".to_owned(),
+                down: "docker compose down".to_owned(),
+            },
+        }
+    }
+
+    /// What to tell the user when the repository has its own compose file: why scaffold
+    /// wrote no `compose.yaml`, and how to merge.
+    pub fn note(&self) -> Option<String> {
+        let own = self.own_compose.as_deref()?;
+        Some(format!(
+            "{own} is this repository's own compose file, so scaffold wrote no compose.yaml beside it (Compose and Spring Boot would load compose.yaml first); the services and datastores scaffold would run are in {file}, which Compose never loads by itself: try it with `{up}`, or copy what your {own} lacks into it (docs/devops/README.md, \"Local development\", says how)",
+            file = self.compose_file,
+            up = self.up,
+        ))
+    }
 }
 
 /// The whole application, validated and resolved.
@@ -88,6 +155,8 @@ pub struct Project {
     /// (`repo:owner/name:ref:refs/heads/<branch>`, in `deploy_branches` order): the only
     /// subjects the build identity trusts.
     pub oidc_build_subjects: Vec<String>,
+    /// Local development: which compose file scaffold writes, beside which of the user's.
+    pub local: Local,
 }
 
 /// `[app]`, resolved.
@@ -1052,6 +1121,10 @@ impl Project {
                     provider.default_region()
                 ),
             );
+        } else if answers.cloud.allow_unlisted_regions != Some(true)
+            && let Some((found, allowed)) = crate::regions::problem(provider, &region)
+        {
+            p.push("cloud.region", found, allowed);
         }
         if let Some(dr) = &answers.cloud.dr_region {
             if !valid_region(dr) {
@@ -1066,6 +1139,10 @@ impl Project {
                     format!("the disaster-recovery region `{dr}` is the primary region"),
                     "choose a different region, or remove the key",
                 );
+            } else if answers.cloud.allow_unlisted_regions != Some(true)
+                && let Some((found, allowed)) = crate::regions::problem(provider, dr)
+            {
+                p.push("cloud.dr_region", found, allowed);
             }
         }
 
@@ -1681,6 +1758,7 @@ impl Project {
             &datastores,
         );
         Ok(Project {
+            local: Local::new(facts.compose_file.as_deref()),
             deploy_branches,
             oidc_build_subjects,
             oidc_pull_request_subject: format!("repo:{}:pull_request", repository.full),

@@ -1,17 +1,20 @@
-//! The regions each cloud is known to have, so the wizard can catch a typo
-//! (`us-east1` on AWS, `eu-west-1` on Google Cloud) before it reaches
-//! Terraform.
+//! The regions each cloud is known to have, so a typo (`us-east1` on AWS, `eu-west-1` on
+//! Google Cloud) is caught before it reaches Terraform.
 //!
-//! Clouds add regions, so this list is advice, not a rule: the wizard offers
-//! an explicit override for a region it does not know, and `scaffold.toml`
-//! accepts any well-formed region id. Lists as published by each provider in
-//! 2025 (AWS "Regions and Availability Zones", Google Cloud "Regions and
-//! zones", Azure `az account list-locations` physical regions).
+//! Clouds add regions faster than scaffold is released, so a region missing here is not
+//! wrong: `[cloud] allow_unlisted_regions = true` in `scaffold.toml` (which the wizard writes
+//! when the user confirms an unlisted region) takes any well-formed id. Each list names its
+//! source and when it was read; refresh them from the same sources.
 
 use crate::schema::nearest;
 use crate::vocabulary::Provider;
 
-/// AWS commercial and GovCloud regions.
+/// AWS regions of the standard `aws` partition, from the AWS SDKs' region table
+/// (`botocore/data/partitions.json`, partition `aws`, boto/botocore at 0e6e2404, 2026-08-07;
+/// read 2026-11-30; the same table as <https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html>).
+/// GovCloud (`aws-us-gov`), China (`aws-cn`) and the European Sovereign Cloud (`aws-eusc`)
+/// are other partitions, whose ARNs (`arn:aws-us-gov:...`) the generated Terraform does not
+/// spell, so they are not listed.
 const AWS: &[&str] = &[
     "us-east-1",
     "us-east-2",
@@ -27,6 +30,7 @@ const AWS: &[&str] = &[
     "ap-southeast-3",
     "ap-southeast-4",
     "ap-southeast-5",
+    "ap-southeast-6",
     "ap-southeast-7",
     "ap-northeast-1",
     "ap-northeast-2",
@@ -46,11 +50,12 @@ const AWS: &[&str] = &[
     "me-central-1",
     "mx-central-1",
     "sa-east-1",
-    "us-gov-east-1",
-    "us-gov-west-1",
 ];
 
-/// Google Cloud regions.
+/// Google Cloud regions (43), from Google's own region list in GoogleCloudPlatform/gcping
+/// (`tools/terraform/regions.json` at bbad96e, 2026-07-27, which added `asia-southeast3`,
+/// Bangkok, on 2026-02-02; read 2026-11-30), the regions of
+/// <https://cloud.google.com/compute/docs/regions-zones>.
 const GCP: &[&str] = &[
     "africa-south1",
     "asia-east1",
@@ -62,6 +67,7 @@ const GCP: &[&str] = &[
     "asia-south2",
     "asia-southeast1",
     "asia-southeast2",
+    "asia-southeast3",
     "australia-southeast1",
     "australia-southeast2",
     "europe-central2",
@@ -96,59 +102,75 @@ const GCP: &[&str] = &[
     "us-west4",
 ];
 
-/// Azure physical regions.
+/// Azure public-cloud regions by programmatic name (what `azurerm` takes as `location` and
+/// `az account list-locations` prints as `name`), from "Azure regions list"
+/// (<https://learn.microsoft.com/azure/reliability/regions-list>, the table's "Programmatic
+/// name" column, MicrosoftDocs/reliability-docs at e92155a, 2026-08-20; read 2026-11-30).
+/// Access to `australiacentral2`, `brazilsoutheast`, `francesouth`, `germanynorth`,
+/// `norwaywest`, `southafricawest`, `switzerlandwest` and `uaecentral` is restricted (an
+/// access request per subscription).
 const AZURE: &[&str] = &[
-    "eastus",
-    "eastus2",
-    "westus",
-    "westus2",
-    "westus3",
-    "centralus",
-    "northcentralus",
-    "southcentralus",
-    "westcentralus",
-    "canadacentral",
-    "canadaeast",
+    "australiacentral",
+    "australiacentral2",
+    "australiaeast",
+    "australiasoutheast",
+    "austriaeast",
+    "belgiumcentral",
     "brazilsouth",
     "brazilsoutheast",
-    "mexicocentral",
-    "northeurope",
-    "westeurope",
-    "uksouth",
-    "ukwest",
+    "canadacentral",
+    "canadaeast",
+    "centralindia",
+    "centralus",
+    "chilecentral",
+    "denmarkeast",
+    "eastasia",
+    "eastus",
+    "eastus2",
     "francecentral",
     "francesouth",
-    "germanywestcentral",
     "germanynorth",
-    "switzerlandnorth",
-    "switzerlandwest",
-    "norwayeast",
-    "norwaywest",
-    "swedencentral",
-    "polandcentral",
-    "italynorth",
-    "spaincentral",
+    "germanywestcentral",
+    "indiasouthcentral",
+    "indonesiacentral",
     "israelcentral",
-    "qatarcentral",
-    "uaenorth",
-    "uaecentral",
-    "southafricanorth",
-    "southafricawest",
-    "centralindia",
-    "southindia",
-    "westindia",
-    "eastasia",
-    "southeastasia",
+    "italynorth",
     "japaneast",
     "japanwest",
     "koreacentral",
     "koreasouth",
-    "australiaeast",
-    "australiasoutheast",
-    "australiacentral",
-    "australiacentral2",
+    "malaysiawest",
+    "mexicocentral",
     "newzealandnorth",
+    "northcentralus",
+    "northeurope",
+    "norwayeast",
+    "norwaywest",
+    "polandcentral",
+    "qatarcentral",
+    "southafricanorth",
+    "southafricawest",
+    "southcentralus",
+    "southindia",
+    "southeastasia",
+    "spaincentral",
+    "swedencentral",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "uaecentral",
+    "uaenorth",
+    "uksouth",
+    "ukwest",
+    "westcentralus",
+    "westeurope",
+    "westindia",
+    "westus",
+    "westus2",
+    "westus3",
 ];
+
+/// The key in `[cloud]` that takes a region missing from these lists.
+pub const OVERRIDE_KEY: &str = "cloud.allow_unlisted_regions";
 
 /// The regions scaffold knows for `provider`.
 pub fn known(provider: Provider) -> &'static [&'static str] {
@@ -171,6 +193,37 @@ pub fn suggest(provider: Provider, region: &str) -> Option<&'static str> {
     known(provider).iter().copied().find(|r| *r == near)
 }
 
+/// Up to three known regions of `provider` nearest to `region`, nearest first.
+pub fn nearest_known(provider: Provider, region: &str) -> Vec<&'static str> {
+    let lower = region.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &'static str)> = known(provider)
+        .iter()
+        .map(|r| (strsim::damerau_levenshtein(&lower, r), *r))
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, r)| r).collect()
+}
+
+/// Why `region` is not accepted for `provider`, as (what was found,
+/// what is allowed), or `None` when it is a region scaffold knows.
+pub fn problem(provider: Provider, region: &str) -> Option<(String, String)> {
+    if is_known(provider, region) {
+        return None;
+    }
+    let near: Vec<String> = nearest_known(provider, region)
+        .into_iter()
+        .map(|r| format!("`{r}`"))
+        .collect();
+    Some((
+        format!("`{region}` is not a region scaffold knows on {provider}"),
+        format!(
+            "use a region id such as {} (the nearest to `{region}`); if `{region}` is a region newer than this scaffold, take it anyway with `{} = true` under [cloud] (`--set {OVERRIDE_KEY}=true`)",
+            near.join(", "),
+            OVERRIDE_KEY.trim_start_matches("cloud."),
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +241,26 @@ mod tests {
         );
         assert_eq!(suggest(Provider::Azure, "West Europe"), Some("westeurope"));
         assert!(!is_known(Provider::Gcp, "eu-west-1"));
+    }
+
+    #[test]
+    fn an_unknown_region_names_the_value_the_nearest_regions_and_the_override() {
+        let (found, allowed) = problem(Provider::Aws, "us-east1").unwrap();
+        assert_eq!(found, "`us-east1` is not a region scaffold knows on aws");
+        assert!(allowed.contains("`us-east-1`"), "{allowed}");
+        assert!(
+            allowed.contains("allow_unlisted_regions = true"),
+            "{allowed}"
+        );
+        assert_eq!(nearest_known(Provider::Aws, "us-east1")[0], "us-east-1");
+        assert_eq!(nearest_known(Provider::Azure, "westeurop")[0], "westeurope");
+        assert!(problem(Provider::Gcp, "asia-southeast3").is_none());
+        assert!(problem(Provider::Aws, "us-gov-west-1").is_some());
+        // The lists hold no duplicates, and every default region is on its list.
+        for provider in Provider::ALL {
+            let list = known(*provider);
+            let unique: std::collections::BTreeSet<_> = list.iter().collect();
+            assert_eq!(unique.len(), list.len(), "{provider}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The containers family: a Dockerfile and `.dockerignore` per service, and
-//! `compose.yaml` and `.env.example` at the root for local development.
+//! `compose.yaml` (or `compose.scaffold.yaml` beside the repository's own compose file) and
+//! `.env.example` at the root for local development.
 //!
 //! Each service's Dockerfile is its stack's template formatting the recipe the
 //! stack decided (`scaffold_core::stack`): the base images and their versions,
@@ -124,8 +125,10 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
         }
     }
     let context = compose_context(project);
+    // Beside the repository's own compose file, under a name Compose never loads by itself
+    // (`Project::local`).
     files.insert(
-        "compose.yaml".to_owned(),
+        project.local.compose_file.clone(),
         engine.render(TEMPLATE_COMPOSE, &context)?,
     );
     files.insert(

@@ -382,6 +382,11 @@ pub struct ServiceDoc<'a> {
     pub uses: Vec<String>,
     /// The command that runs the service's tests from the repository root.
     pub test_command: String,
+    /// What the platform assumes of the service, one Markdown sentence each (the handbook's
+    /// "What your application must provide").
+    pub contract: Vec<String>,
+    /// Whether scaffold writes a starter app in the service's folder.
+    pub starter_written: bool,
 }
 
 /// One datastore as the docs describe it.
@@ -442,6 +447,8 @@ impl<'a> DocsContext<'a> {
                     })
                     .collect(),
                 test_command: test_command(svc),
+                contract: contract(project, svc),
+                starter_written: crate::starters::skipped(svc).is_none(),
             })
             .collect();
         let datastores: Vec<DatastoreDoc<'a>> = project
@@ -584,6 +591,100 @@ impl<'a> DocsContext<'a> {
             },
         }
     }
+}
+
+/// What the generated platform assumes of `svc`, from its contract in the model: what the
+/// probes, the Service, the alerts, the analysis, the Secret and the pod spec rely on.
+fn contract(project: &Project, svc: &Service) -> Vec<String> {
+    use scaffold_core::alerts::{LATENCY_METRIC, REQUESTS_METRIC};
+    use scaffold_core::vocabulary::ServiceKind;
+    let mut out = Vec::new();
+    match (svc.kind, svc.port) {
+        (ServiceKind::Web, Some(port)) => out.push(format!(
+            "Listens for HTTP on the port in `PORT` ({port}) on every interface (`0.0.0.0`), not only `localhost`."
+        )),
+        (ServiceKind::Grpc, Some(port)) => out.push(format!(
+            "Serves gRPC on the port in `PORT` ({port}) on every interface, and implements the standard health service `grpc.health.v1.Health`: the liveness and readiness probes call it."
+        )),
+        (ServiceKind::Worker, _) => out.push(
+            "Listens on no port: it gets no `Service` and no HTTP probes; Kubernetes restarts it only when the process exits.".to_owned(),
+        ),
+        (ServiceKind::Job, _) => out.push(format!(
+            "Runs to completion on the schedule `{}` (a `CronJob`) and exits: status 0 marks the run done, any other status failed (the Job retries it).",
+            svc.schedule.as_deref().unwrap_or_default()
+        )),
+        _ => {}
+    }
+    match (&svc.health_path, &svc.readiness_path) {
+        (Some(health), Some(ready)) if health == ready => out.push(format!(
+            "Answers `GET {health}` with a 2xx status while it is alive and able to serve: the liveness probe restarts the container when it stops answering, the readiness probe keeps the pod out of the `Service` until it answers."
+        )),
+        (Some(health), ready) => {
+            out.push(format!(
+                "Answers `GET {health}` with a 2xx status while the process is alive (the liveness probe restarts the container when it stops)."
+            ));
+            if let Some(ready) = ready {
+                out.push(format!(
+                    "Answers `GET {ready}` with a 2xx status only when it can serve requests (the readiness probe keeps the pod out of the `Service` until then, and during a rollout)."
+                ));
+            }
+        }
+        _ => {}
+    }
+    match &svc.metrics_path {
+        Some(path) => out.push(format!(
+            "Serves Prometheus metrics at `GET {path}` on the same port, including the counter `{REQUESTS_METRIC}` labelled with the status `code` and the histogram `{LATENCY_METRIC}` (seconds): the availability and latency alerts{} read exactly these names.",
+            if project.delivery.strategy.uses_rollouts() { ", the dashboard and the release analysis" } else { " and the dashboard" }
+        )),
+        None if svc.port.is_some() => out.push(
+            "Exposes no metrics (`metrics_path` is not set): its availability and latency alerts cannot fire, and its dashboard shows saturation only.".to_owned(),
+        ),
+        None => {}
+    }
+    for connection in &svc.connections {
+        let variables: Vec<String> = connection
+            .variables
+            .names()
+            .into_iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        let mut sentence = format!(
+            "Reads `{}` from {} (the `{}` form)",
+            connection.datastore,
+            variables.join(", "),
+            connection.form.as_str(),
+        );
+        if connection.assumed && !svc.starter {
+            sentence.push_str(&format!(
+                ", the names its stack uses by convention (none were found in the repository; set `connections.{}` of this service in `scaffold.toml` if the code reads others)",
+                connection.datastore
+            ));
+        }
+        if let Some(ca) = project
+            .datastores
+            .iter()
+            .find(|d| d.name == connection.datastore)
+            .and_then(|d| d.ca_file.as_ref())
+        {
+            sentence.push_str(&format!(
+                ", and trusts the server certificate in the file named by `{}`",
+                ca.variable
+            ));
+        }
+        sentence.push('.');
+        out.push(sentence);
+    }
+    if svc.kind != ServiceKind::Job {
+        out.push(format!(
+            "Stops cleanly on `SIGTERM` (finishing or handing back work in flight) within {} seconds, after which Kubernetes kills it.",
+            crate::kubernetes::TERMINATION_GRACE_SECONDS
+        ));
+    }
+    out.push(format!(
+        "Runs as the unprivileged user {} with a read-only root filesystem: it writes only to `/tmp`.",
+        svc.uid
+    ));
+    out
 }
 
 /// The command that runs `svc`'s tests from the repository root, as CI runs them

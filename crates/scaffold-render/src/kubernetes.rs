@@ -26,6 +26,7 @@
 use serde::Serialize;
 
 use scaffold_core::Project;
+use scaffold_core::alerts::{LATENCY_METRIC, REQUESTS_METRIC};
 use scaffold_core::datastore::Property;
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
@@ -69,6 +70,9 @@ const CURL_IMAGE: &str = "curlimages/curl:8.16.0@sha256:463eaf6072688fe96ac64fa6
 const GRPC_PROBE_IMAGE: &str = "ghcr.io/grpc-ecosystem/grpc-health-probe:v0.4.47@sha256:c96d67e1e2f55c61d152bb1230ad4e2fbe56345d07bc45e789f2712f284ccc31";
 /// The non-root user the probe and setup containers run as.
 const TOOL_UID: u32 = 65532;
+/// How long Kubernetes waits after `SIGTERM` before it kills a container
+/// (`terminationGracePeriodSeconds`); the handbook's contract section states it.
+pub const TERMINATION_GRACE_SECONDS: u32 = 30;
 
 /// The fewest requests a version must serve in an analysis window before its success
 /// rate and latency are judged; below it, a measurement is inconclusive (neither passed
@@ -234,6 +238,11 @@ struct AppView {
     grpc_probe_image: &'static str,
     /// The user the probe runs as.
     tool_uid: u32,
+    /// Seconds between `SIGTERM` and `SIGKILL`.
+    termination_grace_seconds: u32,
+    /// The request counter and latency histogram the analysis reads.
+    requests_metric: &'static str,
+    latency_metric: &'static str,
     /// The cluster add-ons and their namespaces, issuer and endpoints.
     addons: ClusterAddons,
     /// Analysis: the lowest acceptable success ratio, such as `0.99`.
@@ -278,6 +287,9 @@ impl AppView {
             curl_image: CURL_IMAGE,
             grpc_probe_image: GRPC_PROBE_IMAGE,
             tool_uid: TOOL_UID,
+            termination_grace_seconds: TERMINATION_GRACE_SECONDS,
+            requests_metric: REQUESTS_METRIC,
+            latency_metric: LATENCY_METRIC,
             addons: project.names.cluster_addons.clone(),
             success_rate: project.targets.analysis_success_rate,
             latency_p99_seconds: f64::from(project.targets.latency_p99_ms) / 1000.0,
@@ -858,7 +870,7 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
     let selector = requests_selector(env, svc);
     let ratio = |window: &str, threshold: f64| {
         format!(
-            "(\n  sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}]))\n  /\n  sum(rate(http_requests_total{{{selector}}}[{window}]))\n) > {threshold}"
+            "(\n  sum(rate({REQUESTS_METRIC}{{{selector},code=~\"5..\"}}[{window}]))\n  /\n  sum(rate({REQUESTS_METRIC}{{{selector}}}[{window}]))\n) > {threshold}"
         )
     };
     project
@@ -878,7 +890,7 @@ fn rules(project: &Project, app: &AppView, env: &Environment, service: &ServiceV
                     ratio("30m", targets.slow_burn_error_ratio)
                 ),
                 "HighLatency" => format!(
-                    "histogram_quantile(\n  0.99,\n  sum by (le) (rate(http_request_duration_seconds_bucket{{{selector}}}[5m]))\n) > {}",
+                    "histogram_quantile(\n  0.99,\n  sum by (le) (rate({LATENCY_METRIC}_bucket{{{selector}}}[5m]))\n) > {}",
                     app.latency_p99_seconds
                 ),
                 "PodCrashLooping" => format!(

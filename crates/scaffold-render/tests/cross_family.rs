@@ -596,3 +596,156 @@ fn handbook_sizes_are_the_rendered_sizes() {
         }
     }
 }
+
+/// The handbook's "What your application must provide", service by service: `(name, bullets)`.
+fn handbook_contract(readme: &str) -> Vec<(String, Vec<String>)> {
+    let start = readme
+        .find("## What your application must provide")
+        .expect("the handbook has the contract section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in section.lines() {
+        if let Some(rest) = line.strip_prefix("**`") {
+            let name = rest.split('`').next().unwrap().to_owned();
+            out.push((name, Vec::new()));
+        } else if let Some(bullet) = line.strip_prefix("- ") {
+            out.last_mut()
+                .expect("a bullet follows a service")
+                .1
+                .push(bullet.to_owned());
+        }
+    }
+    out
+}
+
+/// The text between the first `` `{before}`` and the next backquote of `bullet`.
+fn quoted_after<'a>(bullet: &'a str, before: &str) -> Option<&'a str> {
+    let rest = &bullet[bullet.find(before)? + before.len()..];
+    rest.split('`').next()
+}
+
+/// What the handbook asks of each service is what the rendered workload, its probes and the
+/// alert rules rely on: the port `PORT` holds, the liveness and readiness paths, the gRPC
+/// health service, the metric names of the rules, the grace period and the user.
+#[test]
+fn the_handbook_contract_is_what_the_manifests_assume() {
+    for (name, project, files) in examples() {
+        let contract = handbook_contract(&files["docs/devops/README.md"]);
+        let listed: Vec<&str> = contract.iter().map(|(s, _)| s.as_str()).collect();
+        let services: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            listed, services,
+            "{name}: the contract lists other services"
+        );
+        let rules: String = documents(&files, "deploy/kubernetes/overlays/")
+            .into_iter()
+            .filter(|(_, doc)| doc["kind"] == "PrometheusRule")
+            .map(|(_, doc)| serde_yaml_ng::to_string(&doc).unwrap())
+            .collect();
+        for (service, bullets) in &contract {
+            let workload = documents(&files, &format!("deploy/kubernetes/base/{service}/"))
+                .into_iter()
+                .map(|(_, doc)| doc)
+                .find(|doc| {
+                    ["Deployment", "Rollout", "CronJob"]
+                        .contains(&doc["kind"].as_str().unwrap_or(""))
+                })
+                .unwrap_or_else(|| panic!("{name}: no workload for {service}"));
+            let pod = if workload["kind"] == "CronJob" {
+                &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            } else {
+                &workload["spec"]["template"]["spec"]
+            };
+            let container = &pod["containers"][0];
+            let text = bullets.join("\n");
+            let ctx = format!("{name}: {service}");
+
+            // The port: the bullet's number is the container's port and `PORT`'s value.
+            let port = container["ports"][0]["containerPort"].as_u64();
+            let env_port = container["env"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .find(|e| e["name"] == "PORT")
+                .and_then(|e| e["value"].as_str())
+                .map(|v| v.parse::<u64>().unwrap());
+            let said = text
+                .split("port in `PORT` (")
+                .nth(1)
+                .map(|rest| rest.split(')').next().unwrap().parse::<u64>().unwrap());
+            assert_eq!(said, port, "{ctx}: the port the handbook asks for");
+            assert_eq!(env_port, port, "{ctx}: PORT");
+
+            // Probes: an HTTP path the handbook names is the probe's path; gRPC probes where the
+            // handbook asks for the gRPC health service; none for workers and jobs.
+            let liveness = &container["livenessProbe"];
+            let readiness = &container["readinessProbe"];
+            let answered: Vec<&str> = bullets
+                .iter()
+                .filter_map(|b| quoted_after(b, "Answers `GET "))
+                .collect();
+            match (
+                liveness["httpGet"]["path"].as_str(),
+                readiness["httpGet"]["path"].as_str(),
+            ) {
+                (Some(live), Some(ready)) if live == ready => {
+                    assert_eq!(answered, [live], "{ctx}: health path")
+                }
+                (Some(live), Some(ready)) => {
+                    assert_eq!(answered, [live, ready], "{ctx}: health paths")
+                }
+                (None, None) => assert!(answered.is_empty(), "{ctx}: paths without probes"),
+                other => panic!("{ctx}: probes {other:?}"),
+            }
+            assert_eq!(
+                text.contains("grpc.health.v1.Health"),
+                !liveness["grpc"].is_null(),
+                "{ctx}: the gRPC health service"
+            );
+
+            // Metrics: every metric the handbook names is read by this service's rules.
+            if let Some(bullet) = bullets
+                .iter()
+                .find(|b| b.starts_with("Serves Prometheus metrics"))
+            {
+                for metric in [
+                    quoted_after(bullet, "the counter `").unwrap(),
+                    quoted_after(bullet, "the histogram `").unwrap(),
+                ] {
+                    assert!(
+                        rules.contains(metric),
+                        "{ctx}: the rules never read {metric}"
+                    );
+                }
+            }
+
+            // The grace period and the user.
+            if let Some(seconds) = text
+                .split("` (finishing or handing back work in flight) within ")
+                .nth(1)
+            {
+                let seconds: u64 = seconds.split(' ').next().unwrap().parse().unwrap();
+                assert_eq!(
+                    pod["terminationGracePeriodSeconds"].as_u64(),
+                    Some(seconds),
+                    "{ctx}: grace period"
+                );
+            }
+            let uid: u64 = text
+                .split("unprivileged user ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(
+                container["securityContext"]["runAsUser"].as_u64(),
+                Some(uid),
+                "{ctx}: user"
+            );
+        }
+    }
+}

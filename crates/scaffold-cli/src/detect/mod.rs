@@ -101,6 +101,9 @@ pub struct Detection {
     pub has_code: bool,
     /// Every folder that holds source code or a manifest.
     pub code_folders: BTreeSet<String>,
+    /// The repository's own compose file at the root, if any (scaffold writes its services
+    /// beside it, never a `compose.yaml`).
+    pub compose_file: Option<String>,
 }
 
 /// A folder with code that is not a service scaffold recognises.
@@ -327,6 +330,13 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         }
     }
 
+    // The repository's compose file starts datastores for the services it builds.
+    for (path, detected) in &mut found {
+        for engine in root.compose_engines.get(path).into_iter().flatten() {
+            detected.add_engine(engine.value, engine.why.clone());
+        }
+    }
+
     // Datastores: one per engine, named the way the defaults name them.
     let mut datastores: Vec<DetectedDatastore> = Vec::new();
     for engine in Engine::ALL {
@@ -432,6 +442,7 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         skipped,
         has_code,
         code_folders,
+        compose_file: root.compose_file,
     }
 }
 

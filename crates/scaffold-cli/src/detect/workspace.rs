@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use scaffold_core::PackageManager;
+use scaffold_core::project::COMPOSE_FILES;
 use scaffold_core::stack::{Found, Root, Tree, node, text};
+use scaffold_core::{Engine, PackageManager};
 
 /// What the root declares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,52 +44,112 @@ pub fn read(
         .map(|(m, lock)| (m, format!("{lock} at the repository root → {m}"))),
         java_multi_module: ws.java_multi_module,
         cargo_workspace: ws.cargo_workspace,
-        compose_ports: BTreeMap::new(),
+        ..Root::default()
     };
-    // The repository's own compose file: the container port of each service it builds.
-    for name in [
-        "compose.yaml",
-        "compose.yml",
-        "docker-compose.yml",
-        "docker-compose.yaml",
-    ] {
-        let Some(doc) = root_files
-            .contains(name)
-            .then(|| tree.read(name))
-            .flatten()
-            .filter(|t| !text::generated_by_scaffold(t))
+    // The repository's own compose file: the container port of each service it builds, and
+    // the datastores each depends on. The first name Compose itself would load is the one.
+    if let Some(name) = COMPOSE_FILES.iter().copied().find(|name| {
+        root_files.contains(*name)
+            && tree
+                .read(name)
+                .is_some_and(|t| !text::generated_by_scaffold(&t))
+    }) {
+        root.compose_file = Some(name.to_owned());
+        if let Some(doc) = tree
+            .read(name)
             .and_then(|t| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&t).ok())
-        else {
-            continue;
-        };
-        let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else {
-            continue;
-        };
-        for (service, spec) in services {
-            let context = match spec.get("build") {
-                Some(serde_yaml_ng::Value::String(s)) => s.clone(),
-                Some(build) => build
-                    .get("context")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or(".")
-                    .to_owned(),
-                None => continue,
-            };
-            let dir = scaffold_core::project::normalize_path(&context).unwrap_or_default();
-            let ports = text::compose_ports(spec);
-            if let Some(port) = ports.first() {
-                root.compose_ports.entry(dir).or_default().push(Found::new(
-                    *port,
-                    format!(
-                        "{name} runs service `{}` on container port {port}",
-                        service.as_str().unwrap_or("?")
-                    ),
-                ));
-            }
+        {
+            read_compose(name, &doc, &mut root);
         }
-        break;
     }
     (ws, root)
+}
+
+/// Reads the services of compose file `name` into `root`: per build context folder, the
+/// container port and the datastores it depends on.
+fn read_compose(name: &str, doc: &serde_yaml_ng::Value, root: &mut Root) {
+    let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else {
+        return;
+    };
+    let engine_of = |service: &str| {
+        let image = services.get(service)?.get("image")?.as_str()?;
+        image_engine(image).map(|engine| (engine, image.to_owned()))
+    };
+    for (service, spec) in services {
+        let service = service.as_str().unwrap_or("?");
+        let context = match spec.get("build") {
+            Some(serde_yaml_ng::Value::String(s)) => s.clone(),
+            Some(build) => build
+                .get("context")
+                .and_then(|c| c.as_str())
+                .unwrap_or(".")
+                .to_owned(),
+            None => continue,
+        };
+        let dir = scaffold_core::project::normalize_path(&context).unwrap_or_default();
+        if let Some(port) = text::compose_ports(spec).first() {
+            root.compose_ports
+                .entry(dir.clone())
+                .or_default()
+                .push(Found::new(
+                    *port,
+                    format!("{name} runs service `{service}` on container port {port}"),
+                ));
+        }
+        // `depends_on` is a list or a map of service names; `links` a list of `name[:alias]`.
+        let mut needs: Vec<String> = Vec::new();
+        match spec.get("depends_on") {
+            Some(serde_yaml_ng::Value::Sequence(list)) => {
+                needs.extend(list.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+            }
+            Some(serde_yaml_ng::Value::Mapping(map)) => {
+                needs.extend(map.keys().filter_map(|v| v.as_str().map(str::to_owned)));
+            }
+            _ => {}
+        }
+        if let Some(links) = spec.get("links").and_then(|l| l.as_sequence()) {
+            needs.extend(
+                links
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|l| l.split(':').next().unwrap_or(l).to_owned()),
+            );
+        }
+        for needed in needs {
+            if let Some((engine, image)) = engine_of(&needed) {
+                let found = root.compose_engines.entry(dir.clone()).or_default();
+                if !found.iter().any(|f| f.value == engine) {
+                    found.push(Found::new(
+                        engine,
+                        format!(
+                            "{name}: service `{service}` depends on `{needed}`, which runs {image}"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The engine a container image runs, from its repository name (`postgres:16-alpine`,
+/// `docker.io/library/mysql`, `bitnami/redis`, `mcr.microsoft.com/mssql/server:2022-latest`).
+fn image_engine(image: &str) -> Option<Engine> {
+    let image = image.split('@').next().unwrap_or(image);
+    // A tag follows the last `:` after the last `/` (a registry may have a port).
+    let repository = match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => image,
+    }
+    .to_ascii_lowercase();
+    if repository.ends_with("mssql/server") || repository.ends_with("azure-sql-edge") {
+        return Some(Engine::Sqlserver);
+    }
+    match repository.rsplit('/').next().unwrap_or(&repository) {
+        "postgres" | "postgresql" | "postgis" => Some(Engine::Postgres),
+        "mysql" | "mariadb" | "percona-server" => Some(Engine::Mysql),
+        "redis" | "redis-stack-server" | "valkey" => Some(Engine::Redis),
+        _ => None,
+    }
 }
 
 /// Reads the root's workspace declarations.

@@ -38,6 +38,8 @@ pub struct Draft {
     pub region: String,
     /// `cloud.dr_region`.
     pub dr_region: Option<String>,
+    /// `cloud.allow_unlisted_regions`: the user confirmed a region scaffold's list lacks.
+    pub allow_unlisted_regions: bool,
     /// `[[services]]`.
     pub services: Vec<ServiceAnswers>,
     /// `[[datastores]]`.
@@ -75,6 +77,7 @@ impl Draft {
                 .clone()
                 .unwrap_or_else(|| provider.default_region().to_owned()),
             dr_region: answers.cloud.dr_region.clone(),
+            allow_unlisted_regions: answers.cloud.allow_unlisted_regions == Some(true),
             services: answers.services.clone(),
             datastores: answers.datastores.clone(),
             environments: answers.environments.clone().unwrap_or_else(|| {
@@ -113,6 +116,7 @@ impl Draft {
                 region: (self.region != self.provider.default_region())
                     .then(|| self.region.clone()),
                 dr_region: self.dr_region.clone(),
+                allow_unlisted_regions: self.allow_unlisted_regions.then_some(true),
             },
             services: self.services.clone(),
             datastores: self.datastores.clone(),

@@ -1030,7 +1030,7 @@ impl Wizard {
     /// A region of the chosen cloud, checked by core and against the cloud's
     /// known regions; a region scaffold does not know is taken only when the
     /// user confirms it (clouds add regions faster than scaffold is released).
-    fn region(&self, prompt: &str, current: &str, optional: bool) -> Result<String> {
+    fn region(&mut self, prompt: &str, current: &str, optional: bool) -> Result<String> {
         let provider = self.draft.provider;
         loop {
             let key = if optional {
@@ -1038,7 +1038,9 @@ impl Wizard {
             } else {
                 "cloud.region"
             };
+            // Core's other rules at the prompt; the list of known regions is asked about below.
             let check = self.core_check(key, move |d, v| {
+                d.allow_unlisted_regions = true;
                 if optional {
                     d.dr_region = (!v.is_empty()).then(|| v.to_owned());
                 } else {
@@ -1050,18 +1052,26 @@ impl Wizard {
             } else {
                 self.input(prompt, current, check)?
             };
-            if value.is_empty() || regions::is_known(provider, &value) {
+            let Some((found, _)) = (!value.is_empty())
+                .then(|| regions::problem(provider, &value))
+                .flatten()
+            else {
                 return Ok(value);
-            }
-            let hint = regions::suggest(provider, &value)
-                .map_or(String::new(), |near| format!(" (did you mean `{near}`?)"));
-            self.help(&format!(
-                "`{value}` is not a {provider} region scaffold knows{hint}."
-            ))?;
+            };
+            let near = regions::nearest_known(provider, &value)
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.help(&format!("`{key}`: {found} (nearest: {near})."))?;
             if self.confirm(
-                &format!("Use `{value}` anyway (a region newer than this scaffold)?"),
+                &format!(
+                    "Use `{value}` anyway (a region newer than this scaffold; writes `{} = true`)?",
+                    regions::OVERRIDE_KEY.trim_start_matches("cloud.")
+                ),
                 false,
             )? {
+                self.draft.allow_unlisted_regions = true;
                 return Ok(value);
             }
         }

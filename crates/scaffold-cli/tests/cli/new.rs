@@ -373,4 +373,179 @@ fn starters_are_written_once_and_what_new_writes_is_what_sync_renders() {
         .success();
     assert!(!context.exists("api/src/server.js"));
     assert_eq!(context.read("py/app/__main__.py"), edited);
+    // The handbook says what this test shows.
+    let handbook = context.read("docs/devops/README.md");
+    assert!(
+        handbook.contains("**Starter files are yours from the moment they are written.**")
+            && handbook.contains("never updates, merges or deletes them, and never writes one again, not even one you deleted"),
+        "{handbook}"
+    );
+}
+
+/// Copies the fixture app `name` (`tests/fixtures/apps/<name>`) into the context's root.
+fn copy_fixture_app(context: &TestContext, name: &str) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/apps")
+        .join(name);
+    copy(&from, &context.root);
+}
+
+#[test]
+fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
+    let context = TestContext::new();
+    copy_fixture_app(&context, "node-compose");
+    let own = context.read("docker-compose.yml");
+    context.commit_all("the app");
+    let output = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["new", "--defaults"])
+        .output()
+        .unwrap();
+    let shown = context.render_output(&output);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+
+    // No file Compose or Spring Boot would load instead of the user's.
+    for name in ["compose.yaml", "compose.yml", "docker-compose.yaml"] {
+        assert!(!context.exists(name), "{name} was written\n{shown}");
+    }
+    assert_eq!(context.read("docker-compose.yml"), own);
+    // `new` says why and how to merge, and so do the handbook and the README.
+    assert!(
+        stdout.contains("docker-compose.yml is this repository's own compose file")
+            && stdout.contains("compose.scaffold.yaml")
+            && stdout.contains("docker compose -f compose.scaffold.yaml up --build"),
+        "{shown}"
+    );
+    let handbook = context.read("docs/devops/README.md");
+    assert!(
+        handbook.contains("This repository has its own compose file, `docker-compose.yml`")
+            && handbook.contains("docker compose -f compose.scaffold.yaml up --build"),
+        "{handbook}"
+    );
+    assert!(
+        context
+            .read("README.md")
+            .contains("docker compose -f compose.scaffold.yaml up --build")
+    );
+
+    // The compose file read as evidence: the port and the datastore it runs for the service.
+    let answers = context.read("scaffold.toml");
+    assert!(answers.contains("port = 3000"), "{answers}");
+    assert!(answers.contains("engine = \"postgres\""), "{answers}");
+    assert!(
+        stdout.contains("docker-compose.yml runs service `api` on container port 3000"),
+        "{shown}"
+    );
+
+    // scaffold's services are a complete compose file of their own, with the app's port and
+    // its datastore; Compose runs it only when named.
+    let snippet: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&context.read("compose.scaffold.yaml")).unwrap();
+    let services = snippet["services"].as_mapping().unwrap();
+    let names: Vec<&str> = services.keys().filter_map(|k| k.as_str()).collect();
+    assert_eq!(names, ["shop", "db"], "{snippet:?}");
+    assert_eq!(
+        snippet["services"]["shop"]["ports"][0].as_str(),
+        Some("127.0.0.1:3000:3000")
+    );
+    assert!(
+        context.lock().files.contains_key("compose.scaffold.yaml"),
+        "scaffold keeps its own file current"
+    );
+
+    // Sync keeps respecting it: nothing changes, and no compose.yaml appears.
+    context.commit_all("scaffold");
+    let tree = || {
+        let mut tree = context.tree();
+        tree.remove(".scaffold/cache");
+        tree
+    };
+    let before = tree();
+    let sync = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["sync"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        sync.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&sync)
+    );
+    assert_eq!(tree(), before, "{}", context.render_output(&sync));
+    assert!(!context.exists("compose.yaml"));
+
+    // Without its own compose file, the repository gets scaffold's as `compose.yaml`, and the
+    // snippet, unchanged, goes.
+    context.remove("docker-compose.yml");
+    let sync = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["sync"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        sync.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&sync)
+    );
+    assert!(
+        context.exists("compose.yaml"),
+        "{}",
+        context.render_output(&sync)
+    );
+    assert!(!context.exists("compose.scaffold.yaml"));
+    assert!(
+        context
+            .read("docs/devops/README.md")
+            .contains("\ndocker compose up --build\n")
+    );
+}
+
+#[test]
+fn an_unknown_region_is_refused_with_the_nearest_ones_and_the_override() {
+    let context = TestContext::new();
+    let output = context
+        .scaffold()
+        .args(["new", "--defaults", "--set", "cloud.region=us-east1"])
+        .output()
+        .unwrap();
+    assert_snapshot!("invalid_unknown_region", context.render_output(&output));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!context.exists("scaffold.toml"), "nothing is written");
+
+    // The override takes a region newer than scaffold's list, and is written down.
+    context
+        .scaffold()
+        .args([
+            "new",
+            "--defaults",
+            "--set",
+            "cloud.region=ap-newland-1",
+            "--set",
+            "cloud.allow_unlisted_regions=true",
+        ])
+        .assert()
+        .success();
+    let answers = context.read("scaffold.toml");
+    assert!(
+        answers.contains("allow_unlisted_regions = true"),
+        "{answers}"
+    );
 }

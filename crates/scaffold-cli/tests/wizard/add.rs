@@ -27,6 +27,8 @@ fn add(repo: &Repo, args: &[&str]) -> assert_cmd::assert::Assert {
 fn add_service_with_flags_keeps_comments_and_writes_its_files() {
     let repo = repo_with_defaults();
     let before = repo.read("scaffold.toml").unwrap();
+    // A service folder named with --path must exist (scaffold writes a starter app into it).
+    std::fs::create_dir_all(repo.path.join("services/api")).unwrap();
     let out = add(
         &repo,
         &[

@@ -392,7 +392,8 @@ fn answers_are_checked_at_the_prompt() {
     }
     // A region the cloud does not have is caught, with the nearest one, unless confirmed.
     step(&mut p, "Region", &format!("us-east1{ENTER}"));
-    p.expect("did you mean `us-east-1`?").unwrap();
+    p.expect("is not a region scaffold knows on aws (nearest: `us-east-1`")
+        .unwrap();
     step(&mut p, "Use `us-east1` anyway", "n");
     step(&mut p, "Region", &format!("ap-newland-1{ENTER}"));
     step(&mut p, "Use `ap-newland-1` anyway", "y");
@@ -403,4 +404,6 @@ fn answers_are_checked_at_the_prompt() {
     let text = repo.read("scaffold.toml").unwrap();
     assert!(text.contains("repository = \"acme/shop\""), "{text}");
     assert!(text.contains("region = \"ap-newland-1\""), "{text}");
+    // The confirmation is written down, so the file validates on its own.
+    assert!(text.contains("allow_unlisted_regions = true"), "{text}");
 }

@@ -30,6 +30,7 @@ pub mod go;
 pub mod java;
 pub mod node;
 pub mod php;
+mod pyroutes;
 pub mod python;
 pub mod ruby;
 pub mod rust;
@@ -241,6 +242,11 @@ pub struct Root {
     pub cargo_workspace: bool,
     /// Container ports the repository's own compose file gives each build context folder.
     pub compose_ports: BTreeMap<String, Vec<Found<u16>>>,
+    /// Datastores the repository's own compose file starts for the service built from each
+    /// folder (`depends_on`/`links` naming a service whose image is a known engine).
+    pub compose_engines: BTreeMap<String, Vec<Found<Engine>>>,
+    /// The repository's own compose file at the root (not one scaffold generated), if any.
+    pub compose_file: Option<String>,
 }
 
 /// What a folder holds.
@@ -427,34 +433,53 @@ impl Detected {
 
     /// Finds the health and readiness paths among `paths` (string literals from the code).
     pub fn health_from(&mut self, paths: &[(String, String)]) {
-        let literals: Vec<String> = paths.iter().map(|(_, p)| p.clone()).collect();
-        let at = |path: &str| {
-            paths
-                .iter()
-                .find(|(_, p)| p == path)
-                .map_or_else(String::new, |(file, _)| file.clone())
+        let routes: Vec<Route> = paths
+            .iter()
+            .map(|(file, path)| Route {
+                file: file.clone(),
+                literal: path.clone(),
+                served: path.clone(),
+                mounted: None,
+            })
+            .collect();
+        self.health_from_routes(&routes);
+    }
+
+    /// Finds the health and readiness paths among `routes`: a candidate path matches what a
+    /// route serves first, else what it literally says (`@router.get("/health")` on a router
+    /// mounted at `/v1` is the health route, served at `/v1/health`).
+    pub fn health_from_routes(&mut self, routes: &[Route]) {
+        let pick = |candidates: &[&str]| -> Option<&Route> {
+            candidates.iter().find_map(|c| {
+                routes
+                    .iter()
+                    .find(|r| r.served == *c)
+                    .or_else(|| routes.iter().find(|r| r.literal == *c))
+            })
+        };
+        let found = |route: &Route| {
+            Found::new(
+                route.served.clone(),
+                match &route.mounted {
+                    Some(how) => format!("{} serves `{}` ({how})", route.file, route.served),
+                    None => format!("{} serves `{}`", route.file, route.served),
+                },
+            )
         };
         if self.health_path.is_none()
-            && let Some(path) = text::pick_path(&literals, text::HEALTH_PATHS)
+            && let Some(route) = pick(text::HEALTH_PATHS)
         {
-            self.health_path = Some(Found::new(
-                path.clone(),
-                format!("{} serves `{path}`", at(&path)),
-            ));
+            self.health_path = Some(found(route));
         }
         if self.readiness_path.is_none()
-            && let Some(path) = text::pick_path(&literals, text::READINESS_PATHS)
+            && let Some(route) = pick(text::READINESS_PATHS)
         {
-            self.readiness_path = Some(Found::new(
-                path.clone(),
-                format!("{} serves `{path}`", at(&path)),
-            ));
+            self.readiness_path = Some(found(route));
         }
-        if self.metrics_path.is_none() && literals.iter().any(|p| p == "/metrics") {
-            self.metrics_path = Some(Found::new(
-                "/metrics".to_owned(),
-                format!("{} serves `/metrics`", at("/metrics")),
-            ));
+        if self.metrics_path.is_none()
+            && let Some(route) = pick(&["/metrics"])
+        {
+            self.metrics_path = Some(found(route));
         }
     }
 
@@ -469,6 +494,19 @@ impl Detected {
             self.dockerfile = Some(text::dockerfile(&text));
         }
     }
+}
+
+/// A path the code serves, as found in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The file that declares it, as shown to the user.
+    pub file: String,
+    /// The path as written in the code.
+    pub literal: String,
+    /// The path the app serves (the literal under its router's prefix).
+    pub served: String,
+    /// How the literal became the served path, when it did.
+    pub mounted: Option<String>,
 }
 
 /// Env example files, read for variable names and ports.

@@ -640,8 +640,47 @@ fn detect(folder: &Folder<'_>) -> Option<Finding> {
                 }
             }
         }
+        // Routes on a router mounted under a prefix are served under it.
+        let mut routes: Vec<super::Route> = Vec::new();
+        let (mounted, prefixes) = super::pyroutes::read(&sources);
+        for (file, prefix) in prefixes {
+            let file = folder.shown(&file);
+            if let Some(at) = paths.iter().position(|(f, p)| *f == file && *p == prefix) {
+                paths.remove(at);
+            }
+        }
+        for m in mounted {
+            let file = folder.shown(&m.file);
+            if let Some(at) = paths
+                .iter()
+                .position(|(f, p)| *f == file && *p == m.literal)
+            {
+                paths.remove(at);
+            }
+            routes.push(super::Route {
+                mounted: Some(format!(
+                    "`@{}` route `{}` under the prefix `{}`",
+                    m.router,
+                    if m.literal.is_empty() {
+                        "\"\""
+                    } else {
+                        &m.literal
+                    },
+                    m.prefix
+                )),
+                file,
+                literal: m.literal,
+                served: m.served,
+            });
+        }
+        routes.extend(paths.into_iter().map(|(file, path)| super::Route {
+            file,
+            literal: path.clone(),
+            served: path,
+            mounted: None,
+        }));
         if !kind_is_grpc {
-            found.health_from(&paths);
+            found.health_from_routes(&routes);
         }
     }
     found.engines_from(&deps, &manifest, DATASTORES);

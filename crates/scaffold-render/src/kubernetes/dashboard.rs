@@ -12,6 +12,7 @@
 use serde_json::{Value, json};
 
 use scaffold_core::Project;
+use scaffold_core::alerts::{LATENCY_METRIC, REQUESTS_METRIC};
 use scaffold_core::names::short_hash;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::WorkloadKind;
@@ -84,8 +85,8 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
     let svc = &service.name;
     let targets = &project.targets;
     let selector = requests_selector(env, svc);
-    let errors = format!("http_requests_total{{{selector},code=~\"5..\"}}");
-    let all = format!("http_requests_total{{{selector}}}");
+    let errors = format!("{REQUESTS_METRIC}{{{selector},code=~\"5..\"}}");
+    let all = format!("{REQUESTS_METRIC}{{{selector}}}");
     let slo = 1.0 - targets.error_budget;
     let mut panels: Vec<Panel> = Vec::new();
     if service.metrics_path.is_some() {
@@ -149,7 +150,7 @@ pub(super) fn json(project: &Project, env: &Environment, service: &Service) -> S
             unit: "s",
             targets: vec![(
                 format!(
-                    "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{{selector}}}[5m])))"
+                    "histogram_quantile(0.99, sum by (le) (rate({LATENCY_METRIC}_bucket{{{selector}}}[5m])))"
                 ),
                 "p99".to_owned(),
             )],
