@@ -166,11 +166,11 @@ impl ClusterAddons {
             grafana_dashboard_label: ("grafana_dashboard".to_owned(), "1".to_owned()),
             private_range: "10.0.0.0/8".to_owned(),
             external_dns: AddonAccount {
-                namespace: "external-dns".to_owned(),
+                namespace: platform::EXTERNAL_DNS_NAMESPACE.to_owned(),
                 service_account: "external-dns".to_owned(),
             },
             cluster_autoscaler: AddonAccount {
-                namespace: "kube-system".to_owned(),
+                namespace: platform::CLUSTER_AUTOSCALER_NAMESPACE.to_owned(),
                 service_account: "cluster-autoscaler".to_owned(),
             },
         }

@@ -71,6 +71,11 @@ pub const MONITORING_NAMESPACE: &str = "monitoring";
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 /// The namespace of metrics-server (where the clouds run theirs too).
 pub const METRICS_SERVER_NAMESPACE: &str = "kube-system";
+/// The namespace of the Cluster Autoscaler (`kube-system`, so it is not evicted with the
+/// workloads it makes room for).
+pub const CLUSTER_AUTOSCALER_NAMESPACE: &str = "kube-system";
+/// The namespace of external-dns.
+pub const EXTERNAL_DNS_NAMESPACE: &str = "external-dns";
 
 /// ingress-nginx: the `nginx` ingress class every public host uses, and the router Argo
 /// Rollouts shifts canary traffic with.
@@ -199,6 +204,44 @@ pub const METRICS_SERVER: Addon = Addon {
     webhook_port: Some(10250),
 };
 
+/// The Cluster Autoscaler on EKS: resizes the managed node groups it discovers by their tags
+/// between the bounds Terraform gives them, with the EKS Pod Identity the AWS environment root
+/// associates with its ServiceAccount.
+///
+/// The chart's default image follows its newest Kubernetes minor (1.35 for 9.59.0); the
+/// autoscaler's minor must be the cluster's ("We recommend using Cluster Autoscaler with the
+/// Kubernetes control plane version for which it was meant", kubernetes/autoscaler
+/// cluster-autoscaler/README.md, Releases), so the module sets the image tag to
+/// `app_version`, the newest patch of the EKS cluster's minor (a test compares them).
+pub const CLUSTER_AUTOSCALER: Addon = Addon {
+    release: "cluster-autoscaler",
+    title: "Cluster Autoscaler",
+    chart: "cluster-autoscaler",
+    repository: "https://kubernetes.github.io/autoscaler",
+    version: "9.59.0",
+    app_version: "1.33.6",
+    namespace: CLUSTER_AUTOSCALER_NAMESPACE,
+    purpose: "adds nodes when pods cannot be scheduled and removes idle ones, within the node group's bounds (EKS has no node autoscaling of its own)",
+    source: "github.com/kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0, cluster-autoscaler/charts/cluster-autoscaler/values.yaml; image tag cluster-autoscaler-1.33.6; cluster-autoscaler/cloudprovider/aws/README.md (auto-discovery, IAM policy)",
+    kinds: &[],
+    webhook_port: None,
+};
+
+/// external-dns: writes each public host's record into the environment's DNS zone.
+pub const EXTERNAL_DNS: Addon = Addon {
+    release: "external-dns",
+    title: "external-dns",
+    chart: "external-dns",
+    repository: "https://kubernetes-sigs.github.io/external-dns/",
+    version: "1.21.1",
+    app_version: "0.21.0",
+    namespace: EXTERNAL_DNS_NAMESPACE,
+    purpose: "writes each public host's record (pointing at the ingress controller's load balancer) into the environment's DNS zone",
+    source: "github.com/kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1, charts/external-dns/values.yaml; docs/tutorials/aws.md (IAM policy, EKS Pod Identity)",
+    kinds: &[],
+    webhook_port: None,
+};
+
 /// Argo CD, syncing the environment's overlay from the desired-state branch.
 pub const ARGO_CD: Addon = Addon {
     release: "argo-cd",
@@ -238,8 +281,10 @@ pub const ARGOCD_APPS: Addon = Addon {
 pub const ADDONS: &[&Addon] = &[
     &METRICS_SERVER,
     &KUBE_PROMETHEUS_STACK,
+    &CLUSTER_AUTOSCALER,
     &INGRESS_NGINX,
     &CERT_MANAGER,
+    &EXTERNAL_DNS,
     &EXTERNAL_SECRETS,
     &ARGO_ROLLOUTS,
     &ARGO_CD,
@@ -261,7 +306,12 @@ impl Project {
     /// - kube-prometheus-stack always (every overlay has a `PrometheusRule` and dashboards);
     /// - metrics-server on AWS only (GKE and AKS run one; every listening service and
     ///   worker has a `HorizontalPodAutoscaler`);
+    /// - the Cluster Autoscaler on AWS only (GKE's and AKS's node pools autoscale through
+    ///   the cloud's own settings, which their cluster modules turn on);
     /// - ingress-nginx and cert-manager when a service has a public host in `env`;
+    /// - external-dns on AWS when a service has a public host in `env`: the AWS environment
+    ///   root creates the domain's Route 53 zone and external-dns's identity for it (GCP and
+    ///   Azure leave the records to the reader, task DO-050);
     /// - External Secrets when a service reads a datastore;
     /// - Argo Rollouts when a service is released with a `Rollout`;
     /// - Argo CD and its applications with GitOps.
@@ -276,8 +326,9 @@ impl Project {
             .iter()
             .copied()
             .filter(|addon| match addon.release {
-                "metrics-server" => self.cloud.provider == Provider::Aws,
+                "metrics-server" | "cluster-autoscaler" => self.cloud.provider == Provider::Aws,
                 "ingress-nginx" | "cert-manager" => public,
+                "external-dns" => self.cloud.provider == Provider::Aws && public,
                 "external-secrets" => secrets,
                 "argo-rollouts" => rollouts,
                 "argo-cd" | "argocd-apps" => self.delivery.gitops,

@@ -597,6 +597,169 @@ fn handbook_sizes_are_the_rendered_sizes() {
     }
 }
 
+/// A datastore whose cloud offering is trusted through the instance's own CA, on every cloud
+/// and engine the datastore table says so for, reaches every workload kind: the Terraform
+/// secret holds `ca`, the service's `ExternalSecret` copies it to the key the workload mounts
+/// read-only, and `<DATASTORE>_CA_FILE` names the file inside that mount (a `Deployment` with
+/// rolling releases, a `Rollout` with canaries, and a `CronJob`).
+#[test]
+fn the_instance_ca_reaches_every_workload_that_reads_the_datastore() {
+    use scaffold_core::Provider;
+    use scaffold_core::datastore::{Engine, Trust};
+
+    let mut checked = 0;
+    for provider in [Provider::Aws, Provider::Gcp, Provider::Azure] {
+        let region = match provider {
+            Provider::Aws => "us-east-1",
+            Provider::Gcp => "europe-west1",
+            Provider::Azure => "westeurope",
+        };
+        for engine in Engine::ALL.iter().copied() {
+            if engine
+                .offering(provider)
+                .is_none_or(|offering| offering.trust != Trust::InstanceCa)
+            {
+                continue;
+            }
+            for strategy in ["rolling", "canary"] {
+                let answers = format!(
+                    r#"schema = 1
+[app]
+name = "catrust"
+description = "Instance CA check"
+repository = "acme/catrust"
+owners = ["@acme/platform"]
+[cloud]
+provider = "{provider}"
+region = "{region}"
+[[services]]
+name = "api"
+language = "go"
+path = "api"
+port = 8080
+uses = ["store"]
+[[services]]
+name = "nightly"
+language = "python"
+path = "nightly"
+kind = "job"
+schedule = "0 3 * * *"
+uses = ["store"]
+[[datastores]]
+name = "store"
+engine = "{engine}"
+[[environments]]
+name = "staging"
+branch = "main"
+[delivery]
+strategy = "{strategy}"
+"#,
+                    provider = provider.as_str(),
+                    engine = engine.as_str(),
+                );
+                let at = format!("{provider:?} {engine:?} {strategy}");
+                let project = Project::from_toml(&answers, &Facts::default())
+                    .unwrap_or_else(|err| panic!("{at}: {err}"));
+                let files = scaffold_render::render(&project).unwrap();
+                let ds = &project.datastores[0];
+                let ca = ds
+                    .ca_file
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{at}: an instance-CA datastore has no CA file"));
+                assert!(
+                    secret_json_keys(&files).contains("ca"),
+                    "{at}: Terraform writes no `ca` into the datastore's secret"
+                );
+                let env = &project.environments[0];
+                let overlay = documents(&files, &format!("{}/", env.names.overlay_dir));
+                let base = documents(&files, "deploy/kubernetes/base/");
+                for service in &project.services {
+                    let here = format!("{at} {}", service.name);
+                    // The ExternalSecret writing the service's Secret copies `ca` to the key.
+                    let (_, external) = overlay
+                        .iter()
+                        .find(|(_, d)| {
+                            d["kind"] == "ExternalSecret"
+                                && d["spec"]["target"]["name"] == service.names.secret.as_str()
+                        })
+                        .unwrap_or_else(|| panic!("{here}: no ExternalSecret"));
+                    let written: Vec<&str> = external["spec"]["data"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .filter(|d| d["remoteRef"]["property"] == "ca")
+                        .filter_map(|d| d["secretKey"].as_str())
+                        .collect();
+                    assert_eq!(written, [ca.secret_key.as_str()], "{here}");
+                    // The workload mounts that key of that Secret, read-only, where the
+                    // variable points.
+                    let (_, workload) = base
+                        .iter()
+                        .find(|(_, d)| {
+                            ["Deployment", "Rollout", "CronJob"]
+                                .contains(&d["kind"].as_str().unwrap_or(""))
+                                && d["metadata"]["name"] == service.names.workload.as_str()
+                        })
+                        .unwrap_or_else(|| panic!("{here}: no workload"));
+                    let expected_kind = match (service.kind.as_str(), strategy) {
+                        ("job", _) => "CronJob",
+                        (_, "canary") => "Rollout",
+                        _ => "Deployment",
+                    };
+                    assert_eq!(workload["kind"], expected_kind, "{here}");
+                    let pod = if workload["kind"] == "CronJob" {
+                        &workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                    } else {
+                        &workload["spec"]["template"]["spec"]
+                    };
+                    let container = &pod["containers"][0];
+                    let variable = container["env"]
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .find(|e| e["name"] == ca.variable.as_str())
+                        .and_then(|e| e["value"].as_str())
+                        .unwrap_or_else(|| panic!("{here}: no {}", ca.variable));
+                    let mut found = false;
+                    for mount in container["volumeMounts"].as_sequence().unwrap() {
+                        let mount_path = mount["mountPath"].as_str().unwrap();
+                        let Some(file) = variable.strip_prefix(&format!("{mount_path}/")) else {
+                            continue;
+                        };
+                        assert_eq!(mount["readOnly"], true, "{here}");
+                        let volume = pod["volumes"]
+                            .as_sequence()
+                            .unwrap()
+                            .iter()
+                            .find(|v| v["name"] == mount["name"])
+                            .unwrap_or_else(|| panic!("{here}: no volume {:?}", mount["name"]));
+                        assert_eq!(
+                            volume["secret"]["secretName"],
+                            service.names.secret.as_str(),
+                            "{here}"
+                        );
+                        let items = volume["secret"]["items"].as_sequence().unwrap();
+                        assert!(
+                            items
+                                .iter()
+                                .any(|i| i["key"] == ca.secret_key.as_str() && i["path"] == file),
+                            "{here}: {variable} is not the mounted key {}",
+                            ca.secret_key
+                        );
+                        found = true;
+                    }
+                    assert!(found, "{here}: {variable} is outside every mount");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 0,
+        "some cloud trusts a datastore through its instance CA"
+    );
+}
+
 /// The handbook's "What your application must provide", service by service: `(name, bullets)`.
 fn handbook_contract(readme: &str) -> Vec<(String, Vec<String>)> {
     let start = readme

@@ -27,12 +27,14 @@ mod tests;
 use scaffold_core::access::{Identity, Purpose, Token};
 use scaffold_core::datastore::Endpoint;
 use scaffold_core::names::{alphanumeric, bounded};
+use scaffold_core::platform;
 use scaffold_core::{Engine as DatastoreEngine, Environment, Project, Registry, Runners, Sizing};
 use serde::Serialize;
 
 use self::grants::{
     AddonNeed, ClusterAccess, Grant, ManagedPolicy, Need, Scope, SecretScope, Statement, quote,
 };
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 /// Template folder of the AWS Terraform family, below `scaffolds/`.
@@ -571,7 +573,8 @@ struct EnvironmentContext<'a> {
     roles: Vec<Role>,
     /// EKS access entries of identities created elsewhere (apply, plan) and of people.
     access_entries: Vec<AccessEntry>,
-    /// The Route 53 hosted zone of the environment's domain, if it has one.
+    /// The domain whose Route 53 hosted zone the environment creates, where external-dns
+    /// writes the public hosts' records.
     domain: Option<&'a str>,
     /// The add-on ServiceAccounts with a cloud identity.
     addons: Vec<AddonContext>,
@@ -670,19 +673,24 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
     }
 
     let identities = project.identities();
-    let bootstrap = bootstrap_context(project, &identities);
+    let bootstrap = Prepared::new("bootstrap", &bootstrap_context(project, &identities))?;
     for file in BOOTSTRAP_FILES {
-        let text = engine.render(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?;
+        let text =
+            engine.render_prepared(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?;
         files.insert(format!("infra/bootstrap/{file}"), text);
     }
 
     for env in &project.environments {
-        let context = environment_context(project, env, &identities);
+        let context = Prepared::new(
+            &env.names.terraform_dir,
+            &environment_context(project, env, &identities),
+        )?;
         for file in super::ENVIRONMENT_FILES
             .iter()
             .chain(ENVIRONMENT_EXTRA_FILES)
         {
-            let text = engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
+            let text = engine
+                .render_prepared(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.terraform_dir), text);
         }
     }
@@ -1248,6 +1256,14 @@ fn environment_context<'a>(
             rds: rds_names(&in_env.resource),
         })
         .collect();
+    // The domain's Route 53 zone exists where external-dns writes records into it: where the
+    // environment has a public host.
+    let dns_zone = env.domain.as_deref().filter(|_| {
+        project
+            .addons(env)
+            .iter()
+            .any(|a| a.release == platform::EXTERNAL_DNS.release)
+    });
     let scope = Scope {
         region: Some(project.cloud.region.clone()),
         account: Some(account.to_owned()),
@@ -1272,10 +1288,7 @@ fn environment_context<'a>(
                 std::iter::once(app).chain(admin)
             })
             .collect(),
-        zone: env
-            .domain
-            .as_ref()
-            .map(|_| "aws_route53_zone.this.arn".to_owned()),
+        zone: dns_zone.map(|_| "aws_route53_zone.this.arn".to_owned()),
         ..Scope::default()
     };
     let boundary = Some("local.permissions_boundary".to_owned());
@@ -1349,17 +1362,22 @@ fn environment_context<'a>(
             service_account: account.service_account.clone(),
         });
     };
-    addon(
-        "cluster-autoscaler",
-        AddonNeed::ScaleNodeGroups,
-        &addon_accounts.cluster_autoscaler,
-    );
-    if env.domain.is_some() {
-        addon(
-            "external-dns",
-            AddonNeed::ManageDnsRecords,
-            &addon_accounts.external_dns,
-        );
+    // The add-ons the platform root installs that call AWS APIs get an identity here, for
+    // exactly the ServiceAccount the platform root installs them as.
+    for installed in project.addons(env) {
+        if installed.release == platform::CLUSTER_AUTOSCALER.release {
+            addon(
+                installed.release,
+                AddonNeed::ScaleNodeGroups,
+                &addon_accounts.cluster_autoscaler,
+            );
+        } else if installed.release == platform::EXTERNAL_DNS.release {
+            addon(
+                installed.release,
+                AddonNeed::ManageDnsRecords,
+                &addon_accounts.external_dns,
+            );
+        }
     }
     let mut access_entries = Vec::new();
     for (purpose, comment) in [
@@ -1401,7 +1419,7 @@ fn environment_context<'a>(
         datastores,
         roles,
         access_entries,
-        domain: env.domain.as_deref(),
+        domain: dns_zone,
         addons,
     }
 }

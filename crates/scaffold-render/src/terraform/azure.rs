@@ -29,6 +29,7 @@ use scaffold_core::vocabulary::Runners;
 use scaffold_core::{Engine as DatastoreEngine, Environment, Project, Provider, Registry, Sizing};
 use serde::Serialize;
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 use grants::{Condition, CustomRole, Grant, Scope};
 
@@ -97,20 +98,24 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         }
     }
 
-    let bootstrap = BootstrapContext::new(project, &features);
+    let bootstrap = Prepared::new("bootstrap", &BootstrapContext::new(project, &features))?;
     for file in BOOTSTRAP_FILES {
         files.insert(
             format!("{}/{file}", names::BOOTSTRAP_DIR),
-            engine.render(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?,
+            engine.render_prepared(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?,
         );
     }
 
     for env in &project.environments {
-        let context = EnvironmentContext::new(project, &features, env);
+        let context = Prepared::new(
+            &env.names.terraform_dir,
+            &EnvironmentContext::new(project, &features, env),
+        )?;
         for file in super::ENVIRONMENT_FILES {
             files.insert(
                 format!("{}/{file}", env.names.terraform_dir),
-                engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,
+                engine
+                    .render_prepared(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,
             );
         }
     }

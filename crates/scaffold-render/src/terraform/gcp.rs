@@ -29,6 +29,7 @@ use scaffold_core::datastore::{Endpoint, Property};
 use scaffold_core::names::gcp_project_id_variable;
 use scaffold_core::{Datastore, Engine as DbEngine, Environment, Project, Registry, Runners};
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 use access::{Contents, Grant, Target};
@@ -626,20 +627,24 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         }
     }
 
-    let bootstrap = bootstrap_context(project, kinds);
+    let bootstrap = Prepared::new("bootstrap", &bootstrap_context(project, kinds))?;
     for file in BOOTSTRAP_FILES {
         files.insert(
             format!("infra/bootstrap/{file}"),
-            engine.render(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?,
+            engine.render_prepared(&format!("{TEMPLATES}/bootstrap/{file}.tera"), &bootstrap)?,
         );
     }
 
     for env in &project.environments {
-        let context = environment_context(project, env, kinds);
+        let context = Prepared::new(
+            &env.names.terraform_dir,
+            &environment_context(project, env, kinds),
+        )?;
         for file in super::ENVIRONMENT_FILES {
             files.insert(
                 format!("{}/{file}", env.names.terraform_dir),
-                engine.render(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,
+                engine
+                    .render_prepared(&format!("{TEMPLATES}/environment/{file}.tera"), &context)?,
             );
         }
     }

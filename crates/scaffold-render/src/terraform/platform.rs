@@ -19,6 +19,7 @@ use scaffold_core::access::KubeRule;
 use scaffold_core::platform::{self, Addon};
 use scaffold_core::{Environment, Project, Provider};
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 /// Template folder of the platform module, below `scaffolds/`.
@@ -93,6 +94,8 @@ struct Chart {
     repository: &'static str,
     /// The exact version.
     version: &'static str,
+    /// The version of the software it installs (the Cluster Autoscaler's image tag).
+    app_version: &'static str,
     /// The namespace.
     namespace: &'static str,
     /// Where the version and values were checked.
@@ -108,6 +111,7 @@ impl From<&Addon> for Chart {
             chart: addon.chart,
             repository: addon.repository,
             version: addon.version,
+            app_version: addon.app_version,
             namespace: addon.namespace,
             source: addon.source,
             webhook_port: addon.webhook_port,
@@ -122,12 +126,16 @@ struct Charts {
     prometheus: Chart,
     /// metrics-server.
     metrics_server: Option<Chart>,
+    /// The Cluster Autoscaler.
+    cluster_autoscaler: Option<Chart>,
     /// ingress-nginx.
     ingress: Option<Chart>,
     /// cert-manager.
     certificates: Option<Chart>,
     /// External Secrets.
     external_secrets: Option<Chart>,
+    /// external-dns.
+    external_dns: Option<Chart>,
     /// Argo Rollouts.
     rollouts: Option<Chart>,
     /// Argo CD.
@@ -213,6 +221,31 @@ struct Annotation {
     reason: &'static str,
 }
 
+/// The Cluster Autoscaler's settings in an environment (EKS).
+#[derive(Serialize)]
+struct ClusterAutoscaler<'a> {
+    /// The EKS cluster's name: the auto-discovery tag carries it.
+    cluster_name: &'a str,
+    /// The cluster's region.
+    region: &'a str,
+    /// The ServiceAccount the cloud root's EKS Pod Identity association names.
+    service_account: &'a str,
+}
+
+/// external-dns's settings in an environment (AWS).
+#[derive(Serialize)]
+struct ExternalDns<'a> {
+    /// The environment's domain: the zone's name and the domain filter.
+    domain: &'a str,
+    /// The TXT registry's owner id, one per cluster, so two clusters writing one zone never
+    /// take over each other's records.
+    owner_id: &'a str,
+    /// The region the AWS SDK signs Route 53 requests in.
+    region: &'a str,
+    /// The ServiceAccount the cloud root's EKS Pod Identity association names.
+    service_account: &'a str,
+}
+
 /// The environment's Argo CD application.
 #[derive(Serialize)]
 struct Gitops {
@@ -277,6 +310,10 @@ struct RootContext<'a> {
     ingress_annotations: Vec<Annotation>,
     /// Argo CD's application, with GitOps.
     gitops: Option<Gitops>,
+    /// The Cluster Autoscaler, where this environment installs it.
+    cluster_autoscaler: Option<ClusterAutoscaler<'a>>,
+    /// external-dns, where this environment installs it.
+    external_dns: Option<ExternalDns<'a>>,
 }
 
 /// Adds the platform module and one root per environment.
@@ -287,9 +324,10 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         files.insert(format!("{MODULE_DIR}/{file}"), text);
     }
     for env in &project.environments {
-        let context = root_context(project, env);
+        let context = Prepared::new(&env.names.terraform_dir, &root_context(project, env))?;
         for file in ROOT_FILES {
-            let text = engine.render(&format!("{ROOT_TEMPLATES}/{file}.tera"), &context)?;
+            let text =
+                engine.render_prepared(&format!("{ROOT_TEMPLATES}/{file}.tera"), &context)?;
             files.insert(format!("{}/{file}", env.names.platform_dir), text);
         }
     }
@@ -311,9 +349,11 @@ fn module_context(project: &Project) -> ModuleContext<'_> {
     let charts = Charts {
         prometheus: Chart::from(&platform::KUBE_PROMETHEUS_STACK),
         metrics_server: used(&platform::METRICS_SERVER),
+        cluster_autoscaler: used(&platform::CLUSTER_AUTOSCALER),
         ingress: used(&platform::INGRESS_NGINX),
         certificates: used(&platform::CERT_MANAGER),
         external_secrets: used(&platform::EXTERNAL_SECRETS),
+        external_dns: used(&platform::EXTERNAL_DNS),
         rollouts: used(&platform::ARGO_ROLLOUTS),
         gitops: used(&platform::ARGO_CD),
         gitops_apps: used(&platform::ARGOCD_APPS),
@@ -441,6 +481,21 @@ fn root_context<'a>(project: &'a Project, env: &'a Environment) -> RootContext<'
             groups,
         }
     });
+    let accounts = &names.cluster_addons;
+    let cluster_autoscaler = installs(&platform::CLUSTER_AUTOSCALER).then(|| ClusterAutoscaler {
+        cluster_name: &env.names.cluster,
+        region: &project.cloud.region,
+        service_account: &accounts.cluster_autoscaler.service_account,
+    });
+    let external_dns = installs(&platform::EXTERNAL_DNS)
+        .then_some(env.domain.as_deref())
+        .flatten()
+        .map(|domain| ExternalDns {
+            domain,
+            owner_id: &env.names.cluster,
+            region: &project.cloud.region,
+            service_account: &accounts.external_dns.service_account,
+        });
     RootContext {
         cloud: provider.as_str(),
         env: &env.name,
@@ -472,6 +527,8 @@ fn root_context<'a>(project: &'a Project, env: &'a Environment) -> RootContext<'
         toggles,
         ingress_annotations,
         gitops,
+        cluster_autoscaler,
+        external_dns,
     }
 }
 

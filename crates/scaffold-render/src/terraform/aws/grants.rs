@@ -367,10 +367,12 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
         }
         Need::Addon(AddonNeed::ScaleNodeGroups) => {
             // github.com/kubernetes/autoscaler, cluster-autoscaler/cloudprovider/aws/README.md
-            // (the minimum policy, plus auto-discovery's DescribeTags and launch templates).
-            // The IAM action behind the SDK's GetInstanceTypesFromInstanceRequirementsPages
-            // is ec2:GetInstanceTypesFromInstanceRequirements. None of these reads takes a
-            // resource.
+            // at tag cluster-autoscaler-1.33.6, "Full Cluster Autoscaler Features Policy
+            // (Recommended)": what auto-discovery and the dynamic instance type list need.
+            // Auto-discovery filters DescribeAutoScalingGroups by tag keys
+            // (aws_wrapper.go), so the older README's autoscaling:DescribeTags is not
+            // needed. The reads take no resource; the resizing is limited below, as the
+            // README recommends.
             let region = get(&scope.region, "the region");
             let account = get(&scope.account, "the account");
             let cluster = get(&scope.cluster_name, "the cluster name");
@@ -381,7 +383,6 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
                     "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeLaunchConfigurations",
                     "autoscaling:DescribeScalingActivities",
-                    "autoscaling:DescribeTags",
                     "ec2:DescribeImages",
                     "ec2:DescribeInstanceTypes",
                     "ec2:DescribeLaunchTemplateVersions",
@@ -418,8 +419,13 @@ pub(super) fn grant(need: &Need<'_>, scope: &Scope) -> Grant {
             );
         }
         Need::Addon(AddonNeed::ManageDnsRecords) => {
-            // github.com/kubernetes-sigs/external-dns, docs/tutorials/aws.md: change and list
-            // the zone's records; finding the zone lists every zone (an account-wide action).
+            // github.com/kubernetes-sigs/external-dns, docs/tutorials/aws.md (chart 1.21.1):
+            // change and list the records of this zone only (the tutorial's
+            // `hostedzone/*`, narrowed to the zone the environment root creates); finding
+            // the zone lists every zone (an account-wide action). The tutorial's
+            // route53:ListTagsForResources is called only with a zone tag filter
+            // (provider/aws/aws.go at v0.21.0, `zones`), which the platform root does not set:
+            // it selects the zone by id.
             let zone = get(&scope.zone, "the hosted zone");
             grant.statements.push(Statement::allow(
                 "EditRecords",

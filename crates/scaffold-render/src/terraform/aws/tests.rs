@@ -1609,3 +1609,458 @@ fn the_handbook_login_table_is_what_the_trust_policies_accept() {
         assert_eq!(listed, assumable, "{example}");
     }
 }
+
+/// The Cluster Autoscaler's IAM actions as its documentation lists them:
+/// github.com/kubernetes/autoscaler, cluster-autoscaler/cloudprovider/aws/README.md at tag
+/// cluster-autoscaler-1.33.6 (the release the platform module installs), "Full Cluster
+/// Autoscaler Features Policy (Recommended)": auto-discovery and the dynamic instance type list.
+const CLUSTER_AUTOSCALER_ACTIONS: &[&str] = &[
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+    "eks:DescribeNodegroup",
+    "autoscaling:SetDesiredCapacity",
+    "autoscaling:TerminateInstanceInAutoScalingGroup",
+];
+
+/// external-dns's Route 53 actions as its AWS tutorial lists them
+/// (github.com/kubernetes-sigs/external-dns, docs/tutorials/aws.md at tag
+/// external-dns-helm-chart-1.21.1), without `route53:ListTagsForResources`, which v0.21.0
+/// calls only with a zone tag filter (provider/aws/aws.go, `zones`); the platform module
+/// selects the zone by id instead.
+const EXTERNAL_DNS_ZONE_ACTIONS: &[&str] = &[
+    "route53:ChangeResourceRecordSets",
+    "route53:ListResourceRecordSets",
+];
+
+/// The platform module's file holding the add-ons.
+const PLATFORM_ADDONS: &str = "infra/modules/platform/addons.tf";
+
+/// The inputs an environment's platform root gives the platform module, flattened to the
+/// references the module reads them by: `var.<input>.<key>` to the text of the value.
+fn platform_inputs(files: &Files, env: &scaffold_core::Environment) -> BTreeMap<String, String> {
+    let path = format!("{}/main.tf", env.names.platform_dir);
+    let body: Body = files[&path].parse().expect("the platform root parses");
+    let module = body
+        .blocks()
+        .find(|b| b.ident.as_str() == "module" && label(b, 0) == "platform")
+        .unwrap_or_else(|| panic!("{path}: no module \"platform\""));
+    let mut out = BTreeMap::new();
+    for attribute in module.body.attributes() {
+        let name = attribute.key.as_str();
+        match attribute.value.as_object() {
+            Some(object) => {
+                for (key, value) in object.iter() {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(expr) => text(expr),
+                    };
+                    out.insert(format!("var.{name}.{key}"), text(value.expr()));
+                }
+            }
+            None => {
+                out.insert(format!("var.{name}"), text(&attribute.value));
+            }
+        }
+    }
+    out
+}
+
+/// An HCL expression as JSON with every `var.…` reference the root sets replaced by its
+/// value, alone or interpolated in a string: what Helm receives.
+fn resolved(expr: &Expression, vars: &BTreeMap<String, String>) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match expr {
+        Expression::Object(object) => Json::Object(
+            object
+                .iter()
+                .map(|(key, value)| {
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                        ObjectKey::Expression(expr) => text(expr),
+                    };
+                    (key, resolved(value.expr(), vars))
+                })
+                .collect(),
+        ),
+        Expression::Array(items) => Json::Array(items.iter().map(|e| resolved(e, vars)).collect()),
+        Expression::Bool(b) => Json::Bool(*b.value()),
+        Expression::FuncCall(call) if call.name.name.as_str() == "yamlencode" => call
+            .args
+            .iter()
+            .next()
+            .map_or(Json::Null, |arg| resolved(arg, vars)),
+        Expression::Parenthesis(inner) => resolved(inner.inner(), vars),
+        other => {
+            let mut value = text(other);
+            if let Some(known) = vars.get(&value) {
+                return Json::String(known.clone());
+            }
+            for (reference, known) in vars {
+                value = value.replace(&format!("${{{reference}}}"), known);
+            }
+            Json::String(value)
+        }
+    }
+}
+
+/// The values of the platform module's `helm_release.<name>` as an environment's root
+/// sets them, and the release's body.
+fn helm_values(
+    files: &Files,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> (Body, serde_json::Value) {
+    let release = resource_body(files, PLATFORM_ADDONS, "helm_release", name);
+    let values = release
+        .get_attribute("values")
+        .and_then(|a| a.value.as_array().and_then(|a| a.iter().next().cloned()))
+        .map(|first| resolved(&first, vars))
+        .unwrap_or_else(|| panic!("helm_release.{name} has no values"));
+    (release, values)
+}
+
+/// Every string of a JSON array.
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The environment root's Pod Identity association of ServiceAccount `namespace/account`,
+/// and the role it names.
+fn pod_identity<'a>(
+    files: &Files,
+    rendered: &'a Rendered,
+    env: &scaffold_core::Environment,
+    namespace: &str,
+    account: &str,
+) -> Option<(Body, &'a Role)> {
+    let dir = &env.names.terraform_dir;
+    let body: Body = files[&format!("{dir}/identities.tf")]
+        .parse()
+        .expect("identities.tf parses");
+    let association = body
+        .blocks()
+        .filter(|b| {
+            b.ident.as_str() == "resource" && label(b, 0) == "aws_eks_pod_identity_association"
+        })
+        .find(|b| {
+            attr(&b.body, "namespace").as_deref() == Some(namespace)
+                && attr(&b.body, "service_account").as_deref() == Some(account)
+        })?;
+    let role_resource = resource_of(&attr(&association.body, "role_arn").unwrap_or_default());
+    let role = rendered
+        .roles
+        .iter()
+        .find(|r| r.dir == *dir && r.resource == role_resource)?;
+    Some((association.body.clone(), role))
+}
+
+/// Every action a role allows.
+fn allowed_actions(role: &Role) -> BTreeSet<String> {
+    role.statements
+        .iter()
+        .filter(|s| !s.deny)
+        .flat_map(|s| s.actions.iter().cloned())
+        .collect()
+}
+
+#[test]
+fn the_cluster_autoscaler_runs_as_its_identity_on_the_node_groups_it_may_resize() {
+    let documented: BTreeSet<String> = CLUSTER_AUTOSCALER_ACTIONS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let addon = &scaffold_core::platform::CLUSTER_AUTOSCALER;
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        // The cluster module: the node groups' tags, the cluster's name and Kubernetes minor.
+        let module = "infra/modules/cluster/main.tf";
+        let body: Body = files[module].parse().expect("parses");
+        let node_groups: Vec<(String, BTreeMap<String, String>, Body)> = body
+            .blocks()
+            .filter(|b| b.ident.as_str() == "resource" && label(b, 0) == "aws_eks_node_group")
+            .map(|b| {
+                let tags = b
+                    .body
+                    .get_attribute("tags")
+                    .and_then(|a| a.value.as_object().cloned())
+                    .map(|object| {
+                        object
+                            .iter()
+                            .map(|(key, value)| {
+                                let key = match key {
+                                    ObjectKey::Ident(ident) => ident.as_str().to_owned(),
+                                    ObjectKey::Expression(expr) => text(expr),
+                                };
+                                (key, text(value.expr()))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (label(b, 1), tags, b.body.clone())
+            })
+            .collect();
+        assert!(!node_groups.is_empty(), "{example}: no node group");
+        let eks = resource_body(&files, module, "aws_eks_cluster", "this");
+        assert_eq!(attr(&eks, "name").as_deref(), Some("var.name"), "{example}");
+        let variables: Body = files["infra/modules/cluster/variables.tf"]
+            .parse()
+            .expect("parses");
+        let kubernetes_minor = variables
+            .blocks()
+            .find(|b| b.ident.as_str() == "variable" && label(b, 0) == "kubernetes_version")
+            .and_then(|b| attr(&b.body, "default"))
+            .expect("a default Kubernetes version");
+        for env in &project.environments {
+            let at = format!("{example} {}", env.name);
+            let dir = &env.names.terraform_dir;
+            let vars = platform_inputs(&files, env);
+            assert!(
+                vars.contains_key("var.cluster_autoscaler.service_account"),
+                "{at}: the platform root does not install the Cluster Autoscaler"
+            );
+            let (release, values) = helm_values(&files, "cluster_autoscaler", &vars);
+            assert_eq!(attr(&release, "version").as_deref(), Some(addon.version));
+            assert_eq!(
+                attr(&release, "count").as_deref(),
+                Some("var.cluster_autoscaler != null ? 1 : 0")
+            );
+            // It is the cluster the environment root creates, in its region.
+            let cluster_module = &rendered.modules[&(dir.clone(), "cluster".to_owned())];
+            let cluster_name = values["autoDiscovery"]["clusterName"]
+                .as_str()
+                .unwrap_or_default();
+            assert_eq!(cluster_name, cluster_module["name"], "{at}");
+            assert_eq!(values["cloudProvider"], "aws", "{at}");
+            assert_eq!(values["awsRegion"], project.cloud.region.as_str(), "{at}");
+            // It discovers every node group of the cluster: each carries every tag it looks for.
+            let tags = strings(&values["autoDiscovery"]["tags"]);
+            assert_eq!(
+                tags,
+                [
+                    "k8s.io/cluster-autoscaler/enabled".to_owned(),
+                    format!("k8s.io/cluster-autoscaler/{cluster_name}")
+                ],
+                "{at}: the README's auto-discovery tags"
+            );
+            for (group, group_tags, _) in &node_groups {
+                let carried: BTreeMap<String, String> = group_tags
+                    .iter()
+                    .map(|(k, v)| (k.replace("${var.name}", cluster_name), v.clone()))
+                    .collect();
+                for tag in &tags {
+                    assert!(
+                        carried.contains_key(tag),
+                        "{at}: node group {group} lacks {tag}"
+                    );
+                }
+            }
+            // Its bounds are the node groups' own (no `--nodes`), which are the sizing's.
+            assert!(values.get("autoscalingGroups").is_none(), "{at}");
+            for (group, _, body) in &node_groups {
+                let scaling = body
+                    .blocks()
+                    .find(|b| b.ident.as_str() == "scaling_config")
+                    .unwrap_or_else(|| panic!("{at}: {group} has no scaling_config"));
+                assert_eq!(
+                    attr(&scaling.body, "min_size").as_deref(),
+                    Some("var.nodes_min")
+                );
+                assert_eq!(
+                    attr(&scaling.body, "max_size").as_deref(),
+                    Some("var.nodes_max")
+                );
+            }
+            assert_eq!(
+                cluster_module["nodes_min"],
+                env.sizing.nodes_min.to_string(),
+                "{at}"
+            );
+            assert_eq!(
+                cluster_module["nodes_max"],
+                env.sizing.nodes_max.to_string(),
+                "{at}"
+            );
+            // Its release is the cluster's Kubernetes minor.
+            let image = values["image"]["tag"].as_str().unwrap_or_default();
+            assert!(
+                image.starts_with(&format!("v{kubernetes_minor}.")),
+                "{at}: Cluster Autoscaler {image} on Kubernetes {kubernetes_minor}"
+            );
+            // It runs as exactly the ServiceAccount the Pod Identity association names.
+            let account = values["rbac"]["serviceAccount"]["name"]
+                .as_str()
+                .unwrap_or_default();
+            assert_eq!(values["rbac"]["serviceAccount"]["create"], true, "{at}");
+            let namespace = attr(&release, "namespace").unwrap_or_default();
+            let (association, role) = pod_identity(&files, &rendered, env, &namespace, account)
+                .unwrap_or_else(|| panic!("{at}: no identity for {namespace}/{account}"));
+            assert_eq!(
+                attr(&association, "cluster_name").as_deref(),
+                Some("module.cluster.cluster_name"),
+                "{at}"
+            );
+            // Its role allows exactly the documented actions...
+            assert_eq!(allowed_actions(role), documented, "{at}");
+            // ...and resizes only the groups tagged as this cluster's, which the node groups are.
+            for statement in role.statements.iter().filter(|s| {
+                s.actions.contains("autoscaling:SetDesiredCapacity")
+                    || s.actions
+                        .contains("autoscaling:TerminateInstanceInAutoScalingGroup")
+            }) {
+                let condition = statement
+                    .conditions
+                    .iter()
+                    .find(|(_, variable, _)| variable.starts_with("aws:ResourceTag/"))
+                    .unwrap_or_else(|| panic!("{at}: resizing is not limited by tag"));
+                let key = condition.1.trim_start_matches("aws:ResourceTag/");
+                for (group, group_tags, _) in &node_groups {
+                    let value = group_tags
+                        .iter()
+                        .find(|(k, _)| k.replace("${var.name}", cluster_name) == key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_else(|| panic!("{at}: {group} lacks {key}"));
+                    assert!(condition.2.contains(&value), "{at}: {group} {key}={value}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn external_dns_writes_only_its_environments_zone_as_its_identity() {
+    let documented: BTreeSet<String> = EXTERNAL_DNS_ZONE_ACTIONS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let mut checked = 0;
+    for (example, project) in projects() {
+        let (files, rendered) = render(&project);
+        let mut owners = BTreeSet::new();
+        for env in &project.environments {
+            let at = format!("{example} {}", env.name);
+            let vars = platform_inputs(&files, env);
+            let installed = vars.contains_key("var.external_dns.domain");
+            let hosts: Vec<&String> = env
+                .services
+                .iter()
+                .filter_map(|s| s.host.as_ref())
+                .collect();
+            // Installed exactly where the environment has a public host to write.
+            assert_eq!(installed, !hosts.is_empty(), "{at}");
+            if !installed {
+                continue;
+            }
+            let domain = env.domain.as_deref().expect("a host has a domain");
+            let (release, values) = helm_values(&files, "external_dns", &vars);
+            assert_eq!(
+                attr(&release, "version").as_deref(),
+                Some(scaffold_core::platform::EXTERNAL_DNS.version)
+            );
+            assert_eq!(values["provider"]["name"], "aws", "{at}");
+            assert_eq!(values["env"][0]["name"], "AWS_REGION", "{at}");
+            assert_eq!(
+                values["env"][0]["value"],
+                project.cloud.region.as_str(),
+                "{at}"
+            );
+            // The domain filter is the environment's domain, and every host is inside it.
+            assert_eq!(
+                strings(&values["domainFilters"]),
+                [domain.to_owned()],
+                "{at}"
+            );
+            for host in &hosts {
+                assert!(
+                    *host == domain || host.ends_with(&format!(".{domain}")),
+                    "{at}: {host} is outside {domain}"
+                );
+            }
+            // The zone: the one the environment root creates for the domain, read by id.
+            let zone = resource_body(
+                &files,
+                &format!("{}/main.tf", env.names.terraform_dir),
+                "aws_route53_zone",
+                "this",
+            );
+            assert_eq!(attr(&zone, "name").as_deref(), Some(domain), "{at}");
+            let platform_root: Body = files[&format!("{}/main.tf", env.names.platform_dir)]
+                .parse()
+                .expect("parses");
+            let data = platform_root
+                .blocks()
+                .find(|b| {
+                    b.ident.as_str() == "data"
+                        && label(b, 0) == "aws_route53_zone"
+                        && label(b, 1) == "this"
+                })
+                .unwrap_or_else(|| panic!("{at}: the platform root does not read the zone"));
+            assert_eq!(attr(&data.body, "name").as_deref(), Some(domain), "{at}");
+            assert_eq!(
+                attr(&data.body, "private_zone").as_deref(),
+                Some("false"),
+                "{at}"
+            );
+            // (The root passes the data source's attribute; `resolved` puts its reference in.)
+            let args = strings(&values["extraArgs"]);
+            assert!(
+                args.contains(&"--zone-id-filter=data.aws_route53_zone.this.zone_id".to_owned()),
+                "{at}: {args:?}"
+            );
+            // One TXT owner per cluster.
+            let owner = values["txtOwnerId"].as_str().unwrap_or_default().to_owned();
+            assert_eq!(owner, env.names.cluster, "{at}");
+            assert!(
+                owners.insert(owner),
+                "{at}: two environments share a TXT owner"
+            );
+            // It runs as the ServiceAccount its identity trusts...
+            let account = values["serviceAccount"]["name"]
+                .as_str()
+                .unwrap_or_default();
+            let namespace = attr(&release, "namespace").unwrap_or_default();
+            let (_, role) = pod_identity(&files, &rendered, env, &namespace, account)
+                .unwrap_or_else(|| panic!("{at}: no identity for {namespace}/{account}"));
+            // ...which may change and list the records of this zone only, and find it.
+            let on_zone: BTreeSet<String> = role
+                .statements
+                .iter()
+                .filter(|s| {
+                    !s.deny
+                        && s.resources == BTreeSet::from(["aws_route53_zone.this.arn".to_owned()])
+                })
+                .flat_map(|s| s.actions.iter().cloned())
+                .collect();
+            assert_eq!(on_zone, documented, "{at}");
+            let elsewhere: BTreeSet<String> = role
+                .statements
+                .iter()
+                .filter(|s| {
+                    !s.deny
+                        && s.resources != BTreeSet::from(["aws_route53_zone.this.arn".to_owned()])
+                })
+                .flat_map(|s| s.actions.iter().cloned())
+                .collect();
+            assert_eq!(
+                elsewhere,
+                BTreeSet::from(["route53:ListHostedZones".to_owned()]),
+                "{at}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "some AWS example has a public host");
+}

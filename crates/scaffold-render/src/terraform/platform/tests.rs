@@ -586,3 +586,128 @@ fn network_policies_are_enforced_where_they_are_written() {
         }
     }
 }
+
+/// Whether the platform root of `env` installs external-dns: the module declares the release
+/// and the root gives it its settings.
+fn installs_external_dns(files: &Files, env: &Environment) -> bool {
+    let declared = releases(files).contains_key(platform::EXTERNAL_DNS.release);
+    let body = parse(files, &format!("{}/main.tf", env.names.platform_dir));
+    let configured = body
+        .blocks()
+        .find(|b| b.ident.as_str() == "module" && label(b, 0).as_deref() == Some("platform"))
+        .is_some_and(|b| b.body.get_attribute("external_dns").is_some());
+    declared && configured
+}
+
+/// Whether the cloud root of `env` gives external-dns an identity that can write the zone:
+/// on AWS, an EKS Pod Identity association for the ServiceAccount the platform installs it
+/// as, whose role may change the records of the environment's Route 53 zone.
+fn external_dns_identity(project: &Project, files: &Files, env: &Environment) -> bool {
+    let account = &project.names.cluster_addons.external_dns;
+    match project.cloud.provider {
+        Provider::Aws => {
+            let body = parse(files, &format!("{}/identities.tf", env.names.terraform_dir));
+            let text = |b: &Block, key: &str| {
+                b.body
+                    .get_attribute(key)
+                    .map(|a| literal(&a.value).as_str().unwrap_or_default().to_owned())
+            };
+            let Some(association) = body.blocks().find(|b| {
+                label(b, 0).as_deref() == Some("aws_eks_pod_identity_association")
+                    && text(b, "namespace").as_deref() == Some(account.namespace.as_str())
+                    && text(b, "service_account").as_deref()
+                        == Some(account.service_account.as_str())
+            }) else {
+                return false;
+            };
+            let role = association
+                .body
+                .get_attribute("role_arn")
+                .map(|a| a.value.to_string())
+                .unwrap_or_default();
+            let role = role
+                .trim()
+                .trim_start_matches("aws_iam_role.")
+                .trim_end_matches(".arn");
+            // The role's inline policy has a statement changing the records of the zone.
+            body.blocks().any(|b| {
+                b.ident.as_str() == "data"
+                    && label(b, 0).as_deref() == Some("aws_iam_policy_document")
+                    && label(b, 1).as_deref() == Some(role)
+                    && b.body
+                        .blocks()
+                        .filter(|s| s.ident.as_str() == "statement")
+                        .any(|s| {
+                            let text = s.body.to_string();
+                            text.contains("\"route53:ChangeResourceRecordSets\"")
+                                && text.contains("aws_route53_zone.this.arn")
+                        })
+            })
+        }
+        // scaffold gives external-dns no identity on GKE or AKS.
+        Provider::Gcp | Provider::Azure => false,
+    }
+}
+
+#[test]
+fn every_sentence_about_external_dns_is_true_of_the_platform_roots() {
+    let mut claims = 0;
+    for (example, project) in examples() {
+        let files = crate::render(&project).expect("renders");
+        let installed: Vec<&Environment> = project
+            .environments
+            .iter()
+            .filter(|env| installs_external_dns(&files, env))
+            .collect();
+        for env in &installed {
+            assert!(
+                external_dns_identity(&project, &files, env),
+                "{example} {}: external-dns is installed without an identity that can write the zone",
+                env.name
+            );
+        }
+        for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".md")) {
+            for line in text
+                .lines()
+                .filter(|l| l.to_lowercase().contains("external-dns"))
+            {
+                let at = format!("{example} {path}: {line}");
+                claims += 1;
+                let denies = line.contains("no external-dns")
+                    || line.contains("does not manage the DNS zone");
+                if denies {
+                    assert!(
+                        installed.is_empty(),
+                        "{at}: external-dns is installed in {:?}",
+                        installed.iter().map(|e| &e.name).collect::<Vec<_>>()
+                    );
+                    continue;
+                }
+                // A sentence naming an environment's domain is about that environment.
+                let named: Vec<&Environment> = project
+                    .environments
+                    .iter()
+                    .filter(|e| {
+                        e.domain
+                            .as_ref()
+                            .is_some_and(|d| line.contains(&format!("`{d}`")))
+                    })
+                    .collect();
+                if named.is_empty() {
+                    assert!(
+                        !installed.is_empty(),
+                        "{at}: no environment installs external-dns"
+                    );
+                }
+                for env in named {
+                    assert!(
+                        installed.iter().any(|e| e.name == env.name),
+                        "{at}: {} does not install external-dns",
+                        env.name
+                    );
+                }
+            }
+        }
+    }
+    assert!(claims > 0, "the docs say something about external-dns");
+}
