@@ -268,6 +268,62 @@ mod tests {
         }
     }
 
+    /// The generated CI's first Rust step is `cargo fmt --check`: the starter must already be
+    /// formatted, for short and long names, any number of datastores, and every kind.
+    #[test]
+    fn the_rust_starter_is_formatted_as_rustfmt_formats_it() {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+
+        if Command::new("rustfmt").arg("--version").output().is_err() {
+            eprintln!(
+                "rustfmt is not installed here: the Rust starter's formatting is not checked"
+            );
+            return;
+        }
+        let engine = Engine::new();
+        for name in ["api", "inventory-reconciliation-svc1"] {
+            for uses in ["[]", "[\"db\"]", "[\"db\", \"cache\", \"sessions\"]"] {
+                for kind in ["web", "worker", "job"] {
+                    let extra = match kind {
+                        "web" => "port = 8080\nhealth_path = \"/internal/health/liveness\"\n",
+                        "job" => "schedule = \"0 3 * * *\"\n",
+                        _ => "",
+                    };
+                    let project = Project::from_toml(
+                        &format!(
+                            "[app]\nname = \"shop\"\n[[services]]\nname = \"{name}\"\nlanguage = \"rust\"\nkind = \"{kind}\"\npath = \"svc\"\n{extra}uses = {uses}\n[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n[[datastores]]\nname = \"cache\"\nengine = \"redis\"\n[[datastores]]\nname = \"sessions\"\nengine = \"redis\"\n"
+                        ),
+                        &Facts::default(),
+                    )
+                    .expect("valid answers");
+                    let files = render(&project, &engine).expect("starters render");
+                    let main = &files["svc/src/main.rs"];
+                    let mut rustfmt = Command::new("rustfmt")
+                        .args(["--edition", "2021", "--check"])
+                        .stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .spawn()
+                        .expect("rustfmt runs");
+                    rustfmt
+                        .stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(main.as_bytes())
+                        .expect("rustfmt reads");
+                    let out = rustfmt.wait_with_output().expect("rustfmt finishes");
+                    // On standard input, `rustfmt --check` prints the diff but exits 0
+                    // (rust-lang/rustfmt#5376, #6789; measured with rustfmt 1.9.0).
+                    assert!(
+                        out.status.success() && out.stdout.is_empty(),
+                        "{name} {kind} uses {uses}: rustfmt would change the starter:\n{}",
+                        String::from_utf8_lossy(&out.stdout)
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn grpc_services_get_no_starter() {
         let project = project("go", "grpc");

@@ -87,7 +87,7 @@ impl Rendered {
                 out.extend(job.services.iter().map(|s| s.image.clone()));
             }
         }
-        if let Ok(text) = fs::read_to_string(self.checkout.join("compose.yaml")) {
+        if let Ok(text) = fs::read_to_string(compose::generated_file(&self.checkout)) {
             out.extend(compose::images(&text));
         }
         out
@@ -883,7 +883,8 @@ fn check_compose(
         Ok(engine) => engine,
         Err(why) => return set_all(rows, Cell::Skip(why.to_owned())),
     };
-    if !rendered.checkout.join("compose.yaml").is_file() {
+    let compose_file = compose::generated_file(&rendered.checkout);
+    if !compose_file.is_file() {
         return set_all(
             rows,
             Cell::NotApplicable("no compose.yaml was generated".into()),
@@ -895,7 +896,7 @@ fn check_compose(
             Cell::Skip("no compose front end (docker compose or podman-compose)".into()),
         );
     }
-    let text = fs::read_to_string(rendered.checkout.join("compose.yaml")).unwrap_or_default();
+    let text = fs::read_to_string(&compose_file).unwrap_or_default();
     let missing: Vec<String> = compose::images(&text)
         .into_iter()
         .filter_map(|image| {

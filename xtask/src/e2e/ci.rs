@@ -341,14 +341,20 @@ fn unavailable_toolchain(action: &str) -> Option<String> {
         ),
         _ => return None,
     };
-    if !programs.iter().any(|p| on_path(p)) {
-        return Some(format!("no {what} here (and {registry} is unreachable)"));
-    }
     let answers = Command::new("curl")
         .args(["-sS", "-m", "10", "-o", "/dev/null", "-f", url])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    (!answers).then(|| format!("{registry} ({url}) does not answer from here"))
+    let registry_note = if answers {
+        format!("{registry} answers")
+    } else {
+        format!("{registry} ({url}) does not answer from here")
+    };
+    if !programs.iter().any(|p| on_path(p)) {
+        return Some(format!("no {what} here ({registry_note})"));
+    }
+    (!answers).then_some(registry_note)
 }
 
 fn on_path(program: &str) -> bool {

@@ -110,6 +110,19 @@ pub struct AppProbe {
     pub optional: bool,
 }
 
+/// The compose file scaffold wrote in `dir`: [`SCAFFOLD_COMPOSE`] beside the repository's own
+/// compose file, else `compose.yaml`.
+///
+/// [`SCAFFOLD_COMPOSE`]: scaffold_core::project::SCAFFOLD_COMPOSE
+pub fn generated_file(dir: &Path) -> std::path::PathBuf {
+    let beside = dir.join(scaffold_core::project::SCAFFOLD_COMPOSE);
+    if beside.is_file() {
+        beside
+    } else {
+        dir.join("compose.yaml")
+    }
+}
+
 /// Brings the stack in `dir` up, probes `apps`, and takes it down again (volumes too).
 ///
 /// `Err` is a failure of the stack itself (it did not come up); per-app results otherwise.
@@ -120,8 +133,9 @@ pub fn check(
     apps: &[AppProbe],
     log: &Path,
 ) -> Result<Vec<AppResult>, String> {
-    let file = dir.join("compose.yaml");
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("reading compose.yaml: {e}"))?;
+    let file = generated_file(dir);
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
     let declared = services(&text).map_err(|e| format!("{e:#}"))?;
     let result = up_and_probe(engine, dir, project, apps, &declared, log);
     let down = engine
@@ -158,7 +172,7 @@ fn up_and_probe(
     declared: &[ComposeService],
     log: &Path,
 ) -> Result<Vec<AppResult>, String> {
-    let file = dir.join("compose.yaml");
+    let file = generated_file(dir);
     let datastores: Vec<&ComposeService> = declared.iter().filter(|s| !s.builds).collect();
     let builds: Vec<&ComposeService> = declared.iter().filter(|s| s.builds).collect();
     let timeout = Duration::from_secs(20 * 60);

@@ -59,7 +59,9 @@ pub struct Options {
 /// CI's time budget does not fit every case: `--all` (14 fixtures, 6 starters) took 2435 s of
 /// wall time and 12 min of CPU on the shared 2-core machine (load average 15 to 21; Next.js's
 /// image alone 508 s, rust-axum's clippy and tests 426 s), against about 393 s for all of
-/// `.ci/run` before this stage. So CI runs one case per recipe family and datastore that the
+/// `.ci/run` before this stage; one case at a time (14 fixtures, 9 starters, load 9 to 13) the
+/// cases outside this list took 1459 s, with Next.js at 325 s and rust-axum at 343 s (the table
+/// in `xtask/container-rig/README.md`). So CI runs one case per recipe family and datastore that the
 /// machine can build, and `cargo xtask e2e --all` runs the rest: npm with PostgreSQL in
 /// compose, uv with Redis, a worker without a port, a static site on nginx.
 pub const CI_CASES: &[&str] = &[
@@ -212,7 +214,11 @@ pub fn run(options: &Options) -> Result<bool> {
     }
 
     let expected = read_known_failures(root)?;
-    let verdict = table::verdict(&rows, &expected);
+    let checked = table::Checked {
+        images: engine.is_ok(),
+        ci: options.ci,
+    };
+    let verdict = table::verdict(&rows, &expected, checked);
     println!();
     print!("{}", table::format(&rows));
     println!();
@@ -224,6 +230,9 @@ pub fn run(options: &Options) -> Result<bool> {
     }
     for line in &verdict.fixed {
         println!("e2e: fixed: {line}");
+    }
+    for line in &verdict.unverified {
+        println!("e2e: unverified (not failing the stage): {line}");
     }
     println!(
         "e2e: {} passed, {} failed as known ({KNOWN_FAILURES}), {} unexpected, {} fixed, {} skipped; logs in {}; {}s",

@@ -118,11 +118,13 @@ fn unavailable_reason(repository: &str) -> String {
             "no distroless Java runtime stand-in (and no Maven Central to build the jar)"
         }
         "sdk" | "aspnet" | "runtime" | "runtime-deps" if repository.contains("dotnet") => {
-            "no .NET image: no registry here, and NuGet is unreachable"
+            "no .NET image: no registry here (mcr.microsoft.com), Debian has no .NET SDK, and NuGet is unreachable"
         }
-        "ruby" => "no Ruby image: no registry here, and RubyGems is unreachable",
+        "ruby" => {
+            "no Ruby image: no registry here, Debian bookworm's Ruby is 3.1, and RubyGems is unreachable"
+        }
         "php" | "composer" | "frankenphp" | "php-fpm" => {
-            "no PHP image: no registry here, and Packagist is unreachable"
+            "no PHP image: no registry here, Debian bookworm's PHP is 8.2, FrankenPHP and install-php-extensions are GitHub downloads (unreachable), and so is Packagist"
         }
         "mysql" | "mariadb" => "no MySQL stand-in yet",
         "node" | "python" | "uv" => "only version-numbered tags can be stood in for",

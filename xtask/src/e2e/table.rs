@@ -152,6 +152,10 @@ pub struct Verdict {
     pub passed: usize,
     /// Cells skipped or not applicable.
     pub skipped: usize,
+    /// Known failures this run could not observe although it ran their check (every row of the
+    /// case skipped it, or it does not apply): the entry describes nothing this machine can see,
+    /// so it is reported, without failing the stage (another machine may observe it).
+    pub unverified: Vec<String>,
 }
 
 impl Verdict {
@@ -161,9 +165,35 @@ impl Verdict {
     }
 }
 
+/// Which kinds of check this run performed at all (`--no-images`, no engine, `--no-ci` turn them
+/// off), so that a skip can be told apart from a check the run never attempted.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked {
+    /// Images were built, run and probed (an engine worked and `--no-images` was not given).
+    pub images: bool,
+    /// The generated CI commands were run.
+    pub ci: bool,
+}
+
+impl Checked {
+    /// Whether this run attempted `column`'s check.
+    fn attempted(self, column: Column) -> bool {
+        match column {
+            Column::Render | Column::Detect | Column::Static => true,
+            Column::Build
+            | Column::Run
+            | Column::Health
+            | Column::Healthcheck
+            | Column::Compose => self.images,
+            Column::Ci => self.ci,
+        }
+    }
+}
+
 /// Compares `rows` with `expected`. A known failure counts as fixed only when every row of its
-/// case passed that column; skipped or unreached cells prove nothing either way.
-pub fn verdict(rows: &[Row], expected: &Expected) -> Verdict {
+/// case passed that column; skipped or unreached cells prove nothing either way (a known
+/// failure that the run attempted but could only skip is listed as unverified).
+pub fn verdict(rows: &[Row], expected: &Expected, checked: Checked) -> Verdict {
     let mut verdict = Verdict::default();
     for row in rows {
         for column in Column::ALL {
@@ -199,6 +229,19 @@ pub fn verdict(rows: &[Row], expected: &Expected) -> Verdict {
             if case_rows.iter().all(|r| r.get(column) == &Cell::Ok) {
                 verdict.fixed.push(format!(
                     "{case} {}: passes now; remove it from the known failures ({reason})",
+                    column.name()
+                ));
+            } else if checked.attempted(column)
+                && case_rows
+                    .iter()
+                    .all(|r| matches!(r.get(column), Cell::Skip(_) | Cell::NotApplicable(_)))
+            {
+                let why = case_rows
+                    .iter()
+                    .find_map(|r| r.get(column).reason())
+                    .unwrap_or("skipped");
+                verdict.unverified.push(format!(
+                    "{case} {}: listed as a known failure ({reason}), but this run could not check it: {why}",
                     column.name()
                 ));
             }
@@ -316,6 +359,11 @@ mod tests {
         assert!(text.contains("  go-service svc build skip: no Go image\n"));
     }
 
+    const ALL: Checked = Checked {
+        images: true,
+        ci: true,
+    };
+
     #[test]
     fn unknown_failures_fail_the_stage() {
         let rows = [row(
@@ -325,7 +373,7 @@ mod tests {
                 (Column::Render, Cell::Ok),
             ],
         )];
-        let v = verdict(&rows, &Expected::new());
+        let v = verdict(&rows, &Expected::new(), ALL);
         assert_eq!(v.unexpected, ["a svc build: boom"]);
         assert_eq!(v.passed, 1);
         assert!(!v.ok());
@@ -340,11 +388,11 @@ mod tests {
                 (Column::Ci, Cell::Ok),
             ],
         )];
-        let v = verdict(&rows, &expected(&[("a", "build")]));
+        let v = verdict(&rows, &expected(&[("a", "build")]), ALL);
         assert!(v.ok(), "{v:?}");
         assert_eq!(v.known, 1);
 
-        let v = verdict(&rows, &expected(&[("a", "ci")]));
+        let v = verdict(&rows, &expected(&[("a", "ci")]), ALL);
         assert_eq!(v.fixed.len(), 1);
         assert!(v.fixed[0].starts_with("a ci: passes now"), "{v:?}");
         assert_eq!(v.unexpected, ["a svc build: boom"]);
@@ -353,9 +401,41 @@ mod tests {
     #[test]
     fn skipped_cells_prove_nothing() {
         let rows = [row("a", &[(Column::Build, Cell::Skip("no engine".into()))])];
-        let v = verdict(&rows, &expected(&[("a", "build"), ("b", "ci")]));
+        let nothing = Checked {
+            images: false,
+            ci: false,
+        };
+        let v = verdict(&rows, &expected(&[("a", "build"), ("b", "ci")]), nothing);
         assert!(v.ok(), "{v:?}");
         assert_eq!(v.skipped, 1);
+        assert!(v.unverified.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_known_failure_the_run_could_only_skip_is_unverified() {
+        let rows = [row(
+            "a",
+            &[
+                (Column::Build, Cell::Skip("no .NET image".into())),
+                (Column::Ci, Cell::Skip("--no-ci".into())),
+            ],
+        )];
+        let images_only = Checked {
+            images: true,
+            ci: false,
+        };
+        let v = verdict(
+            &rows,
+            &expected(&[("a", "build"), ("a", "ci")]),
+            images_only,
+        );
+        assert!(v.ok(), "{v:?}");
+        assert_eq!(v.unverified.len(), 1, "{v:?}");
+        assert!(v.unverified[0].starts_with("a build:"), "{v:?}");
+        assert!(
+            v.unverified[0].ends_with("could not check it: no .NET image"),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -364,14 +444,14 @@ mod tests {
             row("a", &[(Column::Health, Cell::Ok)]),
             row("a", &[(Column::Health, Cell::Fail("404".into()))]),
         ];
-        let v = verdict(&rows, &expected(&[("a", "health")]));
+        let v = verdict(&rows, &expected(&[("a", "health")]), ALL);
         assert!(v.ok(), "{v:?}");
     }
 
     #[test]
     fn misspelt_columns_are_reported() {
         let rows = [row("a", &[])];
-        let v = verdict(&rows, &expected(&[("a", "helth")]));
+        let v = verdict(&rows, &expected(&[("a", "helth")]), ALL);
         assert_eq!(
             v.unexpected,
             ["known-failures entry a.helth names no column"]
