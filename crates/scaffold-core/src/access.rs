@@ -31,6 +31,8 @@
 use serde::Serialize;
 
 use crate::project::{Environment, Project};
+
+pub mod gcp;
 use crate::vocabulary::{Provider, WorkloadKind};
 
 /// What an identity is for.
@@ -433,8 +435,9 @@ impl Project {
     /// The RBAC rules the deploy identity of `env` needs in its namespace: one per kind
     /// the overlay applies (with `kubectl apply`: get, list, watch, create, patch, update)
     /// and what the deploy job's own commands use (rollout status and undo, promotion, the
-    /// smoke check's port-forward, the failure report). The platform root renders them as
-    /// the deploy `Role`; the `Namespace` itself is the platform root's, so no rule covers it.
+    /// smoke check's port-forward ([`Project::port_forwards`]), the failure report). The
+    /// platform root renders them as the deploy `Role`; the `Namespace` itself is the
+    /// platform root's, so no rule covers it.
     ///
     /// With GitOps the deploy identity applies nothing: Argo CD does, so it only reads
     /// the `Application` in Argo CD's namespace.
@@ -477,19 +480,10 @@ impl Project {
                 reason: "rollout status, the smoke check and the failure report read pods, their logs and events",
             },
         ];
-        // The deploy job port-forwards to check a service with no public host (web with a
-        // health path, gRPC), except with GitOps, and to probe blue-green's preview before
-        // a manual promotion: the same conditions as github::pipeline's checks, which the
-        // platform and workflow tests hold to each other.
-        let port_forward = (!self.delivery.gitops
-            && self.services.iter().zip(&env.services).any(|(s, e)| {
-                s.kind == crate::vocabulary::ServiceKind::Grpc
-                    || (s.kind == crate::vocabulary::ServiceKind::Web
-                        && e.host.is_none()
-                        && s.health_path.is_some())
-            }))
-            || (self.delivery.strategy == crate::vocabulary::Strategy::BlueGreen
-                && !self.auto_promotion(env));
+        // The deploy job port-forwards to check a service from inside the cluster, or to
+        // probe a blue-green preview before it promotes it (`Project::port_forwards`, which
+        // the workflow's checks read too).
+        let port_forward = self.port_forwards(env);
         if port_forward {
             rules.push(KubeRule {
                 api_group: "",

@@ -23,6 +23,7 @@ pub mod regions;
 pub mod schema;
 pub mod sizing;
 pub mod stack;
+pub mod verify;
 pub mod vocabulary;
 
 pub use answers::Answers;

@@ -1757,7 +1757,7 @@ impl Project {
             &services,
             &datastores,
         );
-        Ok(Project {
+        let project = Project {
             local: Local::new(facts.compose_file.as_deref()),
             deploy_branches,
             oidc_build_subjects,
@@ -1794,7 +1794,34 @@ impl Project {
             targets: Targets::derive(availability),
             availability,
             github_variables,
-        })
+        };
+        if let Err(too_long) = crate::access::gcp::check_attribute_condition(&project) {
+            // Each environment that starts from its own branch adds a clause: point at the
+            // last one, where the condition went over.
+            let path = answers
+                .environments
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .rposition(|e| e.branch.is_some())
+                .map_or_else(
+                    || "environments".to_owned(),
+                    |i| format!("environments[{i}].branch"),
+                );
+            problems.push(
+                path,
+                format!(
+                    "on Google Cloud these environments and branches need a workload identity attribute condition of {} characters, and Google accepts at most {}",
+                    too_long.length,
+                    crate::access::gcp::ATTRIBUTE_CONDITION_LIMIT
+                ),
+                "each environment that deploys from its own branch adds a clause naming that branch: give fewer environments a `branch` of their own (an environment without one is promoted from the one before it), or use shorter environment, branch and repository names",
+            );
+            return Err(AnswersError::Invalid {
+                problems: problems.list,
+            });
+        }
+        Ok(project)
     }
 
     /// The branch whose CI runs start the promotion chain `env` belongs to: the images

@@ -75,10 +75,28 @@ pub struct Login {
     pub azure_client_id: String,
 }
 
+/// GCP: the GitHub variable holding the shared project's id (the state, the workload
+/// identity pool, the registry, the build identity).
+pub(crate) const SHARED_GCP_PROJECT: &str = "GCP_PROJECT_ID";
+
+/// GCP: the GitHub variable holding the id of the project `env` lives in: the shared one, or
+/// its own with `separate_account`, where the bootstrap root creates its service accounts
+/// and its root creates its cluster and secrets.
+pub(crate) fn gcp_project_variable(env: &scaffold_core::Environment) -> String {
+    scaffold_core::names::gcp_project_id_variable(&env.name, env.separate_account)
+}
+
 impl Login {
     /// The login of `identity` on the project's cloud; `azure_client` is the expression
-    /// (without `${{ }}`) that yields the Azure client id of that identity.
-    pub(crate) fn new(project: &Project, identity: &str, azure_client: &str) -> Self {
+    /// (without `${{ }}`) that yields the Azure client id of that identity, and
+    /// `gcp_project` the GitHub variable holding the id of the Google Cloud project the
+    /// identity's service account lives in ([`gcp_project_variable`]).
+    pub(crate) fn new(
+        project: &Project,
+        identity: &str,
+        azure_client: &str,
+        gcp_project: &str,
+    ) -> Self {
         let names = &project.names;
         Login {
             provider: project.cloud.provider,
@@ -89,7 +107,7 @@ impl Login {
                 names.gcp_wif_pool, names.gcp_wif_provider
             ),
             gcp_service_account: format!(
-                "{identity}@${{{{ vars.GCP_PROJECT_ID }}}}.iam.gserviceaccount.com"
+                "{identity}@${{{{ vars.{gcp_project} }}}}.iam.gserviceaccount.com"
             ),
             azure_client_id: format!("${{{{ {azure_client} }}}}"),
         }
@@ -337,6 +355,7 @@ fn registry_ci(project: &Project) -> RegistryCi {
                 project,
                 &project.names.build_identity,
                 "vars.AZURE_BUILD_CLIENT_ID",
+                SHARED_GCP_PROJECT,
             )
         }),
         acr_name: project.names.acr_name.clone(),

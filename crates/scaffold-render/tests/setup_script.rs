@@ -122,10 +122,7 @@ fn the_setup_script_sets_every_variable_where_the_model_places_it() {
         for v in &context.variables {
             let value = match &v.output {
                 None => format!("shell:{}", v.shell),
-                Some(o) => match &o.key {
-                    None => format!("raw:{}:{}", o.root, o.name),
-                    Some(key) => format!("json:{}:{}:{key}", o.root, o.name),
-                },
+                Some(o) => format!("raw:{}:{}", o.root, o.name),
             };
             let env = if v.environment.is_empty() {
                 String::new()

@@ -188,6 +188,8 @@ pub struct DeployStage {
     pub cluster_location: String,
     /// The Azure resource group of the cluster.
     pub resource_group: String,
+    /// GCP: the expression of the environment's project id (`get-gke-credentials`).
+    pub gcp_project: String,
     /// The Argo CD `Application` syncing the environment.
     pub argocd_application: String,
     /// Login of the deploy identity.
@@ -424,13 +426,19 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         &[automatic, dispatch],
     );
     let deploy_client = variables::azure_deploy_client_id();
+    let gcp_project = super::gcp_project_variable(env);
     let deploy_login = Login::new(
         project,
         &env.names.ci_identity,
         &format!("vars.{deploy_client}"),
+        &gcp_project,
     );
-    let mut variables =
-        variables::login_variables(project, &env.names.github_environment, &deploy_client);
+    let mut variables = variables::login_variables(
+        project,
+        &env.names.github_environment,
+        &deploy_client,
+        &gcp_project,
+    );
     let mut annotation_env: Vec<(String, String)> = Vec::new();
     let mut annotations = Vec::new();
     match provider {
@@ -438,9 +446,11 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
             "AWS_ACCOUNT_ID".to_owned(),
             "${{ vars.AWS_ACCOUNT_ID }}".to_owned(),
         )),
+        // The environment's project (its own with `separate_account`), where its workload
+        // service accounts and its secrets live.
         Provider::Gcp => annotation_env.push((
             "GCP_PROJECT_ID".to_owned(),
-            "${{ vars.GCP_PROJECT_ID }}".to_owned(),
+            format!("${{{{ vars.{gcp_project} }}}}"),
         )),
         Provider::Azure => annotation_env.push((
             "AZURE_TENANT_ID".to_owned(),
@@ -494,10 +504,7 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         }
     }
     let checks = &stage.checks;
-    let has_service_checks = checks
-        .iter()
-        .any(|c| matches!(c, Check::Service { .. } | Check::Tcp { .. }))
-        || (!stage.auto_promotion && project.delivery.strategy == Strategy::BlueGreen);
+    let has_service_checks = project.port_forwards(env);
     let has_url_checks = checks.iter().any(|c| matches!(c, Check::Url { .. }));
     DeployStage {
         needs,
@@ -508,6 +515,7 @@ fn deploy_stage(project: &Project, stage: Stage, env: &Environment) -> DeploySta
         cluster: env.names.cluster.clone(),
         cluster_location: env.cluster_location.clone(),
         resource_group: env.names.resource_group.clone(),
+        gcp_project: format!("${{{{ vars.{gcp_project} }}}}"),
         argocd_application: env.names.argocd_application.clone(),
         deploy_login,
         variables,

@@ -96,6 +96,8 @@ pub struct InfraStage {
     pub plan_preflight: JobPreflight,
     /// The apply jobs' variables, checked first.
     pub apply_preflight: JobPreflight,
+    /// GCP: the expression of the environment's project id (`get-gke-credentials`).
+    pub gcp_project: String,
     /// The cluster name.
     pub cluster: String,
     /// Where the cluster runs.
@@ -271,10 +273,15 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
             names.plan_environment
         )
     };
+    let gcp_project = super::gcp_project_variable(env);
     let mut plan_preflight =
-        variables::login_variables(project, &names.plan_environment, &plan_client);
-    let mut apply_preflight =
-        variables::login_variables(project, &names.infra_environment, &apply_client);
+        variables::login_variables(project, &names.plan_environment, &plan_client, &gcp_project);
+    let mut apply_preflight = variables::login_variables(
+        project,
+        &names.infra_environment,
+        &apply_client,
+        &gcp_project,
+    );
     plan_preflight.push(RequiredVariable::new(
         PLAN_PUBLIC_KEY_VARIABLE,
         format!(
@@ -306,14 +313,17 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
             project,
             &names.plan_identity,
             &format!("vars.{plan_client}"),
+            &gcp_project,
         ),
         apply_login: Login::new(
             project,
             &names.terraform_identity,
             &format!("vars.{apply_client}"),
+            &gcp_project,
         ),
-        plan_env: terraform_env(project, &plan_client),
-        apply_env: terraform_env(project, &apply_client),
+        plan_env: terraform_env(project, &plan_client, &gcp_project),
+        apply_env: terraform_env(project, &apply_client, &gcp_project),
+        gcp_project: format!("${{{{ vars.{gcp_project} }}}}"),
         plan_preflight: JobPreflight {
             variables: plan_preflight,
         },
@@ -327,13 +337,20 @@ fn stage(project: &Project, env: &Environment) -> InfraStage {
 }
 
 /// The `TF_VAR_*` variables Terraform reads from GitHub variables, and on Azure the azurerm
-/// OIDC settings for the identity whose client id is in variable `azure_client`.
-pub fn terraform_env(project: &Project, azure_client: &str) -> Vec<(String, String)> {
+/// OIDC settings for the identity whose client id is in variable `azure_client`. On GCP
+/// `project_id` is the environment's project, the variable `gcp_project` (its own with
+/// `separate_account`); the project number is the shared project's, whose workload
+/// identity pool the roots name.
+pub fn terraform_env(
+    project: &Project,
+    azure_client: &str,
+    gcp_project: &str,
+) -> Vec<(String, String)> {
     let var = |name: &str, expr: &str| (name.to_owned(), format!("${{{{ vars.{expr} }}}}"));
     match project.cloud.provider {
         Provider::Aws => vec![var("TF_VAR_aws_account_id", "AWS_ACCOUNT_ID")],
         Provider::Gcp => vec![
-            var("TF_VAR_project_id", "GCP_PROJECT_ID"),
+            var("TF_VAR_project_id", gcp_project),
             var("TF_VAR_project_number", "GCP_PROJECT_NUMBER"),
         ],
         Provider::Azure => vec![

@@ -9,69 +9,11 @@
 
 use scaffold_core::names::DOCS_DIR;
 use scaffold_core::project::Trigger;
-use scaffold_core::vocabulary::{ServiceKind, Strategy, WorkloadKind};
+use scaffold_core::vocabulary::{Strategy, WorkloadKind};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
-/// How the deploy job checks one service after the release, from outside its pods.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Check {
-    /// An HTTPS request to the public host, as a user makes it.
-    Url {
-        /// The service.
-        service: String,
-        /// `https://<host><health path>`.
-        url: String,
-        /// The host, for the DNS message.
-        host: String,
-    },
-    /// An HTTP request through the cluster `Service`, with `kubectl port-forward`.
-    Service {
-        /// The service.
-        service: String,
-        /// The Kubernetes `Service`.
-        target: String,
-        /// The path requested.
-        path: String,
-        /// The local port the forward listens on (unique per service).
-        local_port: u16,
-    },
-    /// A TCP connection to a gRPC service's port through its `Service` (a gRPC health
-    /// request would need a client binary; the pods' own gRPC probes cover the protocol).
-    Tcp {
-        /// The service.
-        service: String,
-        /// The Kubernetes `Service`.
-        target: String,
-        /// The local port the forward listens on.
-        local_port: u16,
-    },
-}
-
-impl Check {
-    /// The check in words, for the docs.
-    pub fn sentence(&self) -> String {
-        match self {
-            Check::Url { service, url, .. } => {
-                format!("`{service}`: `GET {url}` from the runner, as a user reaches it")
-            }
-            Check::Service {
-                service,
-                target,
-                path,
-                ..
-            } => format!(
-                "`{service}`: `GET {path}` through the `{target}` Service (`kubectl port-forward`)"
-            ),
-            Check::Tcp {
-                service, target, ..
-            } => format!(
-                "`{service}`: a TCP connection to the `{target}` Service's gRPC port (`kubectl port-forward`)"
-            ),
-        }
-    }
-}
+pub use scaffold_core::verify::Check;
 
 /// What starts a stage, as the docs say it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,7 +131,7 @@ fn stage(project: &Project, env: &Environment, previous: Option<&Environment>) -
             "by the deploy job, no person: the new version waits behind the preview Service, the job checks it from outside the pods, then runs `kubectl argo rollouts promote`".to_owned()
         }
     });
-    let checks = checks(project, env);
+    let checks = project.checks(env);
     let verify_sentence = verify_sentence(project, &checks);
     let rollback_sentence = if gitops {
         format!(
@@ -218,38 +160,6 @@ fn stage(project: &Project, env: &Environment, previous: Option<&Environment>) -
         checks,
         auto_promotion,
     }
-}
-
-/// The checks from outside of `env`: the public URL of each service with a host, else a
-/// request through its cluster `Service`. With GitOps the deploy identity reads only the
-/// Argo CD `Application`, so services without a public host are verified by Argo CD's
-/// health (their pods' readiness probes) alone.
-fn checks(project: &Project, env: &Environment) -> Vec<Check> {
-    let mut out = Vec::new();
-    for (i, (service, in_env)) in project.services.iter().zip(&env.services).enumerate() {
-        let local_port = 18080 + u16::try_from(i).unwrap_or(0);
-        match (service.kind, &in_env.host, &service.health_path) {
-            (ServiceKind::Web, Some(host), Some(path)) => out.push(Check::Url {
-                service: service.name.clone(),
-                url: format!("https://{host}{path}"),
-                host: host.clone(),
-            }),
-            _ if project.delivery.gitops => {}
-            (ServiceKind::Web, None, Some(path)) => out.push(Check::Service {
-                service: service.name.clone(),
-                target: service.names.workload.clone(),
-                path: path.clone(),
-                local_port,
-            }),
-            (ServiceKind::Grpc, _, _) => out.push(Check::Tcp {
-                service: service.name.clone(),
-                target: service.names.workload.clone(),
-                local_port,
-            }),
-            _ => {}
-        }
-    }
-    out
 }
 
 fn verify_sentence(project: &Project, checks: &[Check]) -> String {

@@ -64,8 +64,6 @@ pub struct SetupOutput {
     pub root: String,
     /// The output's name.
     pub name: String,
-    /// The key of a map output (an environment's or a service's name).
-    pub key: Option<String>,
 }
 
 /// Where the value of `variable` comes from: the Terraform output core names for every
@@ -75,7 +73,6 @@ fn output_of(variable: &scaffold_core::names::GithubVariable) -> Option<SetupOut
     variable.output.as_ref().map(|output| SetupOutput {
         root: output.root.clone(),
         name: output.name.clone(),
-        key: None,
     })
 }
 

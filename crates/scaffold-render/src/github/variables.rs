@@ -32,16 +32,18 @@ pub fn azure_workload_client_id(service: &str) -> String {
     scaffold_core::names::azure_workload_client_id_variable(service)
 }
 
-/// The variables a cloud login reads: the account or project, and on Azure the client id
-/// variable `azure_client` of the job's GitHub environment.
+/// The variables a cloud login reads: the account or project (on GCP the pool's project
+/// number and the variable `gcp_project` of the service account's project), and on Azure
+/// the client id variable `azure_client` of the job's GitHub environment.
 pub fn login_variables(
     project: &Project,
     github_environment: &str,
     azure_client: &str,
+    gcp_project: &str,
 ) -> Vec<RequiredVariable> {
     let names: Vec<&str> = match project.cloud.provider {
         Provider::Aws => vec!["AWS_ACCOUNT_ID"],
-        Provider::Gcp => vec!["GCP_PROJECT_NUMBER", "GCP_PROJECT_ID"],
+        Provider::Gcp => vec!["GCP_PROJECT_NUMBER", gcp_project],
         Provider::Azure => vec![azure_client, "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"],
     };
     names

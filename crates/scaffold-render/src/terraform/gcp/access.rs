@@ -1,5 +1,5 @@
 //! Who may do what on Google Cloud: the one mapping from the access model's
-//! [`Operation`]s to IAM role bindings, and from its [`Token`]s to workload identity
+//! [`Operation`]s to IAM role bindings, and from its [`Token`](scaffold_core::access::Token)s to workload identity
 //! federation trust.
 //!
 //! Every role binding the Terraform renders for an identity comes from [`grants`];
@@ -20,9 +20,7 @@
 //! provider's attribute condition admits the token only from the workflow file and ref
 //! the model pairs with that subject (`assertion.job_workflow_ref`).
 
-use std::collections::BTreeMap;
-
-use scaffold_core::access::{Identity, Operation, Purpose, Token};
+use scaffold_core::access::{Identity, Operation, Purpose};
 use scaffold_core::{Environment, Project};
 use serde::Serialize;
 
@@ -323,141 +321,9 @@ pub(crate) fn grants(project: &Project, identity: &Identity) -> Vec<Grant> {
     grants
 }
 
-/// One group of the provider's attribute condition: tokens from one workflow pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Clause {
-    /// The workflow pattern (`*` matches any text).
-    workflow: String,
-    /// The GitHub environments its tokens come from (environment-bound subjects).
-    environments: Vec<String>,
-    /// The exact subjects it admits (branch-bound subjects).
-    subjects: Vec<String>,
-}
-
-/// The CEL test of `assertion.job_workflow_ref` against a `*` pattern.
-///
-/// The access model's patterns hold at most one `*` (a workflow file at any ref), so
-/// a prefix and a suffix test express them exactly.
-fn workflow_test(pattern: &str) -> String {
-    let attribute = "assertion.job_workflow_ref";
-    match pattern.split_once('*') {
-        None => format!("{attribute} == '{pattern}'"),
-        Some((prefix, "")) => format!("{attribute}.startsWith('{prefix}')"),
-        Some((prefix, suffix)) => {
-            assert!(
-                !suffix.contains('*'),
-                "the access model's workflow patterns have at most one `*`: {pattern}"
-            );
-            format!("{attribute}.startsWith('{prefix}') && {attribute}.endsWith('{suffix}')")
-        }
-    }
-}
-
-/// A CEL list literal of quoted strings.
-fn list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-/// The GitHub environment an environment-bound subject names.
-fn subject_environment<'a>(project: &Project, subject: &'a str) -> Option<&'a str> {
-    subject.strip_prefix(&format!("repo:{}:environment:", project.repository.full))
-}
-
-/// The workload identity provider's attribute condition: the repository, and for each
-/// token some identity accepts, its subject paired with its workflow.
-///
-/// Three shapes keep the expression well inside the 4096 characters the provider allows
-/// (`attributeCondition`, IAM API reference) however many environments and branches:
-/// - jobs in a GitHub environment are matched by the `environment` claim, grouped by
-///   workflow, and their subject must be that environment's (which each service
-///   account's binding checks once more, exactly);
-/// - branch tokens whose workflow runs from the branch itself (image builds: ci.yml on
-///   each deploy branch) are matched through the `ref` claim, which the subject and the
-///   workflow reference both end with, so the three claims must agree;
-/// - any other token names its subject and workflow.
-pub(crate) fn attribute_condition(project: &Project) -> String {
-    let repo = &project.repository.full;
-    let mut clauses: BTreeMap<String, Clause> = BTreeMap::new();
-    // Workflow file -> refs it may run from, for branch tokens `repo:R:ref:X` from `file@X`.
-    let mut per_ref: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for identity in project.identities() {
-        for Token { subject, workflow } in &identity.tokens {
-            if let Some(env) = subject_environment(project, subject) {
-                clause(&mut clauses, workflow)
-                    .environments
-                    .push(env.to_owned());
-                continue;
-            }
-            let git_ref = subject.strip_prefix(&format!("repo:{repo}:ref:"));
-            match git_ref.and_then(|r| workflow.strip_suffix(&format!("@{r}")).map(|f| (f, r))) {
-                Some((file, git_ref)) if !file.contains('*') => per_ref
-                    .entry(file.to_owned())
-                    .or_default()
-                    .push(git_ref.to_owned()),
-                _ => clause(&mut clauses, workflow)
-                    .subjects
-                    .push(subject.clone()),
-            }
-        }
-    }
-    let mut tests = Vec::new();
-    for (file, refs) in &per_ref {
-        let refs_test = if refs.len() == 1 {
-            format!("assertion.ref == '{}'", refs[0])
-        } else {
-            format!("assertion.ref in {}", list(refs))
-        };
-        tests.push(format!(
-            "({refs_test} && assertion.sub == 'repo:{repo}:ref:' + assertion.ref && assertion.job_workflow_ref == '{file}@' + assertion.ref)"
-        ));
-    }
-    for clause in clauses.values() {
-        let workflow = workflow_test(&clause.workflow);
-        if !clause.subjects.is_empty() {
-            let subjects = if clause.subjects.len() == 1 {
-                format!("assertion.sub == '{}'", clause.subjects[0])
-            } else {
-                format!("assertion.sub in {}", list(&clause.subjects))
-            };
-            tests.push(format!("({subjects} && {workflow})"));
-        }
-        if !clause.environments.is_empty() {
-            // Branch tokens carry no `environment` claim: `has` keeps the clause false for
-            // them instead of an evaluation error.
-            let environments = if clause.environments.len() == 1 {
-                format!(
-                    "has(assertion.environment) && assertion.environment == '{}'",
-                    clause.environments[0]
-                )
-            } else {
-                format!(
-                    "has(assertion.environment) && assertion.environment in {}",
-                    list(&clause.environments)
-                )
-            };
-            // The subject must be the environment's too (each binding checks it again).
-            tests.push(format!(
-                "({environments} && assertion.sub == 'repo:{repo}:environment:' + assertion.environment && {workflow})"
-            ));
-        }
-    }
-    format!(
-        "assertion.repository == '{repo}' && ({})",
-        tests.join(" || ")
-    )
-}
-
-/// The clause of `workflow`, created empty on first use.
-fn clause<'a>(clauses: &'a mut BTreeMap<String, Clause>, workflow: &str) -> &'a mut Clause {
-    clauses
-        .entry(workflow.to_owned())
-        .or_insert_with(|| Clause {
-            workflow: workflow.to_owned(),
-            environments: Vec::new(),
-            subjects: Vec::new(),
-        })
-}
+/// The workload identity provider's attribute condition, from core, which also refuses
+/// answers whose condition Google would not accept.
+pub(crate) use scaffold_core::access::gcp::attribute_condition;
 
 /// Whether the identity is assumed from GitHub Actions (and so created with a GitHub trust).
 pub(crate) fn is_github(identity: &Identity) -> bool {

@@ -366,7 +366,7 @@ fn every_identity_accepts_exactly_the_tokens_of_the_model() {
             "{name}: {accepted_tokens} accepted probes for {tokens} tokens"
         );
         assert!(
-            condition.len() < 4096,
+            condition.len() <= scaffold_core::access::gcp::ATTRIBUTE_CONDITION_LIMIT,
             "{name}: the attribute condition has {} characters; the provider allows 4096",
             condition.len()
         );
@@ -407,8 +407,8 @@ fn the_longest_answers_keep_the_condition_within_the_provider_limit() {
     );
     // Five environments, each deploying from its own branch: every environment-bound
     // token has its own workflow ref, the condition's worst case. Six such environments
-    // with these longest names exceed the provider's 4,096 characters (4,587), and the answers do not reject them
-    // yet: a known limit, recorded in the issue.
+    // with these longest names exceed the provider's 4,096 characters (4,587), which the
+    // answers refuse (scaffold_core::access::gcp::check_attribute_condition, tested at the edge there).
     for i in 0..5 {
         text.push_str(&format!(
             "[[environments]]\nname = \"environment-{i:04}\"\nbranch = \"release/branch-{i:04}\"\n"
@@ -416,7 +416,11 @@ fn the_longest_answers_keep_the_condition_within_the_provider_limit() {
     }
     let project = Project::from_toml(&text, &Facts::default()).expect("valid answers");
     let condition = access::attribute_condition(&project);
-    assert!(condition.len() < 4096, "{} characters", condition.len());
+    assert!(
+        condition.len() <= scaffold_core::access::gcp::ATTRIBUTE_CONDITION_LIMIT,
+        "{} characters",
+        condition.len()
+    );
 }
 
 // ---- Grants ----
@@ -1175,20 +1179,6 @@ fn deploy_annotations(
                 ));
             }
             ["set_project", store] => {
-                stores.insert(store.to_owned());
-            }
-            // The same patch written out per store (its `gcpsm.projectID` on the next line).
-            [
-                "kustomize",
-                "edit",
-                "add",
-                "patch",
-                "--kind",
-                "SecretStore",
-                "--name",
-                store,
-                ..,
-            ] if script.contains("\\\"gcpsm\\\":{\\\"projectID\\\":\\\"$GCP_PROJECT_ID\\\"}") => {
                 stores.insert(store.to_owned());
             }
             _ => {}
