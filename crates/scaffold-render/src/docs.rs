@@ -436,15 +436,7 @@ impl<'a> DocsContext<'a> {
                 uses: svc
                     .connections
                     .iter()
-                    .map(|c| {
-                        let variables: Vec<String> = c
-                            .variables
-                            .names()
-                            .into_iter()
-                            .map(|name| format!("`{name}`"))
-                            .collect();
-                        format!("{} ({})", c.datastore, variables.join(", "))
-                    })
+                    .map(|c| format!("{} ({})", c.datastore, variable_spans(c)))
                     .collect(),
                 test_command: test_command(svc),
                 contract: contract(project, svc),
@@ -593,6 +585,18 @@ impl<'a> DocsContext<'a> {
     }
 }
 
+/// The variables a connection is read from, as code spans: `` `DB_URL` ``, or the JDBC
+/// URL's, user name's and password's.
+fn variable_spans(connection: &scaffold_core::connection::Connection) -> String {
+    let spans: Vec<String> = connection
+        .variables
+        .names()
+        .into_iter()
+        .map(|name| format!("`{name}`"))
+        .collect();
+    spans.join(", ")
+}
+
 /// What the generated platform assumes of `svc`, from its contract in the model: what the
 /// probes, the Service, the alerts, the analysis, the Secret and the pod spec rely on.
 fn contract(project: &Project, svc: &Service) -> Vec<String> {
@@ -642,16 +646,10 @@ fn contract(project: &Project, svc: &Service) -> Vec<String> {
         None => {}
     }
     for connection in &svc.connections {
-        let variables: Vec<String> = connection
-            .variables
-            .names()
-            .into_iter()
-            .map(|name| format!("`{name}`"))
-            .collect();
         let mut sentence = format!(
             "Reads `{}` from {} (the `{}` form)",
             connection.datastore,
-            variables.join(", "),
+            variable_spans(connection),
             connection.form.as_str(),
         );
         if connection.assumed && !svc.starter {

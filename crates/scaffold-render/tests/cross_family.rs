@@ -7,33 +7,21 @@
 //! pointing at an overlay that does not exist.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::PathBuf;
 
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use scaffold_render::Files;
 use serde::Deserialize as _;
 
+mod common;
+
 fn examples() -> Vec<(String, Project, Files)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths
+    common::example_answers()
         .into_iter()
-        .map(|path| {
-            let project =
-                Project::from_toml(&fs::read_to_string(&path).unwrap(), &Facts::default()).unwrap();
+        .map(|(name, text)| {
+            let project = Project::from_toml(&text, &Facts::default()).unwrap();
             let files = scaffold_render::render(&project).unwrap();
-            (
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                project,
-                files,
-            )
+            (name, project, files)
         })
         .collect()
 }

@@ -14,8 +14,6 @@
 //! and GitHub variables; the model is consulted only to enumerate environments.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::path::PathBuf;
 
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, BlockLabel, Body};
@@ -24,24 +22,11 @@ use scaffold_core::{Environment, Project, Provider};
 use scaffold_render::Files;
 use serde_yaml_ng::Value;
 
+mod common;
+
 /// The answers of every example: (name, text).
 fn answers() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            (
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                fs::read_to_string(&path).unwrap(),
-            )
-        })
-        .collect()
+    common::example_answers()
 }
 
 fn render(text: &str) -> (Project, Files) {

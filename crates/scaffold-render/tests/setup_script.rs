@@ -13,6 +13,8 @@ use std::process::Command;
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
 
+mod common;
+
 /// `gh`: logs each call; answers the reads the script makes (reviewer ids, empty lists).
 const GH: &str = r#"#!/usr/bin/env bash
 printf '%s\n' "gh $*" >> "$STUB_LOG"
@@ -43,23 +45,9 @@ esac
 "#;
 
 fn examples() -> Vec<(String, Project)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    paths
+    common::example_answers()
         .into_iter()
-        .map(|path| {
-            let project =
-                Project::from_toml(&fs::read_to_string(&path).unwrap(), &Facts::default()).unwrap();
-            (
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                project,
-            )
-        })
+        .map(|(name, text)| (name, Project::from_toml(&text, &Facts::default()).unwrap()))
         .collect()
 }
 
