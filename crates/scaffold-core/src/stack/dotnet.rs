@@ -297,8 +297,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, ".NET");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let v = &version.value;
     // The starter's project is named after the service.
     let project = facts.map_or_else(

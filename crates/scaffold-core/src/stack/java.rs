@@ -329,8 +329,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "Java");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let v = &version.value;
     let gradle = input.package_manager == PackageManager::Gradle;
     let wrapper = facts.is_some_and(|f| f.wrapper);

@@ -599,6 +599,13 @@ impl RecipeInput<'_> {
         )
     }
 
+    /// Whether the version [`RecipeInput::version`] gives is pinned (by the answers or the
+    /// repository) rather than scaffold's default.
+    pub fn version_pinned(&self) -> bool {
+        self.answers.runtime_version.is_some()
+            || self.detected.is_some_and(|d| d.runtime_version.is_some())
+    }
+
     /// The `start` command: the answer split into words, else `default`; `${PORT}` becomes the port.
     pub fn start(&self, default: Vec<String>) -> Vec<String> {
         let words = self

@@ -793,8 +793,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "Node.js");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let image = image(&version, pinned);
     let mut evidence = vec![version.why.clone()];
     let mut assumptions = Vec::new();

@@ -223,8 +223,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "PHP");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let image = format!("dunglas/frankenphp:1-php{}-bookworm", version.value);
     let mut assumptions = Vec::new();
     let locked = facts.is_none_or(|f| f.locked);

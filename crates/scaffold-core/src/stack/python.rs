@@ -786,8 +786,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "Python");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     // A pin on the default line (`3.13`) is met by the default image's exact release.
     let image = if pinned && version.value != DEFAULT_VERSION {
         format!("python:{}-slim-bookworm", version.value)

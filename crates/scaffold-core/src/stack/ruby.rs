@@ -252,8 +252,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "Ruby");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let image = format!("ruby:{}-slim-bookworm", version.value);
     let mut evidence = vec![version.why.clone()];
     let mut assumptions = Vec::new();

@@ -251,8 +251,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(DEFAULT_VERSION, "Rust");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     // A pin on the default line (`1.91`) is met by the default image's exact release.
     let image = if pinned && version.value != DEFAULT_VERSION {
         format!("rust:{}-bookworm", version.value)

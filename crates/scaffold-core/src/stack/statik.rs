@@ -213,8 +213,7 @@ fn recipe(input: &RecipeInput<'_>) -> Recipe {
         _ => None,
     };
     let version = input.version(super::node::DEFAULT_VERSION, "Node.js");
-    let pinned = input.answers.runtime_version.is_some()
-        || input.detected.is_some_and(|d| d.runtime_version.is_some());
+    let pinned = input.version_pinned();
     let node_image = super::node::image(&version, pinned);
     let manager = input.package_manager;
     let runner = manager.as_str();
