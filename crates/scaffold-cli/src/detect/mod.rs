@@ -30,20 +30,6 @@ pub use scaffold_core::stack::MemTree;
 pub use scaffold_core::stack::Tree;
 pub use tree::FsTree;
 
-/// Folders never walked: dependencies, build output, virtual environments.
-const SKIPPED_DIRS: &[&str] = &[
-    "node_modules",
-    "target",
-    "vendor",
-    "dist",
-    "build",
-    "out",
-    "venv",
-    "__pycache__",
-    "coverage",
-    "bin",
-    "obj",
-];
 /// Folders walked for workspace files but never proposed as services.
 const NOT_SERVICES: &[&str] = &[
     "docs",
@@ -459,7 +445,7 @@ fn walk(tree: &dyn Tree) -> BTreeMap<String, BTreeSet<String>> {
             if entry.is_dir {
                 if depth < MAX_DEPTH
                     && !entry.name.starts_with('.')
-                    && !SKIPPED_DIRS.contains(&entry.name.as_str())
+                    && !scaffold_core::stack::NOT_APP_DIRS.contains(&entry.name.as_str())
                 {
                     queue.push_back((tree::join(&dir, &entry.name), depth + 1));
                 }

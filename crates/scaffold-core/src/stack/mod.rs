@@ -193,7 +193,8 @@ impl Folder<'_> {
                 if entry.is_dir {
                     if depth < 4
                         && !entry.name.starts_with('.')
-                        && !SKIPPED.contains(&entry.name.as_str())
+                        && !NOT_APP_DIRS.contains(&entry.name.as_str())
+                        && !NOT_SOURCE_DIRS.contains(&entry.name.as_str())
                     {
                         queue.push_back((path, depth + 1));
                     }
@@ -211,8 +212,9 @@ impl Folder<'_> {
     }
 }
 
-/// Folders never read for sources: dependencies, build output, virtual environments, tests.
-const SKIPPED: &[&str] = &[
+/// Folders that hold dependencies, build output or virtual environments, never an app's
+/// own code: detection walks none of them, and source scans skip them.
+pub const NOT_APP_DIRS: &[&str] = &[
     "node_modules",
     "target",
     "vendor",
@@ -224,9 +226,10 @@ const SKIPPED: &[&str] = &[
     "coverage",
     "bin",
     "obj",
-    "tmp",
-    "log",
 ];
+
+/// Folders source scans skip besides [`NOT_APP_DIRS`]: scratch files and logs.
+const NOT_SOURCE_DIRS: &[&str] = &["tmp", "log"];
 
 /// What the repository root says that applies to every folder.
 #[derive(Debug, Clone, Default)]
