@@ -107,15 +107,9 @@ impl Connection {
     /// Every variable with its value for `endpoint`, in [`ConnectionVariables::parts`] order,
     /// each rendered by the datastore table.
     pub fn values(&self, endpoint: &Endpoint<'_>) -> Vec<(String, String)> {
-        self.variables
-            .parts()
+        self.properties()
             .into_iter()
-            .map(|(part, name)| {
-                let property = match part {
-                    Part::Connection => self.form.properties()[0],
-                    Part::Username => Property::Username,
-                    Part::Password => Property::Password,
-                };
+            .map(|(property, name)| {
                 let value = self
                     .engine
                     .connection_value(property, endpoint)
@@ -168,22 +162,6 @@ impl Connection {
             })
             .collect()
     }
-}
-
-/// Whether `engine`'s clients can be given `form`.
-pub fn fits(form: ConnectionForm, engine: Engine) -> bool {
-    engine.facts().forms.contains(&form)
-}
-
-/// The forms that fit `engine`, joined for an error message.
-pub fn allowed_forms(engine: Engine) -> String {
-    engine
-        .facts()
-        .forms
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Whether `name` can be an environment variable name (letters, digits, `_`, not starting

@@ -11,9 +11,7 @@ use serde::Serialize;
 
 use crate::alerts::{Alert, alerts};
 use crate::answers::{Answers, EnvironmentAnswers, ParsedAnswers, ServiceAnswers};
-use crate::connection::{
-    Connection, ConnectionVariables, allowed_forms, conventional_variables, fits, valid_variable,
-};
+use crate::connection::{Connection, ConnectionVariables, conventional_variables, valid_variable};
 use crate::datastore::{
     CaFile, ConnectionForm, Endpoint, LocalContainer, LocalCredentials, Offering, Property, Trust,
     Version,
@@ -786,11 +784,11 @@ fn resolve_connections(
         let at = |key: &str| format!("services[{i}].connections.{name}.{key}");
         let default_form = language.connection_form(engine);
         let form = match answer.form {
-            Some(form) if !fits(form, engine) => {
+            Some(form) if !form.fits(engine) => {
                 p.push(
                     at("form"),
                     format!("a {engine} client does not read the `{form}` form"),
-                    format!("use one of {}", allowed_forms(engine)),
+                    format!("use one of {}", ConnectionForm::allowed_for(engine)),
                 );
                 default_form
             }
