@@ -147,6 +147,11 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     if let Some(note) = project.local.note() {
         say!("note: {note}");
     }
+    for service in &project.services {
+        if let Some(own) = &service.dockerfile {
+            say!("note: {}", own.note(&service.name));
+        }
+    }
     for path in &kept {
         say!(
             "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
@@ -217,6 +222,11 @@ fn dry_run(
     }
     if let Some(note) = project.local.note() {
         println!("note: {note}");
+    }
+    for service in &project.services {
+        if let Some(own) = &service.dockerfile {
+            println!("note: {}", own.note(&service.name));
+        }
     }
     println!(
         "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",

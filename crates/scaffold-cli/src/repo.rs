@@ -80,6 +80,7 @@ pub fn facts_with(
         services: detection.facts(),
         code_folders: detection.code_folders.clone(),
         compose_file: detection.compose_file.clone(),
+        dockerfiles: detection.dockerfiles.clone(),
         default_branch: repo.and_then(default_branch),
     }
 }

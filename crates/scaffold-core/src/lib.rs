@@ -16,6 +16,7 @@ pub mod connection;
 pub mod datastore;
 pub mod defaults;
 pub mod error;
+pub mod image;
 pub mod names;
 pub mod platform;
 pub mod project;

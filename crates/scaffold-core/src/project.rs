@@ -17,12 +17,13 @@ use crate::datastore::{
     Version,
 };
 use crate::error::{AnswersError, Problem};
+use crate::image::{OwnDockerfile, PodSecurity, RunAs};
 use crate::names::{
     self, AppNames, EnvNames, GithubVariable, ServiceNames, datastore_admin_secret,
     datastore_resource, datastore_secret, env_var_prefix, workload_identity,
 };
 use crate::sizing::{Sizing, Targets};
-use crate::stack::text::split_command;
+use crate::stack::text::{DockerfileFacts, split_command};
 use crate::stack::{Ci, Detected, Recipe, RecipeAnswers, RecipeInput};
 use crate::vocabulary::{
     Availability, Engine, Language, PackageManager, Provider, Registry, Runners, ServiceKind,
@@ -48,6 +49,20 @@ pub struct Facts {
     /// did not generate), if any: scaffold then writes [`SCAFFOLD_COMPOSE`] instead of
     /// `compose.yaml`.
     pub compose_file: Option<String>,
+    /// The repository's own `Dockerfile` in each folder, keyed by folder (`.` for the root):
+    /// a service in that folder is built from it, and scaffold keeps it. A Dockerfile
+    /// scaffold generated (its header says so) is not listed.
+    pub dockerfiles: BTreeMap<String, DockerfileFacts>,
+}
+
+impl Facts {
+    /// Records `text` as the Dockerfile in folder `dir` (`.` for the root), unless scaffold
+    /// generated it.
+    pub fn read_dockerfile(&mut self, dir: &str, text: &str) {
+        if let Some(facts) = crate::stack::text::own_dockerfile(text) {
+            self.dockerfiles.insert(dir.to_owned(), facts);
+        }
+    }
 }
 
 /// The names Docker Compose looks for in the working directory, in its order (and Spring
@@ -155,6 +170,9 @@ pub struct Project {
     pub oidc_build_subjects: Vec<String>,
     /// Local development: which compose file scaffold writes, beside which of the user's.
     pub local: Local,
+    /// What Pod Security admission enforces in every environment's namespace: the level
+    /// every service's pods meet ([`Service::run_as`]).
+    pub pod_security: PodSecurity,
 }
 
 /// `[app]`, resolved.
@@ -231,8 +249,15 @@ pub struct Service {
     pub connections: Vec<Connection>,
     /// Reachable from outside the cluster (web services only).
     pub public: bool,
-    /// The numeric user the image runs as.
+    /// The numeric user scaffold's Dockerfile runs the image as (the Dockerfile scaffold
+    /// renders; see `dockerfile` for whose image really runs).
     pub uid: u32,
+    /// The repository's own Dockerfile in the service's folder, which scaffold keeps: the
+    /// image is built from it, not from scaffold's. `None`: scaffold's Dockerfile.
+    pub dockerfile: Option<OwnDockerfile>,
+    /// How Kubernetes runs the image: the `securityContext` of every workload of the service,
+    /// decided from whose Dockerfile builds it.
+    pub run_as: RunAs,
     /// Whether the runtime image has a shell (for `preStop` hooks and `exec` probes).
     pub shell: bool,
     /// Whether the Dockerfile can declare an HTTP `HEALTHCHECK` (a web service whose
@@ -1526,7 +1551,19 @@ impl Project {
                     .code_folders
                     .iter()
                     .any(|dir| path == "." || *dir == path || dir.starts_with(&format!("{path}/")));
-            let shell = language.image_has_shell();
+            let dockerfile = facts.dockerfiles.get(&path).map(|d| {
+                OwnDockerfile::new(
+                    if path == "." {
+                        "Dockerfile".to_owned()
+                    } else {
+                        format!("{path}/Dockerfile")
+                    },
+                    d,
+                )
+            });
+            let shell = dockerfile
+                .as_ref()
+                .map_or(language.image_has_shell(), OwnDockerfile::has_shell);
             let http_healthcheck = language.image_can_healthcheck();
             services.push(Service {
                 name: svc.name.clone(),
@@ -1549,6 +1586,10 @@ impl Project {
                 connections,
                 public: public && kind.serves_http(),
                 uid: language.runtime_uid(),
+                run_as: dockerfile
+                    .as_ref()
+                    .map_or(RunAs::scaffold(language.runtime_uid()), RunAs::own),
+                dockerfile,
                 shell,
                 image_healthcheck: http_healthcheck && kind.serves_http(),
                 names: ServiceNames::derive(&app_name, &svc.name, &repository.owner, registry),
@@ -1757,6 +1798,7 @@ impl Project {
         );
         let project = Project {
             local: Local::new(facts.compose_file.as_deref()),
+            pod_security: PodSecurity::of(services.iter().map(|s| (s.name.as_str(), &s.run_as))),
             deploy_branches,
             oidc_build_subjects,
             oidc_pull_request_subject: format!("repo:{}:pull_request", repository.full),

@@ -90,6 +90,9 @@ pub struct Detection {
     /// The repository's own compose file at the root, if any (scaffold writes its services
     /// beside it, never a `compose.yaml`).
     pub compose_file: Option<String>,
+    /// The repository's own `Dockerfile` in each folder walked, whether or not a stack was
+    /// recognised there (a service declared for that folder is built from it).
+    pub dockerfiles: BTreeMap<String, stack::text::DockerfileFacts>,
 }
 
 /// A folder with code that is not a service scaffold recognises.
@@ -218,6 +221,16 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
             None => {}
         }
     }
+
+    // Every folder's own Dockerfile, recognised stack or not.
+    let dockerfiles: BTreeMap<String, stack::text::DockerfileFacts> = dirs
+        .iter()
+        .filter(|(_, files)| files.contains("Dockerfile"))
+        .filter_map(|(dir, _)| {
+            let text = tree.read(&tree::join(dir, "Dockerfile"))?;
+            Some((dir.clone(), stack::text::own_dockerfile(&text)?))
+        })
+        .collect();
 
     // Code that no stack recognised: said, never turned into a made-up service.
     let code_folders: BTreeSet<String> = dirs
@@ -384,10 +397,14 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
                 evidence.push(version.why.clone());
             }
             let dockerfile = detected.dockerfile.is_some();
-            if dockerfile {
+            if let Some(own) = &detected.dockerfile {
                 evidence.push(format!(
-                    "{} already exists; scaffold keeps it and does not write its own",
-                    tree::join(&path, "Dockerfile")
+                    "{} already exists; scaffold keeps it, builds the image from it and runs its pods as its user ({})",
+                    tree::join(&path, "Dockerfile"),
+                    match own.user.as_deref() {
+                        Some(user) => format!("`USER {user}`"),
+                        None => "it sets no `USER`".to_owned(),
+                    }
                 ));
             }
             let kind = detected.kind.value;
@@ -429,6 +446,7 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         has_code,
         code_folders,
         compose_file: root.compose_file,
+        dockerfiles,
     }
 }
 

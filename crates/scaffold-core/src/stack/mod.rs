@@ -490,12 +490,9 @@ impl Detected {
     pub fn read_dockerfile(&mut self, folder: &Folder<'_>) {
         // Scaffold's own Dockerfile is not evidence about the app (and reading it would make
         // every sync's facts depend on the previous sync's output).
-        if let Some(text) = folder
+        self.dockerfile = folder
             .read("Dockerfile")
-            .filter(|t| !text::generated_by_scaffold(t))
-        {
-            self.dockerfile = Some(text::dockerfile(&text));
-        }
+            .and_then(|t| text::own_dockerfile(&t));
     }
 }
 

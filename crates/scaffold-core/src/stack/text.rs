@@ -142,37 +142,238 @@ pub fn env_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// What a Dockerfile declares that detection can use.
+/// What a Dockerfile declares that detection and the platform can use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DockerfileFacts {
     /// The ports of `EXPOSE` lines, in order.
     pub expose: Vec<u16>,
-    /// The last `USER` of the final stage, as written (`node`, `1000`, `app:app`).
+    /// The user the final stage runs as, as written (`node`, `1000`, `app:app`), with the
+    /// file's own `ARG` defaults and `ENV` values substituted; a stage built `FROM` an earlier
+    /// stage keeps that stage's user. `None` when no stage of the final one's chain sets one,
+    /// so the base image's user applies.
     pub user: Option<String>,
+    /// The image the final stage starts from, through the stages it builds on
+    /// (`node:22-alpine`, `scratch`), if the file has a `FROM`.
+    pub base: Option<String>,
+    /// The final stage's `HEALTHCHECK` as written (`CMD curl -f ...`, `NONE`), through the
+    /// stages it builds on; `None` when it declares none (the base image's applies).
+    pub healthcheck: Option<String>,
+    /// The command the image starts: the final stage's `ENTRYPOINT` and `CMD` through the
+    /// stages it builds on, as a command line (`node server.js`); `None` when it declares
+    /// neither (the base image's applies).
+    pub command: Option<String>,
 }
 
-/// Reads `EXPOSE` and the final stage's `USER` from a Dockerfile.
+/// What one build stage says, so far.
+#[derive(Debug, Clone, Default)]
+struct Stage {
+    /// The name after `AS`, lowercased.
+    name: Option<String>,
+    /// The image it starts from, through the stages it builds on.
+    base: String,
+    /// Its `USER`, as written with variables substituted.
+    user: Option<String>,
+    /// Its `HEALTHCHECK`, as written.
+    healthcheck: Option<String>,
+    /// Its `ENTRYPOINT` and `CMD`, as words (exec form) or one shell line.
+    entrypoint: Option<String>,
+    /// Its `CMD`.
+    cmd: Option<String>,
+    /// The `CMD` was written in this stage (not inherited from the stage it builds on).
+    cmd_set: bool,
+    /// `ARG` defaults and `ENV` values it declares, for substitution.
+    variables: Vec<(String, String)>,
+}
+
+/// Reads `EXPOSE`, and the user, base image and `HEALTHCHECK` of the final stage.
+///
+/// Instructions are case-insensitive, comments are skipped and `\` continues a line. A
+/// `FROM` naming an earlier stage starts from that stage's user, health check and variables,
+/// as the builder does (<https://docs.docker.com/reference/dockerfile/#from>).
 pub fn dockerfile(text: &str) -> DockerfileFacts {
     let mut facts = DockerfileFacts::default();
-    for line in text.lines().map(str::trim) {
-        let upper = line.to_ascii_uppercase();
-        if upper.starts_with("FROM ") {
-            facts.user = None;
-        } else if let Some(rest) = upper.strip_prefix("EXPOSE ") {
-            facts.expose.extend(
+    let mut stages: Vec<Stage> = Vec::new();
+    for line in logical_lines(text) {
+        let (instruction, rest) = line.split_once(char::is_whitespace).unwrap_or((&line, ""));
+        let rest = rest.trim();
+        match instruction.to_ascii_uppercase().as_str() {
+            "FROM" => {
+                let words: Vec<&str> = rest
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                let image = words.first().copied().unwrap_or_default();
+                let name = match words.as_slice() {
+                    [_, as_, name, ..] if as_.eq_ignore_ascii_case("as") => {
+                        Some(name.to_ascii_lowercase())
+                    }
+                    _ => None,
+                };
+                let parent = stages
+                    .iter()
+                    .rev()
+                    .find(|s| s.name.as_deref() == Some(image.to_ascii_lowercase().as_str()));
+                let stage = match parent {
+                    Some(parent) => Stage {
+                        name,
+                        cmd_set: false,
+                        ..parent.clone()
+                    },
+                    None => Stage {
+                        name,
+                        base: image.to_owned(),
+                        ..Stage::default()
+                    },
+                };
+                stages.push(stage);
+            }
+            "EXPOSE" => facts.expose.extend(
                 rest.split_whitespace()
                     .filter_map(|p| p.split('/').next()?.parse::<u16>().ok()),
-            );
-        } else if upper.starts_with("USER ") {
-            facts.user = Some(line[5..].trim().to_owned());
+            ),
+            "USER" => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.user = Some(substitute(rest, &stage.variables));
+                }
+            }
+            "HEALTHCHECK" => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.healthcheck = Some(rest.to_owned());
+                }
+            }
+            "ENTRYPOINT" => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.entrypoint = Some(command_line(rest));
+                    // An ENTRYPOINT resets a CMD the stage did not write itself ("If CMD is
+                    // defined from the base image, setting ENTRYPOINT will reset CMD to an
+                    // empty value", <https://docs.docker.com/reference/dockerfile/#entrypoint>).
+                    if !stage.cmd_set {
+                        stage.cmd = None;
+                    }
+                }
+            }
+            "CMD" => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.cmd = Some(command_line(rest));
+                    stage.cmd_set = true;
+                }
+            }
+            "ARG" | "ENV" => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.variables.extend(declared(rest));
+                }
+            }
+            _ => {}
         }
+    }
+    if let Some(last) = stages.pop() {
+        facts.user = last.user.filter(|u| !u.is_empty());
+        facts.base = Some(last.base).filter(|b| !b.is_empty());
+        facts.healthcheck = last.healthcheck;
+        facts.command = match (last.entrypoint, last.cmd) {
+            (Some(entrypoint), Some(cmd)) => Some(format!("{entrypoint} {cmd}")),
+            (entrypoint, cmd) => entrypoint.or(cmd),
+        }
+        .filter(|c| !c.is_empty());
     }
     facts
 }
 
-/// The numeric user id of a Dockerfile `USER` value, when it is numeric (`1000`, `1000:1000`).
-pub fn numeric_user(user: &str) -> Option<u32> {
-    user.split(':').next()?.trim().parse().ok()
+/// An `ENTRYPOINT` or `CMD` argument as a command line: the exec form's words joined by
+/// spaces (`["node", "server.js"]` is `node server.js`), the shell form as written.
+fn command_line(rest: &str) -> String {
+    match serde_json::from_str::<Vec<String>>(rest) {
+        Ok(words) => words.join(" "),
+        Err(_) => rest.to_owned(),
+    }
+}
+
+/// What the repository's own Dockerfile `text` says; `None` when scaffold generated it (its
+/// header says so), which is no evidence about the app.
+pub fn own_dockerfile(text: &str) -> Option<DockerfileFacts> {
+    (!generated_by_scaffold(text)).then(|| dockerfile(text))
+}
+
+/// The instructions of a Dockerfile, one string each: comment lines dropped, lines ending
+/// in `\` joined with the next.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head.trim_end());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(trimmed);
+                if !current.trim().is_empty() {
+                    out.push(current.trim().to_owned());
+                }
+                current.clear();
+            }
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
+}
+
+/// The `name=value` pairs of an `ARG` or `ENV` instruction (`ENV name value` too); an `ARG`
+/// without a default declares nothing to substitute.
+fn declared(rest: &str) -> Vec<(String, String)> {
+    let unquote = |v: &str| v.trim_matches('"').trim_matches('\'').to_owned();
+    if !rest.contains('=') {
+        return match rest.split_once(char::is_whitespace) {
+            Some((name, value)) => vec![(name.to_owned(), unquote(value.trim()))],
+            None => Vec::new(),
+        };
+    }
+    rest.split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), unquote(value)))
+        .collect()
+}
+
+/// `value` with `$NAME` and `${NAME}` replaced by the latest declaration of `NAME`; an
+/// unknown variable stays as written.
+fn substitute(value: &str, variables: &[(String, String)]) -> String {
+    let lookup = |name: &str| {
+        variables
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, tail) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.split_once('}') {
+                Some((name, tail)) => (name, tail),
+                None => (braced, ""),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match lookup(name) {
+            Some(found) => out.push_str(&found),
+            None => out.push_str(&rest[at..rest.len() - tail.len()]),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The container ports a compose service publishes or exposes, from its `ports:` and
@@ -423,8 +624,70 @@ mod tests {
         let facts = dockerfile("FROM a AS b\nUSER root\nFROM c\nEXPOSE 8080/tcp 9090\nUSER node\n");
         assert_eq!(facts.expose, [8080, 9090]);
         assert_eq!(facts.user.as_deref(), Some("node"));
-        assert_eq!(numeric_user("1000:1000"), Some(1000));
-        assert_eq!(numeric_user("node"), None);
+        assert_eq!(facts.base.as_deref(), Some("c"));
+    }
+
+    /// The user, base image and health check of the final stage, as the builder sees them.
+    fn final_stage(text: &str) -> (Option<String>, Option<String>, Option<String>) {
+        let facts = dockerfile(text);
+        (facts.user, facts.base, facts.healthcheck)
+    }
+
+    #[test]
+    fn the_final_stage_is_read_through_the_stages_it_builds_on() {
+        let owned = |v: &str| Some(v.to_owned());
+        // A stage built on an earlier one keeps its user (Visual Studio's .NET template).
+        assert_eq!(
+            final_stage(
+                "FROM mcr.microsoft.com/dotnet/aspnet:8.0 AS base\nUSER $APP_UID\nFROM mcr.microsoft.com/dotnet/sdk:8.0 AS build\nRUN dotnet publish\nFROM base AS final\nCOPY --from=build /app .\n"
+            ),
+            (
+                owned("$APP_UID"),
+                owned("mcr.microsoft.com/dotnet/aspnet:8.0"),
+                None
+            )
+        );
+        // A new image starts from its own user, and a build stage's USER does not leak.
+        assert_eq!(
+            final_stage("FROM node:22 AS build\nUSER node\nFROM node:22-alpine\n"),
+            (None, owned("node:22-alpine"), None)
+        );
+        // The file's own ARG and ENV values are substituted; continuations and comments,
+        // lowercase instructions and `--platform` are read as the builder reads them.
+        assert_eq!(
+            final_stage(
+                "ARG BASE=x\nFROM --platform=$BUILDPLATFORM python:3.12-slim AS run\n# USER root\nARG UID=10001\nENV GID 10002\nuser ${UID}:$GID\nHEALTHCHECK --interval=30s \\\n  CMD curl -f http://localhost:8000/healthz\n"
+            ),
+            (
+                owned("10001:10002"),
+                owned("python:3.12-slim"),
+                owned("--interval=30s CMD curl -f http://localhost:8000/healthz")
+            )
+        );
+        // The command: ENTRYPOINT and CMD in exec or shell form, through the stages.
+        let command = |text: &str| dockerfile(text).command;
+        assert_eq!(
+            command(
+                "FROM a AS base\nENTRYPOINT [\"java\", \"-jar\"]\nFROM base\nCMD [\"/app.jar\"]\n"
+            ),
+            owned("java -jar /app.jar")
+        );
+        assert_eq!(
+            command("FROM a\nCMD python -m mailer\n"),
+            owned("python -m mailer")
+        );
+        assert_eq!(
+            command("FROM a\nCMD [\"x\"]\nENTRYPOINT [\"y\"]\n"),
+            owned("y x")
+        );
+        assert_eq!(
+            command("FROM a AS base\nCMD [\"x\"]\nFROM base\nENTRYPOINT [\"y\"]\n"),
+            owned("y")
+        );
+        assert_eq!(command("FROM a\n"), None);
+        // An unknown variable stays as written; an empty file has no stage.
+        assert_eq!(final_stage("FROM a\nUSER ${NOPE}\n").0, owned("${NOPE}"));
+        assert_eq!(final_stage(""), (None, None, None));
     }
 
     #[test]
