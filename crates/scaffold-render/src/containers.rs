@@ -2,6 +2,10 @@
 //! `compose.yaml` (or `compose.scaffold.yaml` beside the repository's own compose file) and
 //! `.env.example` at the root for local development.
 //!
+//! A service whose folder already has its own Dockerfile is built from that file
+//! (`Service::dockerfile`): scaffold's is still rendered at the same path, where sync keeps
+//! the user's file, but its `.dockerignore` and nginx configuration are not.
+//!
 //! Each service's Dockerfile is its stack's template formatting the recipe the
 //! stack decided (`scaffold_core::stack`): the base images and their versions,
 //! the install and build commands, the start command, the build context (the
@@ -109,6 +113,13 @@ pub fn render(project: &Project, engine: &Templates, files: &mut Files) -> Resul
             format!("{}Dockerfile", service.dir),
             engine.render(service.recipe.template, &context)?,
         );
+        // The repository's own Dockerfile stands at that path, and sync keeps it (`sync
+        // --restore` swaps in scaffold's). The ignore file and nginx's configuration serve
+        // only scaffold's Dockerfile: beside the user's, they would change what its build
+        // sees, so they are not written.
+        if service.dockerfile.is_some() {
+            continue;
+        }
         // The ignore file sits at the root of the build context; a service built from its
         // workspace root gets a Dockerfile-specific one beside its Dockerfile instead.
         let ignore = if service.recipe.dir_in_context.is_empty() {

@@ -191,6 +191,14 @@ pub struct DocsContext<'a> {
     pub setup_variables: Vec<crate::github::setup::SetupVariable>,
     /// The identities GitHub Actions assumes, with the tokens each accepts, from the access model.
     pub github_identities: Vec<IdentityRow>,
+    /// What Pod Security admission enforces in the namespaces, in words.
+    pub pod_security: String,
+    /// How the pods are secured, and which Pod Security profile the namespace enforces,
+    /// in sentences (the Kubernetes section).
+    pub pod_hardening: String,
+    /// Which Dockerfile builds each service's image, in sentences (the "Build and images"
+    /// section).
+    pub dockerfiles: String,
 }
 
 /// One identity GitHub Actions assumes, for the handbook's login table.
@@ -387,6 +395,11 @@ pub struct ServiceDoc<'a> {
     pub contract: Vec<String>,
     /// Whether scaffold writes a starter app in the service's folder.
     pub starter_written: bool,
+    /// Who its pods run as, for the Kubernetes table: `1000`, `` `node` (the image's) ``.
+    pub runs_as: String,
+    /// What its image starts, in Markdown: `` `node server.js` ``, and whose command it is
+    /// when the repository's own Dockerfile says it.
+    pub started: String,
 }
 
 /// One datastore as the docs describe it.
@@ -441,6 +454,17 @@ impl<'a> DocsContext<'a> {
                 test_command: test_command(svc),
                 contract: contract(project, svc),
                 starter_written: crate::starters::skipped(svc).is_none(),
+                runs_as: runs_as(svc),
+                started: match &svc.dockerfile {
+                    None => format!("`{}`", svc.recipe.start_text),
+                    Some(own) => match &own.command {
+                        Some(command) => format!("`{command}` (the command of its own `{}`)", own.path),
+                        None => format!(
+                            "its base image's command (its own `{}` declares no `CMD` or `ENTRYPOINT`)",
+                            own.path
+                        ),
+                    },
+                },
             })
             .collect();
         let datastores: Vec<DatastoreDoc<'a>> = project
@@ -566,6 +590,9 @@ impl<'a> DocsContext<'a> {
             setup_environments: crate::github::setup::environments(project),
             setup_variables: crate::github::setup::context(project).variables,
             github_identities: github_identities(project),
+            pod_security: project.pod_security.phrase(),
+            pod_hardening: pod_hardening(project),
+            dockerfiles: dockerfiles(project),
             local_variables: {
                 let mut list: Vec<(String, String)> = Vec::new();
                 for connection in project.services.iter().flat_map(|s| &s.connections) {
@@ -678,11 +705,123 @@ fn contract(project: &Project, svc: &Service) -> Vec<String> {
             crate::kubernetes::TERMINATION_GRACE_SECONDS
         ));
     }
-    out.push(format!(
-        "Runs as the unprivileged user {} with a read-only root filesystem: it writes only to `/tmp`.",
-        svc.uid
-    ));
+    out.push(user_sentence(svc));
     out
+}
+
+/// What the contract says of the user `svc` runs as and where it may write: scaffold's image
+/// runs as its fixed user with a read-only root filesystem; an image built from the
+/// repository's own Dockerfile runs as that file's `USER`, with a writable one.
+fn user_sentence(svc: &Service) -> String {
+    use scaffold_core::image::ImageUser;
+    let Some(own) = &svc.dockerfile else {
+        return format!(
+            "Runs as the unprivileged user {} with a read-only root filesystem: it writes only to `/tmp`.",
+            svc.uid
+        );
+    };
+    let writable =
+        "its root filesystem stays writable, because scaffold cannot know where the image writes";
+    match &own.user {
+        ImageUser::Id { uid, written, .. } => format!(
+            "Runs as the user {uid} that its own `{}` names (`USER {written}`), which Kubernetes checks is not root; {writable}.",
+            own.path
+        ),
+        ImageUser::Name { written } => format!(
+            "Runs as `{written}`, the user its own `{}` names: a name, which Kubernetes cannot check is not root, so the pods do not require a non-root user; {writable}.",
+            own.path
+        ),
+        ImageUser::Root { written } => format!(
+            "Runs as root, as its own `{}` says (`USER {written}`), so the pods cannot require a non-root user and keep the default capabilities but `NET_RAW`; {writable}.",
+            own.path
+        ),
+        ImageUser::Unset => format!(
+            "Runs as its base image's user, root for most images: its own `{}` sets no `USER`, so the pods cannot require a non-root user and keep the default capabilities but `NET_RAW`; {writable}.",
+            own.path
+        ),
+    }
+}
+
+/// `names` as code spans in a sentence: `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+fn spans(names: &[&str]) -> String {
+    let spans: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match spans.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Which Dockerfile builds each service's image: scaffold's, or the repository's own.
+fn dockerfiles(project: &Project) -> String {
+    let (own, scaffolds): (Vec<&Service>, Vec<&Service>) = project
+        .services
+        .iter()
+        .partition(|s| s.dockerfile.is_some());
+    let names =
+        |list: &[&Service]| spans(&list.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
+    match (own.len(), scaffolds.len()) {
+        (0, _) => "Each service has a multi-stage `Dockerfile` in its folder that builds with the locked dependencies and runs as a fixed non-root user.".to_owned(),
+        (_, 0) => "Each service is built from the repository's own `Dockerfile` in its folder, which scaffold keeps and did not write: [Clarifications](#clarifications) says what to check in each.".to_owned(),
+        (n, m) => format!(
+            "{scaffold} {has} a multi-stage `Dockerfile` from scaffold in {its} folder that builds with the locked dependencies and runs as a fixed non-root user.\n{own} {is} built from the repository's own `Dockerfile` in {their} folder, which scaffold keeps and did not write: [Clarifications](#clarifications) says what to check.",
+            scaffold = names(&scaffolds),
+            has = if m == 1 { "has" } else { "have" },
+            its = if m == 1 { "its" } else { "their" },
+            own = names(&own),
+            is = if n == 1 { "is" } else { "are" },
+            their = if n == 1 { "its" } else { "their" },
+        ),
+    }
+}
+
+/// How the pods are secured and which Pod Security profile the namespace enforces, from
+/// each service's [`scaffold_core::image::RunAs`].
+fn pod_hardening(project: &Project) -> String {
+    use scaffold_core::image::PodSecurityLevel;
+    let own: Vec<&str> = project
+        .services
+        .iter()
+        .filter(|s| s.dockerfile.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    if own.is_empty() {
+        return "Every pod runs under the Pod Security Standards `restricted` profile, which the namespace enforces: a fixed non-root user, read-only root filesystem, no privilege escalation, all capabilities dropped and the `RuntimeDefault` seccomp profile.".to_owned();
+    }
+    let mut out = String::new();
+    if own.len() < project.services.len() {
+        out.push_str("The pods of the images scaffold's Dockerfiles build run as a fixed non-root user with a read-only root filesystem and all capabilities dropped.\n");
+    }
+    out.push_str(&format!(
+        "The pods of {}, built from the repository's own Dockerfile, run as its `USER` (the table below) with a writable root filesystem, because scaffold cannot know where the image writes; they drop all capabilities unless the image may run as root, and then keep the default ones but `NET_RAW`.\n",
+        spans(&own)
+    ));
+    out.push_str("Every pod runs without privilege escalation and with the `RuntimeDefault` seccomp profile.\n");
+    let security = &project.pod_security;
+    out.push_str(&match security.enforce {
+        PodSecurityLevel::Restricted => "The namespace enforces the Pod Security Standards `restricted` profile, which every pod meets.".to_owned(),
+        PodSecurityLevel::Baseline => format!(
+            "The namespace enforces the Pod Security Standards `baseline` profile, and warns and audits against `restricted`: the pods of {} cannot meet `restricted`, which requires a user Kubernetes can check is not root (see [Clarifications](#clarifications) for how to get there).",
+            spans(&security.below_restricted.iter().map(String::as_str).collect::<Vec<_>>())
+        ),
+    });
+    out
+}
+
+/// Who `svc`'s pods run as, for the Kubernetes table.
+fn runs_as(svc: &Service) -> String {
+    use scaffold_core::image::ImageUser;
+    match svc.dockerfile.as_ref().map(|d| &d.user) {
+        None => svc.uid.to_string(),
+        Some(ImageUser::Id { uid, .. }) => format!("{uid} (its own Dockerfile's `USER`)"),
+        Some(ImageUser::Name { written }) => {
+            format!("`{written}` (its own Dockerfile's `USER`, not checked)")
+        }
+        Some(ImageUser::Root { .. }) => "root (its own Dockerfile's `USER`)".to_owned(),
+        Some(ImageUser::Unset) => {
+            "its base image's user (its own Dockerfile sets no `USER`)".to_owned()
+        }
+    }
 }
 
 /// The command that runs `svc`'s tests from the repository root, as CI runs them
@@ -1074,6 +1213,28 @@ fn clarifications(project: &Project) -> Vec<Clarification> {
             "Disaster-recovery region".to_owned(),
             "None is set, so backups stay in the primary region and disaster recovery restores in place.".to_owned(),
             "`cloud.dr_region` in `scaffold.toml`, then `scaffold sync`".to_owned(),
+        );
+    }
+    for svc in &project.services {
+        let Some(own) = &svc.dockerfile else {
+            continue;
+        };
+        add(
+            format!("`{}` (your own Dockerfile)", own.path),
+            format!(
+                "scaffold keeps it and builds `{}` from it instead of writing one, so it cannot vouch for the image. Check {}.",
+                svc.name,
+                own.checks(svc)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, check)| format!("({}) {check}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            format!(
+                "`{}`, then `scaffold sync`, which reads it again; or `scaffold sync --restore {}` for scaffold's own Dockerfile",
+                own.path, own.path
+            ),
         );
     }
     add(

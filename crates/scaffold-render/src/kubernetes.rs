@@ -28,6 +28,7 @@ use serde::Serialize;
 use scaffold_core::Project;
 use scaffold_core::alerts::{LATENCY_METRIC, REQUESTS_METRIC};
 use scaffold_core::datastore::Property;
+use scaffold_core::image::{ImageUser, RunAs};
 use scaffold_core::names::ClusterAddons;
 use scaffold_core::project::{Environment, Service};
 use scaffold_core::vocabulary::{Language, Provider, ServiceKind, Strategy, WorkloadKind};
@@ -89,7 +90,7 @@ struct Skip {
 }
 
 /// Builds numbered checkov skip annotations from `(check id, reason)` pairs.
-fn skips(list: &[(&str, &str)]) -> Vec<Skip> {
+fn skips(list: &[(&str, String)]) -> Vec<Skip> {
     list.iter()
         .enumerate()
         .map(|(i, (id, reason))| Skip {
@@ -156,8 +157,16 @@ struct ServiceView {
     port: Option<u16>,
     /// The name of the container port: `http` or `grpc`.
     port_name: &'static str,
-    /// The numeric user and group of the image.
-    uid: u32,
+    /// The pod's and container's `securityContext`, as core decided it for the image.
+    run_as: RunAs,
+    /// Why the workload is secured as it is, as comment lines (without `# `).
+    hardening: Vec<String>,
+    /// The container keeps the runtime's default capabilities but those `run_as` drops (an
+    /// image that may run as root).
+    default_capabilities: bool,
+    /// For an image built from the repository's own Dockerfile: why the security context
+    /// differs from scaffold's image, as comment lines (without `# `) beside it.
+    run_as_notes: Vec<String>,
     /// Startup and liveness probe path (web services).
     health_path: Option<String>,
     /// Readiness probe path (web services).
@@ -339,26 +348,70 @@ impl ServiceView {
                 })
             })
             .collect();
-        let mut exceptions = vec![
+        let mut exceptions: Vec<(&str, String)> = vec![
             (
                 "CKV_K8S_43",
-                "the image digest is pinned at deploy time by kustomize edit set image",
+                "the image digest is pinned at deploy time by kustomize edit set image".to_owned(),
             ),
             (
                 "CKV_K8S_14",
-                "the image tag is replaced by a digest at deploy time by kustomize edit set image",
+                "the image tag is replaced by a digest at deploy time by kustomize edit set image"
+                    .to_owned(),
             ),
         ];
         if !datastores.is_empty() {
             exceptions.push((
                 "CKV_K8S_35",
-                "the service reads its datastore credentials from the environment; External Secrets manages the Secret",
+                "the service reads its datastore credentials from the environment; External Secrets manages the Secret".to_owned(),
             ));
         }
-        if service.uid < 10_000 {
-            exceptions.push((
+        let run_as = &service.run_as;
+        let own = service.dockerfile.as_ref();
+        let own_reason = |why: &str| {
+            format!(
+                "{} is the repository's own Dockerfile, which scaffold keeps: {why}",
+                own.map_or("", |d| d.path.as_str())
+            )
+        };
+        match (run_as.user, own) {
+            (Some(uid), None) if uid < 10_000 => exceptions.push((
                 "CKV_K8S_40",
-                "the UID must match the non-root user baked into the runtime image",
+                "the UID must match the non-root user baked into the runtime image".to_owned(),
+            )),
+            (Some(uid), Some(_)) if uid < 10_000 => exceptions.push((
+                "CKV_K8S_40",
+                own_reason("the UID is its USER, which the image's files are owned by"),
+            )),
+            (None, _) => exceptions.push((
+                "CKV_K8S_40",
+                own_reason(
+                    "the image runs as its own USER, which is not a number scaffold can name",
+                ),
+            )),
+            _ => {}
+        }
+        if !run_as.non_root {
+            exceptions.push((
+                "CKV_K8S_23",
+                own_reason(if service.dockerfile.as_ref().is_some_and(|d| d.user.may_be_root()) {
+                    "the image runs as root, so requiring a non-root user would stop the pod from starting"
+                } else {
+                    "its USER is a name, which the kubelet cannot check is not root, so requiring a non-root user would stop the pod from starting"
+                }),
+            ));
+        }
+        if !run_as.read_only_root {
+            exceptions.push((
+                "CKV_K8S_22",
+                own_reason(
+                    "where the image writes is unknown, so its root filesystem stays writable",
+                ),
+            ));
+        }
+        if !run_as.drops_all() {
+            exceptions.push((
+                "CKV_K8S_37",
+                own_reason("the image may run as root, which needs the default capabilities to switch user, bind a low port or write files it does not own; only NET_RAW is dropped"),
             ));
         }
         if matches!(service.kind, ServiceKind::Worker | ServiceKind::Job) {
@@ -367,8 +420,8 @@ impl ServiceView {
             } else {
                 "a worker serves no endpoint to probe and its image has no health command scaffold knows; Kubernetes restarts it when its process exits"
             };
-            exceptions.push(("CKV_K8S_8", what));
-            exceptions.push(("CKV_K8S_9", what));
+            exceptions.push(("CKV_K8S_8", what.to_owned()));
+            exceptions.push(("CKV_K8S_9", what.to_owned()));
         }
         let workload = service.workload;
         let rollout = workload == WorkloadKind::Rollout;
@@ -390,7 +443,10 @@ impl ServiceView {
             } else {
                 "http"
             },
-            uid: service.uid,
+            run_as: service.run_as.clone(),
+            hardening: hardening(service),
+            run_as_notes: run_as_notes(service),
+            default_capabilities: !service.run_as.drops_all(),
             health_path: service.health_path.clone(),
             readiness_path: service.readiness_path.clone(),
             grpc_probes: service.kind == ServiceKind::Grpc,
@@ -432,6 +488,90 @@ impl ServiceView {
     }
 }
 
+/// Why a service's workload is secured as it is, for the comment above it.
+fn hardening(service: &Service) -> Vec<String> {
+    let name = &service.name;
+    let Some(own) = &service.dockerfile else {
+        return vec![
+            format!(
+                "{name}: hardened for the Pod Security \"restricted\" profile (non-root UID {} as in",
+                service.uid
+            ),
+            "the image, read-only root filesystem with a writable /tmp, no privilege escalation, no"
+                .to_owned(),
+            "capabilities, RuntimeDefault seccomp, no service account token).".to_owned(),
+        ];
+    };
+    let user = match &own.user {
+        ImageUser::Id { written, .. } => format!(
+            "runs as its `USER {written}`, which the kubelet checks is not root"
+        ),
+        ImageUser::Name { written } => format!(
+            "runs as its `USER {written}`, a name the kubelet cannot check is not root, so no non-root user is required and the namespace enforces Pod Security \"baseline\""
+        ),
+        ImageUser::Root { written } => format!(
+            "runs as root (`USER {written}`), so the namespace enforces Pod Security \"baseline\""
+        ),
+        ImageUser::Unset => "sets no `USER`, so it runs as its base image's user (root for most images) and the namespace enforces Pod Security \"baseline\"".to_owned(),
+    };
+    let capabilities = if service.run_as.drops_all() {
+        "no capabilities"
+    } else {
+        "the runtime's default capabilities but NET_RAW"
+    };
+    comment(&format!(
+        "{name}: built from the repository's own {path}, which scaffold keeps. The image {user}; its root filesystem stays writable (where it writes is unknown); no privilege escalation, {capabilities}, RuntimeDefault seccomp, no service account token.",
+        path = own.path,
+    ))
+}
+
+/// For an image built from the repository's own Dockerfile, why its `securityContext`
+/// differs from scaffold's image, for the comment beside it.
+fn run_as_notes(service: &Service) -> Vec<String> {
+    let Some(own) = &service.dockerfile else {
+        return Vec::new();
+    };
+    let user = match &own.user {
+        ImageUser::Id { written, .. } => format!("The user is {}'s `USER {written}`.", own.path),
+        // The kubelet refuses a container with runAsNonRoot whose image user is a name:
+        // `verifyRunAsNonRoot`, kubernetes/kubernetes pkg/kubelet/kuberuntime/security_context_others.go.
+        ImageUser::Name { written } => format!(
+            "No runAsNonRoot or runAsUser: {}'s `USER {written}` is a name, and the kubelet refuses to start a container that must run as non-root when the image's user is not a number (\"cannot verify user is non-root\"). A numeric USER there restores both.",
+            own.path
+        ),
+        ImageUser::Root { .. } | ImageUser::Unset => format!(
+            "No runAsNonRoot or runAsUser: the image built from {} runs as root, which the kubelet would refuse to start under runAsNonRoot. A non-root numeric USER there restores both.",
+            own.path
+        ),
+    };
+    let mut text = format!(
+        "{user} The root filesystem stays writable: scaffold cannot know where the image writes."
+    );
+    if !service.run_as.drops_all() {
+        text.push_str(" A root process needs the runtime's default capabilities to switch to another user, bind a port below 1024 or write files it does not own, so only NET_RAW (raw sockets) is dropped.");
+    }
+    comment(&text)
+}
+
+/// `text` wrapped into comment lines of at most 96 characters, without the `# ` prefix.
+fn comment(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 96 {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Context of the base `kustomization.yaml`, the namespace-wide network policy and the AnalysisTemplates.
 #[derive(Serialize)]
 struct BaseContext<'a> {
@@ -466,6 +606,8 @@ struct ReadmeContext<'a> {
     addons: Vec<&'static scaffold_core::platform::Addon>,
     /// Whether some environment runs database setup Jobs.
     has_setup: bool,
+    /// What Pod Security admission enforces in the namespace, as the docs name it.
+    pod_security: String,
 }
 
 /// One overlay, for the README.
@@ -607,6 +749,7 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         .collect();
 
     let readme = ReadmeContext {
+        pod_security: project.pod_security.phrase(),
         app: &app,
         services: &services,
         environments: &project.environments,

@@ -19,16 +19,49 @@ pub(crate) fn example_projects() -> Vec<(String, Project)> {
         .into_iter()
         .map(|path| {
             let text = fs::read_to_string(&path).expect("readable example");
-            let project = Project::from_toml(&text, &Facts::default())
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
             let name = path
                 .file_stem()
                 .expect("file name")
                 .to_string_lossy()
                 .into_owned();
+            let project = Project::from_toml(&text, &example_facts(&dir.join(&name)))
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
             (name, project)
         })
         .collect()
+}
+
+/// What scaffold would learn from the repository an example stands for, the files under
+/// `root` (`tests/examples/<name>/`): its own Dockerfiles and the folders that hold code (any
+/// file but a Dockerfile or Markdown).
+pub(crate) fn example_facts(root: &std::path::Path) -> Facts {
+    let mut facts = Facts::default();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("readable entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let dir = path
+                    .parent()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| ".".to_owned());
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if name == "Dockerfile" {
+                    facts.read_dockerfile(&dir, &fs::read_to_string(&path).expect("readable"));
+                } else if !name.ends_with(".md") {
+                    facts.code_folders.insert(dir);
+                }
+            }
+        }
+    }
+    facts
 }
 
 /// What `kubectl kustomize <dir>` builds from rendered `files`, for the subset of kustomize

@@ -19,7 +19,7 @@ fn examples() -> Vec<(String, Project, Files)> {
     common::example_answers()
         .into_iter()
         .map(|(name, text)| {
-            let project = Project::from_toml(&text, &Facts::default()).unwrap();
+            let project = Project::from_toml(&text, &common::example_facts(&name)).unwrap();
             let files = scaffold_render::render(&project).unwrap();
             (name, project, files)
         })
@@ -873,20 +873,401 @@ fn the_handbook_contract_is_what_the_manifests_assume() {
                     "{ctx}: grace period"
                 );
             }
-            let uid: u64 = text
-                .split("unprivileged user ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            // The user and the root filesystem: the one bullet that says who the service runs
+            // as names what the container's securityContext sets.
+            let said: Vec<&String> = bullets
+                .iter()
+                .filter(|b| b.starts_with("Runs as"))
+                .collect();
+            assert_eq!(said.len(), 1, "{ctx}: one bullet says who it runs as");
+            let said = said[0];
+            let sc = &container["securityContext"];
+            let named_uid = said
+                .split("user ")
+                .skip(1)
+                .find_map(|rest| rest.split(' ').next()?.parse::<u64>().ok());
+            assert_eq!(named_uid, sc["runAsUser"].as_u64(), "{ctx}: user: {said}");
+            let required =
+                sc["runAsNonRoot"] == true && pod["securityContext"]["runAsNonRoot"] == true;
             assert_eq!(
-                container["securityContext"]["runAsUser"].as_u64(),
-                Some(uid),
-                "{ctx}: user"
+                !required,
+                said.contains("not require a non-root user")
+                    || said.contains("cannot require a non-root user"),
+                "{ctx}: whether a non-root user is required: {said}"
+            );
+            let read_only = sc["readOnlyRootFilesystem"].as_bool().unwrap();
+            assert_eq!(
+                read_only,
+                said.contains("with a read-only root filesystem"),
+                "{ctx}: read-only root: {said}"
+            );
+            assert_eq!(
+                !read_only,
+                said.contains("root filesystem stays writable"),
+                "{ctx}: writable root: {said}"
+            );
+            let drops_all = sc["capabilities"]["drop"] == serde_yaml_ng::Value::from(vec!["ALL"]);
+            assert_eq!(
+                !drops_all,
+                said.contains("keep the default capabilities but `NET_RAW`"),
+                "{ctx}: capabilities: {said}"
             );
         }
     }
+}
+
+/// Every pod spec the manifests run in the application's namespace: the workloads of the base,
+/// the Jobs of the overlays (database setup) and the release probes of the AnalysisTemplates,
+/// each with where it is.
+fn pod_specs(files: &Files) -> Vec<(String, serde_yaml_ng::Value)> {
+    let mut out = Vec::new();
+    for (path, doc) in documents(files, "deploy/kubernetes/") {
+        let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
+        let here = format!(
+            "{path} {kind} {}",
+            doc["metadata"]["name"].as_str().unwrap_or("?")
+        );
+        match kind.as_str() {
+            "Deployment" | "Rollout" | "Job" => {
+                out.push((here, doc["spec"]["template"]["spec"].clone()))
+            }
+            "CronJob" => out.push((
+                here,
+                doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone(),
+            )),
+            "AnalysisTemplate" => {
+                for metric in doc["spec"]["metrics"].as_sequence().into_iter().flatten() {
+                    let job = &metric["provider"]["job"];
+                    if !job.is_null() {
+                        out.push((here.clone(), job["spec"]["template"]["spec"].clone()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Why `pod` breaks the Pod Security Standards profile `level` (`baseline` or `restricted`),
+/// as the standard words each control (<https://kubernetes.io/docs/concepts/security/pod-security-standards/>);
+/// empty when it meets it.
+fn pod_security_violations(pod: &serde_yaml_ng::Value, level: &str) -> Vec<String> {
+    use serde_yaml_ng::Value;
+    let mut out = Vec::new();
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .flat_map(|k| pod[*k].as_sequence().into_iter().flatten())
+        .collect();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect()
+    };
+    // Baseline.
+    for key in ["hostNetwork", "hostPID", "hostIPC"] {
+        if pod[key] == true {
+            out.push(key.to_owned());
+        }
+    }
+    if pod["volumes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .any(|v| !v["hostPath"].is_null())
+    {
+        out.push("a hostPath volume".to_owned());
+    }
+    const BASELINE_CAPABILITIES: &[&str] = &[
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    ];
+    for c in &containers {
+        let sc = &c["securityContext"];
+        if sc["privileged"] == true {
+            out.push("a privileged container".to_owned());
+        }
+        for added in strings(&sc["capabilities"]["add"]) {
+            if !BASELINE_CAPABILITIES.contains(&added.as_str()) {
+                out.push(format!("capability {added} added"));
+            }
+        }
+        if c["ports"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .any(|p| p["hostPort"].as_u64().unwrap_or(0) != 0)
+        {
+            out.push("a host port".to_owned());
+        }
+        if sc["seccompProfile"]["type"] == "Unconfined" {
+            out.push("an unconfined seccomp profile".to_owned());
+        }
+    }
+    if pod["securityContext"]["seccompProfile"]["type"] == "Unconfined" {
+        out.push("an unconfined seccomp profile".to_owned());
+    }
+    if level == "baseline" {
+        return out;
+    }
+    // Restricted.
+    const VOLUMES: &[&str] = &[
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
+    for volume in pod["volumes"].as_sequence().into_iter().flatten() {
+        for key in volume.as_mapping().into_iter().flat_map(|m| m.keys()) {
+            let key = key.as_str().unwrap_or_default();
+            if key != "name" && !VOLUMES.contains(&key) {
+                out.push(format!("a {key} volume"));
+            }
+        }
+    }
+    let pod_sc = &pod["securityContext"];
+    for c in &containers {
+        let sc = &c["securityContext"];
+        let name = c["name"].as_str().unwrap_or("?");
+        if sc["allowPrivilegeEscalation"] != false {
+            out.push(format!("{name} may escalate privileges"));
+        }
+        if !(sc["runAsNonRoot"] == true
+            || (pod_sc["runAsNonRoot"] == true && sc["runAsNonRoot"].is_null()))
+        {
+            out.push(format!("{name} is not required to run as non-root"));
+        }
+        if sc["runAsUser"] == 0 || (sc["runAsUser"].is_null() && pod_sc["runAsUser"] == 0) {
+            out.push(format!("{name} runs as user 0"));
+        }
+        let seccomp = if sc["seccompProfile"]["type"].is_null() {
+            &pod_sc["seccompProfile"]["type"]
+        } else {
+            &sc["seccompProfile"]["type"]
+        };
+        if seccomp != "RuntimeDefault" && seccomp != "Localhost" {
+            out.push(format!(
+                "{name} has no RuntimeDefault or Localhost seccomp profile"
+            ));
+        }
+        if !strings(&sc["capabilities"]["drop"])
+            .iter()
+            .any(|c| c == "ALL")
+        {
+            out.push(format!("{name} does not drop ALL capabilities"));
+        }
+        if strings(&sc["capabilities"]["add"])
+            .iter()
+            .any(|c| c != "NET_BIND_SERVICE")
+        {
+            out.push(format!(
+                "{name} adds a capability other than NET_BIND_SERVICE"
+            ));
+        }
+    }
+    out
+}
+
+/// The namespace admits every pod the manifests run, and enforces the strictest profile that
+/// does: Pod Security admission's level (the platform module's namespace label, which every
+/// environment's platform root applies) is `restricted` unless some rendered pod cannot meet
+/// it, and then `baseline`, which every pod meets. Computed from the rendered pod specs against
+/// the standard's controls, so a workload scaffold renders is never refused by its namespace.
+#[test]
+fn the_namespace_admits_every_pod_and_enforces_the_strictest_level_they_meet() {
+    let mut baseline = 0;
+    for (name, _, files) in examples() {
+        let module = &files["infra/modules/platform/main.tf"];
+        let label = |mode: &str| {
+            let key = format!("\"pod-security.kubernetes.io/{mode}\"");
+            let line = module
+                .lines()
+                .find(|l| l.trim_start().starts_with(&key))
+                .unwrap_or_else(|| panic!("{name}: no {mode} label"));
+            line.rsplit('"').nth(1).unwrap().to_owned()
+        };
+        let enforce = label("enforce");
+        assert_eq!(label("warn"), "restricted", "{name}: warn");
+        assert_eq!(label("audit"), "restricted", "{name}: audit");
+        let pods = pod_specs(&files);
+        assert!(!pods.is_empty(), "{name}: no pods");
+        for (here, pod) in &pods {
+            let broken = pod_security_violations(pod, &enforce);
+            assert!(
+                broken.is_empty(),
+                "{name}: {here} breaks {enforce}: {broken:?}"
+            );
+        }
+        let below: Vec<&String> = pods
+            .iter()
+            .filter(|(_, pod)| !pod_security_violations(pod, "restricted").is_empty())
+            .map(|(here, _)| here)
+            .collect();
+        assert_eq!(
+            enforce,
+            if below.is_empty() {
+                "restricted"
+            } else {
+                "baseline"
+            },
+            "{name}: pods below restricted: {below:?}"
+        );
+        if enforce == "baseline" {
+            baseline += 1;
+            // The docs say so wherever they name the level.
+            let handbook = &files["docs/devops/README.md"];
+            assert!(
+                handbook.contains("enforces the Pod Security Standards `baseline` profile")
+                    && !handbook.contains("Pod Security `restricted`,"),
+                "{name}: the handbook names the level the namespace enforces"
+            );
+        }
+    }
+    assert!(baseline >= 1, "some example runs an image below restricted");
+}
+
+/// The `USER` of the final stage of a Dockerfile, read plainly (no stage aliases), with `ARG`
+/// defaults substituted: what the examples' own Dockerfiles say, for checking the model.
+fn user_of(dockerfile: &str) -> Option<String> {
+    let mut user = None;
+    let mut args = Vec::new();
+    for line in dockerfile.lines().map(str::trim) {
+        if line.starts_with("FROM ") {
+            user = None;
+        } else if let Some(arg) = line.strip_prefix("ARG ") {
+            if let Some((k, v)) = arg.split_once('=') {
+                args.push((format!("${{{k}}}"), v.to_owned()));
+            }
+        } else if let Some(u) = line.strip_prefix("USER ") {
+            let mut u = u.trim().to_owned();
+            for (k, v) in &args {
+                u = u.replace(k.as_str(), v);
+            }
+            user = Some(u);
+        }
+    }
+    user
+}
+
+/// A service built from the repository's own Dockerfile runs as that file says: its numeric
+/// `USER` as `runAsUser` (and the group, when numbered) with a non-root requirement the kubelet
+/// can check; a named user or none without either (the kubelet would refuse the pod); never a
+/// read-only root filesystem scaffold cannot know the image allows. The handbook lists each
+/// such Dockerfile under Clarifications with what to check, and writes no `.dockerignore` or
+/// nginx configuration beside it. Computed from the example repositories' Dockerfiles and the
+/// rendered workloads.
+#[test]
+fn a_kept_dockerfile_decides_how_its_pods_run() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
+    let mut kept = 0;
+    for (name, project, files) in examples() {
+        let handbook = &files["docs/devops/README.md"];
+        let clarifications = &handbook[handbook.find("## Clarifications").unwrap()..];
+        for service in &project.services {
+            let path = format!("{}Dockerfile", service.dir);
+            let own = std::fs::read_to_string(root.join(&name).join(&path)).ok();
+            assert_eq!(
+                own.is_some(),
+                service.dockerfile.is_some(),
+                "{name}: {path}"
+            );
+            let workload = documents(&files, &format!("deploy/kubernetes/base/{}/", service.name))
+                .into_iter()
+                .map(|(_, doc)| doc)
+                .find(|doc| {
+                    ["Deployment", "Rollout", "CronJob"]
+                        .contains(&doc["kind"].as_str().unwrap_or(""))
+                })
+                .unwrap();
+            let pod = if workload["kind"] == "CronJob" {
+                workload["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone()
+            } else {
+                workload["spec"]["template"]["spec"].clone()
+            };
+            let sc = &pod["containers"][0]["securityContext"];
+            let ctx = format!("{name}: {}", service.name);
+            let Some(own) = own else {
+                assert_eq!(sc["readOnlyRootFilesystem"], true, "{ctx}");
+                continue;
+            };
+            kept += 1;
+            assert_eq!(
+                sc["readOnlyRootFilesystem"], false,
+                "{ctx}: the image may write anywhere"
+            );
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{ctx}");
+            let user = user_of(&own);
+            let (uid, gid) = match user
+                .as_deref()
+                .map(|u| u.split_once(':').unwrap_or((u, "")))
+            {
+                Some((uid, gid)) => (uid.parse::<u64>().ok(), gid.parse::<u64>().ok()),
+                None => (None, None),
+            };
+            let uid = uid.filter(|u| *u != 0);
+            for sc in [sc, &pod["securityContext"]] {
+                assert_eq!(
+                    sc["runAsUser"].as_u64(),
+                    uid,
+                    "{ctx}: runAsUser for USER {user:?}"
+                );
+                assert_eq!(
+                    sc["runAsNonRoot"].as_bool(),
+                    uid.map(|_| true),
+                    "{ctx}: runAsNonRoot"
+                );
+                assert_eq!(
+                    sc["runAsGroup"].as_u64(),
+                    gid.filter(|_| uid.is_some()),
+                    "{ctx}: runAsGroup"
+                );
+            }
+            let root_user = matches!(
+                user.as_deref(),
+                None | Some("root" | "0" | "0:0" | "root:root")
+            );
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_yaml_ng::Value::from(vec![if root_user { "NET_RAW" } else { "ALL" }]),
+                "{ctx}: capabilities"
+            );
+            let row = clarifications
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{path}` (your own Dockerfile) |")))
+                .unwrap_or_else(|| panic!("{ctx}: no clarification for {path}"));
+            match &user {
+                Some(user) => assert!(row.contains(&format!("`USER {user}`")), "{ctx}: {row}"),
+                None => assert!(row.contains("sets no `USER`"), "{ctx}: {row}"),
+            }
+            assert!(row.contains("where the app writes"), "{ctx}: {row}");
+            if let Some(port) = service.port {
+                assert!(row.contains(&format!("`PORT` ({port})")), "{ctx}: {row}");
+            }
+            for other in [".dockerignore", "Dockerfile.dockerignore", "nginx.conf"] {
+                let other = format!("{}{other}", service.dir);
+                assert!(
+                    !files.contains_key(&other),
+                    "{ctx}: {other} beside its own Dockerfile"
+                );
+            }
+        }
+    }
+    assert!(kept >= 4, "the examples keep their own Dockerfiles");
 }

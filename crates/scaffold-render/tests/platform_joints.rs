@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Block, BlockLabel, Body};
-use scaffold_core::project::Facts;
 use scaffold_core::{Environment, Project, Provider};
 use scaffold_render::Files;
 use serde_yaml_ng::Value;
@@ -29,8 +28,10 @@ fn answers() -> Vec<(String, String)> {
     common::example_answers()
 }
 
-fn render(text: &str) -> (Project, Files) {
-    let project = Project::from_toml(text, &Facts::default()).expect("valid answers");
+/// Example `name`'s answers `text` (a variant of them), resolved with the example's facts.
+fn render(name: &str, text: &str) -> (Project, Files) {
+    let facts = common::example_facts(name.trim_end_matches(" (gitops)"));
+    let project = Project::from_toml(text, &facts).expect("valid answers");
     let files = scaffold_render::render(&project).expect("renders");
     (project, files)
 }
@@ -291,7 +292,7 @@ fn service_account_email(email: &str) -> (String, String) {
 fn the_deploy_roles_binding_names_the_identity_the_deploy_job_signs_in_as() {
     let mut checked = BTreeMap::<&str, usize>::new();
     for (example, text) in answers() {
-        let (project, files) = render(&text);
+        let (project, files) = render(&example, &text);
         let deploy = workflow(&files, ".github/workflows/deploy.yml");
         for env in &project.environments {
             let at = format!("{example} {}", env.name);
@@ -701,7 +702,7 @@ fn step_env(job: &Value, marker: &str, key: &str) -> String {
 fn argo_cd_tracks_the_branch_and_directory_the_deploy_job_commits() {
     let mut clouds = BTreeSet::new();
     for (example, answers_text) in gitops_answers() {
-        let (project, files) = render(&answers_text);
+        let (project, files) = render(&example, &answers_text);
         let answers: toml::Table = answers_text.parse().unwrap();
         // The answers' repository, else the one resolved from the git remote (none here).
         let repository = answers["app"]

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use scaffold_core::Project;
-use scaffold_core::project::Facts;
 
 mod common;
 
@@ -47,7 +46,10 @@ esac
 fn examples() -> Vec<(String, Project)> {
     common::example_answers()
         .into_iter()
-        .map(|(name, text)| (name, Project::from_toml(&text, &Facts::default()).unwrap()))
+        .map(|(name, text)| {
+            let project = Project::from_toml(&text, &common::example_facts(&name)).unwrap();
+            (name, project)
+        })
         .collect()
 }
 

@@ -9,28 +9,19 @@ use std::fs;
 use std::path::PathBuf;
 
 use scaffold_core::Project;
-use scaffold_core::project::Facts;
 use scaffold_render::{FAMILIES, render_family};
 
+mod common;
+
 fn examples() -> Vec<(String, Project)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/examples exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 6, "at least six examples");
-    paths
+    let examples = common::example_answers();
+    assert!(examples.len() >= 6, "at least six examples");
+    examples
         .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).unwrap();
-            let project = Project::from_toml(&text, &Facts::default())
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-            (
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                project,
-            )
+        .map(|(name, text)| {
+            let project = Project::from_toml(&text, &common::example_facts(&name))
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            (name, project)
         })
         .collect()
 }
@@ -80,9 +71,10 @@ fn written_answers_round_trip_for_every_example() {
         let text = fs::read_to_string(dir.join(format!("{name}.toml"))).unwrap();
         let answers = scaffold_core::Answers::parse(&text).unwrap().answers;
         let written = scaffold_render::answers_file::render(&answers, &engine).unwrap();
-        let reparsed = Project::from_toml(&written, &Facts::default()).unwrap_or_else(|err| {
-            panic!("{name}: the written scaffold.toml does not parse: {err}\n{written}")
-        });
+        let reparsed =
+            Project::from_toml(&written, &common::example_facts(&name)).unwrap_or_else(|err| {
+                panic!("{name}: the written scaffold.toml does not parse: {err}\n{written}")
+            });
         assert_eq!(
             reparsed, project,
             "{name}: writing the answers changed their meaning"

@@ -240,7 +240,7 @@ fn render_examples(options: &Options) -> Result<Vec<Example>> {
             continue;
         }
         let text = fs::read_to_string(&path)?;
-        let project = Project::from_toml(&text, &Facts::default())
+        let project = Project::from_toml(&text, &example_facts(&dir.join(&name))?)
             .map_err(|err| anyhow::anyhow!("{}: {err}", path.display()))?;
         let files = scaffold_render::render(&project)?;
         let out = options.root.join("target/conformance").join(&name);
@@ -269,6 +269,39 @@ fn render_examples(options: &Options) -> Result<Vec<Example>> {
         );
     }
     Ok(examples)
+}
+
+/// What scaffold would learn from the repository an example stands for, the files under
+/// `root` (`tests/examples/<name>/`, when there is one): its own Dockerfiles, read as
+/// detection reads them, and the folders that hold code (any file but a Dockerfile or Markdown).
+fn example_facts(root: &Path) -> Result<Facts> {
+    let mut facts = Facts::default();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        if !folder.is_dir() {
+            continue;
+        }
+        for entry in fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let dir = path
+                    .parent()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| ".".to_owned());
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if name == "Dockerfile" {
+                    facts.read_dockerfile(&dir, &fs::read_to_string(&path)?);
+                } else if !name.ends_with(".md") {
+                    facts.code_folders.insert(dir);
+                }
+            }
+        }
+    }
+    Ok(facts)
 }
 
 /// checkov, offline, over `dir` for `frameworks`: one finding per failed check.

@@ -5,6 +5,7 @@
 //! settings of every container, and that the pieces of a release (Rollout,
 //! Services, Ingress, analysis, network policies, alerts) refer to each other.
 
+use scaffold_core::image::ImageUser;
 use scaffold_core::project::Facts;
 use scaffold_core::{Project, ServiceKind, WorkloadKind};
 use serde::Deserialize as _;
@@ -62,9 +63,19 @@ fn check(where_: &str, actual: &Value, expect: impl Into<Value>) {
     assert_eq!(actual, &expect, "{where_}");
 }
 
+/// `Some(n)` as a YAML number, `None` as absent.
+fn number(value: Option<u32>) -> Value {
+    value.map_or(Value::Null, |v| Value::from(u64::from(v)))
+}
+
+/// Every container runs as its image allows: scaffold's images under the whole `restricted`
+/// context, an image built from the repository's own Dockerfile as its `USER` says (by number
+/// when it is one, never a non-root requirement the kubelet cannot check), with a writable root
+/// filesystem; none escalates privileges or runs without the `RuntimeDefault` seccomp profile.
 #[test]
-fn every_container_is_restricted() {
+fn every_container_is_secured_as_its_image_allows() {
     let mut workloads = 0;
+    let mut own = 0;
     for (example, project) in examples() {
         let files = render(&project);
         for (path, doc) in documents(&files, "deploy/kubernetes/base/") {
@@ -78,17 +89,49 @@ fn every_container_is_restricted() {
                 .service(name(&doc))
                 .unwrap_or_else(|| panic!("{example} {path}: workload of no service"));
             assert_eq!(kind(&doc), service.workload.as_str(), "{example} {path}");
-            let uid = u64::from(service.uid);
+            let run_as = &service.run_as;
+            match &service.dockerfile {
+                None => assert_eq!(
+                    run_as,
+                    &scaffold_core::image::RunAs::scaffold(service.uid),
+                    "{example} {path}: scaffold's image gets the whole restricted context"
+                ),
+                Some(dockerfile) => {
+                    own += 1;
+                    assert!(!run_as.read_only_root, "{example} {path}");
+                    // A user the kubelet cannot check is never required to be non-root.
+                    assert_eq!(
+                        run_as.non_root,
+                        matches!(dockerfile.user, ImageUser::Id { .. }),
+                        "{example} {path}"
+                    );
+                }
+            }
+            let non_root = if run_as.non_root {
+                Value::from(true)
+            } else {
+                Value::Null
+            };
             let here = |what: &str| format!("{example} {path}: {what}");
             check(
                 &here("pod runAsNonRoot"),
                 at(pod, "securityContext/runAsNonRoot"),
-                true,
+                non_root.clone(),
             );
             check(
                 &here("pod runAsUser"),
                 at(pod, "securityContext/runAsUser"),
-                uid,
+                number(run_as.user),
+            );
+            check(
+                &here("pod runAsGroup"),
+                at(pod, "securityContext/runAsGroup"),
+                number(run_as.group),
+            );
+            check(
+                &here("pod fsGroup"),
+                at(pod, "securityContext/fsGroup"),
+                number(run_as.group),
             );
             check(
                 &here("pod seccomp"),
@@ -112,13 +155,23 @@ fn every_container_is_restricted() {
                         at(container, "name").as_str().unwrap_or("?")
                     )
                 };
-                check(&here("runAsNonRoot"), at(sc, "runAsNonRoot"), true);
-                check(&here("runAsUser"), at(sc, "runAsUser"), uid);
+                check(
+                    &here("runAsNonRoot"),
+                    at(sc, "runAsNonRoot"),
+                    non_root.clone(),
+                );
+                check(&here("runAsUser"), at(sc, "runAsUser"), number(run_as.user));
+                check(
+                    &here("runAsGroup"),
+                    at(sc, "runAsGroup"),
+                    number(run_as.group),
+                );
                 check(
                     &here("readOnlyRootFilesystem"),
                     at(sc, "readOnlyRootFilesystem"),
-                    true,
+                    run_as.read_only_root,
                 );
+                check(&here("privileged"), at(sc, "privileged"), false);
                 check(
                     &here("allowPrivilegeEscalation"),
                     at(sc, "allowPrivilegeEscalation"),
@@ -127,7 +180,12 @@ fn every_container_is_restricted() {
                 check(
                     &here("capabilities"),
                     at(sc, "capabilities/drop"),
-                    Value::Sequence(vec![Value::from("ALL")]),
+                    Value::Sequence(run_as.drop.iter().map(|c| Value::from(*c)).collect()),
+                );
+                check(
+                    &here("no capability added"),
+                    at(sc, "capabilities/add"),
+                    Value::Null,
                 );
                 check(
                     &here("seccomp"),
@@ -187,6 +245,10 @@ fn every_container_is_restricted() {
         }
     }
     assert!(workloads >= 7, "every example renders workloads");
+    assert!(
+        own >= 4,
+        "the examples build images from their own Dockerfiles"
+    );
 }
 
 #[test]

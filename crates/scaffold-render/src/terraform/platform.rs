@@ -16,6 +16,7 @@
 use serde::Serialize;
 
 use scaffold_core::access::KubeRule;
+use scaffold_core::image::{PodSecurity, PodSecurityLevel};
 use scaffold_core::platform::{self, Addon};
 use scaffold_core::{Environment, Project, Provider};
 
@@ -173,6 +174,12 @@ struct ModuleContext<'a> {
     gitops: bool,
     /// ingress-nginx's version (README).
     ingress_version: &'static str,
+    /// What Pod Security admission enforces, warns and audits in the namespace.
+    pod_security: &'a PodSecurity,
+    /// How the README names it.
+    pod_security_phrase: String,
+    /// Why the namespace enforces that level, as comment lines (without `# `).
+    namespace_comment: Vec<&'static str>,
 }
 
 /// The state backend of a root.
@@ -378,6 +385,25 @@ fn module_context(project: &Project) -> ModuleContext<'_> {
         dashboard_label: &addons_names.grafana_dashboard_label,
         versions: versions(project.cloud.provider),
         ingress_version: platform::INGRESS_NGINX.version,
+        pod_security: &project.pod_security,
+        pod_security_phrase: project.pod_security.phrase(),
+        namespace_comment: match project.pod_security.enforce {
+            PodSecurityLevel::Restricted => vec![
+                "The namespace the overlay deploys into. Pod Security admission enforces the \"restricted\"",
+                "profile (https://kubernetes.io/docs/concepts/security/pod-security-standards/): every",
+                "workload scaffold renders runs as non-root, without privilege escalation or capabilities,",
+                "with the RuntimeDefault seccomp profile.",
+            ],
+            PodSecurityLevel::Baseline => vec![
+                "The namespace the overlay deploys into. Pod Security admission enforces the \"baseline\"",
+                "profile and warns and audits against \"restricted\"",
+                "(https://kubernetes.io/docs/concepts/security/pod-security-standards/): some service's image,",
+                "built from the repository's own Dockerfile, runs as root or as a user the kubelet cannot",
+                "check is not root, which \"restricted\" refuses (the handbook's Clarifications name each",
+                "and say how to meet it). Every workload still runs without privilege escalation, with the",
+                "RuntimeDefault seccomp profile.",
+            ],
+        },
     }
 }
 

@@ -1,0 +1,3 @@
+module example.com/atelier/catalog
+
+go 1.24
