@@ -366,7 +366,7 @@ impl PodSecurity {
                     [] => (String::new(), ""),
                 };
                 format!(
-                    "Pod Security \"baseline\" enforced (\"restricted\" warned and audited: {names} {verb} not meet it)"
+                    "Pod Security \"baseline\" enforced, with \"restricted\" warned and audited because {names} {verb} not meet it"
                 )
             }
         }
@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(mixed.below_restricted, ["web"]);
         assert_eq!(
             mixed.phrase(),
-            "Pod Security \"baseline\" enforced (\"restricted\" warned and audited: the image of `web` does not meet it)"
+            "Pod Security \"baseline\" enforced, with \"restricted\" warned and audited because the image of `web` does not meet it"
         );
         let two = PodSecurity::of([("api", &named), ("web", &named)]);
         assert!(

@@ -193,6 +193,8 @@ pub struct DocsContext<'a> {
     pub github_identities: Vec<IdentityRow>,
     /// What Pod Security admission enforces in the namespaces, in words.
     pub pod_security: String,
+    /// The same in a few words, for lists: "Pod Security `restricted`".
+    pub pod_security_short: String,
     /// How the pods are secured, and which Pod Security profile the namespace enforces,
     /// in sentences (the Kubernetes section).
     pub pod_hardening: String,
@@ -591,6 +593,15 @@ impl<'a> DocsContext<'a> {
             setup_variables: crate::github::setup::context(project).variables,
             github_identities: github_identities(project),
             pod_security: project.pod_security.phrase(),
+            pod_security_short: match project.pod_security.enforce {
+                scaffold_core::image::PodSecurityLevel::Restricted => {
+                    "Pod Security `restricted`".to_owned()
+                }
+                scaffold_core::image::PodSecurityLevel::Baseline => {
+                    "Pod Security `baseline`, not `restricted` (see [Kubernetes](#kubernetes))"
+                        .to_owned()
+                }
+            },
             pod_hardening: pod_hardening(project),
             dockerfiles: dockerfiles(project),
             local_variables: {

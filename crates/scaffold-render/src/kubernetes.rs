@@ -366,52 +366,49 @@ impl ServiceView {
             ));
         }
         let run_as = &service.run_as;
-        let own = service.dockerfile.as_ref();
-        let own_reason = |why: &str| {
-            format!(
-                "{} is the repository's own Dockerfile, which scaffold keeps: {why}",
-                own.map_or("", |d| d.path.as_str())
-            )
-        };
-        match (run_as.user, own) {
-            (Some(uid), None) if uid < 10_000 => exceptions.push((
+        let own = service.dockerfile.as_ref().map_or("", |d| d.path.as_str());
+        match (run_as.user, service.dockerfile.is_some()) {
+            (Some(uid), false) if uid < 10_000 => exceptions.push((
                 "CKV_K8S_40",
                 "the UID must match the non-root user baked into the runtime image".to_owned(),
             )),
-            (Some(uid), Some(_)) if uid < 10_000 => exceptions.push((
+            (Some(uid), true) if uid < 10_000 => exceptions.push((
                 "CKV_K8S_40",
-                own_reason("the UID is its USER, which the image's files are owned by"),
+                format!("the UID is the USER of {own}, the repository's own Dockerfile"),
             )),
             (None, _) => exceptions.push((
                 "CKV_K8S_40",
-                own_reason(
-                    "the image runs as its own USER, which is not a number scaffold can name",
-                ),
+                format!("the image runs as the USER of {own}, the repository's own Dockerfile, which names no UID"),
             )),
             _ => {}
         }
         if !run_as.non_root {
+            let why = if service
+                .dockerfile
+                .as_ref()
+                .is_some_and(|d| d.user.may_be_root())
+            {
+                format!("the image of {own} (the repository's own) runs as root")
+            } else {
+                format!(
+                    "the USER of {own} (the repository's own) is a name the kubelet cannot check"
+                )
+            };
             exceptions.push((
                 "CKV_K8S_23",
-                own_reason(if service.dockerfile.as_ref().is_some_and(|d| d.user.may_be_root()) {
-                    "the image runs as root, so requiring a non-root user would stop the pod from starting"
-                } else {
-                    "its USER is a name, which the kubelet cannot check is not root, so requiring a non-root user would stop the pod from starting"
-                }),
+                format!("{why}, so requiring a non-root user would stop the pod"),
             ));
         }
         if !run_as.read_only_root {
             exceptions.push((
                 "CKV_K8S_22",
-                own_reason(
-                    "where the image writes is unknown, so its root filesystem stays writable",
-                ),
+                format!("where the image of {own} (the repository's own) writes is unknown"),
             ));
         }
         if !run_as.drops_all() {
             exceptions.push((
                 "CKV_K8S_37",
-                own_reason("the image may run as root, which needs the default capabilities to switch user, bind a low port or write files it does not own; only NET_RAW is dropped"),
+                format!("the image of {own} may run as root, which needs the default capabilities; NET_RAW is dropped"),
             ));
         }
         if matches!(service.kind, ServiceKind::Worker | ServiceKind::Job) {
