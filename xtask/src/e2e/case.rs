@@ -20,7 +20,8 @@ use super::cases::{Case, Source, copy_fixture};
 use super::ci::{self, JobResult, Toolchains};
 use super::compose::{self, AppProbe};
 use super::dockerfile::{self, Ignore};
-use super::engine::Engine;
+use super::engine::{Engine, Kind};
+use super::pod::Pod;
 use super::probe;
 use super::process::{error_line, run_logged, shorten};
 use super::table::{Cell, Column, Row};
@@ -510,13 +511,29 @@ fn check_image(
     let truth = rendered.case.truth(&service.path);
     let container = format!("e2e-{}-{}", rendered.case.name, service.name);
     engine.remove(std::slice::from_ref(&container));
+    // The container runs as its pod will: the rendered securityContext and PORT.
+    let pod = match Pod::read(&rendered.checkout, &service.name) {
+        Ok(pod) => pod,
+        Err(err) => {
+            row.set(Column::Run, Cell::Fail(format!("{err:#}")));
+            return true;
+        }
+    };
+    if let Some(why) = pod.refusal(&engine.image_user(&tag)) {
+        row.set(
+            Column::Run,
+            Cell::Fail(format!("the kubelet would refuse to start it: {why}")),
+        );
+        return true;
+    }
+    let options = pod.options(service.port, engine.kind == Kind::Podman);
     let Some(port) = service.port else {
-        check_without_port(engine, service, &tag, &container, row);
+        check_without_port(engine, service, &tag, &container, &options, row);
         engine.remove(std::slice::from_ref(&container));
         return true;
     };
     let host = probe::free_port();
-    match engine.run(&tag, &container, Some((host, port))) {
+    match engine.run(&tag, &container, Some((host, port)), &options) {
         Ok((true, _)) => {}
         Ok((false, stderr)) => {
             row.set(
@@ -630,6 +647,7 @@ fn check_without_port(
     service: &Service,
     tag: &str,
     container: &str,
+    options: &[String],
     row: &mut Row,
 ) {
     row.set(
@@ -650,7 +668,7 @@ fn check_without_port(
         );
         return;
     }
-    match engine.run(tag, container, None) {
+    match engine.run(tag, container, None, options) {
         Ok((true, _)) => {}
         Ok((false, stderr)) => {
             row.set(

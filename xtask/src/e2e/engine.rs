@@ -171,8 +171,15 @@ impl Engine {
         run_logged(&mut command, log, Duration::from_secs(20 * 60))
     }
 
-    /// Starts `image` detached as `name`, publishing `port` on `host_port` of 127.0.0.1.
-    pub fn run(&self, image: &str, name: &str, port: Option<(u16, u16)>) -> Result<(bool, String)> {
+    /// Starts `image` detached as `name` with `options` (how its pod runs it), publishing
+    /// `port` on `host_port` of 127.0.0.1.
+    pub fn run(
+        &self,
+        image: &str,
+        name: &str,
+        port: Option<(u16, u16)>,
+        options: &[String],
+    ) -> Result<(bool, String)> {
         let mut command = self.command();
         command.args(["run", "-d", "--name", name]);
         if let Some((host, container)) = port {
@@ -180,6 +187,7 @@ impl Engine {
                 .arg("-p")
                 .arg(format!("127.0.0.1:{host}:{container}"));
         }
+        command.args(options);
         command.arg(image);
         let out = command.output()?;
         Ok((
@@ -203,6 +211,15 @@ impl Engine {
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// The user an image runs as (its config's `User`), empty when it sets none.
+    pub fn image_user(&self, image: &str) -> String {
+        self.command()
+            .args(["image", "inspect", "-f", "{{.Config.User}}", image])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
     }
 
     /// Whether an image declares a HEALTHCHECK.

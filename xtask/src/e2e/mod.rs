@@ -3,8 +3,11 @@
 //! For each case (a fixture app from `tests/fixtures/apps/`, or an empty repository per
 //! language, which must get a working starter), the stage renders the repository with
 //! `scaffold new`, then checks each service: every `COPY` source exists (static, runs
-//! everywhere); the image builds exactly as CI builds it; the container starts and answers on
-//! the contract's health path; the image's own HEALTHCHECK passes; the generated
+//! everywhere); the image builds exactly as CI builds it; the container starts as its pod would
+//! run it (the rendered workload's user, read-only root with `/tmp` writable, capabilities, no
+//! privilege escalation, `PORT`; and not at all where the kubelet would refuse its
+//! `runAsNonRoot`, `pod.rs`) and answers on the contract's health path; the image's own
+//! HEALTHCHECK passes; the generated
 //! `compose.yaml` comes up with its datastores and the app answers through it (health and
 //! readiness); and the lint and test job the generated CI runs before the build passes here.
 //!
@@ -28,6 +31,7 @@ mod ci;
 mod compose;
 mod dockerfile;
 mod engine;
+mod pod;
 mod probe;
 mod process;
 mod standins;
@@ -63,12 +67,15 @@ pub struct Options {
 /// cases outside this list took 1459 s, with Next.js at 325 s and rust-axum at 343 s (the table
 /// in `xtask/container-rig/README.md`). So CI runs one case per recipe family and datastore that the
 /// machine can build, and `cargo xtask e2e --all` runs the rest: npm with PostgreSQL in
-/// compose, uv with Redis, a worker without a port, a static site on nginx.
+/// compose, uv with Redis, a worker without a port, a static site on nginx, and an app with its
+/// own Dockerfile, run as its pod runs it (15 s for its checks on 2026-11-30; its Node.js
+/// stand-in is node-express's).
 pub const CI_CASES: &[&str] = &[
     "node-express",
     "python-fastapi",
     "python-worker",
     "static-vite",
+    "node-own-dockerfile",
 ];
 
 /// The known failures, next to the fixtures they are about.
