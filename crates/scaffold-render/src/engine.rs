@@ -274,7 +274,8 @@ fn chain(err: &dyn std::error::Error) -> String {
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
-    for line in text.replace("\r\n", "\n").lines() {
+    // `lines` already ends a line at `\r\n`; a lone `\r` stays, as it did.
+    for line in text.lines() {
         let line = line.trim_end();
         if line.is_empty() {
             blank_run += 1;
