@@ -9,7 +9,7 @@
 //! every file below it without a system call.
 //!
 //! Writes go through a [`Transaction`]. Every file is first written in full
-//! to a temporary file in `.scaffold/tmp/` (two folders there, written by
+//! to a temporary file in `.scaffold/tmp/` (in sixteen folders there, by
 //! two threads at once; with its final mode: a
 //! rewritten file keeps its mode, a new one gets 0644, or 0755 when it
 //! starts with `#!`), and only when every file is staged does any target
@@ -296,8 +296,10 @@ struct Pending {
     keep_mode: Option<u32>,
 }
 
-/// Folders staging writes into at the same time (see [`Transaction::stage`]).
-const STAGING_LANES: usize = 2;
+/// Folders of [`STAGING_DIR`] files are staged in, and threads that write them (see
+/// [`Transaction::stage`]).
+const STAGING_FOLDERS: usize = 16;
+const STAGING_THREADS: usize = 2;
 
 /// A set of writes and removals that happen together: all staged first,
 /// then renamed into place.
@@ -357,7 +359,7 @@ impl<'r> Transaction<'r> {
         self.root.staged.set(n + 1);
         let temp = self
             .staging
-            .join(format!("{}", n % STAGING_LANES))
+            .join(format!("{}", n % STAGING_FOLDERS))
             .join(format!("{n}"));
         #[cfg(unix)]
         let keep_mode = {
@@ -385,17 +387,23 @@ impl<'r> Transaction<'r> {
 
     /// Writes every pending file to its temporary file.
     ///
-    /// Creating a file is mostly the file system finding a free inode (three
-    /// quarters of a `new` of 24 services here, in ext4's `find_inode_bit`),
-    /// which it does under the lock of the folder the file is created in, so
-    /// files are staged into [`STAGING_LANES`] folders, one thread each.
+    /// Creating a file is mostly the file system's work on the folder it is
+    /// created in: finding a free inode (three quarters of a `new` of 24
+    /// services here when much was just deleted, in ext4's `find_inode_bit`),
+    /// which it does under the folder's lock, and scanning the folder's
+    /// entries for the name (again when the file is renamed out). So files are
+    /// staged into [`STAGING_FOLDERS`] folders, by [`STAGING_THREADS`] threads.
     fn stage(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
             return Ok(());
         }
         let durability = self.durability;
-        let lanes = if pending.len() < 32 { 1 } else { STAGING_LANES };
+        let lanes = if pending.len() < 32 {
+            1
+        } else {
+            STAGING_THREADS
+        };
         let mut by_lane: Vec<Vec<Pending>> = (0..lanes).map(|_| Vec::new()).collect();
         for (i, file) in pending.into_iter().enumerate() {
             by_lane[i % lanes].push(file);
@@ -567,8 +575,8 @@ pub fn clean_staging(root: &Root) -> Result<()> {
 /// Removes the staging folder and its lanes, when they are empty (another
 /// transaction of the same run may still have files there).
 fn remove_staging(staging: &Path) {
-    for lane in 0..STAGING_LANES {
-        let _ = fs::remove_dir(staging.join(format!("{lane}")));
+    for folder in 0..STAGING_FOLDERS {
+        let _ = fs::remove_dir(staging.join(format!("{folder}")));
     }
     let _ = fs::remove_dir(staging);
 }
