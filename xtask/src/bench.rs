@@ -50,13 +50,20 @@ pub fn run(options: &Options) -> Result<bool> {
     if !status.success() {
         bail!("cargo build --release -p scaffold-cli failed");
     }
+    let work = options.root.join("target/bench");
     let bench = Bench {
         bin: options.root.join("target/release/scaffold"),
-        work: options.root.join("target/bench"),
+        scratch: work.join("runs"),
+        work,
         runs: options.runs.max(1),
         callgrind: !options.no_callgrind && has("valgrind"),
+        made: std::cell::Cell::new(0),
     };
-    std::fs::create_dir_all(&bench.work)?;
+    // What an earlier bench left (every run writes into a folder of its own, removed at the end).
+    if bench.scratch.exists() {
+        std::fs::remove_dir_all(&bench.scratch)?;
+    }
+    std::fs::create_dir_all(&bench.scratch)?;
     let version = Command::new(&bench.bin).arg("--version").output()?;
     println!(
         "{} on {} cores; wall times are medians of {} runs",
@@ -157,15 +164,21 @@ pub fn run(options: &Options) -> Result<bool> {
         options.scale_to,
         ms(noop)
     );
+    std::fs::remove_dir_all(&bench.scratch)?;
     Ok(true)
 }
 
-/// The binary and the scratch folder.
+/// The binary and the scratch folders.
 struct Bench {
     bin: PathBuf,
+    /// The answers, copier's virtualenv and its template.
     work: PathBuf,
+    /// One new folder per run of `new` or copier.
+    scratch: PathBuf,
     runs: usize,
     callgrind: bool,
+    /// Folders made in `scratch` so far.
+    made: std::cell::Cell<usize>,
 }
 
 impl Bench {
@@ -178,12 +191,21 @@ impl Bench {
         Ok(file)
     }
 
-    /// An empty git repository at `target/bench/<name>`.
+    /// A folder in `target/bench/runs` no run has used.
+    ///
+    /// Never the folder of an earlier run, emptied: ext4 does not hand out an inode freed in
+    /// the last half minute or so, and skipping past hundreds of them (`recently_deleted`)
+    /// made file creation, and with it `new` and copier alike, several times slower than on
+    /// a disk where nothing was just deleted. Everything is removed at the end.
+    fn scratch(&self, name: &str) -> PathBuf {
+        let n = self.made.get();
+        self.made.set(n + 1);
+        self.scratch.join(format!("{name}-{n}"))
+    }
+
+    /// An empty git repository in a folder of its own (see [`Bench::scratch`]).
     fn fresh(&self, name: &str) -> Result<PathBuf> {
-        let dir = self.work.join(name);
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-        }
+        let dir = self.scratch(name);
         std::fs::create_dir_all(&dir)?;
         let status = Command::new("git")
             .args(["init", "--quiet"])
@@ -296,10 +318,7 @@ impl Bench {
             "_subdirectory: template\n_templates_suffix: .jinja\n",
         )?;
         self.median(|| {
-            let target = self.work.join("copier-out");
-            if target.exists() {
-                std::fs::remove_dir_all(&target)?;
-            }
+            let target = self.scratch("copier-out");
             let start = Instant::now();
             let status = Command::new(&copier)
                 .args(["copy", "--defaults", "--quiet", "--overwrite"])

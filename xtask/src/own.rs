@@ -201,28 +201,4 @@ mod tests {
             }
         }
     }
-
-    /// pest 2.9 probes the native stack on every grammar rule (`pest_stack_guard`), which made
-    /// parsing scaffold's own templates, the largest part of `scaffold new`, 15% slower in
-    /// instructions (`cargo xtask bench`; ARCHITECTURE, "Performance"). The templates are
-    /// embedded and trusted, so the guard protects nothing here. `cargo update` would bring it
-    /// back silently; this test says why it should not.
-    #[test]
-    fn the_template_parser_stays_on_pest_2_8() {
-        let lock: toml::Table = read("Cargo.lock").parse().unwrap();
-        for package in lock["package"].as_array().unwrap() {
-            let name = package["name"].as_str().unwrap();
-            if name.starts_with("pest") && name != "pest_stack_guard" {
-                let version = package["version"].as_str().unwrap();
-                assert!(
-                    version.starts_with("2.8."),
-                    "{name} {version} in Cargo.lock: keep pest at 2.8 (`cargo update -p pest --precise 2.8.4`, and the same for pest_derive, pest_generator, pest_meta) until a release lets the stack guard be turned off"
-                );
-            }
-            assert_ne!(
-                name, "pest_stack_guard",
-                "pest_stack_guard is back in Cargo.lock"
-            );
-        }
-    }
 }

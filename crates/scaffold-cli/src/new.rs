@@ -15,7 +15,7 @@ use anyhow::Result;
 use scaffold_core::Project;
 use scaffold_core::project::Facts;
 use scaffold_render::sync::Action;
-use scaffold_render::{Engine, Lock, answers_file};
+use scaffold_render::{Lock, answers_file};
 
 use crate::cli::NewArgs;
 use crate::detect::{self, Detection};
@@ -271,7 +271,7 @@ fn answers_text(
             )));
         }
         let answers = detection.answers(&detect::root_name(root.path()));
-        let text = answers_file::render(&answers, &Engine::new())?;
+        let text = answers_file::render(&answers, scaffold_render::engine())?;
         return Ok((text, "the default answers".to_owned()));
     }
     if !std::io::stdin().is_terminal() {
@@ -296,6 +296,6 @@ fn answers_text(
         // `--force` starts from the answers already there, rather than from scratch.
         existing: existing.as_deref(),
     })?;
-    let text = answers_file::render(&answers, &Engine::new())?;
+    let text = answers_file::render(&answers, scaffold_render::engine())?;
     Ok((text, "the wizard's answers".to_owned()))
 }

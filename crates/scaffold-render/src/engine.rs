@@ -1,9 +1,9 @@
 //! The Tera engine over the templates embedded from `scaffolds/`.
 //!
-//! Templates are compiled into the binary with `include_dir`, so scaffold is a
-//! single file with nothing to install. A template that fails to parse is a bug
-//! in scaffold, not a user error: [`Engine::new`] panics with the template's
-//! name, and a test loads every template.
+//! Templates are compiled into the binary, so scaffold is a single file with
+//! nothing to install: their text with `include_dir` (read to find what a
+//! template refers to) and their parsed trees, written by the build script
+//! (see [`crate::compiled`]). A template that fails to parse fails the build.
 //!
 //! Every render is normalised the same way: Unix newlines, no trailing spaces,
 //! no runs of blank lines, exactly one final newline. Templates can then use
@@ -22,13 +22,13 @@ static SCAFFOLDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../scaffolds");
 
 /// The compiled templates.
 ///
-/// Parsing a template costs far more than rendering it (about 600 million
-/// instructions for every template at once, most of a `scaffold new`), and a
-/// render needs only some of them: one cloud's Terraform of three, say. So
-/// the engine [`Engine::lazy`] (the one [`crate::engine`] hands out) compiles
-/// a template the first time it is rendered, together with the templates it
-/// imports, includes or extends. [`Engine::new`] compiles every template up
-/// front, which is what the test that every template parses uses.
+/// A render needs only some of them (one cloud's Terraform of three, say), and
+/// reading a template's tree and linking it into Tera's inheritance and macro
+/// tables costs time in proportion to its size. So the engine [`Engine::lazy`]
+/// (the one [`crate::engine`] hands out) adds a template the first time it is
+/// rendered, together with the templates it imports, includes or extends.
+/// [`Engine::new`] adds every template up front, which is what the test that
+/// every template loads uses.
 pub struct Engine {
     tera: Mutex<Loaded>,
 }
@@ -47,11 +47,12 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// Compiles every embedded template.
+    /// Loads every embedded template.
     ///
     /// # Panics
     ///
-    /// When an embedded template does not parse: that is a bug in scaffold.
+    /// When the embedded templates do not link (a macro file or parent that is
+    /// missing): that is a bug in scaffold, which a test catches.
     pub fn new() -> Self {
         let engine = Engine::lazy();
         let mut templates = Vec::new();
@@ -62,7 +63,7 @@ impl Engine {
         engine
     }
 
-    /// An engine that compiles each template when it is first rendered.
+    /// An engine that adds each template when it is first rendered.
     pub fn lazy() -> Self {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(Vec::new());
@@ -186,21 +187,40 @@ impl Loaded {
         self.add(wanted.into_iter().collect());
     }
 
-    /// Compiles the templates `ids` (those that exist).
+    /// Adds the templates `ids` (those that exist), from the trees parsed at build time.
     fn add(&mut self, ids: Vec<String>) {
-        let templates: Vec<(String, &str)> = ids
-            .into_iter()
-            .filter(|id| !self.ids.contains(id))
-            .filter_map(|id| source(&id).map(|text| (id, text)))
-            .collect();
-        if templates.is_empty() {
+        let mut added = false;
+        for id in ids {
+            if self.ids.contains(&id) {
+                continue;
+            }
+            let Some(tree) = compiled_index().get(id.as_str()) else {
+                continue;
+            };
+            let template = crate::compiled::template(&id, tree);
+            self.tera.templates.insert(id.clone(), template);
+            self.ids.insert(id);
+            added = true;
+        }
+        if !added {
             return;
         }
-        self.ids.extend(templates.iter().map(|(id, _)| id.clone()));
+        // What `Tera::add_raw_templates` does after parsing.
         self.tera
-            .add_raw_templates(templates)
-            .unwrap_or_else(|err| panic!("embedded templates must parse: {}", chain(&err)));
+            .build_inheritance_chains()
+            .and_then(|()| self.tera.check_macro_files())
+            .unwrap_or_else(|err| panic!("embedded templates must load: {}", chain(&err)));
     }
+}
+
+/// The templates parsed by the build script (see [`crate::compiled`]).
+static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/templates.bin"));
+
+/// [`COMPILED`]'s templates by id, read once per process.
+fn compiled_index() -> &'static std::collections::HashMap<&'static str, &'static [u8]> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&str, &[u8]>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| crate::compiled::index(COMPILED))
 }
 
 /// The text of embedded template `id`.
@@ -254,7 +274,8 @@ fn chain(err: &dyn std::error::Error) -> String {
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
-    for line in text.replace("\r\n", "\n").lines() {
+    // `lines` already ends a line at `\r\n`; a lone `\r` stays, as it did.
+    for line in text.lines() {
         let line = line.trim_end();
         if line.is_empty() {
             blank_run += 1;
@@ -284,6 +305,57 @@ mod tests {
     fn every_template_loads() {
         let engine = Engine::new();
         assert!(!engine.template_ids().is_empty());
+    }
+
+    /// The trees the build script wrote are what Tera's parser makes of each embedded
+    /// template's source, field by field, and writing them again gives the same bytes.
+    #[test]
+    fn every_compiled_template_is_its_source_parsed() {
+        let mut sources = Vec::new();
+        collect(&SCAFFOLDS, &mut sources);
+        let index = compiled_index();
+        assert_eq!(index.len(), sources.len(), "one compiled tree per template");
+        for (id, text) in sources {
+            let parsed = tera::Template::new(&id, None, text).unwrap();
+            let tree = index
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("{id} is compiled"));
+            let read = crate::compiled::template(&id, tree);
+            assert_eq!(read.ast, parsed.ast, "{id}");
+            assert_eq!(read.blocks, parsed.blocks, "{id}");
+            assert_eq!(read.macros, parsed.macros, "{id}");
+            assert_eq!(
+                read.imported_macro_files, parsed.imported_macro_files,
+                "{id}"
+            );
+            assert_eq!(read.parent, parsed.parent, "{id}");
+            assert_eq!(
+                (read.name.as_str(), read.path.as_deref()),
+                (id.as_str(), None)
+            );
+            let again =
+                crate::compiled::archive([(id.as_str(), parsed.ast.as_slice())].into_iter());
+            assert_eq!(crate::compiled::index(&again)[id.as_str()], *tree, "{id}");
+        }
+    }
+
+    /// A tree in every shape the form knows (each node, expression and operator) reads back
+    /// as written; the templates alone do not use all of them.
+    #[test]
+    fn every_kind_of_node_reads_back() {
+        let source = r#"{% import "m.tera" as m %}{% extends "base" %}{% block a %}{{ super() }}{% block b %}x{% endblock b %}{% endblock a %}
+{%- macro f(a, b=1.5) -%}{{ a + b - 2 * 3 / 4 % 5 }}{%- endmacro f -%}
+{% set_global g = [1, "two", true, x | upper] %}{% set s = "a" ~ b ~ 'c' %}
+{% for k, v in map | default(value=[]) %}{% if k is defined and not v or k > 1 and k >= 2 or k < 3 and k <= 4 or k == 5 or k != 6 %}{% break %}{% elif k in ["a"] %}{% continue %}{% elif k not in ["b"] %}{% else %}{% endif %}{% else %}empty{% endfor %}
+{% filter upper %}{{ m::f(a=1, b=-2) }}{{ now() }}{% endfilter %}{% raw %}{{ kept }}{% endraw %}{# note #}{% include ["a", "b"] ignore missing %}"#;
+        let parsed = tera::Template::new("all", None, source).unwrap();
+        let bytes = crate::compiled::archive([("all", parsed.ast.as_slice())].into_iter());
+        let read = crate::compiled::template("all", crate::compiled::index(&bytes)["all"]);
+        assert_eq!(read.ast, parsed.ast);
+        assert_eq!(read.blocks, parsed.blocks);
+        assert_eq!(read.macros, parsed.macros);
+        assert_eq!(read.imported_macro_files, parsed.imported_macro_files);
+        assert_eq!(read.parent, parsed.parent);
     }
 
     #[test]

@@ -16,6 +16,14 @@ use std::collections::BTreeMap;
 use scaffold_core::Project;
 
 pub mod answers_file;
+#[cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        reason = "the writing half is the build script's, and the tests'"
+    )
+)]
+mod compiled;
 pub mod containers;
 pub mod docs;
 pub mod engine;

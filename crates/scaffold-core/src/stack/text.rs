@@ -31,10 +31,6 @@ pub fn port_hint(text: &str) -> Option<(u16, String)> {
         if trimmed.starts_with("//") && !trimmed.contains("PORT") {
             continue;
         }
-        let lower = trimmed.to_ascii_lowercase();
-        if CLIENT_WORDS.iter().any(|w| lower.contains(w)) {
-            continue;
-        }
         let port = after(trimmed, "server.port")
             .or_else(|| after_key(trimmed, "PORT"))
             .or_else(|| after_key(trimmed, "HTTP_PORT"))
@@ -44,9 +40,10 @@ pub fn port_hint(text: &str) -> Option<(u16, String)> {
             .or_else(|| after(trimmed, "SERVER_ADDRESS=:"))
             .or_else(|| after(trimmed, "ADDR=:"))
             .or_else(|| go_address(trimmed));
-        if let Some(port) = port
-            && !CLIENT_PORTS.contains(&port)
-        {
+        let Some(port) = port else { continue };
+        // Only for a line that names a port: a file has many lines, few of them do.
+        let lower = trimmed.to_ascii_lowercase();
+        if !CLIENT_PORTS.contains(&port) && !CLIENT_WORDS.iter().any(|w| lower.contains(w)) {
             return Some((port, trimmed.chars().take(80).collect()));
         }
     }
