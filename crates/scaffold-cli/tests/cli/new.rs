@@ -672,3 +672,57 @@ fn the_repositorys_own_dockerfile_is_built_and_its_pods_fit_its_user() {
             .contains("(your own Dockerfile)")
     );
 }
+
+/// A workspace member's image builds from the workspace root (its Dockerfile copies the root
+/// lockfile) on pull requests exactly as on pushes: the two build jobs of ci.yml name the same
+/// context and Dockerfile for every service.
+#[test]
+fn pull_requests_build_each_image_as_pushes_do() {
+    let context = TestContext::new();
+    copy_fixture_app(&context, "node-pnpm-workspace");
+    context.commit_all("the app");
+    let output = context
+        .scaffold()
+        .env_remove(super::context::FIXTURE_ENV)
+        .args(["new", "--defaults"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        context.render_output(&output)
+    );
+    let ci: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&context.read(".github/workflows/ci.yml")).unwrap();
+    let mut builds = std::collections::BTreeMap::new();
+    for (name, job) in ci["jobs"].as_mapping().unwrap() {
+        for step in job["steps"].as_sequence().into_iter().flatten() {
+            if step["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("docker/build-push-action@"))
+            {
+                let file = step["with"]["file"].as_str().unwrap().to_owned();
+                let context = step["with"]["context"].as_str().unwrap().to_owned();
+                builds
+                    .entry(file)
+                    .or_insert_with(Vec::new)
+                    .push((name.as_str().unwrap().to_owned(), context));
+            }
+        }
+    }
+    let api = &builds["apps/api/Dockerfile"];
+    assert_eq!(api.len(), 2, "a pull-request and a push build: {api:?}");
+    assert!(
+        api.iter().all(|(_, c)| c == "."),
+        "the workspace root: {api:?}"
+    );
+    for (file, jobs) in &builds {
+        let contexts: std::collections::BTreeSet<&String> = jobs.iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            contexts.len(),
+            1,
+            "{file} is built from one context: {jobs:?}"
+        );
+    }
+}
