@@ -60,18 +60,23 @@ impl OwnDockerfile {
 impl OwnDockerfile {
     /// What `scaffold new` tells the user about this Dockerfile, built for `service`.
     pub fn note(&self, service: &str) -> String {
+        let baseline = "the namespace enforces Pod Security `baseline` instead of `restricted`";
         let runs = match &self.user {
-            ImageUser::Id { uid, .. } => format!("run as its user {uid}"),
-            ImageUser::Name { written } => format!(
-                "run as `{written}`, a name Kubernetes cannot check is not root, so the namespace enforces Pod Security `baseline`,"
+            ImageUser::Id { written, uid, .. } => format!(
+                "Its pods run as its `USER {written}` (user {uid}), with a writable root filesystem."
             ),
-            ImageUser::Root { .. } => {
-                "run as root (`USER root`), so the namespace enforces Pod Security `baseline`,".to_owned()
-            }
-            ImageUser::Unset => "run as its base image's user (it sets no `USER`; root for most images), so the namespace enforces Pod Security `baseline`,".to_owned(),
+            ImageUser::Name { written } => format!(
+                "Its pods run as its `USER {written}`, with a writable root filesystem; Kubernetes cannot check that a user name is not root, so {baseline}."
+            ),
+            ImageUser::Root { written } => format!(
+                "Its pods run as root (`USER {written}`), with a writable root filesystem, so {baseline}."
+            ),
+            ImageUser::Unset => format!(
+                "It sets no `USER`, so its pods run as its base image's user (root for most images), with a writable root filesystem, and {baseline}."
+            ),
         };
         format!(
-            "{path} is your own Dockerfile: scaffold builds `{service}` from it and keeps it, so its pods {runs} with a writable root filesystem; docs/devops/README.md (Clarifications) says what to check in it",
+            "{path} is your own Dockerfile: scaffold builds `{service}` from it and keeps it. {runs} docs/devops/README.md (Clarifications) says what to check in it",
             path = self.path
         )
     }
@@ -465,6 +470,25 @@ mod tests {
             two.phrase()
                 .contains("the images of `api` and `web` do not meet it")
         );
+    }
+
+    #[test]
+    fn the_note_says_who_the_pods_run_as_and_the_level() {
+        let note = own(Some("10001"), "debian").note("api");
+        assert!(
+            note.starts_with(
+                "api/Dockerfile is your own Dockerfile: scaffold builds `api` from it"
+            ) && note.contains("`USER 10001` (user 10001)")
+                && !note.contains("baseline"),
+            "{note}"
+        );
+        for user in [Some("node"), Some("root"), None] {
+            let note = own(user, "debian").note("api");
+            assert!(
+                note.contains("Pod Security `baseline` instead of `restricted`"),
+                "{note}"
+            );
+        }
     }
 
     #[test]
