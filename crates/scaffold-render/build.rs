@@ -29,8 +29,9 @@ fn main() {
                 .replace('\\', "/");
             let text = std::fs::read_to_string(path)
                 .unwrap_or_else(|err| panic!("reading template {id}: {err}"));
-            let template = tera::Template::new(&id, None, &text)
-                .unwrap_or_else(|err| panic!("template {id} does not parse: {}", chain(&err)));
+            let template = tera::Template::new(&id, None, &text).unwrap_or_else(|err| {
+                panic!("template {id} does not parse: {}", compiled::chain(&err))
+            });
             (id, template)
         })
         .collect();
@@ -54,16 +55,4 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-/// Tera's error with its causes, on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

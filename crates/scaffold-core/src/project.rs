@@ -63,6 +63,23 @@ impl Facts {
             self.dockerfiles.insert(dir.to_owned(), facts);
         }
     }
+
+    /// What scaffold learns from the repository a test example stands for
+    /// (`tests/examples/<name>/`), from its files as (`/`-separated path below the example,
+    /// content): each `Dockerfile` is read as detection reads it, and a folder with any other
+    /// file but Markdown holds code. The tests and the conformance harness walk the folder.
+    pub fn of_example<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Facts {
+        let mut facts = Facts::default();
+        for (path, text) in files {
+            let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
+            if name == "Dockerfile" {
+                facts.read_dockerfile(dir, text);
+            } else if !name.ends_with(".md") {
+                facts.code_folders.insert(dir.to_owned());
+            }
+        }
+        facts
+    }
 }
 
 /// The names Docker Compose looks for in the working directory, in its order (and Spring

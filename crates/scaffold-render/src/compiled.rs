@@ -776,3 +776,16 @@ pub(crate) fn template(id: &str, tree: &[u8]) -> tera::Template {
         blocks_definitions: HashMap::new(),
     }
 }
+
+/// An error with its causes, on one line (Tera's errors nest the template's name and the
+/// parser's message).
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

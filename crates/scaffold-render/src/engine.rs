@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use include_dir::{Dir, include_dir};
 use serde::Serialize;
 
+use crate::compiled::chain;
 use crate::{HEADER, RenderError};
 
 /// The templates, embedded at build time.
@@ -256,18 +257,6 @@ fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {
     for sub in dir.dirs() {
         collect(sub, out);
     }
-}
-
-/// Tera's error with its sources, on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 /// Unix newlines, no trailing spaces, at most one blank line in a row, one final newline.

@@ -32,10 +32,9 @@ pub(crate) fn example_projects() -> Vec<(String, Project)> {
 }
 
 /// What scaffold would learn from the repository an example stands for, the files under
-/// `root` (`tests/examples/<name>/`): its own Dockerfiles and the folders that hold code (any
-/// file but a Dockerfile or Markdown).
+/// `root` (`tests/examples/<name>/`): see [`Facts::of_example`].
 pub(crate) fn example_facts(root: &std::path::Path) -> Facts {
-    let mut facts = Facts::default();
+    let mut files = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     while let Some(folder) = folders.pop() {
         let Ok(entries) = fs::read_dir(&folder) else {
@@ -46,22 +45,13 @@ pub(crate) fn example_facts(root: &std::path::Path) -> Facts {
             if path.is_dir() {
                 folders.push(path);
             } else {
-                let dir = path
-                    .parent()
-                    .and_then(|p| p.strip_prefix(root).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| ".".to_owned());
-                let name = path.file_name().unwrap_or_default().to_string_lossy();
-                if name == "Dockerfile" {
-                    facts.read_dockerfile(&dir, &fs::read_to_string(&path).expect("readable"));
-                } else if !name.ends_with(".md") {
-                    facts.code_folders.insert(dir);
-                }
+                let relative = path.strip_prefix(root).expect("below the root");
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                files.push((relative.to_string_lossy().replace('\\', "/"), text));
             }
         }
     }
-    facts
+    Facts::of_example(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
 }
 
 /// What `kubectl kustomize <dir>` builds from rendered `files`, for the subset of kustomize

@@ -272,10 +272,9 @@ fn render_examples(options: &Options) -> Result<Vec<Example>> {
 }
 
 /// What scaffold would learn from the repository an example stands for, the files under
-/// `root` (`tests/examples/<name>/`, when there is one): its own Dockerfiles, read as
-/// detection reads them, and the folders that hold code (any file but a Dockerfile or Markdown).
+/// `root` (`tests/examples/<name>/`, when there is one): see `Facts::of_example`.
 fn example_facts(root: &Path) -> Result<Facts> {
-    let mut facts = Facts::default();
+    let mut files = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     while let Some(folder) = folders.pop() {
         if !folder.is_dir() {
@@ -286,22 +285,15 @@ fn example_facts(root: &Path) -> Result<Facts> {
             if path.is_dir() {
                 folders.push(path);
             } else {
-                let dir = path
-                    .parent()
-                    .and_then(|p| p.strip_prefix(root).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .filter(|p| !p.is_empty())
-                    .unwrap_or_else(|| ".".to_owned());
-                let name = path.file_name().unwrap_or_default().to_string_lossy();
-                if name == "Dockerfile" {
-                    facts.read_dockerfile(&dir, &fs::read_to_string(&path)?);
-                } else if !name.ends_with(".md") {
-                    facts.code_folders.insert(dir);
-                }
+                let relative = path.strip_prefix(root)?;
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                files.push((relative.to_string_lossy().replace('\\', "/"), text));
             }
         }
     }
-    Ok(facts)
+    Ok(Facts::of_example(
+        files.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+    ))
 }
 
 /// checkov, offline, over `dir` for `frameworks`: one finding per failed check.

@@ -23,14 +23,13 @@ pub fn example_answers() -> Vec<(String, String)> {
         .collect()
 }
 
-/// What scaffold would learn from the repository example `name` stands for: the files under
-/// `tests/examples/<name>/` (its own Dockerfiles, and the folders that hold code: any file
-/// but a Dockerfile or Markdown), as detection reads them from a real one.
+/// What scaffold would learn from the repository example `name` stands for, the files under
+/// `tests/examples/<name>/`: see `Facts::of_example`.
 pub fn example_facts(name: &str) -> scaffold_core::project::Facts {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/examples")
         .join(name);
-    let mut facts = scaffold_core::project::Facts::default();
+    let mut files = Vec::new();
     let mut folders = vec![root.clone()];
     while let Some(folder) = folders.pop() {
         let Ok(entries) = fs::read_dir(&folder) else {
@@ -41,19 +40,11 @@ pub fn example_facts(name: &str) -> scaffold_core::project::Facts {
             if path.is_dir() {
                 folders.push(path);
             } else {
-                let dir = path.parent().unwrap().strip_prefix(&root).unwrap();
-                let dir = match dir.to_string_lossy().into_owned() {
-                    dir if dir.is_empty() => ".".to_owned(),
-                    dir => dir,
-                };
-                let name = path.file_name().unwrap().to_string_lossy();
-                if name == "Dockerfile" {
-                    facts.read_dockerfile(&dir, &fs::read_to_string(&path).unwrap());
-                } else if !name.ends_with(".md") {
-                    facts.code_folders.insert(dir);
-                }
+                let relative = path.strip_prefix(&root).unwrap();
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                files.push((relative.to_string_lossy().replace('\\', "/"), text));
             }
         }
     }
-    facts
+    scaffold_core::project::Facts::of_example(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
 }
