@@ -1,4 +1,4 @@
-//! `cargo bench -p scaffold-render`: how long parsing, template compilation and
+//! `cargo bench -p scaffold-render`: how long reading the answers, loading the templates and
 //! rendering take for every example, as the median of repeated runs.
 //!
 //! A plain harness (no extra dependency): it prints a table and asserts
@@ -35,7 +35,7 @@ fn main() {
     });
     println!(
         "{:<24} {:>12}",
-        "compile templates",
+        "load templates",
         format!("{engine:.2?}")
     );
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
