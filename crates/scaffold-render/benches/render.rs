@@ -33,11 +33,7 @@ fn main() {
     let engine = median(runs, || {
         std::hint::black_box(Engine::new());
     });
-    println!(
-        "{:<24} {:>12}",
-        "load templates",
-        format!("{engine:.2?}")
-    );
+    println!("{:<24} {:>12}", "load templates", format!("{engine:.2?}"));
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
     let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap()
