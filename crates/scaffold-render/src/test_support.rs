@@ -1,57 +1,22 @@
 //! Test helpers shared by the families' unit tests: the example answers files, resolved.
 
-use std::fs;
-use std::path::PathBuf;
-
 use scaffold_core::Project;
-use scaffold_core::project::Facts;
+
+/// The integration tests' reader of `tests/examples/` (answers and the facts of the
+/// repository each example stands for), shared rather than written twice.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 /// Every example in `tests/examples/`, resolved, with its file stem, in name order.
 pub(crate) fn example_projects() -> Vec<(String, Project)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/examples");
-    let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("tests/examples exists")
-        .map(|entry| entry.expect("readable entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    paths
+    common::example_answers()
         .into_iter()
-        .map(|path| {
-            let text = fs::read_to_string(&path).expect("readable example");
-            let name = path
-                .file_stem()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            let project = Project::from_toml(&text, &example_facts(&dir.join(&name)))
-                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        .map(|(name, text)| {
+            let project = Project::from_toml(&text, &common::example_facts(&name))
+                .unwrap_or_else(|err| panic!("tests/examples/{name}.toml: {err}"));
             (name, project)
         })
         .collect()
-}
-
-/// What scaffold would learn from the repository an example stands for, the files under
-/// `root` (`tests/examples/<name>/`): see [`Facts::of_example`].
-pub(crate) fn example_facts(root: &std::path::Path) -> Facts {
-    let mut files = Vec::new();
-    let mut folders = vec![root.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.expect("readable entry").path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                let relative = path.strip_prefix(root).expect("below the root");
-                let text = fs::read_to_string(&path).unwrap_or_default();
-                files.push((relative.to_string_lossy().replace('\\', "/"), text));
-            }
-        }
-    }
-    Facts::of_example(files.iter().map(|(p, t)| (p.as_str(), t.as_str())))
 }
 
 /// What `kubectl kustomize <dir>` builds from rendered `files`, for the subset of kustomize
