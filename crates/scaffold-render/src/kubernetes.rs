@@ -696,9 +696,9 @@ struct DashboardView {
     service: String,
     /// The file name inside the ConfigMap.
     file: String,
-    /// The dashboard JSON, its lines after the first indented to sit in the ConfigMap's
-    /// block scalar. One string, not a list of lines for the template to loop over: a loop
-    /// of a thousand lines per environment was the costliest render of a `new`.
+    /// The dashboard JSON. One string the template indents (`indent`), not a list of lines
+    /// for it to loop over: a loop of a thousand lines per environment was the costliest
+    /// render of a `new`.
     json: String,
 }
 
@@ -957,7 +957,7 @@ fn overlay_context<'a>(
             config_map: format!("{}-dashboard", view.name),
             service: view.name.clone(),
             file: format!("{}-{}.json", env.names.namespace, view.name),
-            json: dashboard::json(project, env, service).replace('\n', "\n    "),
+            json: dashboard::json(project, env, service),
         })
         .collect();
     OverlayContext {
