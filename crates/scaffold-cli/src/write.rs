@@ -288,6 +288,8 @@ struct Staged {
 /// A file checked by [`Transaction::write`], to be written to its temporary file by
 /// [`Transaction::stage`].
 struct Pending {
+    /// Which of the [`STAGING_FOLDERS`] it is staged in.
+    folder: usize,
     temp: PathBuf,
     content: Vec<u8>,
     /// The mode at creation.
@@ -357,10 +359,8 @@ impl<'r> Transaction<'r> {
         }
         let n = self.root.staged.get();
         self.root.staged.set(n + 1);
-        let temp = self
-            .staging
-            .join(format!("{}", n % STAGING_FOLDERS))
-            .join(format!("{n}"));
+        let folder = n % STAGING_FOLDERS;
+        let temp = self.staging.join(format!("{folder}")).join(format!("{n}"));
         #[cfg(unix)]
         let keep_mode = {
             use std::os::unix::fs::PermissionsExt as _;
@@ -373,6 +373,7 @@ impl<'r> Transaction<'r> {
             self.unflushed.push(temp.clone());
         }
         self.pending.push(Pending {
+            folder,
             temp: temp.clone(),
             content: content.to_vec(),
             mode: mode_for(content),
@@ -404,9 +405,10 @@ impl<'r> Transaction<'r> {
         } else {
             STAGING_THREADS
         };
+        // A folder is written by one thread only: its lock is what the threads would contend on.
         let mut by_lane: Vec<Vec<Pending>> = (0..lanes).map(|_| Vec::new()).collect();
-        for (i, file) in pending.into_iter().enumerate() {
-            by_lane[i % lanes].push(file);
+        for file in pending {
+            by_lane[file.folder % lanes].push(file);
         }
         let stage_lane = |files: Vec<Pending>| -> Result<()> {
             let mut folders = BTreeSet::new();
