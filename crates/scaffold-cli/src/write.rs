@@ -9,14 +9,18 @@
 //! every file below it without a system call.
 //!
 //! Writes go through a [`Transaction`]. Every file is first written in full
-//! to a temporary file in `.scaffold/tmp/` (in sixteen folders there, by
-//! two threads at once; with its final mode: a
-//! rewritten file keeps its mode, a new one gets 0644, or 0755 when it
-//! starts with `#!`), and only when every file is staged does any target
-//! change: each is then renamed into place, which is atomic, so a run
-//! stopped at any point leaves each file either old or new, and a run that
-//! fails while staging changes nothing at all. What was left in
-//! `.scaffold/tmp/` by a killed run is removed by the next one.
+//! to a temporary file in `.scaffold/tmp/` (by two threads at once, with its
+//! final mode: a rewritten file keeps its mode, a new one gets 0644, or 0755
+//! when it starts with `#!`), and only when every file is staged does any
+//! target change. A file for a folder that exists waits in one of sixteen
+//! flat folders there and is renamed into place; a file for a folder that
+//! does not exist yet is staged at its own path in the transaction's tree,
+//! and its topmost new folder is renamed into place whole, with every file
+//! in it (a `new` creates nearly every folder: a handful of renames instead
+//! of hundreds). A rename is atomic, so a run stopped at any point leaves
+//! each file either old or new, and a run that fails while staging changes
+//! nothing at all. What was left in `.scaffold/tmp/` by a killed run is
+//! removed by the next one.
 //!
 //! Durability (see ARCHITECTURE's performance note for the measurements):
 //! a staged file that replaces an existing file is flushed before the
@@ -28,7 +32,7 @@
 //! treats an empty generated file as not written and writes it again.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::io::{ErrorKind, Write as _};
 use std::path::{Component, Path, PathBuf};
@@ -220,6 +224,17 @@ impl Root {
         transaction.commit()
     }
 
+    /// The topmost folder of `relative` (a path just located) known not to exist, if any.
+    fn absent_top(&self, relative: &str) -> Option<String> {
+        let absent = self.absent.borrow();
+        Path::new(relative)
+            .ancestors()
+            .skip(1)
+            .filter(|dir| absent.contains(*dir))
+            .last()
+            .map(|dir| dir.to_string_lossy().into_owned())
+    }
+
     /// Creates the folders above `full` (absolute, below the root), checking
     /// that none of them turned out to be a link.
     fn create_parents(
@@ -283,13 +298,15 @@ struct Staged {
     temp: PathBuf,
     /// The repository-relative target.
     target: String,
+    /// The folder (repository-relative) that does not exist yet and holds the target, when the
+    /// file is staged in the transaction's tree: the folder is then renamed into place whole,
+    /// with every file below it (see [`Transaction::write`]).
+    new_folder: Option<String>,
 }
 
 /// A file checked by [`Transaction::write`], to be written to its temporary file by
 /// [`Transaction::stage`].
 struct Pending {
-    /// Which of the [`STAGING_FOLDERS`] it is staged in.
-    folder: usize,
     temp: PathBuf,
     content: Vec<u8>,
     /// The mode at creation.
@@ -309,6 +326,9 @@ pub struct Transaction<'r> {
     root: &'r Root,
     durability: Durability,
     staging: PathBuf,
+    /// Where files of folders that do not exist yet are staged, at their own paths; made
+    /// unique per transaction on first use.
+    tree: Option<PathBuf>,
     /// Files checked, not yet written to their temporary files.
     pending: Vec<Pending>,
     staged: Vec<Staged>,
@@ -328,6 +348,7 @@ impl<'r> Transaction<'r> {
             root,
             durability,
             staging,
+            tree: None,
             pending: Vec::new(),
             staged: Vec::new(),
             removals: Vec::new(),
@@ -343,6 +364,12 @@ impl<'r> Transaction<'r> {
     /// disk then. The content is written to its temporary file by
     /// [`Transaction::stage`], with every other, before anything is renamed.
     pub fn write(&mut self, relative: &str, content: &[u8]) -> Result<()> {
+        if self.staged.is_empty() && self.pending.is_empty() {
+            // Before anything is located: creating it may create `.scaffold`.
+            fs::create_dir_all(&self.staging)
+                .with_context(|| format!("creating {}", self.staging.display()))?;
+            self.root.absent.borrow_mut().clear();
+        }
         let located = self.root.locate(relative)?;
         if let Some(meta) = &located.meta
             && !meta.is_file()
@@ -352,15 +379,25 @@ impl<'r> Transaction<'r> {
                 located.path.display()
             );
         }
-        if self.staged.is_empty() && self.pending.is_empty() {
-            fs::create_dir_all(&self.staging)
-                .with_context(|| format!("creating {}", self.staging.display()))?;
-            self.root.absent.borrow_mut().clear();
-        }
         let n = self.root.staged.get();
         self.root.staged.set(n + 1);
-        let folder = n % STAGING_FOLDERS;
-        let temp = self.staging.join(format!("{folder}")).join(format!("{n}"));
+        // A file whose folder does not exist is staged at its own path below the transaction's
+        // tree, and the topmost missing folder is later renamed into place with everything in
+        // it: one rename instead of one per file (a `new` creates nearly every folder).
+        let new_folder = match located.meta {
+            Some(_) => None,
+            None => self.root.absent_top(relative),
+        };
+        let temp = match &new_folder {
+            Some(_) => self
+                .tree
+                .get_or_insert_with(|| self.staging.join(format!("tree{n}")))
+                .join(relative),
+            None => self
+                .staging
+                .join(format!("{}", n % STAGING_FOLDERS))
+                .join(format!("{n}")),
+        };
         #[cfg(unix)]
         let keep_mode = {
             use std::os::unix::fs::PermissionsExt as _;
@@ -373,7 +410,6 @@ impl<'r> Transaction<'r> {
             self.unflushed.push(temp.clone());
         }
         self.pending.push(Pending {
-            folder,
             temp: temp.clone(),
             content: content.to_vec(),
             mode: mode_for(content),
@@ -382,6 +418,7 @@ impl<'r> Transaction<'r> {
         self.staged.push(Staged {
             temp,
             target: relative.to_owned(),
+            new_folder,
         });
         Ok(())
     }
@@ -392,8 +429,12 @@ impl<'r> Transaction<'r> {
     /// created in: finding a free inode (three quarters of a `new` of 24
     /// services here when much was just deleted, in ext4's `find_inode_bit`),
     /// which it does under the folder's lock, and scanning the folder's
-    /// entries for the name (again when the file is renamed out). So files are
-    /// staged into [`STAGING_FOLDERS`] folders, by [`STAGING_THREADS`] threads.
+    /// entries for the name (again when the file is renamed out). So files
+    /// for folders that exist are spread over [`STAGING_FOLDERS`] folders, and
+    /// [`STAGING_THREADS`] threads write them, each folder by one thread (two
+    /// threads creating files in one folder spend their time waiting on its
+    /// lock), the folders shared so that each thread has as many files (a
+    /// `new` stages 40% of its files in one folder, the merge bases').
     fn stage(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
@@ -405,10 +446,22 @@ impl<'r> Transaction<'r> {
         } else {
             STAGING_THREADS
         };
-        // A folder is written by one thread only: its lock is what the threads would contend on.
-        let mut by_lane: Vec<Vec<Pending>> = (0..lanes).map(|_| Vec::new()).collect();
+        // Each folder is written by one thread (two creating files in one folder wait on its
+        // lock), the largest folders first, each to the thread with the fewest files so far.
+        let mut folders: BTreeMap<PathBuf, Vec<Pending>> = BTreeMap::new();
         for file in pending {
-            by_lane[file.folder % lanes].push(file);
+            let folder = file.temp.parent().expect("a staged file is in a folder");
+            folders.entry(folder.to_path_buf()).or_default().push(file);
+        }
+        let mut folders: Vec<Vec<Pending>> = folders.into_values().collect();
+        folders.sort_by_key(|files| std::cmp::Reverse(files.len()));
+        let mut by_lane: Vec<Vec<Pending>> = (0..lanes).map(|_| Vec::new()).collect();
+        for files in folders {
+            let lane = by_lane
+                .iter_mut()
+                .min_by_key(|lane| lane.len())
+                .expect("at least one lane");
+            lane.extend(files);
         }
         let stage_lane = |files: Vec<Pending>| -> Result<()> {
             let mut folders = BTreeSet::new();
@@ -465,7 +518,36 @@ impl<'r> Transaction<'r> {
         let mut touched = BTreeSet::new();
         let mut created = BTreeSet::new();
         let staged = std::mem::take(&mut self.staged);
+        // New folders are renamed whole, when their first file's turn comes; a folder that
+        // cannot be (it appeared meanwhile, or is on another file system) is filled file by file.
+        let mut folders: BTreeMap<&str, bool> = BTreeMap::new();
         for staged in &staged {
+            if let Some(folder) = &staged.new_folder {
+                let whole = match folders.get(folder.as_str()) {
+                    Some(&whole) => whole,
+                    None => {
+                        let whole = self.rename_folder(folder)?;
+                        folders.insert(folder, whole);
+                        whole
+                    }
+                };
+                if whole {
+                    let target = self.root.path.join(&staged.target);
+                    let top = self.root.path.join(folder);
+                    // Every folder from the file's up to the one the new folder was renamed into
+                    // has new entries.
+                    for dir in target.ancestors().skip(1) {
+                        touched.insert(dir.to_path_buf());
+                        if dir == top {
+                            if let Some(parent) = top.parent() {
+                                touched.insert(parent.to_path_buf());
+                            }
+                            break;
+                        }
+                    }
+                    continue;
+                }
+            }
             let target = self.root.resolve(&staged.target)?;
             self.root
                 .create_parents(&staged.target, &target, &mut created)?;
@@ -494,8 +576,53 @@ impl<'r> Transaction<'r> {
             flush_all(touched.iter().map(|dir| move || flush(dir)))?;
         }
         self.done = true;
+        self.remove_tree();
         remove_staging(&self.staging);
         Ok(())
+    }
+
+    /// Renames the staged new folder `relative` into place whole; `false` when it must be
+    /// filled file by file instead, because something is there now or the rename would cross
+    /// file systems.
+    fn rename_folder(&self, relative: &str) -> Result<bool> {
+        let tree = self
+            .tree
+            .as_ref()
+            .expect("a new folder is staged in the tree");
+        let located = self.root.locate(relative)?;
+        if located.meta.is_some() {
+            return Ok(false);
+        }
+        checkpoint();
+        match fs::rename(tree.join(relative), &located.path) {
+            Ok(()) => {
+                self.root.absent.borrow_mut().clear();
+                Ok(true)
+            }
+            // The parent went away, or an empty folder stood in the way on a system that does
+            // not replace it, or the rename would cross into another file system.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    ErrorKind::NotFound
+                        | ErrorKind::AlreadyExists
+                        | ErrorKind::DirectoryNotEmpty
+                        | ErrorKind::CrossesDevices
+                ) =>
+            {
+                self.root.absent.borrow_mut().clear();
+                Ok(false)
+            }
+            Err(err) => Err(err).with_context(|| format!("creating {}", located.path.display())),
+        }
+    }
+
+    /// Removes the transaction's tree: after a commit only empty folders are left there
+    /// (of new folders filled file by file); after a failure, files never renamed into place.
+    fn remove_tree(&self) {
+        if let Some(tree) = &self.tree {
+            let _ = fs::remove_dir_all(tree);
+        }
     }
 
     /// [`Transaction::commit_with`] with nothing to do before the renames.
@@ -533,6 +660,7 @@ impl Drop for Transaction<'_> {
             for staged in &self.staged {
                 let _ = fs::remove_file(&staged.temp);
             }
+            self.remove_tree();
             remove_staging(&self.staging);
         }
     }
@@ -743,6 +871,76 @@ mod tests {
             .collect();
         assert!(!dir.path().join("a.txt").exists(), "{left:?}");
         assert!(!dir.path().join(STAGING_DIR).exists(), "{left:?}");
+    }
+
+    /// Files below new folders arrive with their folder, in one rename: the staged tree holds
+    /// them at their own paths, and nothing of it is left after the commit.
+    #[test]
+    fn a_new_folder_is_renamed_into_place_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("deploy")).unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let mut transaction = Transaction::new(&root, Durability::Flush).unwrap();
+        transaction.write("deploy/base/a.yaml", b"a\n").unwrap();
+        transaction.write("deploy/base/x/b.yaml", b"b\n").unwrap();
+        transaction.write("deploy/c.yaml", b"c\n").unwrap();
+        transaction.write("docs/d.md", b"d\n").unwrap();
+        let folders: Vec<_> = transaction
+            .staged
+            .iter()
+            .map(|s| s.new_folder.as_deref())
+            .collect();
+        assert_eq!(
+            folders,
+            [Some("deploy/base"), Some("deploy/base"), None, Some("docs")]
+        );
+        transaction.commit().unwrap();
+        for (path, content) in [
+            ("deploy/base/a.yaml", "a\n"),
+            ("deploy/base/x/b.yaml", "b\n"),
+            ("deploy/c.yaml", "c\n"),
+            ("docs/d.md", "d\n"),
+        ] {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join(path)).unwrap(),
+                content
+            );
+        }
+        assert!(!dir.path().join(STAGING_DIR).exists());
+    }
+
+    /// A new folder that appears between staging and the commit (made by another program) is
+    /// filled file by file, keeping what is in it; a failed transaction leaves no tree behind.
+    #[test]
+    fn a_folder_that_appeared_meanwhile_is_filled_file_by_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::open(dir.path()).unwrap();
+        let mut transaction = Transaction::new(&root, Durability::Flush).unwrap();
+        transaction.write("docs/a.md", b"a\n").unwrap();
+        transaction.write("docs/sub/b.md", b"b\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("docs/theirs.md"), "theirs\n").unwrap();
+        transaction.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("docs/theirs.md")).unwrap(),
+            "theirs\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("docs/sub/b.md")).unwrap(),
+            "b\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("docs/a.md")).unwrap(),
+            "a\n"
+        );
+        assert!(!dir.path().join(STAGING_DIR).exists());
+
+        let mut transaction = Transaction::new(&root, Durability::Flush).unwrap();
+        transaction.write("new/c.md", b"c\n").unwrap();
+        transaction.stage().unwrap();
+        drop(transaction);
+        assert!(!dir.path().join("new").exists());
+        assert!(!dir.path().join(STAGING_DIR).exists());
     }
 
     #[test]
