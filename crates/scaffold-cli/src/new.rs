@@ -115,8 +115,8 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         inputs: sync::inputs(&text, &facts),
         starters,
     };
-    sync::apply(root, &state, &plan, Some(&text))?;
-    sync::store_cache(root, &state.inputs, &state.render)?;
+    let applied = sync::apply(root, &state, &plan, Some(&text))?;
+    sync::store_cache(root, &state.inputs, &state.render, &applied.hashed)?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {

@@ -147,7 +147,7 @@ fn run_plan(
         say!("  create    {path} (starter app: yours from now on; sync never changes it)");
     }
     if !state.render.is_empty() {
-        store_cache(root, &state.inputs, &state.render)?;
+        store_cache(root, &state.inputs, &state.render, &applied.hashed)?;
     }
     summarize(plan, applied.lock_written, "");
     if applied.bases_stored > 0 {
@@ -577,6 +577,8 @@ pub struct Applied {
     pub lock_written: bool,
     /// How many merge bases were added to `.scaffold/bases/`.
     pub bases_stored: usize,
+    /// The content of each id the lock records, as hashed for it.
+    pub hashed: BTreeMap<String, String>,
 }
 
 /// A local record (never committed) that lets a sync with nothing to do
@@ -649,8 +651,15 @@ impl Cache {
     }
 
     /// Records that the lock in `root` (with text `lock_text`) records the
-    /// render `render` of `inputs`, when it does.
-    fn store(root: &Root, inputs: &str, render: &Files, lock_text: &str) -> Result<()> {
+    /// render `render` of `inputs`, when it does; `hashed` maps ids to the
+    /// contents they are known to be the ids of.
+    fn store(
+        root: &Root,
+        inputs: &str,
+        render: &Files,
+        lock_text: &str,
+        hashed: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let Ok(lock) = Lock::parse(lock_text) else {
             return Ok(());
         };
@@ -665,7 +674,11 @@ impl Cache {
             } else {
                 Some(render[path].as_str())
             };
-            if view.map(|v| repo::blob_id(v.as_bytes())).as_ref() != Some(id) {
+            let Some(view) = view else {
+                return Ok(());
+            };
+            let known = hashed.get(id).is_some_and(|content| content == view);
+            if !known && repo::blob_id(view.as_bytes()) != *id {
                 return Ok(());
             }
         }
@@ -770,13 +783,20 @@ pub fn apply(
     Ok(Applied {
         lock_written: lock_text.is_some(),
         bases_stored: bases.missing.len(),
+        hashed: contents,
     })
 }
 
-/// Records in the cache that the lock now on disk records `render`, when it does.
-pub fn store_cache(root: &Root, inputs: &str, render: &Files) -> Result<()> {
+/// Records in the cache that the lock now on disk records `render`, when it does. `hashed`
+/// holds contents whose ids are known (what [`apply`] hashed), so they are not hashed again.
+pub fn store_cache(
+    root: &Root,
+    inputs: &str,
+    render: &Files,
+    hashed: &BTreeMap<String, String>,
+) -> Result<()> {
     let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
-    Cache::store(root, inputs, render, &lock_text)
+    Cache::store(root, inputs, render, &lock_text, hashed)
 }
 
 /// The fingerprint of `text` rendered with `facts`, for the cache.
