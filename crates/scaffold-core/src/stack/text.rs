@@ -28,7 +28,11 @@ const CLIENT_WORDS: &[&str] = &[
 pub fn port_hint(text: &str) -> Option<(u16, String)> {
     for line in text.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with("//") && !trimmed.contains("PORT") {
+        // Every form below reads the port from the line's digits; most lines have none, and
+        // looking for nine markers in each was most of detecting a service.
+        if !trimmed.bytes().any(|b| b.is_ascii_digit())
+            || (trimmed.starts_with("//") && !trimmed.contains("PORT"))
+        {
             continue;
         }
         let port = after(trimmed, "server.port")
