@@ -115,16 +115,12 @@ impl Engine {
     /// Renders source code (a starter app's files): Unix newlines, no trailing spaces and one
     /// final newline, but blank lines kept as written, since a language's style may want two
     /// in a row (Python between top-level definitions).
-    pub fn render_code(&self, id: &str, context: &impl Serialize) -> Result<String, RenderError> {
-        let ctx = tera::Context::from_serialize(context).map_err(|err| RenderError::Template {
-            template: id.to_owned(),
-            message: chain(&err),
-        })?;
+    pub fn render_code(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
         let mut loaded = self.loaded();
         loaded.require(id);
         let text = loaded
             .tera
-            .render(id, &ctx)
+            .render(id, &context.0)
             .map_err(|err| RenderError::Template {
                 template: id.to_owned(),
                 message: chain(&err),
@@ -260,11 +256,30 @@ fn collect<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {
 }
 
 /// Unix newlines, no trailing spaces, at most one blank line in a row, one final newline.
+///
+/// Most lines need nothing: they are copied in runs, and only the others (blank, ending in
+/// white space or a carriage return, or in a character that is not ASCII) are looked at one by
+/// one, as `str::lines` and `str::trim_end` see them.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len() + 1);
     let mut blank_run = 0;
-    // `lines` already ends a line at `\r\n`; a lone `\r` stays, as it did.
-    for line in text.lines() {
+    // The start of the lines not copied yet, all of which need nothing.
+    let mut run = 0;
+    let mut start = 0;
+    while start < text.len() {
+        let (line, next) = match text[start..].find('\n') {
+            Some(at) => (&text[start..start + at], start + at + 1),
+            None => (&text[start..], text.len()),
+        };
+        let terminated = next > start + line.len();
+        if terminated && line.bytes().last().is_some_and(|b| b.is_ascii_graphic()) {
+            blank_run = 0;
+            start = next;
+            continue;
+        }
+        out.push_str(&text[run..start]);
+        run = next;
+        start = next;
         let line = line.trim_end();
         if line.is_empty() {
             blank_run += 1;
@@ -277,6 +292,7 @@ pub fn normalize(text: &str) -> String {
         out.push_str(line);
         out.push('\n');
     }
+    out.push_str(&text[run..]);
     while out.ends_with("\n\n") {
         out.pop();
     }
@@ -377,5 +393,46 @@ mod tests {
     fn normalize_collapses_blank_runs_and_trailing_space() {
         assert_eq!(normalize("\n\na  \r\n\n\n\nb\n\n"), "a\n\nb\n");
         assert_eq!(normalize(""), "\n");
+    }
+
+    /// The rule, one line at a time, as `normalize` applied it before it copied runs of lines.
+    fn normalize_by_line(text: &str) -> String {
+        let mut out = String::new();
+        let mut blank_run = 0;
+        for line in text.lines() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                blank_run += 1;
+                if blank_run > 1 || out.is_empty() {
+                    continue;
+                }
+            } else {
+                blank_run = 0;
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        while out.ends_with("\n\n") {
+            out.pop();
+        }
+        if out.is_empty() {
+            out.push('\n');
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Copying runs of lines changes nothing: every mix of the characters the rule
+        /// looks at gives what the rule gives line by line.
+        #[test]
+        fn normalize_copies_runs_as_the_rule_says(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "b c", " ", "\t", "\r", "\n", "\r\n", "é", "\u{a0}", "\u{3000}", "#"]),
+                0..40,
+            )
+        ) {
+            let text = pieces.concat();
+            proptest::prop_assert_eq!(normalize(&text), normalize_by_line(&text));
+        }
     }
 }

@@ -16,6 +16,7 @@ use scaffold_core::vocabulary::{Language, ServiceKind};
 use scaffold_core::{Project, Service};
 use serde::Serialize;
 
+use crate::engine::Prepared;
 use crate::{Engine, Files, RenderError};
 
 /// One datastore variable a starter reads.
@@ -166,6 +167,7 @@ pub fn render(project: &Project, engine: &Engine) -> Result<Files, RenderError> 
             module: module.to_ascii_lowercase(),
             pascal: pascal.clone(),
         };
+        let context = Prepared::new("starters", &context)?;
         for (template, path) in files(service.language, &pascal) {
             let content = engine.render_code(&format!("starters/{template}"), &context)?;
             out.insert(format!("{}{path}", service.dir), content);
