@@ -556,18 +556,19 @@ fn plan_rendered(
         }
     };
     let write = |action: Action, reason: &str, managed: &str| -> Decision {
-        let content = materialize(managed);
-        if disk == Some(content.as_str()) {
-            (Action::Unchanged, reason.to_owned(), None, record())
-        } else if disk.is_none() {
+        if disk.is_none() {
             // With no file there, scaffold's file is created whole, even for
             // a path that was a block in the user's (since deleted) file.
-            (
+            return (
                 Action::Create,
                 reason.to_owned(),
                 Some(theirs.to_owned()),
                 Record::Generated(theirs.to_owned()),
-            )
+            );
+        }
+        let content = materialize(managed);
+        if disk == Some(content.as_str()) {
+            (Action::Unchanged, reason.to_owned(), None, record())
         } else {
             (action, reason.to_owned(), Some(content), record())
         }
