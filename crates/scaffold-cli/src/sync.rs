@@ -723,9 +723,10 @@ pub fn apply(
         Some(next.to_text()).filter(|text| *text != state.lock_text)
     };
 
+    let bases = repo::Bases::plan(root, &state.lock, &next, &contents, &state.bases)?;
+    // Borrows what it writes, so it comes after `bases`.
     let mut transaction = Transaction::new(root, durability)?;
     // The bases first: extra files are harmless if the run stops here.
-    let bases = repo::Bases::plan(root, &state.lock, &next, &contents, &state.bases)?;
     for (path, content) in bases.missing.values() {
         transaction.write(path, content.as_bytes())?;
     }
@@ -823,6 +824,14 @@ impl Session {
             root,
             _mutex: mutex,
         })
+    }
+}
+
+impl Drop for Session {
+    /// Removes the staging folders, while the mutex is still held; a failure leaves them for
+    /// the next run, which removes them first.
+    fn drop(&mut self) {
+        let _ = write::clean_staging(&self.root);
     }
 }
 

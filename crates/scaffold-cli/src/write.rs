@@ -19,8 +19,8 @@
 //! in it (a `new` creates nearly every folder: a handful of renames instead
 //! of hundreds). A rename is atomic, so a run stopped at any point leaves
 //! each file either old or new, and a run that fails while staging changes
-//! nothing at all. What was left in `.scaffold/tmp/` by a killed run is
-//! removed by the next one.
+//! nothing at all. The staging folders are removed when the run ends (see
+//! [`clean_staging`]); what a killed run left there is removed by the next.
 //!
 //! Durability (see ARCHITECTURE's performance note for the measurements):
 //! a staged file that replaces an existing file is flushed before the
@@ -306,9 +306,9 @@ struct Staged {
 
 /// A file checked by [`Transaction::write`], to be written to its temporary file by
 /// [`Transaction::stage`].
-struct Pending {
+struct Pending<'c> {
     temp: PathBuf,
-    content: Vec<u8>,
+    content: &'c [u8],
     /// The mode at creation.
     mode: u32,
     /// The exact mode of the file it replaces, set after creation.
@@ -321,7 +321,7 @@ const STAGING_FOLDERS: usize = 16;
 const STAGING_THREADS: usize = 2;
 
 /// A set of writes and removals that happen together: all staged first,
-/// then renamed into place.
+/// then renamed into place. The contents are borrowed until they are staged.
 pub struct Transaction<'r> {
     root: &'r Root,
     durability: Durability,
@@ -330,7 +330,7 @@ pub struct Transaction<'r> {
     /// unique per transaction on first use.
     tree: Option<PathBuf>,
     /// Files checked, not yet written to their temporary files.
-    pending: Vec<Pending>,
+    pending: Vec<Pending<'r>>,
     staged: Vec<Staged>,
     removals: Vec<String>,
     /// Staged files still to be flushed (by path: holding thousands of
@@ -363,7 +363,7 @@ impl<'r> Transaction<'r> {
     /// file stands where one of its folders should be; nothing has changed on
     /// disk then. The content is written to its temporary file by
     /// [`Transaction::stage`], with every other, before anything is renamed.
-    pub fn write(&mut self, relative: &str, content: &[u8]) -> Result<()> {
+    pub fn write(&mut self, relative: &str, content: &'r [u8]) -> Result<()> {
         if self.staged.is_empty() && self.pending.is_empty() {
             // Before anything is located: creating it may create `.scaffold`.
             fs::create_dir_all(&self.staging)
@@ -411,7 +411,7 @@ impl<'r> Transaction<'r> {
         }
         self.pending.push(Pending {
             temp: temp.clone(),
-            content: content.to_vec(),
+            content,
             mode: mode_for(content),
             keep_mode,
         });
@@ -577,7 +577,6 @@ impl<'r> Transaction<'r> {
         }
         self.done = true;
         self.remove_tree();
-        remove_staging(&self.staging);
         Ok(())
     }
 
@@ -661,7 +660,6 @@ impl Drop for Transaction<'_> {
                 let _ = fs::remove_file(&staged.temp);
             }
             self.remove_tree();
-            remove_staging(&self.staging);
         }
     }
 }
@@ -692,7 +690,9 @@ pub fn checkpoint() {
     }
 }
 
-/// Removes what an interrupted run left in [`STAGING_DIR`].
+/// Removes [`STAGING_DIR`]: what an interrupted run left there, or, when a run ends, the
+/// folders its transactions staged in (kept for the run's next transaction: making and removing
+/// them for each of the four a `new` or `sync` commits cost more than writing its lock).
 pub fn clean_staging(root: &Root) -> Result<()> {
     let staging = root.resolve(STAGING_DIR)?;
     match fs::remove_dir_all(&staging) {
@@ -702,22 +702,13 @@ pub fn clean_staging(root: &Root) -> Result<()> {
     }
 }
 
-/// Removes the staging folder and its lanes, when they are empty (another
-/// transaction of the same run may still have files there).
-fn remove_staging(staging: &Path) {
-    for folder in 0..STAGING_FOLDERS {
-        let _ = fs::remove_dir(staging.join(format!("{folder}")));
-    }
-    let _ = fs::remove_dir(staging);
-}
-
 /// Writes `file` to its temporary file with its mode, flushing it when
 /// `durability` asks for every file.
 fn stage_one(file: &Pending, durability: Durability) -> Result<()> {
     let temp = &file.temp;
     let mut out = create_new(temp, file.mode)
         .with_context(|| format!("creating the temporary file {}", temp.display()))?;
-    out.write_all(&file.content)
+    out.write_all(file.content)
         .with_context(|| format!("writing {}", temp.display()))?;
     #[cfg(unix)]
     if let Some(mode) = file.keep_mode {
@@ -817,6 +808,22 @@ fn flush(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The files (not folders) below the staging folder, which a run removes when it ends.
+    fn staged_files(root: &Path) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), out);
+                } else {
+                    out.push(entry.path());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&root.join(STAGING_DIR), &mut out);
+        out
+    }
+
     #[test]
     fn paths_must_stay_inside() {
         let dir = tempfile::tempdir().unwrap();
@@ -831,7 +838,7 @@ mod tests {
         transaction.remove("a/b.txt").unwrap();
         transaction.commit().unwrap();
         assert!(!dir.path().join("a").exists());
-        assert!(!dir.path().join(STAGING_DIR).exists());
+        assert_eq!(staged_files(dir.path()), Vec::<PathBuf>::new());
     }
 
     #[cfg(unix)]
@@ -870,7 +877,7 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert!(!dir.path().join("a.txt").exists(), "{left:?}");
-        assert!(!dir.path().join(STAGING_DIR).exists(), "{left:?}");
+        assert_eq!(staged_files(dir.path()), Vec::<PathBuf>::new(), "{left:?}");
     }
 
     /// Files below new folders arrive with their folder, in one rename: the staged tree holds
@@ -906,7 +913,17 @@ mod tests {
                 content
             );
         }
-        assert!(!dir.path().join(STAGING_DIR).exists());
+        assert_eq!(staged_files(dir.path()), Vec::<PathBuf>::new());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join(STAGING_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            !left
+                .iter()
+                .any(|name| name.to_string_lossy().starts_with("tree")),
+            "{left:?}"
+        );
     }
 
     /// A new folder that appears between staging and the commit (made by another program) is
@@ -933,14 +950,14 @@ mod tests {
             std::fs::read_to_string(dir.path().join("docs/a.md")).unwrap(),
             "a\n"
         );
-        assert!(!dir.path().join(STAGING_DIR).exists());
+        assert_eq!(staged_files(dir.path()), Vec::<PathBuf>::new());
 
         let mut transaction = Transaction::new(&root, Durability::Flush).unwrap();
         transaction.write("new/c.md", b"c\n").unwrap();
         transaction.stage().unwrap();
         drop(transaction);
         assert!(!dir.path().join("new").exists());
-        assert!(!dir.path().join(STAGING_DIR).exists());
+        assert_eq!(staged_files(dir.path()), Vec::<PathBuf>::new());
     }
 
     #[test]
