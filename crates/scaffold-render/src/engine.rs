@@ -126,15 +126,19 @@ impl Engine {
                 template: id.to_owned(),
                 message: chain(&err),
             })?;
-        let mut out: String = text
-            .replace("\r\n", "\n")
-            .lines()
-            .map(|line| format!("{}\n", line.trim_end()))
-            .collect();
+        // `trim_end` takes the `\r` of a `\r\n` with the spaces.
+        let mut out = String::with_capacity(text.len() + 1);
+        for line in text.lines() {
+            let line = line.trim_end();
+            if !line.is_empty() || !out.is_empty() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
         while out.ends_with("\n\n") {
             out.pop();
         }
-        Ok(out.trim_start_matches('\n').to_owned())
+        Ok(out)
     }
 }
 
