@@ -735,17 +735,34 @@ struct OverlayContext<'a> {
     dashboard_label: &'a (String, String),
 }
 
-/// Adds the family's files for `project`.
+/// Adds the family's files for `project`: the base and the README ([`render_base`]), then
+/// an overlay per environment ([`render_overlays`]).
 pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
-    let Some(first_env) = project.environments.first() else {
-        return Ok(());
-    };
+    render_base(project, engine, files)?;
+    render_overlays(project, engine, files)
+}
+
+/// The views of the application and of every service, which the base and the overlays read.
+fn views(project: &Project) -> (AppView, Vec<ServiceView>) {
     let app = AppView::new(project);
-    let services: Vec<ServiceView> = project
+    let services = project
         .services
         .iter()
         .map(|s| ServiceView::new(project, &app, s))
         .collect();
+    (app, services)
+}
+
+/// Adds the README and the base: its kustomization and policies, and each service's files.
+pub fn render_base(
+    project: &Project,
+    engine: &Engine,
+    files: &mut Files,
+) -> Result<(), RenderError> {
+    let Some(first_env) = project.environments.first() else {
+        return Ok(());
+    };
+    let (app, services) = views(project);
 
     let readme = ReadmeContext {
         pod_security: project.pod_security.phrase(),
@@ -844,6 +861,17 @@ pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(
         }
     }
 
+    Ok(())
+}
+
+/// Adds an overlay per environment: two thirds of the family's work, so the render runs it
+/// beside the base (see [`crate::render`]).
+pub fn render_overlays(
+    project: &Project,
+    engine: &Engine,
+    files: &mut Files,
+) -> Result<(), RenderError> {
+    let (app, services) = views(project);
     for env in &project.environments {
         let ctx = overlay_context(project, &app, &services, env);
         let dir = &env.names.overlay_dir;
