@@ -864,7 +864,7 @@ pub fn render_base(
     Ok(())
 }
 
-/// Adds an overlay per environment: two thirds of the family's work, so the render runs it
+/// Adds an overlay per environment: four fifths of the family's work, so the render runs it
 /// beside the base (see [`crate::render`]).
 pub fn render_overlays(
     project: &Project,
