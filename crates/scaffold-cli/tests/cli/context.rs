@@ -199,6 +199,33 @@ impl TestContext {
         out
     }
 
+    /// [`TestContext::tree`] without the local render cache (never committed): its
+    /// fingerprint covers the detected facts, which change when scaffold writes files that
+    /// detection reads (a starter app, a Dockerfile), while no file scaffold writes does.
+    pub fn tree_without_cache(&self) -> BTreeMap<String, String> {
+        let mut tree = self.tree();
+        tree.remove(".scaffold/cache");
+        tree
+    }
+
+    /// `scaffold ARGS` with the real families rather than the fixture's, which must exit 0;
+    /// its standard output.
+    pub fn run_real(&self, args: &[&str]) -> String {
+        let output = self
+            .scaffold()
+            .env_remove(FIXTURE_ENV)
+            .args(args)
+            .output()
+            .expect("scaffold runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "scaffold {args:?}\n{}",
+            self.render_output(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// Writes answers to `scaffold.toml` (or another path) with these
     /// environments, region and service port.
     pub fn answers(environments: &[&str], region: &str, port: u16) -> String {

@@ -311,19 +311,7 @@ fn starters_are_written_once_and_what_new_writes_is_what_sync_renders() {
     answers.push_str("[[datastores]]\nname = \"db\"\nengine = \"postgres\"\n");
     context.write("answers.toml", &answers);
     // The real families: the Dockerfiles and CI read what detection finds in the starters.
-    let output = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["new", "--answers", "answers.toml"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        context.render_output(&output)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = context.run_real(&["new", "--answers", "answers.toml"]);
     for file in [
         "api/src/server.js",
         "py/app/__main__.py",
@@ -338,39 +326,16 @@ fn starters_are_written_once_and_what_new_writes_is_what_sync_renders() {
     }
     context.commit_all("generated");
 
-    // The starters are code now; detecting them changes nothing scaffold wrote. (The local
-    // render cache, never committed, is left out: its fingerprint covers the detected
-    // facts, which now include the Dockerfiles `new` wrote.)
-    let tree = || {
-        let mut tree = context.tree();
-        tree.remove(".scaffold/cache");
-        tree
-    };
-    let before = tree();
-    let sync = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["sync"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        sync.status.code(),
-        Some(0),
-        "{}",
-        context.render_output(&sync)
-    );
-    assert_eq!(tree(), before, "{}", context.render_output(&sync));
+    // The starters are code now; detecting them changes nothing scaffold wrote.
+    let before = context.tree_without_cache();
+    let sync = context.run_real(&["sync"]);
+    assert_eq!(context.tree_without_cache(), before, "{sync}");
 
     // A starter file the user removed or changed stays as the user left it.
     context.remove("api/src/server.js");
     context.edit("py/app/__main__.py", "def ", "def  ");
     let edited = context.read("py/app/__main__.py");
-    context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["sync"])
-        .assert()
-        .success();
+    context.run_real(&["sync"]);
     assert!(!context.exists("api/src/server.js"));
     assert_eq!(context.read("py/app/__main__.py"), edited);
     // The handbook says what this test shows.
@@ -408,19 +373,11 @@ fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
     copy_fixture_app(&context, "node-compose");
     let own = context.read("docker-compose.yml");
     context.commit_all("the app");
-    let output = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["new", "--defaults"])
-        .output()
-        .unwrap();
-    let shown = context.render_output(&output);
-    assert_eq!(output.status.code(), Some(0), "{shown}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = context.run_real(&["new", "--defaults"]);
 
     // No file Compose or Spring Boot would load instead of the user's.
     for name in ["compose.yaml", "compose.yml", "docker-compose.yaml"] {
-        assert!(!context.exists(name), "{name} was written\n{shown}");
+        assert!(!context.exists(name), "{name} was written\n{stdout}");
     }
     assert_eq!(context.read("docker-compose.yml"), own);
     // `new` says why and how to merge, and so do the handbook and the README.
@@ -428,7 +385,7 @@ fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
         stdout.contains("docker-compose.yml is this repository's own compose file")
             && stdout.contains("compose.scaffold.yaml")
             && stdout.contains("docker compose -f compose.scaffold.yaml up --build"),
-        "{shown}"
+        "{stdout}"
     );
     let handbook = context.read("docs/devops/README.md");
     assert!(
@@ -448,7 +405,7 @@ fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
     assert!(answers.contains("engine = \"postgres\""), "{answers}");
     assert!(
         stdout.contains("docker-compose.yml runs service `api` on container port 3000"),
-        "{shown}"
+        "{stdout}"
     );
 
     // scaffold's services are a complete compose file of their own, with the app's port and
@@ -469,47 +426,16 @@ fn the_repositorys_own_compose_file_stays_the_one_compose_loads() {
 
     // Sync keeps respecting it: nothing changes, and no compose.yaml appears.
     context.commit_all("scaffold");
-    let tree = || {
-        let mut tree = context.tree();
-        tree.remove(".scaffold/cache");
-        tree
-    };
-    let before = tree();
-    let sync = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["sync"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        sync.status.code(),
-        Some(0),
-        "{}",
-        context.render_output(&sync)
-    );
-    assert_eq!(tree(), before, "{}", context.render_output(&sync));
+    let before = context.tree_without_cache();
+    let sync = context.run_real(&["sync"]);
+    assert_eq!(context.tree_without_cache(), before, "{sync}");
     assert!(!context.exists("compose.yaml"));
 
     // Without its own compose file, the repository gets scaffold's as `compose.yaml`, and the
     // snippet, unchanged, goes.
     context.remove("docker-compose.yml");
-    let sync = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["sync"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        sync.status.code(),
-        Some(0),
-        "{}",
-        context.render_output(&sync)
-    );
-    assert!(
-        context.exists("compose.yaml"),
-        "{}",
-        context.render_output(&sync)
-    );
+    let sync = context.run_real(&["sync"]);
+    assert!(context.exists("compose.yaml"), "{sync}");
     assert!(!context.exists("compose.scaffold.yaml"));
     assert!(
         context
@@ -584,18 +510,7 @@ fn the_repositorys_own_dockerfile_is_built_and_its_pods_fit_its_user() {
     copy_fixture_app(&context, "node-own-dockerfile");
     let own = context.read("Dockerfile");
     context.commit_all("the app");
-    let run = |args: &[&str]| {
-        let output = context
-            .scaffold()
-            .env_remove(super::context::FIXTURE_ENV)
-            .args(args)
-            .output()
-            .unwrap();
-        let shown = context.render_output(&output);
-        assert_eq!(output.status.code(), Some(0), "{args:?}\n{shown}");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
-    let stdout = run(&["new", "--defaults"]);
+    let stdout = context.run_real(&["new", "--defaults"]);
 
     // Kept, built, and said.
     assert_eq!(context.read("Dockerfile"), own);
@@ -632,18 +547,13 @@ fn the_repositorys_own_dockerfile_is_built_and_its_pods_fit_its_user() {
 
     // A second sync changes nothing.
     context.commit_all("scaffold");
-    let tree = || {
-        let mut tree = context.tree();
-        tree.remove(".scaffold/cache");
-        tree
-    };
-    let before = tree();
-    run(&["sync"]);
-    assert_eq!(tree(), before);
+    let before = context.tree_without_cache();
+    context.run_real(&["sync"]);
+    assert_eq!(context.tree_without_cache(), before);
 
     // The team writes the number: the pods require it, and the namespace is restricted again.
     context.edit("Dockerfile", "USER node", "USER 1000:1000");
-    run(&["sync"]);
+    context.run_real(&["sync"]);
     let pod = pod_of_the_workload(&context);
     let container = &pod["containers"][0]["securityContext"];
     assert_eq!(container["runAsUser"], 1000);
@@ -658,9 +568,9 @@ fn the_repositorys_own_dockerfile_is_built_and_its_pods_fit_its_user() {
     context.commit_all("numeric user");
 
     // scaffold's Dockerfile on request: the next sync hardens the pods for it.
-    run(&["sync", "--restore", "Dockerfile"]);
+    context.run_real(&["sync", "--restore", "Dockerfile"]);
     assert!(context.read("Dockerfile").contains("Generated by scaffold"));
-    run(&["sync"]);
+    context.run_real(&["sync"]);
     let pod = pod_of_the_workload(&context);
     let container = &pod["containers"][0]["securityContext"];
     assert_eq!(container["readOnlyRootFilesystem"], true);
@@ -681,18 +591,7 @@ fn pull_requests_build_each_image_as_pushes_do() {
     let context = TestContext::new();
     copy_fixture_app(&context, "node-pnpm-workspace");
     context.commit_all("the app");
-    let output = context
-        .scaffold()
-        .env_remove(super::context::FIXTURE_ENV)
-        .args(["new", "--defaults"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        context.render_output(&output)
-    );
+    context.run_real(&["new", "--defaults"]);
     let ci: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(&context.read(".github/workflows/ci.yml")).unwrap();
     let mut builds = std::collections::BTreeMap::new();
