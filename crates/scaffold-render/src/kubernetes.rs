@@ -552,21 +552,7 @@ fn run_as_notes(service: &Service) -> Vec<String> {
 
 /// `text` wrapped into comment lines of at most 96 characters, without the `# ` prefix.
 fn comment(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > 96 {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
+    crate::wrap(text, 96)
 }
 
 /// Context of the base `kustomization.yaml`, the namespace-wide network policy and the AnalysisTemplates.

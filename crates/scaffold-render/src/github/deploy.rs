@@ -59,21 +59,7 @@ impl RequiredVariable {
 /// stay whole), which `echo "$*"` joins back with single spaces. `\`, `"`, `$` and
 /// backquotes are escaped, so the message is printed as written and never expanded.
 pub fn shell_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        if !current.is_empty() && current.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    if !current.is_empty() {
-        lines.push(current);
-    }
-    lines
+    crate::wrap(text, width)
         .into_iter()
         .map(|line| {
             let mut quoted = String::from("\"");
