@@ -222,16 +222,6 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         }
     }
 
-    // Every folder's own Dockerfile, recognised stack or not.
-    let dockerfiles: BTreeMap<String, stack::text::DockerfileFacts> = dirs
-        .iter()
-        .filter(|(_, files)| files.contains("Dockerfile"))
-        .filter_map(|(dir, _)| {
-            let text = tree.read(&tree::join(dir, "Dockerfile"))?;
-            Some((dir.clone(), stack::text::own_dockerfile(&text)?))
-        })
-        .collect();
-
     // Code that no stack recognised: said, never turned into a made-up service.
     let code_folders: BTreeSet<String> = dirs
         .iter()
@@ -446,7 +436,7 @@ pub fn detect(tree: &dyn Tree, app: &str) -> Detection {
         has_code,
         code_folders,
         compose_file: root.compose_file,
-        dockerfiles,
+        dockerfiles: root.dockerfiles,
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use scaffold_core::project::COMPOSE_FILES;
-use scaffold_core::stack::{Found, Root, Tree, node, text};
+use scaffold_core::stack::{Found, Root, Tree, node, own_dockerfiles, text};
 use scaffold_core::{Engine, PackageManager};
 
 /// What the root declares.
@@ -44,6 +44,7 @@ pub fn read(
         .map(|(m, lock)| (m, format!("{lock} at the repository root → {m}"))),
         java_multi_module: ws.java_multi_module,
         cargo_workspace: ws.cargo_workspace,
+        dockerfiles: own_dockerfiles(tree, dirs),
         ..Root::default()
     };
     // The repository's own compose file: the container port of each service it builds, and

@@ -250,6 +250,25 @@ pub struct Root {
     pub compose_engines: BTreeMap<String, Vec<Found<Engine>>>,
     /// The repository's own compose file at the root (not one scaffold generated), if any.
     pub compose_file: Option<String>,
+    /// The repository's own `Dockerfile` in each folder walked (see [`own_dockerfiles`]).
+    pub dockerfiles: BTreeMap<String, text::DockerfileFacts>,
+}
+
+/// The repository's own `Dockerfile` in each of `dirs` (folder → its files), read once for
+/// every folder, recognised stack or not: a service in that folder is built from it. One
+/// scaffold generated (its header says so) is no evidence about the app, and reading it would
+/// make every sync's facts depend on the previous sync's output, so it is left out.
+pub fn own_dockerfiles(
+    tree: &dyn tree::Tree,
+    dirs: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<String, text::DockerfileFacts> {
+    dirs.iter()
+        .filter(|(_, files)| files.contains("Dockerfile"))
+        .filter_map(|(dir, _)| {
+            let text = tree.read(&tree::join(dir, "Dockerfile"))?;
+            Some((dir.clone(), text::own_dockerfile(&text)?))
+        })
+        .collect()
 }
 
 /// What a folder holds.
@@ -486,13 +505,9 @@ impl Detected {
         }
     }
 
-    /// Reads the folder's own Dockerfile, if any.
+    /// Takes the folder's own Dockerfile, if any (read with the root's facts).
     pub fn read_dockerfile(&mut self, folder: &Folder<'_>) {
-        // Scaffold's own Dockerfile is not evidence about the app (and reading it would make
-        // every sync's facts depend on the previous sync's output).
-        self.dockerfile = folder
-            .read("Dockerfile")
-            .and_then(|t| text::own_dockerfile(&t));
+        self.dockerfile = folder.root.dockerfiles.get(folder.dir).cloned();
     }
 }
 

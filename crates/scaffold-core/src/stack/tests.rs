@@ -31,6 +31,7 @@ fn detect_in(files: &[(&str, &str)], dir: &str) -> Detected {
         cargo_workspace: tree
             .read("Cargo.toml")
             .is_some_and(|t| t.contains("[workspace]")),
+        dockerfiles: own_dockerfiles(&tree, &dirs),
         ..Root::default()
     };
     let folder = Folder {
