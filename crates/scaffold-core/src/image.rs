@@ -55,9 +55,7 @@ impl OwnDockerfile {
         let distroless = base.contains("distroless") && !base.contains("debug");
         base != "scratch" && !distroless && !base.starts_with("cgr.dev/chainguard/static")
     }
-}
 
-impl OwnDockerfile {
     /// What `scaffold new` tells the user about this Dockerfile, built for `service`.
     pub fn note(&self, service: &str) -> String {
         let baseline = "the namespace enforces Pod Security `baseline` instead of `restricted`";

@@ -176,7 +176,7 @@ struct Stage {
     user: Option<String>,
     /// Its `HEALTHCHECK`, as written.
     healthcheck: Option<String>,
-    /// Its `ENTRYPOINT` and `CMD`, as words (exec form) or one shell line.
+    /// Its `ENTRYPOINT`, as a command line.
     entrypoint: Option<String>,
     /// Its `CMD`.
     cmd: Option<String>,
