@@ -355,21 +355,14 @@ impl PodSecurity {
         match self.enforce {
             PodSecurityLevel::Restricted => "Pod Security \"restricted\" enforced".to_owned(),
             PodSecurityLevel::Baseline => {
-                let names: Vec<String> = self
-                    .below_restricted
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect();
-                let (names, verb) = match names.as_slice() {
-                    [one] => (format!("the image of {one}"), "does"),
-                    [rest @ .., last] => (
-                        format!("the images of {} and {last}", rest.join(", ")),
-                        "do",
-                    ),
-                    [] => (String::new(), ""),
+                let names: Vec<&str> = self.below_restricted.iter().map(String::as_str).collect();
+                let (images, verb) = match names.len() {
+                    1 => ("the image of", "does"),
+                    _ => ("the images of", "do"),
                 };
                 format!(
-                    "Pod Security \"baseline\" enforced, with \"restricted\" warned and audited because {names} {verb} not meet it"
+                    "Pod Security \"baseline\" enforced, with \"restricted\" warned and audited because {images} {} {verb} not meet it",
+                    crate::schema::code_spans(&names)
                 )
             }
         }

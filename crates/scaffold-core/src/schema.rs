@@ -358,6 +358,16 @@ pub fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
+/// `names` as code spans in a sentence: `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+pub fn code_spans(names: &[&str]) -> String {
+    let spans: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match spans.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The allowed value nearest to `found`: the same text in another case, the
 /// closest number when every value is a number (availability targets), or a
 /// small edit away (the distance grows with the length, as for keys).

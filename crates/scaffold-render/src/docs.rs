@@ -16,6 +16,7 @@
 //! code spans instead.
 
 use scaffold_core::names::DOCS_DIR;
+use scaffold_core::schema::code_spans;
 use scaffold_core::vocabulary::{Strategy, Tier};
 use scaffold_core::{Datastore, Environment, Project, Service};
 use serde::Serialize;
@@ -753,16 +754,6 @@ fn user_sentence(svc: &Service) -> String {
     }
 }
 
-/// `names` as code spans in a sentence: `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
-fn spans(names: &[&str]) -> String {
-    let spans: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match spans.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 /// Which Dockerfile builds each service's image: scaffold's, or the repository's own.
 fn dockerfiles(project: &Project) -> String {
     let (own, scaffolds): (Vec<&Service>, Vec<&Service>) = project
@@ -770,7 +761,7 @@ fn dockerfiles(project: &Project) -> String {
         .iter()
         .partition(|s| s.dockerfile.is_some());
     let names =
-        |list: &[&Service]| spans(&list.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
+        |list: &[&Service]| code_spans(&list.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
     match (own.len(), scaffolds.len()) {
         (0, _) => "Each service has a multi-stage `Dockerfile` in its folder that builds with the locked dependencies and runs as a fixed non-root user.".to_owned(),
         (_, 0) => "Each service is built from the repository's own `Dockerfile` in its folder, which scaffold keeps and did not write: [Clarifications](#clarifications) says what to check in each.".to_owned(),
@@ -805,7 +796,7 @@ fn pod_hardening(project: &Project) -> String {
     }
     out.push_str(&format!(
         "The pods of {}, built from the repository's own Dockerfile, run as its `USER` (the table below) with a writable root filesystem, because scaffold cannot know where the image writes; they drop all capabilities unless the image may run as root, and then keep the default ones but `NET_RAW`.\n",
-        spans(&own)
+        code_spans(&own)
     ));
     out.push_str("Every pod runs without privilege escalation and with the `RuntimeDefault` seccomp profile.\n");
     let security = &project.pod_security;
@@ -813,7 +804,7 @@ fn pod_hardening(project: &Project) -> String {
         PodSecurityLevel::Restricted => "The namespace enforces the Pod Security Standards `restricted` profile, which every pod meets.".to_owned(),
         PodSecurityLevel::Baseline => format!(
             "The namespace enforces the Pod Security Standards `baseline` profile, and warns and audits against `restricted`: the pods of {} cannot meet `restricted`, which requires a user Kubernetes can check is not root (see [Clarifications](#clarifications) for how to get there).",
-            spans(&security.below_restricted.iter().map(String::as_str).collect::<Vec<_>>())
+            code_spans(&security.below_restricted.iter().map(String::as_str).collect::<Vec<_>>())
         ),
     });
     out
