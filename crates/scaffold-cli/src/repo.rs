@@ -242,14 +242,14 @@ pub fn missing_bases(root: &Root, next: &Lock) -> Result<Vec<String>> {
 }
 
 /// How [`BASES_DIR`] changes with the next lock.
-pub struct Bases {
+pub struct Bases<'a> {
     /// Bases to add: blob id to the path to store it at and its content.
-    pub missing: BTreeMap<String, (String, String)>,
+    pub missing: BTreeMap<String, (String, &'a str)>,
     /// Stored bases (paths) no lock entry names any more.
     pub stale: Vec<String>,
 }
 
-impl Bases {
+impl<'a> Bases<'a> {
     /// Compares what is stored with what `next` records. `contents` holds the
     /// content of every id the plan records anew; an id kept from `previous`
     /// takes its content from `bases`, when known.
@@ -257,9 +257,9 @@ impl Bases {
         root: &Root,
         previous: &Lock,
         next: &Lock,
-        contents: &BTreeMap<String, String>,
-        bases: &BTreeMap<String, Option<String>>,
-    ) -> Result<Bases> {
+        contents: &BTreeMap<String, &'a str>,
+        bases: &'a BTreeMap<String, Option<String>>,
+    ) -> Result<Bases<'a>> {
         let stored = stored(root)?;
         let wanted: BTreeSet<&String> = next.files.values().collect();
         let mut missing = BTreeMap::new();
@@ -267,9 +267,9 @@ impl Bases {
             if stored.contains_key(id) || missing.contains_key(id) {
                 continue;
             }
-            let content = contents.get(id).cloned().or_else(|| {
+            let content = contents.get(id).copied().or_else(|| {
                 (previous.files.get(path) == Some(id))
-                    .then(|| bases.get(path).cloned().flatten())
+                    .then(|| bases.get(path).and_then(Option::as_deref))
                     .flatten()
             });
             if let Some(content) = content {

@@ -413,14 +413,15 @@ fn next_lock_of(plan: &Plan, previous: &Lock) -> Lock {
 
 /// The lock after `plan`, and the content of every blob id it records
 /// anew (what `.scaffold/bases/` may need to store).
-fn next_lock_and_contents(plan: &Plan, previous: &Lock) -> (Lock, BTreeMap<String, String>) {
+fn next_lock_and_contents<'p>(
+    plan: &'p Plan,
+    previous: &Lock,
+) -> (Lock, BTreeMap<String, &'p str>) {
     let mut contents = BTreeMap::new();
     let next = plan
         .next_lock(previous, |content| {
             let id = repo::blob_id(content.as_bytes());
-            contents
-                .entry(id.clone())
-                .or_insert_with(|| content.to_owned());
+            contents.entry(id.clone()).or_insert(content);
             Ok::<_, std::convert::Infallible>(id)
         })
         .unwrap_or_else(|never| match never {});
@@ -571,14 +572,14 @@ fn restore_paths(paths: &[String], render: &Files) -> Result<BTreeSet<String>> {
         .collect()
 }
 
-/// What [`apply`] wrote besides the files.
-pub struct Applied {
+/// What [`apply`] wrote besides the files; it borrows the plan's contents.
+pub struct Applied<'p> {
     /// Whether the lock was written.
     pub lock_written: bool,
     /// How many merge bases were added to `.scaffold/bases/`.
     pub bases_stored: usize,
     /// The content of each id the lock records, as hashed for it.
-    pub hashed: BTreeMap<String, String>,
+    pub hashed: BTreeMap<String, &'p str>,
 }
 
 /// A local record (never committed) that lets a sync with nothing to do
@@ -658,7 +659,7 @@ impl Cache {
         inputs: &str,
         render: &Files,
         lock_text: &str,
-        hashed: &BTreeMap<String, String>,
+        hashed: &BTreeMap<String, &str>,
     ) -> Result<()> {
         let Ok(lock) = Lock::parse(lock_text) else {
             return Ok(());
@@ -677,7 +678,7 @@ impl Cache {
             let Some(view) = view else {
                 return Ok(());
             };
-            let known = hashed.get(id).is_some_and(|content| content == view);
+            let known = hashed.get(id).is_some_and(|content| *content == view);
             if !known && repo::blob_id(view.as_bytes()) != *id {
                 return Ok(());
             }
@@ -703,12 +704,12 @@ impl Cache {
 /// needs and (for `new` and `add`) the answers, journals what is about to
 /// change, renames it all into place, then writes the lock, drops the
 /// journal and removes bases no longer needed.
-pub fn apply(
+pub fn apply<'p>(
     root: &Root,
     state: &State,
-    plan: &Plan,
+    plan: &'p Plan,
     new_answers: Option<&str>,
-) -> Result<Applied> {
+) -> Result<Applied<'p>> {
     let durability = Durability::from_env();
     let (mut next, contents) = next_lock_and_contents(plan, &state.lock);
     // Starter apps: written once with the render, remembered so no run writes them again.
@@ -794,7 +795,7 @@ pub fn store_cache(
     root: &Root,
     inputs: &str,
     render: &Files,
-    hashed: &BTreeMap<String, String>,
+    hashed: &BTreeMap<String, &str>,
 ) -> Result<()> {
     let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
     Cache::store(root, inputs, render, &lock_text, hashed)
@@ -1173,7 +1174,7 @@ mod tests {
     fn apply(plan: &Plan, disk: &mut Disk) {
         for step in plan.changes() {
             match &step.content {
-                Some(content) => disk.insert(step.path.clone(), OnDisk::Text(content.clone())),
+                Some(content) => disk.insert(step.path.clone(), OnDisk::Text(content.to_string())),
                 None => disk.remove(&step.path),
             };
         }

@@ -35,8 +35,10 @@
 //! computed only when asked for ([`Step::diff`]).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::{Files, Lock};
 
@@ -121,11 +123,12 @@ impl fmt::Display for Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     /// A generated file: the lock records the blob id of this content (the
-    /// render, which becomes the next sync's base).
-    Generated(String),
+    /// render, which becomes the next sync's base). Shared with the step's
+    /// content when that is the same text.
+    Generated(Arc<str>),
     /// Scaffold manages only the delimited block in the user's file: the
     /// lock records the blob id of this block and marks the path as a block.
-    Block(String),
+    Block(Arc<str>),
     /// The user deleted the generated file; sync does not recreate it.
     Deleted,
     /// The user's own file stands where scaffold would generate one.
@@ -148,7 +151,7 @@ pub struct Step {
     pub reason: String,
     /// The file's new content, for actions that write it, with the line
     /// endings of the file it replaces.
-    pub content: Option<String>,
+    pub content: Option<Arc<str>>,
     /// What the lock records afterwards.
     pub record: Record,
     /// The file on disk with `\n` line endings, for steps that change it
@@ -204,10 +207,10 @@ impl Plan {
     /// When the plan records exactly what `previous` records, `previous` is
     /// returned as is (scaffold version included), so a sync with nothing to
     /// do does not touch the lock.
-    pub fn next_lock<E>(
-        &self,
+    pub fn next_lock<'p, E>(
+        &'p self,
         previous: &Lock,
-        mut blob_id: impl FnMut(&str) -> Result<String, E>,
+        mut blob_id: impl FnMut(&'p str) -> Result<String, E>,
     ) -> Result<Lock, E> {
         let mut next = Lock::new();
         for step in &self.steps {
@@ -307,7 +310,7 @@ pub fn plan(
                 .flatten();
             // A file that had `\r\n` endings gets them back.
             let content = match content {
-                Some(content) if crlf && on_disk.is_some() => Some(to_crlf(&content)),
+                Some(content) if crlf && on_disk.is_some() => Some(to_crlf(&content).into()),
                 content => content,
             };
             Step {
@@ -471,7 +474,7 @@ struct Known {
     block: bool,
 }
 
-type Decision = (Action, String, Option<String>, Record);
+type Decision = (Action, String, Option<Arc<str>>, Record);
 
 /// The three-way decision on one managed text (a whole file or a block).
 enum Outcome {
@@ -544,15 +547,21 @@ fn plan_rendered(
     } else {
         disk
     };
-    let materialize = |managed: &str| match (block_mode, disk) {
-        (true, Some(disk)) => block::splice(disk, managed),
-        _ => managed.to_owned(),
+    // The render is copied once, however many of the step's fields hold it.
+    let whole = OnceCell::new();
+    let whole = || Arc::clone(whole.get_or_init(|| Arc::<str>::from(theirs)));
+    let materialize = |managed: &str| -> Arc<str> {
+        match (block_mode, disk) {
+            (true, Some(disk)) => block::splice(disk, managed).into(),
+            _ if std::ptr::eq(managed, theirs) => whole(),
+            _ => managed.into(),
+        }
     };
     let record = || {
         if block_mode {
-            Record::Block(theirs_view.to_owned())
+            Record::Block(theirs_view.into())
         } else {
-            Record::Generated(theirs.to_owned())
+            Record::Generated(whole())
         }
     };
     let write = |action: Action, reason: &str, managed: &str| -> Decision {
@@ -562,12 +571,12 @@ fn plan_rendered(
             return (
                 Action::Create,
                 reason.to_owned(),
-                Some(theirs.to_owned()),
-                Record::Generated(theirs.to_owned()),
+                Some(whole()),
+                Record::Generated(whole()),
             );
         }
         let content = materialize(managed);
-        if disk == Some(content.as_str()) {
+        if disk == Some(&*content) {
             (Action::Unchanged, reason.to_owned(), None, record())
         } else {
             (action, reason.to_owned(), Some(content), record())
@@ -764,7 +773,7 @@ fn plan_gone(disk: Option<&str>, base: Option<Option<&str>>, block_managed: bool
                     (
                         Action::Update,
                         "scaffold's block is no longer generated, so it is removed".to_owned(),
-                        Some(rest),
+                        Some(rest.into()),
                         Record::Forget,
                     )
                 }

@@ -69,7 +69,7 @@ fn texts<'a>(files: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Dis
 }
 
 fn generated(s: &str) -> Record {
-    Record::Generated(s.to_owned())
+    Record::Generated(s.into())
 }
 
 #[test]
@@ -594,7 +594,7 @@ fn apply(plan: &Plan, disk: &mut Disk) {
     for step in &plan.steps {
         match (&step.content, step.action) {
             (Some(content), _) => {
-                disk.insert(step.path.clone(), OnDisk::Text(content.clone()));
+                disk.insert(step.path.clone(), OnDisk::Text(content.to_string()));
             }
             (None, Action::Delete) => {
                 disk.remove(&step.path);
