@@ -553,6 +553,7 @@ fn plan_rendered(
     let materialize = |managed: &str| -> Arc<str> {
         match (block_mode, disk) {
             (true, Some(disk)) => block::splice(disk, managed).into(),
+            // The render itself (not a merge of it): share its one copy.
             _ if std::ptr::eq(managed, theirs) => whole(),
             _ => managed.into(),
         }

@@ -81,6 +81,38 @@ fn new_files_are_created() {
     check(case, Action::Create, Some("a\n"), generated("a\n"));
 }
 
+/// A created or replaced file's content and its lock record are one copy of the render,
+/// and a merge (different text) is its own.
+#[test]
+fn written_render_and_record_share_one_copy() {
+    let shared = |case: Case| {
+        let step = run(&case);
+        match (&step.content, &step.record) {
+            (Some(content), Record::Generated(recorded)) => Arc::ptr_eq(content, recorded),
+            other => panic!("{other:?}"),
+        }
+    };
+    let created = Case {
+        render: Some("a\n"),
+        ..Case::default()
+    };
+    let replaced = Case {
+        render: Some("new\n"),
+        disk: Some("old\n"),
+        base: Some(Some("old\n")),
+        ..Case::default()
+    };
+    let merged = Case {
+        render: Some("a\nb\nC\n"),
+        disk: Some("A\nb\nc\n"),
+        base: Some(Some("a\nb\nc\n")),
+        ..Case::default()
+    };
+    assert!(shared(created));
+    assert!(shared(replaced));
+    assert!(!shared(merged));
+}
+
 #[test]
 fn unedited_files_are_replaced() {
     let case = Case {
