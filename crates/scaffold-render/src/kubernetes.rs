@@ -721,13 +721,6 @@ struct OverlayContext<'a> {
     dashboard_label: &'a (String, String),
 }
 
-/// Adds the family's files for `project`: the base and the README ([`render_base`]), then
-/// an overlay per environment ([`render_overlays`]).
-pub fn render(project: &Project, engine: &Engine, files: &mut Files) -> Result<(), RenderError> {
-    render_base(project, engine, files)?;
-    render_overlays(project, engine, files)
-}
-
 /// The views of the application and of every service, which the base and the overlays read.
 fn views(project: &Project) -> (AppView, Vec<ServiceView>) {
     let app = AppView::new(project);

@@ -11,18 +11,16 @@ use scaffold_core::{Project, ServiceKind, WorkloadKind};
 use serde::Deserialize as _;
 use serde_yaml_ng::Value;
 
-use crate::{Engine, Files};
+use crate::Files;
 
 /// Every example, resolved, with its name.
 fn examples() -> Vec<(String, Project)> {
     crate::test_support::example_projects()
 }
 
-/// The family's files for `project`.
+/// The family's files for `project`: its base and its overlays.
 fn render(project: &Project) -> Files {
-    let mut files = Files::new();
-    super::render(project, &Engine::new(), &mut files).expect("kubernetes renders");
-    files
+    crate::render_family(project, "kubernetes").expect("kubernetes renders")
 }
 
 /// Every YAML document of every file below `prefix`, with its path.
