@@ -39,6 +39,12 @@ struct Loaded {
     tera: tera::Tera,
     /// Every template id compiled into `tera`.
     ids: BTreeSet<String>,
+    /// What Tera renders into, kept from one render to the next: grown to the longest
+    /// output once, rather than a fresh buffer per file doubling its way up. Fresh memory is
+    /// the costliest kind on a shared machine (the kernel zeroes it on first touch; see
+    /// ARCHITECTURE's performance note), and each file's text is copied out of here anyway
+    /// by [`normalize`].
+    buffer: Vec<u8>,
 }
 
 impl Default for Engine {
@@ -73,6 +79,7 @@ impl Engine {
             tera: Mutex::new(Loaded {
                 tera,
                 ids: BTreeSet::new(),
+                buffer: Vec::new(),
             }),
         }
     }
@@ -102,15 +109,7 @@ impl Engine {
     /// service's six) converts it once.
     pub fn render_prepared(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
         let mut loaded = self.loaded();
-        loaded.require(id);
-        let text = loaded
-            .tera
-            .render(id, &context.0)
-            .map_err(|err| RenderError::Template {
-                template: id.to_owned(),
-                message: chain(&err),
-            })?;
-        Ok(normalize(&text))
+        Ok(normalize(loaded.render_to_buffer(id, context)?))
     }
 
     /// Renders source code (a starter app's files): Unix newlines, no trailing spaces and one
@@ -118,14 +117,7 @@ impl Engine {
     /// in a row (Python between top-level definitions).
     pub fn render_code(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
         let mut loaded = self.loaded();
-        loaded.require(id);
-        let text = loaded
-            .tera
-            .render(id, &context.0)
-            .map_err(|err| RenderError::Template {
-                template: id.to_owned(),
-                message: chain(&err),
-            })?;
+        let text = loaded.render_to_buffer(id, context)?;
         // `trim_end` takes the `\r` of a `\r\n` with the spaces.
         let mut out = String::with_capacity(text.len() + 1);
         for line in text.lines() {
@@ -171,6 +163,21 @@ impl Prepared {
 }
 
 impl Loaded {
+    /// Renders template `id` (compiling it first if need be) into the kept buffer.
+    fn render_to_buffer(&mut self, id: &str, context: &Prepared) -> Result<&str, RenderError> {
+        self.require(id);
+        let failed = |message: String| RenderError::Template {
+            template: id.to_owned(),
+            message,
+        };
+        self.buffer.clear();
+        self.tera
+            .render_to(id, &context.0, &mut self.buffer)
+            .map_err(|err| failed(chain(&err)))?;
+        // What `Tera::render` does with its own buffer.
+        std::str::from_utf8(&self.buffer).map_err(|err| failed(err.to_string()))
+    }
+
     /// Compiles `id` and everything it refers to, unless already compiled.
     fn require(&mut self, id: &str) {
         if self.ids.contains(id) {
