@@ -144,9 +144,10 @@ pub fn engine() -> &'static Engine {
 /// shares a template with another, so nothing is compiled twice). A thread
 /// takes the costliest family (or part of one) not yet started
 /// ([`Family::weight`]): with more threads than cores, the costliest family
-/// would share its core and finish last, alone. The files are merged in
-/// [`FAMILIES`] order, so the result is the same as rendering them one after
-/// another.
+/// would share its core and finish last, alone. The calling thread is one of
+/// them: a new thread starts on memory nothing has touched, which the kernel
+/// zeroes first. The files are merged in [`FAMILIES`] order, so the result is
+/// the same as rendering them one after another.
 pub fn render(project: &Project) -> Result<Files, RenderError> {
     let mut order: Vec<usize> = (0..FAMILIES.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(FAMILIES[i].weight));
@@ -156,32 +157,31 @@ pub fn render(project: &Project) -> Result<Files, RenderError> {
         .min(FAMILIES.len());
     let mut results: Vec<Option<Result<Files, RenderError>>> =
         FAMILIES.iter().map(|_| None).collect();
+    let lane = || {
+        let mut done = Vec::new();
+        loop {
+            let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&index) = order.get(taken) else {
+                return done;
+            };
+            let engine = Engine::lazy();
+            let mut files = Files::new();
+            let result = (FAMILIES[index].render)(project, &engine, &mut files).map(|()| files);
+            done.push((index, result));
+        }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&index) = order.get(taken) else {
-                            return done;
-                        };
-                        let engine = Engine::lazy();
-                        let mut files = Files::new();
-                        let result =
-                            (FAMILIES[index].render)(project, &engine, &mut files).map(|()| files);
-                        done.push((index, result));
-                    }
-                })
-            })
-            .collect();
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(lane)).collect();
+        let mut all = lane();
         for handle in handles {
-            let done = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (index, result) in done {
-                results[index] = Some(result);
-            }
+            all.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        for (index, result) in all {
+            results[index] = Some(result);
         }
     });
     let mut files = Files::new();
