@@ -116,7 +116,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         starters,
     };
     let applied = sync::apply(root, &state, &plan, Some(&text))?;
-    sync::store_cache(root, &state.inputs, &state.render, &applied.hashed)?;
+    sync::store_cache(root, &state.inputs, &state.render, &applied)?;
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {

@@ -147,7 +147,7 @@ fn run_plan(
         say!("  create    {path} (starter app: yours from now on; sync never changes it)");
     }
     if !state.render.is_empty() {
-        store_cache(root, &state.inputs, &state.render, &applied.hashed)?;
+        store_cache(root, &state.inputs, &state.render, &applied)?;
     }
     summarize(plan, applied.lock_written, "");
     if applied.bases_stored > 0 {
@@ -576,6 +576,10 @@ fn restore_paths(paths: &[String], render: &Files) -> Result<BTreeSet<String>> {
 pub struct Applied<'p> {
     /// Whether the lock was written.
     pub lock_written: bool,
+    /// The lock on disk after the run, and its text: the cache records it without reading and
+    /// parsing it again.
+    pub lock: Lock,
+    pub lock_text: String,
     /// How many merge bases were added to `.scaffold/bases/`.
     pub bases_stored: usize,
     /// The content of each id the lock records, as hashed for it.
@@ -651,19 +655,16 @@ impl Cache {
         }))
     }
 
-    /// Records that the lock in `root` (with text `lock_text`) records the
+    /// Records that the lock in `root` (`lock`, with text `lock_text`) records the
     /// render `render` of `inputs`, when it does; `hashed` maps ids to the
     /// contents they are known to be the ids of.
     fn store(
         root: &Root,
         inputs: &str,
         render: &Files,
-        lock_text: &str,
+        (lock, lock_text): (&Lock, &str),
         hashed: &BTreeMap<String, &str>,
     ) -> Result<()> {
-        let Ok(lock) = Lock::parse(lock_text) else {
-            return Ok(());
-        };
         let render_paths: BTreeSet<&String> = render.keys().collect();
         if render_paths != lock.paths() {
             return Ok(());
@@ -782,23 +783,28 @@ pub fn apply<'p>(
     for path in &bases.stale {
         root.remove(path)?;
     }
+    // Either way the lock on disk is `next`: unchanged, its text is the one read.
+    let lock_written = lock_text.is_some();
+    let lock_text = lock_text.unwrap_or_else(|| state.lock_text.clone());
     Ok(Applied {
-        lock_written: lock_text.is_some(),
+        lock_written,
+        lock: next,
+        lock_text,
         bases_stored: bases.missing.len(),
         hashed: contents,
     })
 }
 
-/// Records in the cache that the lock now on disk records `render`, when it does. `hashed`
-/// holds contents whose ids are known (what [`apply`] hashed), so they are not hashed again.
-pub fn store_cache(
-    root: &Root,
-    inputs: &str,
-    render: &Files,
-    hashed: &BTreeMap<String, &str>,
-) -> Result<()> {
-    let lock_text = root.read(LOCK_PATH)?.unwrap_or_default();
-    Cache::store(root, inputs, render, &lock_text, hashed)
+/// Records in the cache that the lock [`apply`] left on disk records `render`, when it does.
+/// The contents `apply` hashed are not hashed again.
+pub fn store_cache(root: &Root, inputs: &str, render: &Files, applied: &Applied) -> Result<()> {
+    Cache::store(
+        root,
+        inputs,
+        render,
+        (&applied.lock, &applied.lock_text),
+        &applied.hashed,
+    )
 }
 
 /// The fingerprint of `text` rendered with `facts`, for the cache.
