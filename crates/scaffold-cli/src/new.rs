@@ -9,6 +9,7 @@
 //! so `new` and `sync` write files, blobs and the lock the same way.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 
 use anyhow::Result;
@@ -24,7 +25,7 @@ use crate::repo;
 use crate::set;
 use crate::sync;
 use crate::write::Root;
-use crate::{detail, next_steps, say, ui, wizard};
+use crate::{detail, next_steps, ui, wizard};
 
 /// The answers file's name at the repository root.
 pub const ANSWERS_PATH: &str = "scaffold.toml";
@@ -117,6 +118,13 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     };
     let applied = sync::apply(root, &state, &plan, Some(&text))?;
     sync::store_cache(root, &state.inputs, &state.render, &applied)?;
+    // The report is printed with one write: a line at a time, a terminal took a write per file.
+    let mut listing = String::new();
+    macro_rules! report {
+        ($($arg:tt)*) => {
+            let _ = writeln!(listing, $($arg)*);
+        };
+    }
     let mut created = 0;
     let mut kept = Vec::new();
     for step in &plan.steps {
@@ -124,11 +132,11 @@ pub fn run(args: &NewArgs) -> Result<Code> {
             Action::Keep => kept.push(step.path.clone()),
             Action::Update if !args.force => {
                 created += 1;
-                say!("  {}  {} ({})", label("update"), step.path, step.reason);
+                report!("  {}  {} ({})", label("update"), step.path, step.reason);
             }
             action if action.changes_disk() => {
                 created += 1;
-                say!("  {}  {}", label("create"), step.path);
+                report!("  {}  {}", label("create"), step.path);
             }
             _ => {}
         }
@@ -136,29 +144,29 @@ pub fn run(args: &NewArgs) -> Result<Code> {
 
     for path in state.starters.keys() {
         created += 1;
-        say!(
+        report!(
             "  {}  {path} (starter app: yours from now on; sync never changes it)",
             label("create")
         );
     }
     for note in &notes {
-        say!("{note}");
+        report!("{note}");
     }
     if let Some(note) = project.local.note() {
-        say!("note: {note}");
+        report!("note: {note}");
     }
     for service in &project.services {
         if let Some(own) = &service.dockerfile {
-            say!("note: {}", own.note(&service.name));
+            report!("note: {}", own.note(&service.name));
         }
     }
     for path in &kept {
-        say!(
+        report!(
             "  {}    {path} (a file of yours is already there; `scaffold new --force` replaces it)",
             label("keep")
         );
     }
-    say!(
+    report!(
         "scaffold: wrote {ANSWERS_PATH} and {created} files for `{}`{}",
         project.app.name,
         if kept.is_empty() {
@@ -168,7 +176,8 @@ pub fn run(args: &NewArgs) -> Result<Code> {
         }
     );
     if ui::shows(ui::Level::Normal) {
-        print!("{}", next_steps::text(&project, in_git));
+        listing.push_str(&next_steps::text(&project, in_git));
+        print!("{listing}");
     }
     Ok(Code(exit::SUCCESS))
 }
