@@ -39,12 +39,6 @@ struct Loaded {
     tera: tera::Tera,
     /// Every template id compiled into `tera`.
     ids: BTreeSet<String>,
-    /// What Tera renders into, kept from one render to the next: grown to the longest
-    /// output once, rather than a fresh buffer per file doubling its way up. Fresh memory is
-    /// the costliest kind on a shared machine (the kernel zeroes it on first touch; see
-    /// ARCHITECTURE's performance note), and each file's text is copied out of here anyway
-    /// by [`normalize`].
-    buffer: Vec<u8>,
 }
 
 impl Default for Engine {
@@ -79,7 +73,6 @@ impl Engine {
             tera: Mutex::new(Loaded {
                 tera,
                 ids: BTreeSet::new(),
-                buffer: Vec::new(),
             }),
         }
     }
@@ -108,30 +101,32 @@ impl Engine {
     /// so a family that renders several files from one context (an overlay's eight files, a
     /// service's six) converts it once.
     pub fn render_prepared(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
-        let mut loaded = self.loaded();
-        Ok(normalize(loaded.render_to_buffer(id, context)?))
+        self.loaded().render_with(id, context, normalize)
     }
 
     /// Renders source code (a starter app's files): Unix newlines, no trailing spaces and one
     /// final newline, but blank lines kept as written, since a language's style may want two
     /// in a row (Python between top-level definitions).
     pub fn render_code(&self, id: &str, context: &Prepared) -> Result<String, RenderError> {
-        let mut loaded = self.loaded();
-        let text = loaded.render_to_buffer(id, context)?;
-        // `trim_end` takes the `\r` of a `\r\n` with the spaces.
-        let mut out = String::with_capacity(text.len() + 1);
-        for line in text.lines() {
-            let line = line.trim_end();
-            if !line.is_empty() || !out.is_empty() {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-        while out.ends_with("\n\n") {
-            out.pop();
-        }
-        Ok(out)
+        self.loaded().render_with(id, context, code)
     }
+}
+
+/// Source code's normal form (see [`Engine::render_code`]).
+fn code(text: &str) -> String {
+    // `trim_end` takes the `\r` of a `\r\n` with the spaces.
+    let mut out = String::with_capacity(text.len() + 1);
+    for line in text.lines() {
+        let line = line.trim_end();
+        if !line.is_empty() || !out.is_empty() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
 }
 
 /// A context converted for Tera once, with the header every generated file starts with, to
@@ -163,19 +158,36 @@ impl Prepared {
 }
 
 impl Loaded {
-    /// Renders template `id` (compiling it first if need be) into the kept buffer.
-    fn render_to_buffer(&mut self, id: &str, context: &Prepared) -> Result<&str, RenderError> {
+    /// Renders template `id` (compiling it first if need be) into this thread's buffer and
+    /// hands the text to `then`.
+    fn render_with<T>(
+        &mut self,
+        id: &str,
+        context: &Prepared,
+        then: impl FnOnce(&str) -> T,
+    ) -> Result<T, RenderError> {
+        thread_local! {
+            /// What Tera renders into, kept from one render to the next on a thread, whichever
+            /// engine renders: grown to the longest output once, rather than a fresh buffer per
+            /// file doubling its way up. Fresh memory is the costliest kind on a shared machine
+            /// (the kernel zeroes it on first touch; see ARCHITECTURE's performance note), and
+            /// each file's text is copied out of here anyway, normalised.
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         self.require(id);
         let failed = |message: String| RenderError::Template {
             template: id.to_owned(),
             message,
         };
-        self.buffer.clear();
-        self.tera
-            .render_to(id, &context.0, &mut self.buffer)
-            .map_err(|err| failed(chain(&err)))?;
-        // What `Tera::render` does with its own buffer.
-        std::str::from_utf8(&self.buffer).map_err(|err| failed(err.to_string()))
+        BUFFER.with_borrow_mut(|buffer| {
+            buffer.clear();
+            self.tera
+                .render_to(id, &context.0, &mut *buffer)
+                .map_err(|err| failed(chain(&err)))?;
+            // What `Tera::render` does with its own buffer.
+            let text = std::str::from_utf8(buffer).map_err(|err| failed(err.to_string()))?;
+            Ok(then(text))
+        })
     }
 
     /// Compiles `id` and everything it refers to, unless already compiled.
