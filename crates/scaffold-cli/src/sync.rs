@@ -417,10 +417,14 @@ fn next_lock_and_contents<'p>(
     plan: &'p Plan,
     previous: &Lock,
 ) -> (Lock, BTreeMap<String, &'p str>) {
+    let ids = repo::blob_ids(plan.recorded());
     let mut contents = BTreeMap::new();
     let next = plan
         .next_lock(previous, |content| {
-            let id = repo::blob_id(content.as_bytes());
+            let id = ids
+                .get(&repo::place(content))
+                .cloned()
+                .unwrap_or_else(|| repo::blob_id(content.as_bytes()));
             contents.entry(id.clone()).or_insert(content);
             Ok::<_, std::convert::Infallible>(id)
         })

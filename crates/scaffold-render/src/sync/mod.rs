@@ -180,6 +180,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every content the next lock records by blob id, the ones [`Plan::next_lock`] asks the
+    /// id of (so they can be hashed beforehand, all at once).
+    pub fn recorded(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(|step| match &step.record {
+            Record::Generated(content) | Record::Block(content) => Some(&**content),
+            _ => None,
+        })
+    }
+
     /// Steps that change a file on disk.
     pub fn changes(&self) -> impl Iterator<Item = &Step> {
         self.steps.iter().filter(|s| s.action.changes_disk())

@@ -621,6 +621,36 @@ fn the_next_lock_is_unchanged_when_nothing_changes() {
     assert_eq!(next, lock);
 }
 
+#[test]
+fn recorded_is_every_content_the_next_lock_asks_the_id_of() {
+    // Two files created, one the user's (no id asked), one whose block is recorded.
+    let block = "<!-- scaffold:begin -->\nours\n<!-- scaffold:end -->\n";
+    let render = Files::from([
+        ("a".to_owned(), "x\n".to_owned()),
+        ("b".to_owned(), "y\n".to_owned()),
+        ("c".to_owned(), "z\n".to_owned()),
+        ("d".to_owned(), block.to_owned()),
+    ]);
+    let disk = texts([("c", Some("mine\n")), ("d", Some("# Mine\n"))]);
+    let plan = plan(
+        &render,
+        &Lock::new(),
+        &disk,
+        &BTreeMap::new(),
+        &BTreeSet::new(),
+    );
+    let place = |text: &str| (text.as_ptr(), text.len());
+    let mut asked = Vec::new();
+    plan.next_lock(&Lock::new(), |content| {
+        asked.push(place(content));
+        Ok::<_, ()>(String::new())
+    })
+    .unwrap();
+    let recorded: Vec<_> = plan.recorded().map(place).collect();
+    assert_eq!(recorded, asked);
+    assert_eq!(recorded.len(), 3, "{:#?}", plan.steps);
+}
+
 /// Applies `plan` to `disk` the way the CLI does.
 fn apply(plan: &Plan, disk: &mut Disk) {
     for step in &plan.steps {
