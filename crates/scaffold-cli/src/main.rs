@@ -61,6 +61,12 @@ fn main() -> ExitCode {
         Command::Add(args) => add::run(&args),
         Command::Completions(args) => completions(args.shell),
     };
+    // Output that could not be written is a failure of a command that otherwise succeeded
+    // (its reader closing standard output is not: see `ui::write_out`).
+    let result = result.and_then(|code| match ui::stdout_failure() {
+        Some(failure) => Err(anyhow::anyhow!("writing to standard output: {failure}")),
+        None => Ok(code),
+    });
     match result {
         Ok(code) => code.into(),
         Err(err) => {
@@ -79,6 +85,9 @@ fn main() -> ExitCode {
 /// `scaffold completions SHELL`: the completion script on standard output.
 fn completions(shell: clap_complete::Shell) -> anyhow::Result<exit::Code> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "scaffold", &mut std::io::stdout());
+    // Generated in memory: clap_complete panics when it cannot write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "scaffold", &mut script);
+    out!("{}", String::from_utf8_lossy(&script));
     Ok(exit::Code(exit::SUCCESS))
 }

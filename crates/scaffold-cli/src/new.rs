@@ -25,7 +25,7 @@ use crate::repo;
 use crate::set;
 use crate::sync;
 use crate::write::Root;
-use crate::{detail, next_steps, ui, wizard};
+use crate::{detail, next_steps, out, outln, ui, wizard};
 
 /// The answers file's name at the repository root.
 pub const ANSWERS_PATH: &str = "scaffold.toml";
@@ -177,7 +177,7 @@ pub fn run(args: &NewArgs) -> Result<Code> {
     );
     if ui::shows(ui::Level::Normal) {
         listing.push_str(&next_steps::text(&project, in_git));
-        print!("{listing}");
+        out!("{listing}");
     }
     Ok(Code(exit::SUCCESS))
 }
@@ -204,7 +204,7 @@ fn dry_run(
     };
     let plan = scaffold_render::sync::plan(files, &lock, &disk, &BTreeMap::new(), &restore);
     let exists = root.read(ANSWERS_PATH)?.is_some();
-    println!(
+    outln!(
         "  {}  {ANSWERS_PATH}",
         label(if exists { "update" } else { "create" })
     );
@@ -220,24 +220,24 @@ fn dry_run(
             writes += 1;
         }
         if word == "create" {
-            println!("  {}  {}", label(word), step.path);
+            outln!("  {}  {}", label(word), step.path);
         } else {
-            println!("  {}  {} ({})", label(word), step.path, step.reason);
+            outln!("  {}  {} ({})", label(word), step.path, step.reason);
         }
     }
     for path in starters.keys() {
         writes += 1;
-        println!("  {}  {path} (starter app)", label("create"));
+        outln!("  {}  {path} (starter app)", label("create"));
     }
     if let Some(note) = project.local.note() {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     for service in &project.services {
         if let Some(own) = &service.dockerfile {
-            println!("note: {}", own.note(&service.name));
+            outln!("note: {}", own.note(&service.name));
         }
     }
-    println!(
+    outln!(
         "dry run: would write {ANSWERS_PATH} and {writes} files for `{}`; nothing was written",
         project.app.name
     );
@@ -263,7 +263,7 @@ fn answers_text(
     if args.defaults {
         // Everything the wizard would show about detection, printed before anything is written.
         for line in detection.report() {
-            println!("{line}");
+            outln!("{line}");
         }
         if detection.is_empty() && detection.has_code {
             let folders: Vec<String> = detection

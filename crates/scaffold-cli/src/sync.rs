@@ -41,7 +41,7 @@ use crate::exit::{self, Code, invalid};
 use crate::new::ANSWERS_PATH;
 use crate::repo;
 use crate::write::{self, Durability, Root, Transaction};
-use crate::{plan_json, say, ui};
+use crate::{out, outln, plan_json, say, ui};
 
 /// The mutex that keeps two scaffold runs from writing the same repository at once.
 pub const MUTEX_PATH: &str = ".scaffold/sync.lock";
@@ -74,7 +74,7 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
             } else {
                 "sync --dry-run"
             };
-            print!("{}", plan_json::render(command, &plan, lock_stale));
+            out!("{}", plan_json::render(command, &plan, lock_stale));
             let code = if !args.check {
                 exit::SUCCESS
             } else if plan.unresolved().next().is_some() {
@@ -91,11 +91,11 @@ pub fn run(args: &SyncArgs) -> Result<Code> {
         }
         print_plan(&plan, &uncommitted(state.git.as_ref(), &root, &plan), true);
         for path in state.starters.keys() {
-            println!("  create    {path} (starter app)");
+            outln!("  create    {path} (starter app)");
         }
         let lock_changes = state.next_lock_text(&plan) != state.lock_text;
         summarize(&plan, lock_changes, "would ");
-        println!("dry run: nothing was written");
+        outln!("dry run: nothing was written");
         return Ok(Code(exit::SUCCESS));
     }
     let session = Session::begin(root)?;
@@ -176,15 +176,15 @@ fn report_unresolved(plan: &Plan) {
     if unresolved.is_empty() {
         return;
     }
-    println!(
+    outln!(
         "\n{} with conflicts to resolve (look for `<<<<<<<` markers, keep what you want, remove the markers):",
         plural(unresolved.len(), "file")
     );
     for step in unresolved {
         if step.action == Action::Unmerged && !step.reason.contains("conflict markers") {
-            println!("  {} ({})", step.path, step.reason);
+            outln!("  {} ({})", step.path, step.reason);
         } else {
-            println!("  {}", step.path);
+            outln!("  {}", step.path);
         }
     }
 }
@@ -196,11 +196,11 @@ pub fn diff(args: &DiffArgs) -> Result<Code> {
     let (state, plan) = load_and_plan(&root, &text, &[])?;
     if args.format == Format::Json {
         let lock_stale = state.next_lock_text(&plan) != state.lock_text;
-        print!("{}", plan_json::render("diff", &plan, lock_stale));
+        out!("{}", plan_json::render("diff", &plan, lock_stale));
         return Ok(Code(exit::SUCCESS));
     }
     for step in plan.changes() {
-        print!("{}", ui::diff(&step.diff()));
+        out!("{}", ui::diff(&step.diff()));
     }
     Ok(Code(exit::SUCCESS))
 }
@@ -211,17 +211,17 @@ fn check(root: &Root, state: &State, plan: &Plan) -> Result<Code> {
     let changes: Vec<_> = plan.changes().collect();
     let unresolved: Vec<_> = plan.unresolved().collect();
     for step in &changes {
-        print!("{}", ui::diff(&step.diff()));
+        out!("{}", ui::diff(&step.diff()));
     }
     let next_lock = state.next_lock_text(plan);
     let lock_stale = next_lock != state.lock_text;
     let missing_bases = repo::missing_bases(root, &next_lock_of(plan, &state.lock))?;
     if changes.is_empty() && !lock_stale && unresolved.is_empty() && missing_bases.is_empty() {
-        println!("scaffold: generated files are up to date with {ANSWERS_PATH}");
+        outln!("scaffold: generated files are up to date with {ANSWERS_PATH}");
         return Ok(Code(exit::SUCCESS));
     }
     if lock_stale {
-        print!(
+        out!(
             "{}",
             sync::unified_diff(
                 LOCK_PATH,
@@ -880,7 +880,7 @@ fn recover(root: &Root) -> Result<()> {
         root.write_durable(LOCK_PATH, &recovered.to_text(), Durability::from_env())?;
     }
     root.remove(JOURNAL_PATH)?;
-    println!(
+    outln!(
         "note: the last scaffold run was interrupted; what it wrote is now recorded in {LOCK_PATH}"
     );
     Ok(())
@@ -977,12 +977,12 @@ fn print_plan(plan: &Plan, uncommitted: &BTreeSet<String>, diffs: bool) {
         );
         // A dry run exists to print the plan; a real sync's lines are progress.
         if diffs {
-            println!("{line}");
+            outln!("{line}");
         } else {
             say!("{line}");
         }
         if diffs {
-            print!("{}", ui::diff(&step.diff()));
+            out!("{}", ui::diff(&step.diff()));
         }
     }
 }
@@ -998,7 +998,7 @@ fn summarize(plan: &Plan, lock_changes: bool, would: &str) {
         let unmerged = counts.get(&Action::Unmerged).copied().unwrap_or(0);
         if unmerged > 0 {
             // Unresolved conflicts are never "up to date", even with --quiet.
-            println!(
+            outln!(
                 "scaffold: nothing to write; {} still {} conflicts to resolve",
                 plural(unmerged, "file"),
                 if unmerged == 1 { "has" } else { "have" }

@@ -128,7 +128,7 @@ pub fn stderr_color() -> bool {
 macro_rules! say {
     ($($arg:tt)*) => {
         if $crate::ui::shows($crate::ui::Level::Normal) {
-            println!($($arg)*);
+            $crate::outln!($($arg)*);
         }
     };
 }
@@ -138,9 +138,63 @@ macro_rules! say {
 macro_rules! detail {
     ($($arg:tt)*) => {
         if $crate::ui::shows($crate::ui::Level::Verbose) {
-            println!($($arg)*);
+            $crate::outln!($($arg)*);
         }
     };
+}
+
+/// `print!` through [`write_out`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::ui::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`write_out`].
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::ui::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Whether standard output was closed by its reader, and the first other failure to write it.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STDOUT_FAILURE: OnceLock<String> = OnceLock::new();
+
+/// Writes to standard output, where `print!` would panic when it cannot.
+///
+/// A reader that goes away (`scaffold new | head`) ends the output, not the command: what it
+/// was doing is finished and its exit code stands, as a failed write in the middle of a sync
+/// must not stop it between two files. Any other failure (a full disk behind a redirection)
+/// ends the output too, and `main` reports it once the command is done
+/// ([`stdout_failure`]).
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(args) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = STDOUT_FAILURE.set(err.to_string());
+        }
+    }
+}
+
+/// Flushes standard output and returns why writing it failed, unless its reader closed it.
+pub fn stdout_failure() -> Option<&'static str> {
+    use std::io::Write as _;
+    if !STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+        && let Err(err) = std::io::stdout().flush()
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = STDOUT_FAILURE.set(err.to_string());
+    }
+    STDOUT_FAILURE.get().map(String::as_str)
 }
 
 /// `text` in `style` on standard output, when it is coloured.

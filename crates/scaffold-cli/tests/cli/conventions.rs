@@ -1,6 +1,7 @@
 //! The conventions of a well-kept command line: completions, colours,
 //! quiet output, exit codes in `--help`, `--set` typed by the key,
-//! every mistake in one report, `new --dry-run`, and plans as JSON.
+//! every mistake in one report, `new --dry-run`, plans as JSON, and
+//! standard output closed or full without a panic.
 
 use super::context::TestContext;
 
@@ -289,4 +290,59 @@ fn plans_print_as_json() {
         (Some(0), &serde_json::json!("diff"))
     );
     assert!(!context.exists("fixture/env/qa.txt"));
+}
+
+/// A reader that goes away (`scaffold new | head -1`) ends the output, not the command: the
+/// files are written, the exit code is the command's, and nothing panics (`println!` did).
+#[test]
+fn a_closed_standard_output_ends_the_report_not_the_run() {
+    let context = TestContext::new();
+    let mut child = context
+        .scaffold_std()
+        .args(["new", "--defaults"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before scaffold writes anything: its first write fails.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(context.exists("scaffold.toml"));
+    context
+        .scaffold()
+        .args(["sync", "--check"])
+        .assert()
+        .code(0);
+}
+
+/// Output that cannot be written for another reason (a full disk behind a redirection) is a
+/// failure, reported once the command is done: exit 1 and the reason, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unwritable_standard_output_is_an_error_not_a_panic() {
+    let context = TestContext::new();
+    for args in [&["completions", "bash"][..], &["new", "--defaults"]] {
+        let output = context
+            .scaffold_std()
+            .args(args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("writing to standard output"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // `new` wrote everything before its report failed.
+    context
+        .scaffold()
+        .args(["sync", "--check"])
+        .assert()
+        .code(0);
 }
