@@ -128,12 +128,11 @@ fn typed(shape: &Shape, raw: &str) -> Result<Value, String> {
 
 /// `"text"` or `'text'` as TOML would read it; anything else as it is.
 fn unquote(raw: &str) -> String {
-    if (raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2)
-        || (raw.starts_with('\'') && raw.ends_with('\'') && raw.len() >= 2)
+    if ((raw.starts_with('"') && raw.ends_with('"') && raw.len() >= 2)
+        || (raw.starts_with('\'') && raw.ends_with('\'') && raw.len() >= 2))
+        && let Ok(Value::String(s)) = raw.parse::<Value>()
     {
-        if let Ok(Value::String(s)) = raw.parse::<Value>() {
-            return s.value().clone();
-        }
+        return s.value().clone();
     }
     raw.to_owned()
 }

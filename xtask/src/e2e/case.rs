@@ -343,14 +343,14 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
         row.set(Column::Ci, cell);
     }
     let missed = missed_services(&rendered.case, &rendered.services);
-    if !missed.is_empty() {
-        if let Some(first) = rows.first_mut() {
-            let why = match first.get(Column::Detect) {
-                Cell::Fail(why) => format!("{why}; {}", missed.join("; ")),
-                _ => missed.join("; "),
-            };
-            first.set(Column::Detect, Cell::Fail(why));
-        }
+    if !missed.is_empty()
+        && let Some(first) = rows.first_mut()
+    {
+        let why = match first.get(Column::Detect) {
+            Cell::Fail(why) => format!("{why}; {}", missed.join("; ")),
+            _ => missed.join("; "),
+        };
+        first.set(Column::Detect, Cell::Fail(why));
     }
     check_compose(rendered, ctx, &built, &mut rows);
     // The case's wall time, on its first row (its services' checks overlap).
@@ -358,18 +358,18 @@ pub fn check(rendered: &Rendered, ctx: &Context) -> Vec<Row> {
         first.time = rendered.render_time + started.elapsed();
     }
 
-    if let Ok(engine) = ctx.engine {
-        if !ctx.keep {
-            let project = project_name(name);
-            for service in &rendered.services {
-                images.push(format!("{project}_{}", service.name));
-                images.push(format!("{project}-{}", service.name));
-            }
-            engine.remove_images(&images);
-            if engine.kind == super::engine::Kind::Podman {
-                // The untagged build stages left behind; the stand-ins and base stay.
-                let _ = engine.command().args(["image", "prune", "-f"]).output();
-            }
+    if let Ok(engine) = ctx.engine
+        && !ctx.keep
+    {
+        let project = project_name(name);
+        for service in &rendered.services {
+            images.push(format!("{project}_{}", service.name));
+            images.push(format!("{project}-{}", service.name));
+        }
+        engine.remove_images(&images);
+        if engine.kind == super::engine::Kind::Podman {
+            // The untagged build stages left behind; the stand-ins and base stay.
+            let _ = engine.command().args(["image", "prune", "-f"]).output();
         }
     }
     rows
@@ -772,13 +772,13 @@ fn detect(case: &Case, service: &Service) -> Cell {
     ] {
         // The truth names a path where the app has one; without it, any working default will do
         // (and the probes decide).
-        if let Some(real) = real {
-            if Some(real) != detected.as_ref() {
-                wrong.push(format!(
-                    "{what} {} (the app serves {real})",
-                    detected.as_deref().unwrap_or("none")
-                ));
-            }
+        if let Some(real) = real
+            && Some(real) != detected.as_ref()
+        {
+            wrong.push(format!(
+                "{what} {} (the app serves {real})",
+                detected.as_deref().unwrap_or("none")
+            ));
         }
     }
     let mut real: Vec<&str> = truth.uses.iter().map(String::as_str).collect();
@@ -833,21 +833,21 @@ fn contract_hints(truth: Option<&super::cases::Truth>, service: &Service) -> Str
         return String::new();
     };
     let mut hints = Vec::new();
-    if let Some(health) = &truth.health {
-        if Some(health) != service.health.as_ref() {
-            hints.push(format!(
-                "the app serves {health}; the contract says {}",
-                service.health.as_deref().unwrap_or("none")
-            ));
-        }
+    if let Some(health) = &truth.health
+        && Some(health) != service.health.as_ref()
+    {
+        hints.push(format!(
+            "the app serves {health}; the contract says {}",
+            service.health.as_deref().unwrap_or("none")
+        ));
     }
-    if let Some(readiness) = &truth.readiness {
-        if Some(readiness) != service.readiness.as_ref() {
-            hints.push(format!(
-                "the app's readiness path is {readiness}; the contract says {}",
-                service.readiness.as_deref().unwrap_or("none")
-            ));
-        }
+    if let Some(readiness) = &truth.readiness
+        && Some(readiness) != service.readiness.as_ref()
+    {
+        hints.push(format!(
+            "the app's readiness path is {readiness}; the contract says {}",
+            service.readiness.as_deref().unwrap_or("none")
+        ));
     }
     for engine in &truth.uses {
         if !service.engines.contains(engine) {
@@ -856,12 +856,12 @@ fn contract_hints(truth: Option<&super::cases::Truth>, service: &Service) -> Str
             ));
         }
     }
-    if let (Some(real), Some(port)) = (truth.port, service.port) {
-        if real != port {
-            hints.push(format!(
-                "the app listens on {real}; the contract says {port}"
-            ));
-        }
+    if let (Some(real), Some(port)) = (truth.port, service.port)
+        && real != port
+    {
+        hints.push(format!(
+            "the app listens on {real}; the contract says {port}"
+        ));
     }
     hints.extend(kind_hint(Some(truth), service));
     if hints.is_empty() {

@@ -151,21 +151,21 @@ fn local_python(version: &str) -> (PathBuf, Option<String>) {
     let pyenv = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
-    if let Some(versions) = pyenv.map(|p| p.join("versions")) {
-        if let Ok(entries) = fs::read_dir(versions) {
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n == minor || n.starts_with(&format!("{minor}.")))
-                })
-                .collect();
-            found.sort();
-            if let Some(home) = found.pop() {
-                return (home.join("bin/python3"), None);
-            }
+    if let Some(versions) = pyenv.map(|p| p.join("versions"))
+        && let Ok(entries) = fs::read_dir(versions)
+    {
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n == minor || n.starts_with(&format!("{minor}.")))
+            })
+            .collect();
+        found.sort();
+        if let Some(home) = found.pop() {
+            return (home.join("bin/python3"), None);
         }
     }
     for candidate in [
@@ -399,15 +399,15 @@ fn run_steps(
         else {
             continue;
         };
-        if let Some(condition) = condition {
-            if !matches!(
+        if let Some(condition) = condition
+            && !matches!(
                 condition.trim(),
                 "success()" | "always()" | "${{ success() }}" | "${{ always() }}"
-            ) {
-                return Ok(JobResult::NotRunnable(format!(
-                    "step `{name}` has a condition the harness cannot evaluate: if: {condition}"
-                )));
-            }
+            )
+        {
+            return Ok(JobResult::NotRunnable(format!(
+                "step `{name}` has a condition the harness cannot evaluate: if: {condition}"
+            )));
         }
         let dir = working_directory
             .as_deref()

@@ -73,10 +73,10 @@ pub struct Copy {
 
 fn words(args: &str) -> Vec<String> {
     let args = args.trim();
-    if args.starts_with('[') {
-        if let Ok(list) = serde_yaml_ng::from_str::<Vec<String>>(args) {
-            return list;
-        }
+    if args.starts_with('[')
+        && let Ok(list) = serde_yaml_ng::from_str::<Vec<String>>(args)
+    {
+        return list;
     }
     args.split_whitespace().map(str::to_owned).collect()
 }

@@ -185,16 +185,15 @@ pub fn run(options: &Options) -> Result<bool> {
     }
 
     let mut unavailable = BTreeMap::new();
-    if let Ok(engine) = &engine {
-        if engine.kind == Kind::Podman {
-            let images: BTreeSet<String> =
-                rendered.iter().flat_map(case::Rendered::images).collect();
-            let images: Vec<String> = images.into_iter().collect();
-            println!("e2e: base images: {}", images.join(", "));
-            let setup = Instant::now();
-            unavailable = standins::ensure(root, &images);
-            println!("e2e: stand-ins ready ({}s)", setup.elapsed().as_secs());
-        }
+    if let Ok(engine) = &engine
+        && engine.kind == Kind::Podman
+    {
+        let images: BTreeSet<String> = rendered.iter().flat_map(case::Rendered::images).collect();
+        let images: Vec<String> = images.into_iter().collect();
+        println!("e2e: base images: {}", images.join(", "));
+        let setup = Instant::now();
+        unavailable = standins::ensure(root, &images);
+        println!("e2e: stand-ins ready ({}s)", setup.elapsed().as_secs());
     }
 
     let toolchains = ci::Toolchains { dir: tools_dir };

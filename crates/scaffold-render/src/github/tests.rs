@@ -536,15 +536,15 @@ fn performed(
         }
     };
     for step in &job.steps {
-        if let Some(action) = step.uses_action() {
-            if let Some(command) = commands::action(action) {
-                // A pull request build pushes nothing.
-                let pushes = action != "docker/build-push-action"
-                    || step.with("push").as_deref() == Some("true");
-                // An image scanned or attested by local name was never pushed.
-                if pushes {
-                    add(command.performs, step, "", command.kube, &mut kube);
-                }
+        if let Some(action) = step.uses_action()
+            && let Some(command) = commands::action(action)
+        {
+            // A pull request build pushes nothing.
+            let pushes = action != "docker/build-push-action"
+                || step.with("push").as_deref() == Some("true");
+            // An image scanned or attested by local name was never pushed.
+            if pushes {
+                add(command.performs, step, "", command.kube, &mut kube);
             }
         }
         for (line, command) in step.commands() {

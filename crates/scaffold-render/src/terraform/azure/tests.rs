@@ -1430,10 +1430,11 @@ fn every_azure_command_in_the_docs_names_what_the_model_names() {
                                 assert_eq!(db, &database, "{name}: {path}: {s}");
                             }
                         }
-                        if s.starts_with("sql db ") && s != "sql db geo-backup restore" {
-                            if let Some(db) = flags.get("--name") {
-                                assert!(db.starts_with(&database), "{name}: {path}: {s}: {db}");
-                            }
+                        if s.starts_with("sql db ")
+                            && s != "sql db geo-backup restore"
+                            && let Some(db) = flags.get("--name")
+                        {
+                            assert!(db.starts_with(&database), "{name}: {path}: {s}: {db}");
                         }
                     }
                     "consumption budget show" => {
