@@ -150,14 +150,6 @@ pub fn blob_ids<'a>(contents: impl Iterator<Item = &'a str>) -> HashMap<(usize, 
     let contents: Vec<&str> = contents.collect();
     let mut digests = vec![[0u8; 20]; contents.len()];
     let total: usize = contents.iter().map(|c| c.len()).sum();
-    let mut half = 0;
-    let split = contents
-        .iter()
-        .position(|content| {
-            half += content.len();
-            half * 2 >= total
-        })
-        .map_or(contents.len(), |at| at + 1);
     let hash = |part: &[&str], out: &mut [[u8; 20]]| {
         for (content, digest_out) in part.iter().zip(out) {
             *digest_out = digest(content.as_bytes());
@@ -166,6 +158,15 @@ pub fn blob_ids<'a>(contents: impl Iterator<Item = &'a str>) -> HashMap<(usize, 
     if total < ONE_THREAD_BELOW {
         hash(&contents, &mut digests);
     } else {
+        // Just past the first half of the bytes.
+        let mut half = 0;
+        let split = contents
+            .iter()
+            .position(|content| {
+                half += content.len();
+                half * 2 >= total
+            })
+            .map_or(contents.len(), |at| at + 1);
         let (first, second) = contents.split_at(split);
         let (mine, theirs) = digests.split_at_mut(split);
         std::thread::scope(|scope| {

@@ -417,13 +417,12 @@ fn next_lock_and_contents<'p>(
     plan: &'p Plan,
     previous: &Lock,
 ) -> (Lock, BTreeMap<String, &'p str>) {
-    let ids = repo::blob_ids(plan.recorded());
+    let mut ids = repo::blob_ids(plan.recorded());
     let mut contents = BTreeMap::new();
     let next = plan
         .next_lock(previous, |content| {
             let id = ids
-                .get(&repo::place(content))
-                .cloned()
+                .remove(&repo::place(content))
                 .unwrap_or_else(|| repo::blob_id(content.as_bytes()));
             contents.entry(id.clone()).or_insert(content);
             Ok::<_, std::convert::Infallible>(id)
@@ -659,16 +658,15 @@ impl Cache {
         }))
     }
 
-    /// Records that the lock in `root` (`lock`, with text `lock_text`) records the
-    /// render `render` of `inputs`, when it does; `hashed` maps ids to the
-    /// contents they are known to be the ids of.
-    fn store(
-        root: &Root,
-        inputs: &str,
-        render: &Files,
-        (lock, lock_text): (&Lock, &str),
-        hashed: &BTreeMap<String, &str>,
-    ) -> Result<()> {
+    /// Records that the lock [`apply`] left in `root` records the render `render` of
+    /// `inputs`, when it does; the contents `apply` hashed are not hashed again.
+    fn store(root: &Root, inputs: &str, render: &Files, applied: &Applied) -> Result<()> {
+        let Applied {
+            lock,
+            lock_text,
+            hashed,
+            ..
+        } = applied;
         let render_paths: BTreeSet<&String> = render.keys().collect();
         if render_paths != lock.paths() {
             return Ok(());
@@ -802,13 +800,7 @@ pub fn apply<'p>(
 /// Records in the cache that the lock [`apply`] left on disk records `render`, when it does.
 /// The contents `apply` hashed are not hashed again.
 pub fn store_cache(root: &Root, inputs: &str, render: &Files, applied: &Applied) -> Result<()> {
-    Cache::store(
-        root,
-        inputs,
-        render,
-        (&applied.lock, &applied.lock_text),
-        &applied.hashed,
-    )
+    Cache::store(root, inputs, render, applied)
 }
 
 /// The fingerprint of `text` rendered with `facts`, for the cache.
