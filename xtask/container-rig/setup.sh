@@ -28,10 +28,15 @@ install_podman() {
   for tool in podman buildah mmdebstrap runc newuidmap slirp4netns jq; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
+  # Compose's services find each other by name (`db`, `cache`): with the CNI network backend that
+  # podman 4.3 uses here, only the dnsname plugin answers those names. It is a package of its own
+  # that podman does not even recommend; without it the app's /ready fails with "ENOTFOUND db".
+  [ -x /usr/lib/cni/dnsname ] || missing+=(dnsname)
   [ ${#missing[@]} = 0 ] && return
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    podman buildah mmdebstrap runc uidmap slirp4netns containernetworking-plugins jq >/dev/null
+    podman buildah mmdebstrap runc uidmap slirp4netns containernetworking-plugins \
+    golang-github-containernetworking-plugin-dnsname jq >/dev/null
 }
 
 configure_runtime() {
