@@ -15,15 +15,20 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${SCAFFOLD_STANDINS_WORK:-/var/tmp/scaffold-standins}
 kind=$1 variant=$2
 shift 2
-image="localhost/standin/$kind:${variant//[^A-Za-z0-9._-]/_}"
+tag=${variant//[^A-Za-z0-9._-]/_}
+image="localhost/standin/$kind:$tag"
 [ "$variant" = - ] && image="localhost/standin/$kind:latest"
 
-ctx() { # a build context: the recipe plus the sandbox's egress CA certificates
-  rm -rf "$WORK/ctx/$kind"
-  mkdir -p "$WORK/ctx/$kind/certs"
-  cp -r "$HERE/standins/$kind/." "$WORK/ctx/$kind/"
-  cp /usr/local/share/ca-certificates/*.crt "$WORK/ctx/$kind/certs/" 2>/dev/null || true
-  echo "$WORK/ctx/$kind"
+# A build context: the recipe plus the sandbox's egress CA certificates. One folder per kind and
+# variant: the harness builds stand-ins three at a time, and two Node versions sharing one folder
+# removed each other's context and packed tarballs (both builds failed within seconds).
+ctx() {
+  local dir="$WORK/ctx/$kind-$tag"
+  rm -rf "$dir"
+  mkdir -p "$dir/certs"
+  cp -r "$HERE/standins/$kind/." "$dir/"
+  cp /usr/local/share/ca-certificates/*.crt "$dir/certs/" 2>/dev/null || true
+  echo "$dir"
 }
 # No --squash: squashing re-copies every new layer (a minute for the 1.2 GB rust stand-in), and size matters less here.
 build() { podman build -q --format docker "$@" >/dev/null; }
